@@ -1,0 +1,58 @@
+/**
+ * The two broker requests the stack needs, over node-rdkafka with the project's own
+ * client configuration (so SASL/SSL settings apply to an external cluster too).
+ */
+import Kafka from 'node-rdkafka';
+import type { LibrdkafkaConfig } from '../../src/config';
+
+export interface ClusterInfo {
+  brokers: { id: number; host: string; port: number }[];
+  topics: Map<string, number>;
+}
+
+/** Broker list and topic → partition count, or throws when no broker answers in time. */
+export function clusterInfo(client: LibrdkafkaConfig, timeoutMs: number): Promise<ClusterInfo> {
+  const producer = new Kafka.Producer({ ...client, 'socket.timeout.ms': timeoutMs, 'log.connection.close': false });
+  return new Promise<ClusterInfo>((resolve, reject) => {
+    producer.connect({ timeout: timeoutMs }, (err, metadata) => {
+      // A failed connect already tore the client down; only a connected one needs closing.
+      if (err) return reject(err);
+      producer.disconnect(() => undefined);
+      resolve({
+        brokers: metadata.brokers.map((b) => ({ id: b.id, host: b.host, port: b.port })),
+        topics: new Map(metadata.topics.map((t) => [t.name, t.partitions.length])),
+      });
+    });
+  });
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  replicationFactor: number;
+  config?: Record<string, string>;
+}
+
+const TOPIC_ALREADY_EXISTS = 36;
+
+/** Creates each topic unless it exists; returns the names it created. */
+export async function createTopics(client: LibrdkafkaConfig, topics: TopicSpec[], timeoutMs = 15000): Promise<string[]> {
+  const admin = Kafka.AdminClient.create({ ...client });
+  const created: string[] = [];
+  try {
+    for (const t of topics) {
+      const made = await new Promise<boolean>((resolve, reject) => {
+        const spec = { topic: t.name, num_partitions: t.partitions, replication_factor: t.replicationFactor, config: t.config ?? {} };
+        admin.createTopic(spec, timeoutMs, (err) => {
+          if (!err) return resolve(true);
+          if (err.code === TOPIC_ALREADY_EXISTS) return resolve(false);
+          reject(err);
+        });
+      });
+      if (made) created.push(t.name);
+    }
+  } finally {
+    admin.disconnect();
+  }
+  return created;
+}

@@ -1,0 +1,135 @@
+/**
+ * A local Apache Kafka cluster in KRaft mode: N combined broker+controller nodes on
+ * 127.0.0.1, run from the jars Maven fetched. Internal topics use the replication a
+ * cluster of N can give (so transactions work on one node), and each node's storage
+ * is formatted once with a cluster id kept beside it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import type { Config } from '../../src/config';
+import { StreamingError } from '../../src/errors';
+import { ensureJars } from './fetch';
+import { requireTool } from './toolchain';
+
+export interface BrokerNode {
+  id: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
+  pidFile: string;
+  logFile: string;
+}
+
+export function clusterDir(stack: Config['stack']): string {
+  return join(stack.dir!, 'kafka', `${stack.nodes}-node`);
+}
+
+export function brokerNodes(stack: Config['stack']): BrokerNode[] {
+  return Array.from({ length: stack.nodes }, (_, i) => {
+    const dir = join(clusterDir(stack), `node-${i + 1}`);
+    return {
+      id: i + 1,
+      port: stack.kafkaPort + i,
+      controllerPort: stack.controllerPort + i,
+      dir,
+      pidFile: join(dir, 'broker.pid'),
+      logFile: join(dir, 'server.log'),
+    };
+  });
+}
+
+export function fetchKafka(stack: Config['stack'], say: (line: string) => void): string {
+  return ensureJars(stack.dir!, {
+    name: `kafka-${stack.kafkaVersion}`,
+    label: `Apache Kafka ${stack.kafkaVersion}`,
+    pom: resolve(__dirname, 'pom.xml'),
+    properties: { 'kafka.version': stack.kafkaVersion },
+  }, say);
+}
+
+function serverProperties(node: BrokerNode, all: BrokerNode[]): string {
+  const n = all.length;
+  const rf = Math.min(3, n);
+  const isr = Math.min(2, n);
+  const voters = all.map((b) => `${b.id}@127.0.0.1:${b.controllerPort}`).join(',');
+  return [
+    '# Written by ops/kafka/broker.ts; rewritten on every start.',
+    'process.roles=broker,controller',
+    `node.id=${node.id}`,
+    `controller.quorum.voters=${voters}`,
+    `listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(node.dir, 'data')}`,
+    // Topics are created on purpose (by the stack or by the engine), never by a typo.
+    'auto.create.topics.enable=false',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${isr}`,
+    `offsets.topic.replication.factor=${rf}`,
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${isr}`,
+    `share.coordinator.state.topic.replication.factor=${rf}`,
+    `share.coordinator.state.topic.min.isr=${isr}`,
+    // Fewer internal partitions than production: faster first start on a 2-core machine.
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.num.partitions=10',
+    'group.initial.rebalance.delay.ms=0',
+    'num.network.threads=2',
+    'num.io.threads=4',
+    '',
+  ].join('\n');
+}
+
+const LOG4J = [
+  'rootLogger.level = INFO',
+  'rootLogger.appenderRef.out.ref = out',
+  'appender.out.type = Console',
+  'appender.out.name = out',
+  'appender.out.layout.type = PatternLayout',
+  'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+  'logger.kafka.name = kafka',
+  'logger.kafka.level = INFO',
+  'logger.state.name = state.change.logger',
+  'logger.state.level = WARN',
+  '',
+].join('\n');
+
+/** Writes each node's configuration and formats its storage on first use. */
+export function prepareNodes(nodes: BrokerNode[], libs: string, stack: Config['stack']): void {
+  requireTool('java');
+  const idFile = join(clusterDir(stack), 'cluster.id');
+  mkdirSync(clusterDir(stack), { recursive: true });
+  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
+  const clusterId = readFileSync(idFile, 'utf8').trim();
+  for (const node of nodes) {
+    mkdirSync(join(node.dir, 'data'), { recursive: true });
+    writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes));
+    writeFileSync(join(node.dir, 'log4j2.properties'), LOG4J);
+    if (!existsSync(join(node.dir, 'data', 'meta.properties'))) formatStorage(node, libs, clusterId);
+  }
+}
+
+function formatStorage(node: BrokerNode, libs: string, clusterId: string): void {
+  const args = [...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(node.dir, 'server.properties')];
+  const res = spawnSync('java', args, { encoding: 'utf8' });
+  if (res.status !== 0) {
+    throw new StreamingError('SA_ERR_STACK_START_FAILED', `formatting the storage of broker ${node.id} failed:\n${`${res.stdout}${res.stderr}`.trim()}`, {
+      hint: `remove ${node.dir} and try again`,
+    });
+  }
+}
+
+function jvmLogArgs(node: BrokerNode): string[] {
+  return [`-Dlog4j2.configurationFile=${join(node.dir, 'log4j2.properties')}`, `-Dkafka.logs.dir=${node.dir}`];
+}
+
+export function brokerCommand(node: BrokerNode, libs: string, heapMb: number): string[] {
+  return [
+    `-Xms${heapMb}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
+    ...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.Kafka', join(node.dir, 'server.properties'),
+  ];
+}

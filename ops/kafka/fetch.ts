@@ -1,0 +1,47 @@
+/**
+ * Fetches jars from Maven Central with Maven (dependency:copy-dependencies) into the
+ * stack cache folder, once per version: a `.complete` marker makes later runs reuse
+ * the folder, and a half-finished download is never mistaken for a complete one.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StreamingError } from '../../src/errors';
+import { requireTool } from './toolchain';
+
+export interface JarSet {
+  /** Folder name under <stack dir>/lib, e.g. kafka-4.1.1. */
+  name: string;
+  label: string;
+  pom: string;
+  properties: Record<string, string>;
+}
+
+export function ensureJars(stackDir: string, set: JarSet, say: (line: string) => void): string {
+  const target = join(stackDir, 'lib', set.name);
+  if (existsSync(join(target, '.complete'))) return target;
+  requireTool('mvn');
+  say(`fetching ${set.label} from Maven Central into ${target} (first run only)…`);
+  const partial = `${target}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  const props = Object.entries(set.properties).map(([k, v]) => `-D${k}=${v}`);
+  const started = Date.now();
+  const res = spawnSync('mvn', ['-q', '-B', '-f', set.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`, ...props], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.status !== 0) {
+    rmSync(partial, { recursive: true, force: true });
+    const output = `${res.stdout}${res.stderr}`.trim().split('\n').slice(-15).join('\n');
+    throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `Maven could not fetch ${set.label}:\n${output}`, {
+      hint: 'check that Maven Central is reachable and that the version exists',
+    });
+  }
+  writeFileSync(join(partial, '.complete'), new Date().toISOString());
+  rmSync(target, { recursive: true, force: true });
+  mkdirSync(join(stackDir, 'lib'), { recursive: true });
+  renameSync(partial, target);
+  say(`fetched ${set.label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return target;
+}

@@ -1,0 +1,114 @@
+/**
+ * Starting, finding and stopping the local Kafka nodes. A node whose pid file points at
+ * a live process is reused; a port held by a foreign Kafka broker means "use that one";
+ * a port held by anything else is an error naming the port and the setting to change.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { kafkaClientConfig, type Config } from '../../src/config';
+import { StreamingError } from '../../src/errors';
+import { clusterInfo } from './admin';
+import { brokerCommand, brokerNodes, fetchKafka, prepareNodes, type BrokerNode } from './broker';
+import { portAccepts, portIsFree } from './ports';
+import { removeFile, runningPid, startDetached, stopProcess, tail } from './process';
+
+export type Say = (line: string) => void;
+
+export interface NodeStatus {
+  node: BrokerNode;
+  pid: number | undefined;
+  listening: boolean;
+}
+
+export function kafkaStatus(stack: Config['stack']): Promise<NodeStatus[]> {
+  return Promise.all(brokerNodes(stack).map(async (node) => ({
+    node,
+    pid: runningPid(node.pidFile),
+    listening: await portAccepts(node.port),
+  })));
+}
+
+/** Starts whatever nodes are not running; returns the ids of the nodes it started. */
+export async function startKafka(config: Config, say: Say): Promise<number[]> {
+  const stack = config.stack;
+  const nodes = brokerNodes(stack);
+  const toStart = nodes.filter((n) => runningPid(n.pidFile) === undefined);
+  if (toStart.length === 0) {
+    say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
+    return [];
+  }
+  if (toStart.length === nodes.length && (await foreignKafka(config))) {
+    say(`kafka: a broker not started by this project answers at ${config.kafka.bootstrapServers[0]}; using it`);
+    return [];
+  }
+  for (const node of toStart) await checkPortsFree(node);
+  const libs = fetchKafka(stack, say);
+  prepareNodes(nodes, libs, stack);
+  for (const node of toStart) {
+    removeFile(node.pidFile);
+    startDetached('java', brokerCommand(node, libs, stack.brokerHeapMb), node, node.dir);
+  }
+  say(`kafka: starting ${toStart.length} node(s) (${toStart.map((n) => `127.0.0.1:${n.port}`).join(', ')}), waiting until it accepts requests…`);
+  await waitReady(config, nodes);
+  return toStart.map((n) => n.id);
+}
+
+async function foreignKafka(config: Config): Promise<boolean> {
+  if (!(await portAccepts(config.stack.kafkaPort))) return false;
+  try {
+    await clusterInfo(kafkaClientConfig(config.kafka), 3000);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function checkPortsFree(node: BrokerNode): Promise<void> {
+  const ports: [number, string][] = [[node.port, 'STREAMING_STACK__KAFKA_PORT'], [node.controllerPort, 'STREAMING_STACK__CONTROLLER_PORT']];
+  for (const [port, setting] of ports) {
+    if (await portIsFree(port)) continue;
+    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `port ${port} (kafka node ${node.id}) is already in use by another program`, {
+      hint: `stop that program, or set ${setting} to a free port (node n uses the port + n - 1)`,
+    });
+  }
+}
+
+async function waitReady(config: Config, nodes: BrokerNode[], timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const client = kafkaClientConfig(config.kafka);
+  const started = Date.now();
+  while (Date.now() < deadline) {
+    const dead = nodes.find((n) => runningPid(n.pidFile) === undefined);
+    if (dead) throw startFailed(dead, 'exited during start-up');
+    try {
+      const info = await clusterInfo(client, 2000);
+      if (info.brokers.length >= nodes.length) {
+        return;
+      }
+    } catch {
+      // not ready yet
+    }
+    await sleep(500);
+  }
+  throw startFailed(nodes[0]!, `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+function startFailed(node: BrokerNode, what: string): StreamingError {
+  return new StreamingError('SA_ERR_STACK_START_FAILED', `kafka node ${node.id} ${what}. Last lines of ${node.logFile}:\n${tail(node.logFile)}`, {
+    hint: 'fix the cause above, then run `npm run stack -- up` again',
+  });
+}
+
+/** Stops the nodes this project started (found by pid file), all at once. */
+export async function stopKafka(stack: Config['stack'], say: Say): Promise<number> {
+  const running = brokerNodes(stack).map((node) => ({ node, pid: runningPid(node.pidFile) })).filter((r) => r.pid !== undefined);
+  if (running.length === 0) return 0;
+  say(`kafka: stopping ${running.length} node(s)…`);
+  // All at once: a node stopped alone would wait for a controller quorum that is leaving too.
+  const results = await Promise.all(running.map(async ({ node, pid }) => {
+    const how = await stopProcess(pid!, 30_000);
+    removeFile(node.pidFile);
+    return how;
+  }));
+  if (results.includes('killed')) say('kafka: a node did not stop within 30 s and was killed');
+  return running.length;
+}

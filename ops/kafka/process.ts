@@ -1,0 +1,79 @@
+/**
+ * Background services (broker nodes, the registry) run detached from the command that
+ * started them, with a pid file and a log file in the stack folder, so that `stack up`
+ * can return and a later `stack down` or `stack status` can find them.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface ServiceFiles {
+  pidFile: string;
+  logFile: string;
+}
+
+export function startDetached(command: string, args: string[], files: ServiceFiles, cwd: string): number {
+  const out = openSync(files.logFile, 'a');
+  try {
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', out, out] });
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    child.unref();
+    writeFileSync(files.pidFile, `${child.pid}\n`);
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+export function readPid(pidFile: string): number | undefined {
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The pid from the pid file if that process still runs. */
+export function runningPid(pidFile: string): number | undefined {
+  const pid = readPid(pidFile);
+  return pid !== undefined && isAlive(pid) ? pid : undefined;
+}
+
+/** SIGTERM (the JVM runs its shutdown hooks), then SIGKILL after `graceMs`. */
+export async function stopProcess(pid: number, graceMs: number): Promise<'stopped' | 'killed'> {
+  signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return 'stopped';
+    await sleep(200);
+  }
+  signal(pid, 'SIGKILL');
+  while (isAlive(pid)) await sleep(50);
+  return 'killed';
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+export function removeFile(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** The last lines of a log, for error messages when a service dies at start-up. */
+export function tail(path: string, lines = 25): string {
+  if (!existsSync(path)) return '(no log file)';
+  const all = readFileSync(path, 'utf8').trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}

@@ -1,0 +1,80 @@
+/**
+ * The configuration schema: every STREAMING_* variable the project reads. A field
+ * `fooBar` in section `kafka` is read from STREAMING_KAFKA__FOO_BAR. The README's
+ * configuration table is generated from this file (`npm run config -- table`) and a
+ * test keeps the two identical.
+ */
+import { flag, hostList, httpUrl, integer, oneOf, text, type Field } from './fields';
+
+const TOPIC = { pattern: /^[A-Za-z0-9._-]{1,249}$/, expected: 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)' };
+const PATH = { expected: 'a path to a readable file' };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+
+export const schema = {
+  kafka: {
+    bootstrapServers: hostList({
+      doc: 'Kafka brokers to connect to. Unset: the local stack started by `npm run stack -- up`.',
+      default: ['127.0.0.1:9092'],
+      defaultText: 'the local stack, ["127.0.0.1:<STACK__KAFKA_PORT>", …]',
+    }),
+    clientId: text({ doc: 'client.id sent to the brokers (shows in broker logs and quotas).', default: 'streaming-analytics' }),
+    securityProtocol: oneOf(SECURITY_PROTOCOLS, { doc: 'How to talk to the brokers.', default: 'PLAINTEXT' }),
+    saslMechanism: oneOf(SASL_MECHANISMS, { doc: 'SASL mechanism; required with SASL_PLAINTEXT and SASL_SSL.', default: undefined }),
+    saslUsername: text({ doc: 'SASL username (PLAIN, SCRAM).', default: undefined }),
+    saslPassword: text({ doc: 'SASL password (PLAIN, SCRAM).', default: undefined, secret: true }),
+    saslOauthbearerTokenEndpointUrl: httpUrl({ doc: 'OIDC token endpoint (OAUTHBEARER).', default: undefined }),
+    saslOauthbearerClientId: text({ doc: 'OIDC client id (OAUTHBEARER).', default: undefined }),
+    saslOauthbearerClientSecret: text({ doc: 'OIDC client secret (OAUTHBEARER).', default: undefined, secret: true }),
+    saslOauthbearerScope: text({ doc: 'OIDC scope (OAUTHBEARER), optional.', default: undefined }),
+    sslCaLocation: text({ ...PATH, doc: 'PEM file of the CA that signed the brokers’ certificates.', default: undefined }),
+    sslCertificateLocation: text({ ...PATH, doc: 'PEM client certificate (mutual TLS); needs SSL_KEY_LOCATION.', default: undefined }),
+    sslKeyLocation: text({ ...PATH, doc: 'PEM client private key (mutual TLS).', default: undefined }),
+    sslKeyPassword: text({ doc: 'Password of the client private key, if it is encrypted.', default: undefined, secret: true }),
+    sslEndpointIdentification: flag({ doc: 'Check that the broker certificate matches its host name.', default: true }),
+  },
+  schemaRegistry: {
+    url: httpUrl({
+      doc: 'Confluent-compatible schema registry base URL. Unset: the local stack’s registry.',
+      default: 'http://127.0.0.1:8081/apis/ccompat/v7',
+      defaultText: 'the local stack, "http://127.0.0.1:<STACK__REGISTRY_PORT>/apis/ccompat/v7"',
+    }),
+    username: text({ doc: 'Basic-auth user for the registry.', default: undefined }),
+    password: text({ doc: 'Basic-auth password for the registry.', default: undefined, secret: true }),
+  },
+  topics: {
+    events: text({ ...TOPIC, doc: 'Input topic of analytics events (Avro).', default: 'analytics-events' }),
+    predictions: text({ ...TOPIC, doc: 'Output topic of model predictions.', default: 'ml-predictions' }),
+    alerts: text({ ...TOPIC, doc: 'Output topic of alerts.', default: 'streaming-alerts' }),
+    metrics: text({ ...TOPIC, doc: 'Output topic of throughput/latency summaries.', default: 'streaming-metrics' }),
+    partitions: integer({ doc: 'Partitions of the topics the project creates.', default: 6, min: 1, max: 10000 }),
+    replicationFactor: integer({ doc: 'Replication factor of created topics; -1 = the broker default.', default: -1, min: -1, max: 32 }),
+  },
+  log: {
+    level: oneOf(LOG_LEVELS, { doc: 'Log level (logs are JSON lines on stdout).', default: 'info' }),
+  },
+  stack: {
+    nodes: integer({ doc: 'Brokers in the local KRaft cluster (each is broker + controller).', default: 1, min: 1, max: 5 }),
+    kafkaPort: integer({ doc: 'Client port of local broker 1; broker n listens on this + n - 1.', default: 9092, min: 1024, max: 65000 }),
+    controllerPort: integer({ doc: 'Controller port of local node 1; node n uses this + n - 1.', default: 19092, min: 1024, max: 65000 }),
+    registryPort: integer({ doc: 'Port of the local schema registry.', default: 8081, min: 1024, max: 65535 }),
+    dir: text({
+      doc: 'Cache folder for the downloaded jars, broker data and logs (outside git).',
+      default: undefined,
+      defaultText: '$XDG_CACHE_HOME/streaming-analytics or ~/.cache/streaming-analytics',
+    }),
+    kafkaVersion: text({ doc: 'Apache Kafka version fetched from Maven Central.', default: '4.1.1', pattern: /^4\.\d+\.\d+$/ }),
+    registryVersion: text({ doc: 'Apicurio Registry version fetched from Maven Central.', default: '3.0.9', pattern: /^\d+\.\d+\.\d+(\.Final)?$/ }),
+    brokerHeapMb: integer({ doc: 'Java heap of each local broker, MiB.', default: 512, min: 128, max: 16384 }),
+  },
+} as const satisfies Record<string, Record<string, Field<unknown>>>;
+
+export type Schema = typeof schema;
+type Value<F> = F extends Field<infer T> ? T : never;
+
+/** The validated, typed configuration that the rest of the code receives. */
+export type Config = {
+  readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: Value<Schema[S][K]> };
+};

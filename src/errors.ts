@@ -1,0 +1,48 @@
+/**
+ * One root error class for the whole project. Every error a user can see carries a
+ * stable `code` (documented in docs/errors.md, checked by a test), whether retrying
+ * can help, and a hint that says what to do about it.
+ */
+
+export const ERROR_CATALOGUE = {
+  SA_ERR_CONFIG_INVALID: { retriable: false, summary: 'One or more STREAMING_* variables are invalid.' },
+  SA_ERR_STACK_TOOL_MISSING: { retriable: false, summary: 'Java, Maven or Python is not installed.' },
+  SA_ERR_STACK_PORT_IN_USE: { retriable: false, summary: 'A port the local stack needs is taken by another program.' },
+  SA_ERR_STACK_FETCH_FAILED: { retriable: true, summary: 'Maven could not fetch the broker or registry jars.' },
+  SA_ERR_STACK_START_FAILED: { retriable: true, summary: 'The local broker or registry exited or did not become ready.' },
+  SA_ERR_STACK_TOPICS_FAILED: { retriable: true, summary: 'The local stack could not create its topics.' },
+  SA_ERR_USAGE: { retriable: false, summary: 'A command-line tool was called with unknown arguments.' },
+} as const satisfies Record<string, { retriable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface StreamingErrorOptions {
+  /** What the user can do about it; printed after the message. */
+  hint?: string;
+  cause?: unknown;
+  retriable?: boolean;
+}
+
+export class StreamingError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: StreamingErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StreamingError';
+    this.code = code;
+    this.hint = options.hint;
+    this.retriable = options.retriable ?? ERROR_CATALOGUE[code].retriable;
+  }
+
+  /** One or two human lines, never a stack trace: what CLIs print before exiting. */
+  toUserText(): string {
+    const head = `${this.code}: ${this.message}`;
+    return this.hint ? `${head}\n  → ${this.hint}` : head;
+  }
+}
+
+export function isStreamingError(value: unknown): value is StreamingError {
+  return value instanceof StreamingError;
+}
