@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Config } from '../../src/config';
 import { StreamingError } from '../../src/errors';
@@ -44,8 +44,7 @@ export function fetchKafka(stack: Config['stack'], say: (line: string) => void):
   return ensureJars(stack.dir!, {
     name: `kafka-${stack.kafkaVersion}`,
     label: `Apache Kafka ${stack.kafkaVersion}`,
-    pom: resolve(__dirname, 'pom.xml'),
-    properties: { 'kafka.version': stack.kafkaVersion },
+    mavenArgs: (out) => ['dependency:copy-dependencies', `-DoutputDirectory=${out}`, `-Dkafka.version=${stack.kafkaVersion}`],
   }, say);
 }
 

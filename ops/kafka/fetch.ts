@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { StreamingError } from '../../src/errors';
 import { requireTool } from './toolchain';
 
@@ -13,9 +13,14 @@ export interface JarSet {
   /** Folder name under <stack dir>/lib, e.g. kafka-4.1.1. */
   name: string;
   label: string;
-  pom: string;
-  properties: Record<string, string>;
+  /** Maven arguments that put the artifacts into `outputDir`. */
+  mavenArgs: (outputDir: string) => string[];
+  /** Runs after Maven succeeded, inside the not-yet-published output folder. */
+  afterFetch?: (outputDir: string) => void;
 }
+
+/** The pom that pins the plugin versions (and lists the broker jars). */
+export const OPS_POM = resolve(__dirname, 'pom.xml');
 
 export function ensureJars(stackDir: string, set: JarSet, say: (line: string) => void): string {
   const target = join(stackDir, 'lib', set.name);
@@ -25,9 +30,8 @@ export function ensureJars(stackDir: string, set: JarSet, say: (line: string) =>
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  const props = Object.entries(set.properties).map(([k, v]) => `-D${k}=${v}`);
   const started = Date.now();
-  const res = spawnSync('mvn', ['-q', '-B', '-f', set.pom, 'dependency:copy-dependencies', `-DoutputDirectory=${partial}`, ...props], {
+  const res = spawnSync('mvn', ['-q', '-B', '-f', OPS_POM, ...set.mavenArgs(partial)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -38,6 +42,7 @@ export function ensureJars(stackDir: string, set: JarSet, say: (line: string) =>
       hint: 'check that Maven Central is reachable and that the version exists',
     });
   }
+  set.afterFetch?.(partial);
   writeFileSync(join(partial, '.complete'), new Date().toISOString());
   rmSync(target, { recursive: true, force: true });
   mkdirSync(join(stackDir, 'lib'), { recursive: true });

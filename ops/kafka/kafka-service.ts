@@ -98,9 +98,12 @@ function startFailed(node: BrokerNode, what: string): StreamingError {
   });
 }
 
-/** Stops the nodes this project started (found by pid file), all at once. */
-export async function stopKafka(stack: Config['stack'], say: Say): Promise<number> {
-  const running = brokerNodes(stack).map((node) => ({ node, pid: runningPid(node.pidFile) })).filter((r) => r.pid !== undefined);
+/** Stops the nodes this project started (found by pid file), all at once; `only` limits it to some ids. */
+export async function stopKafka(stack: Config['stack'], say: Say, only?: readonly number[]): Promise<number> {
+  const running = brokerNodes(stack)
+    .filter((node) => only === undefined || only.includes(node.id))
+    .map((node) => ({ node, pid: runningPid(node.pidFile) }))
+    .filter((r) => r.pid !== undefined);
   if (running.length === 0) return 0;
   say(`kafka: stopping ${running.length} node(s)…`);
   // All at once: a node stopped alone would wait for a controller quorum that is leaving too.

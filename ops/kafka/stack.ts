@@ -1,0 +1,103 @@
+/**
+ * The local stack as one unit: the Kafka cluster, the schema registry and the seed's
+ * topics. Whatever is configured to be external (STREAMING_KAFKA__BOOTSTRAP_SERVERS,
+ * STREAMING_SCHEMA_REGISTRY__URL) is used as it is and never started or stopped here.
+ */
+import { rmSync } from 'node:fs';
+import { envName, kafkaClientConfig, type Config } from '../../src/config';
+import { StreamingError } from '../../src/errors';
+import { clusterInfo, createTopics } from './admin';
+import { clusterDir } from './broker';
+import { kafkaStatus, startKafka, stopKafka, type Say } from './kafka-service';
+import { registryDir, registryStatus, startRegistry, stopRegistry } from './registry';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface StackStarted {
+  /** Broker node ids this call started (empty when it reused a running cluster). */
+  kafkaNodes: number[];
+  registry: boolean;
+}
+
+const localKafka = (env: Env): boolean => !env[envName('kafka', 'bootstrapServers')];
+const localRegistry = (env: Env): boolean => !env[envName('schemaRegistry', 'url')];
+
+/**
+ * Starts what is not running. With `rollback`, a failure stops whatever this call had
+ * started (tests use it; the CLI keeps a started broker so a re-run is quick).
+ */
+export async function stackUp(config: Config, env: Env, say: Say, opts: { rollback?: boolean } = {}): Promise<StackStarted> {
+  const started: StackStarted = { kafkaNodes: [], registry: false };
+  try {
+    if (localKafka(env)) started.kafkaNodes = await startKafka(config, say);
+    else say(`kafka: using the configured cluster at ${config.kafka.bootstrapServers.join(',')}`);
+    if (localRegistry(env)) started.registry = await startRegistry(config, say);
+    else say(`registry: using the configured registry at ${config.schemaRegistry.url}`);
+    await ensureTopics(config, say);
+    return started;
+  } catch (err) {
+    if (opts.rollback) await stopStarted(config, started, say);
+    throw err;
+  }
+}
+
+/** Stops exactly what one stackUp call started. */
+export async function stopStarted(config: Config, started: StackStarted, say: Say): Promise<void> {
+  if (started.registry) await stopRegistry(config, say);
+  if (started.kafkaNodes.length > 0) await stopKafka(config.stack, say, started.kafkaNodes);
+}
+
+export function seedTopics(config: Config): string[] {
+  const t = config.topics;
+  return [t.events, t.predictions, t.alerts, t.metrics];
+}
+
+async function ensureTopics(config: Config, say: Say): Promise<void> {
+  const specs = seedTopics(config).map((name) => ({ name, partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor }));
+  try {
+    const created = await createTopics(kafkaClientConfig(config.kafka), specs);
+    say(created.length > 0 ? `topics: created ${created.join(', ')} (${config.topics.partitions} partitions)` : 'topics: all present');
+  } catch (err) {
+    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not create topics: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check that the cluster is reachable and that this client may create topics',
+    });
+  }
+}
+
+export async function stackDown(config: Config, say: Say, opts: { purge?: boolean } = {}): Promise<void> {
+  const registry = await stopRegistry(config, say);
+  const nodes = await stopKafka(config.stack, say);
+  if (registry + nodes === 0) say('nothing started by this project is running');
+  if (opts.purge) {
+    rmSync(clusterDir(config.stack), { recursive: true, force: true });
+    rmSync(registryDir(config.stack), { recursive: true, force: true });
+    say(`purged broker and registry data under ${config.stack.dir}`);
+  }
+}
+
+export async function stackStatus(config: Config, env: Env, say: Say): Promise<void> {
+  say(`stack folder: ${config.stack.dir}`);
+  if (localKafka(env)) {
+    for (const s of await kafkaStatus(config.stack)) {
+      const state = s.pid ? `running, pid ${s.pid}` : s.listening ? 'port taken by a process not started by this project' : 'stopped';
+      say(`kafka node ${s.node.id}: 127.0.0.1:${s.node.port} (controller :${s.node.controllerPort}) — ${state}; log ${s.node.logFile}`);
+    }
+  } else say(`kafka: external, ${config.kafka.bootstrapServers.join(',')}`);
+  if (localRegistry(env)) {
+    const r = await registryStatus(config);
+    const state = r.pid ? `running, pid ${r.pid}` : r.listening ? 'port taken by a process not started by this project' : 'stopped';
+    say(`registry: ${config.schemaRegistry.url} — ${state}; log ${r.logFile}`);
+  } else say(`registry: external, ${config.schemaRegistry.url}`);
+  await topicStatus(config, say);
+}
+
+async function topicStatus(config: Config, say: Say): Promise<void> {
+  try {
+    const info = await clusterInfo(kafkaClientConfig(config.kafka), 3000);
+    const line = seedTopics(config).map((t) => `${t} (${info.topics.has(t) ? `${info.topics.get(t)} partitions` : 'missing'})`);
+    say(`topics: ${line.join(', ')}`);
+  } catch {
+    say('topics: unknown (no broker answers)');
+  }
+}
