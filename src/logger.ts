@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
 export type { Logger };
@@ -7,8 +7,8 @@ export type { Logger };
  * JSON logs on stdout (one object per line), level from STREAMING_LOG__LEVEL. Secrets
  * that may reach a log object through a client config are redacted by path.
  */
-export function createLogger(log: Config['log'], name = 'streaming-analytics'): Logger {
-  return pino({
+export function createLogger(log: Config['log'], name = 'streaming-analytics', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level: log.level,
     base: { pid: process.pid },
@@ -17,5 +17,6 @@ export function createLogger(log: Config['log'], name = 'streaming-analytics'): 
       paths: ['*.password', '*["sasl.password"]', '*["ssl.key.password"]', '*["sasl.oauthbearer.client.secret"]'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -32,6 +32,7 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   const stack = config.stack;
   const nodes = brokerNodes(stack);
   const toStart = nodes.filter((n) => runningPid(n.pidFile) === undefined);
+  if (toStart.length < nodes.length) await checkRunningPorts(nodes.filter((n) => !toStart.includes(n)));
   if (toStart.length === 0) {
     say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
     return [];
@@ -50,6 +51,16 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   say(`kafka: starting ${toStart.length} node(s) (${toStart.map((n) => `127.0.0.1:${n.port}`).join(', ')}), waiting until it accepts requests…`);
   await waitReady(config, nodes);
   return toStart.map((n) => n.id);
+}
+
+/** A node started earlier with other port settings cannot be reused under these ones. */
+async function checkRunningPorts(running: BrokerNode[]): Promise<void> {
+  for (const node of running) {
+    if (await portAccepts(node.port)) continue;
+    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `kafka node ${node.id} is running but not on port ${node.port}: it was started with other port settings`, {
+      hint: 'run `npm run stack -- down` (it finds the nodes by pid file), then `up` again with the settings you want',
+    });
+  }
 }
 
 async function foreignKafka(config: Config): Promise<boolean> {

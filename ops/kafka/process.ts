@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ServiceFiles {
@@ -40,10 +41,24 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The pid from the pid file if that process still runs. */
+/**
+ * The pid from the pid file if that process still runs and its command line names the
+ * pid file's folder (every service is started with paths in its own folder). A stale
+ * pid file may name a pid the system has since given to an unrelated process.
+ */
 export function runningPid(pidFile: string): number | undefined {
   const pid = readPid(pidFile);
-  return pid !== undefined && isAlive(pid) ? pid : undefined;
+  if (pid === undefined || !isAlive(pid)) return undefined;
+  const cmd = commandLine(pid);
+  return cmd === undefined || cmd.includes(dirname(pidFile)) ? pid : undefined;
+}
+
+function commandLine(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined; // no /proc (macOS): trust the pid file
+  }
 }
 
 /** SIGTERM (the JVM runs its shutdown hooks), then SIGKILL after `graceMs`. */

@@ -81,12 +81,18 @@ export async function startRegistry(config: Config, say: Say): Promise<boolean> 
   const f = files(stack);
   const port = stack.registryPort;
   if (runningPid(f.pidFile) !== undefined) {
+    if (!(await portAccepts(port))) {
+      throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `the local registry is running but not on port ${port}: it was started with other port settings`, {
+        hint: 'run `npm run stack -- down`, then `up` again with the settings you want',
+      });
+    }
     say(`registry: reusing the running registry at ${config.schemaRegistry.url}`);
     return false;
   }
   if (!(await portIsFree(port))) {
     if (await answersAsRegistry(port)) {
       say(`registry: a registry not started by this project answers on port ${port}; using it`);
+      await setGlobalCompatibility(port, 'BACKWARD');
       return false;
     }
     throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `port ${port} (schema registry) is already in use by another program`, {
@@ -144,7 +150,7 @@ export async function stopRegistry(config: Config, say: Say): Promise<number> {
   const pid = runningPid(f.pidFile);
   if (pid === undefined) return 0;
   say('registry: stopping…');
-  await stopProcess(pid, 20_000);
+  await stopProcess(pid, 30_000);
   removeFile(f.pidFile);
   return 1;
 }

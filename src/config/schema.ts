@@ -65,8 +65,13 @@ export const schema = {
       default: undefined,
       defaultText: '$XDG_CACHE_HOME/streaming-analytics or ~/.cache/streaming-analytics',
     }),
-    kafkaVersion: text({ doc: 'Apache Kafka version fetched from Maven Central.', default: '4.1.1', pattern: /^4\.\d+\.\d+$/ }),
-    registryVersion: text({ doc: 'Apicurio Registry version fetched from Maven Central.', default: '3.0.9', pattern: /^\d+\.\d+\.\d+(\.Final)?$/ }),
+    kafkaVersion: text({ doc: 'Apache Kafka version fetched from Maven Central.', default: '4.1.1', pattern: /^4\.\d+\.\d+$/, expected: 'an Apache Kafka 4.x version, e.g. 4.1.1' }),
+    registryVersion: text({
+      doc: 'Apicurio Registry version fetched from Maven Central (3.0.x runs on Java 17; later lines need Java 21+).',
+      default: '3.0.9',
+      pattern: /^3\.0\.\d+$/,
+      expected: 'an Apicurio Registry 3.0.x version, e.g. 3.0.9',
+    }),
     brokerHeapMb: integer({ doc: 'Java heap of each local broker, MiB.', default: 512, min: 128, max: 16384 }),
   },
 } as const satisfies Record<string, Record<string, Field<unknown>>>;

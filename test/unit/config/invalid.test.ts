@@ -34,7 +34,7 @@ describe('configuration: every bad input is named, with what was given and what 
     ['a bad URL', { STREAMING_SCHEMA_REGISTRY__URL: 'registry:8081' }, /^STREAMING_SCHEMA_REGISTRY__URL: got "registry:8081"; expected an http:\/\/ or https:\/\/ URL$/],
     ['a non-http URL', { STREAMING_SCHEMA_REGISTRY__URL: 'ftp://registry' }, /^STREAMING_SCHEMA_REGISTRY__URL: got "ftp:\/\/registry"/],
     ['a bad topic name', { STREAMING_TOPICS__EVENTS: 'analytics events' }, /^STREAMING_TOPICS__EVENTS: got "analytics events"; expected a Kafka topic name/],
-    ['a bad Kafka version', { STREAMING_STACK__KAFKA_VERSION: '3.9.0' }, /^STREAMING_STACK__KAFKA_VERSION: got "3.9.0"; expected a string matching/],
+    ['a bad Kafka version', { STREAMING_STACK__KAFKA_VERSION: '3.9.0' }, /^STREAMING_STACK__KAFKA_VERSION: got "3.9.0"; expected an Apache Kafka 4.x version/],
     ['too many nodes', { STREAMING_STACK__NODES: '9' }, /^STREAMING_STACK__NODES: got "9"; expected an integer from 1 to 5$/],
     ['a misspelt variable', { STREAMING_KAFKA__BOOTSTRAP_SERVER: 'k:9092' }, /^STREAMING_KAFKA__BOOTSTRAP_SERVER: unknown variable; expected a known setting; did you mean STREAMING_KAFKA__BOOTSTRAP_SERVERS\?$/],
     ['an unknown variable far from any setting', { STREAMING_FOO: 'x' }, /^STREAMING_FOO: unknown variable; expected a known setting \(see the configuration table in README.md\)$/],
