@@ -5,7 +5,7 @@
  * is formatted once with a cluster id kept beside it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { Config } from '../../src/config';
@@ -38,6 +38,15 @@ export function brokerNodes(stack: Config['stack']): BrokerNode[] {
       logFile: join(dir, 'server.log'),
     };
   });
+}
+
+/** Pid files of every local cluster size ever started in this stack folder (1-node, 3-node, …). */
+export function allPidFiles(stack: Config['stack']): string[] {
+  const root = join(stack.dir!, 'kafka');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => /^\d+-node$/.test(d))
+    .flatMap((d) => readdirSync(join(root, d)).filter((n) => /^node-\d+$/.test(n)).map((n) => join(root, d, n, 'broker.pid')));
 }
 
 export function fetchKafka(stack: Config['stack'], say: (line: string) => void): string {

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaClientConfig, type Config } from '../../src/config';
 import { StreamingError } from '../../src/errors';
 import { clusterInfo } from './admin';
-import { brokerCommand, brokerNodes, fetchKafka, prepareNodes, type BrokerNode } from './broker';
+import { allPidFiles, brokerCommand, brokerNodes, fetchKafka, prepareNodes, type BrokerNode } from './broker';
 import { portAccepts, portIsFree } from './ports';
 import { removeFile, runningPid, startDetached, stopProcess, tail } from './process';
 
@@ -36,6 +36,13 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   if (toStart.length === 0) {
     say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
     return [];
+  }
+  const mine = new Set(nodes.map((n) => n.pidFile));
+  const otherSize = allPidFiles(stack).filter((f) => !mine.has(f) && runningPid(f) !== undefined);
+  if (otherSize.length > 0) {
+    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `a local cluster of another size is running (${otherSize.length} node(s), e.g. ${otherSize[0]}) and holds the ports`, {
+      hint: 'run `npm run stack -- down` first, then `up` with the node count you want',
+    });
   }
   if (toStart.length === nodes.length && (await foreignKafka(config))) {
     say(`kafka: a broker not started by this project answers at ${config.kafka.bootstrapServers[0]}; using it`);
@@ -109,18 +116,19 @@ function startFailed(node: BrokerNode, what: string): StreamingError {
   });
 }
 
-/** Stops the nodes this project started (found by pid file), all at once; `only` limits it to some ids. */
+/**
+ * Stops local nodes found by pid file, all at once: with `only`, those node ids of the
+ * configured cluster; without, every node of every cluster size this folder ran.
+ */
 export async function stopKafka(stack: Config['stack'], say: Say, only?: readonly number[]): Promise<number> {
-  const running = brokerNodes(stack)
-    .filter((node) => only === undefined || only.includes(node.id))
-    .map((node) => ({ node, pid: runningPid(node.pidFile) }))
-    .filter((r) => r.pid !== undefined);
+  const pidFiles = only === undefined ? allPidFiles(stack) : brokerNodes(stack).filter((n) => only.includes(n.id)).map((n) => n.pidFile);
+  const running = pidFiles.map((pidFile) => ({ pidFile, pid: runningPid(pidFile) })).filter((r) => r.pid !== undefined);
   if (running.length === 0) return 0;
   say(`kafka: stopping ${running.length} node(s)…`);
   // All at once: a node stopped alone would wait for a controller quorum that is leaving too.
-  const results = await Promise.all(running.map(async ({ node, pid }) => {
+  const results = await Promise.all(running.map(async ({ pidFile, pid }) => {
     const how = await stopProcess(pid!, 30_000);
-    removeFile(node.pidFile);
+    removeFile(pidFile);
     return how;
   }));
   if (results.includes('killed')) say('kafka: a node did not stop within 30 s and was killed');

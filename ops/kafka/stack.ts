@@ -4,10 +4,10 @@
  * STREAMING_SCHEMA_REGISTRY__URL) is used as it is and never started or stopped here.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { envName, kafkaClientConfig, type Config } from '../../src/config';
 import { StreamingError } from '../../src/errors';
 import { clusterInfo, createTopics } from './admin';
-import { clusterDir } from './broker';
 import { kafkaStatus, startKafka, stopKafka, type Say } from './kafka-service';
 import { registryDir, registryStatus, startRegistry, stopRegistry } from './registry';
 
@@ -70,9 +70,10 @@ export async function stackDown(config: Config, say: Say, opts: { purge?: boolea
   const nodes = await stopKafka(config.stack, say);
   if (registry + nodes === 0) say('nothing started by this project is running');
   if (opts.purge) {
-    rmSync(clusterDir(config.stack), { recursive: true, force: true });
+    // Data only: the fetched jars under lib/ stay for the next `up`.
+    rmSync(join(config.stack.dir!, 'kafka'), { recursive: true, force: true });
     rmSync(registryDir(config.stack), { recursive: true, force: true });
-    say(`purged broker and registry data under ${config.stack.dir}`);
+    say(`purged broker and registry data under ${config.stack.dir} (the fetched jars are kept)`);
   }
 }
 
