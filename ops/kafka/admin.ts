@@ -7,10 +7,11 @@ import type { LibrdkafkaConfig } from '../../src/config';
 
 export interface ClusterInfo {
   brokers: { id: number; host: string; port: number }[];
-  topics: Map<string, number>;
+  /** Topic name → partition count and replicas of its first partition. */
+  topics: Map<string, { partitions: number; replicas: number }>;
 }
 
-/** Broker list and topic → partition count, or throws when no broker answers in time. */
+/** Brokers and topics, or throws when no broker answers in time. */
 export function clusterInfo(client: LibrdkafkaConfig, timeoutMs: number): Promise<ClusterInfo> {
   const producer = new Kafka.Producer({ ...client, 'socket.timeout.ms': timeoutMs, 'log.connection.close': false });
   return new Promise<ClusterInfo>((resolve, reject) => {
@@ -20,7 +21,7 @@ export function clusterInfo(client: LibrdkafkaConfig, timeoutMs: number): Promis
       producer.disconnect(() => undefined);
       resolve({
         brokers: metadata.brokers.map((b) => ({ id: b.id, host: b.host, port: b.port })),
-        topics: new Map(metadata.topics.map((t) => [t.name, t.partitions.length])),
+        topics: new Map(metadata.topics.map((t) => [t.name, { partitions: t.partitions.length, replicas: t.partitions[0]?.replicas.length ?? 0 }])),
       });
     });
   });

@@ -96,7 +96,10 @@ export async function stackStatus(config: Config, env: Env, say: Say): Promise<v
 async function topicStatus(config: Config, say: Say): Promise<void> {
   try {
     const info = await clusterInfo(kafkaClientConfig(config.kafka), 3000);
-    const line = seedTopics(config).map((t) => `${t} (${info.topics.has(t) ? `${info.topics.get(t)} partitions` : 'missing'})`);
+    const line = seedTopics(config).map((t) => {
+      const topic = info.topics.get(t);
+      return `${t} (${topic ? `${topic.partitions} partitions, ${topic.replicas} replica${topic.replicas === 1 ? '' : 's'}` : 'missing'})`;
+    });
     say(`topics: ${line.join(', ')}`);
   } catch {
     say('topics: unknown (no broker answers)');

@@ -42,7 +42,7 @@ describe('npm run stack (real processes)', function () {
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /kafka node 1: 127\.0\.0\.1:\d+ .* running, pid \d+/);
       assert.match(res.stdout, /registry: http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7 — running, pid \d+/);
-      assert.match(res.stdout, /topics: analytics-events \(\d+ partitions\), ml-predictions \(\d+ partitions\), streaming-alerts \(\d+ partitions\), streaming-metrics \(\d+ partitions\)/);
+      assert.match(res.stdout, /topics: analytics-events \(6 partitions, 1 replica\), ml-predictions \(6 partitions, 1 replica\), streaming-alerts \(6 partitions, 1 replica\), streaming-metrics \(6 partitions, 1 replica\)/);
     });
 
     it('up again reuses what runs instead of starting a second copy', async () => {
