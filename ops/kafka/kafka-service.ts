@@ -37,13 +37,7 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
     say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
     return [];
   }
-  const mine = new Set(nodes.map((n) => n.pidFile));
-  const otherSize = allPidFiles(stack).filter((f) => !mine.has(f) && runningPid(f) !== undefined);
-  if (otherSize.length > 0) {
-    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `a local cluster of another size is running (${otherSize.length} node(s), e.g. ${otherSize[0]}) and holds the ports`, {
-      hint: 'run `npm run stack -- down` first, then `up` with the node count you want',
-    });
-  }
+  checkNoOtherClusterSize(stack, nodes);
   if (toStart.length === nodes.length && (await foreignKafka(config))) {
     say(`kafka: a broker not started by this project answers at ${config.kafka.bootstrapServers[0]}; using it`);
     return [];
@@ -58,6 +52,16 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   say(`kafka: starting ${toStart.length} node(s) (${toStart.map((n) => `127.0.0.1:${n.port}`).join(', ')}), waiting until it accepts requests…`);
   await waitReady(config, nodes);
   return toStart.map((n) => n.id);
+}
+
+/** A 1-node and a 3-node local cluster share ports: only one of them can run. */
+function checkNoOtherClusterSize(stack: Config['stack'], nodes: BrokerNode[]): void {
+  const mine = new Set(nodes.map((n) => n.pidFile));
+  const others = allPidFiles(stack).filter((f) => !mine.has(f) && runningPid(f) !== undefined);
+  if (others.length === 0) return;
+  throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `a local cluster of another size is running (${others.length} node(s), e.g. ${others[0]}) and holds the ports`, {
+    hint: 'run `npm run stack -- down` first, then `up` with the node count you want',
+  });
 }
 
 /** A node started earlier with other port settings cannot be reused under these ones. */

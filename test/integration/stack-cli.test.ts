@@ -54,6 +54,18 @@ describe('npm run stack (real processes)', function () {
     });
   });
 
+  describe('with the 1-node stack up, asking for 3 nodes', () => {
+    useStack();
+    it('refuses, since both would hold the same ports, and says how to switch', async function () {
+      const status = await runTs(CLI, ['status'], process.env);
+      if (!/kafka node 1: .* running, pid/.test(status.stdout)) this.skip(); // a broker this project did not start
+      const res = await runTs(CLI, ['up', '--nodes', '3'], process.env);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /^SA_ERR_STACK_PORT_IN_USE: a local cluster of another size is running \(1 node\(s\)/);
+      assert.match(res.stderr, /run `npm run stack -- down` first/);
+    });
+  });
+
   describe('bad input', () => {
     it('an unknown command prints the usage and exits 1', async () => {
       const res = await runTs(CLI, ['start'], cleanEnv({}));
