@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { envName, kafkaClientConfig, type Config } from '../../src/config';
+import { kafkaClientConfig, localStackParts, type Config } from '../../src/config';
 import { StreamingError } from '../../src/errors';
 import { clusterInfo, createTopics } from './admin';
 import { kafkaStatus, startKafka, stopKafka, type Say } from './kafka-service';
@@ -19,8 +19,6 @@ export interface StackStarted {
   registry: boolean;
 }
 
-const localKafka = (env: Env): boolean => !env[envName('kafka', 'bootstrapServers')];
-const localRegistry = (env: Env): boolean => !env[envName('schemaRegistry', 'url')];
 
 /**
  * Starts what is not running. With `rollback`, a failure stops whatever this call had
@@ -29,9 +27,9 @@ const localRegistry = (env: Env): boolean => !env[envName('schemaRegistry', 'url
 export async function stackUp(config: Config, env: Env, say: Say, opts: { rollback?: boolean } = {}): Promise<StackStarted> {
   const started: StackStarted = { kafkaNodes: [], registry: false };
   try {
-    if (localKafka(env)) started.kafkaNodes = await startKafka(config, say);
+    if (localStackParts(env).kafka) started.kafkaNodes = await startKafka(config, say);
     else say(`kafka: using the configured cluster at ${config.kafka.bootstrapServers.join(',')}`);
-    if (localRegistry(env)) started.registry = await startRegistry(config, say);
+    if (localStackParts(env).registry) started.registry = await startRegistry(config, say);
     else say(`registry: using the configured registry at ${config.schemaRegistry.url}`);
     await ensureTopics(config, say);
     return started;
@@ -79,13 +77,13 @@ export async function stackDown(config: Config, say: Say, opts: { purge?: boolea
 
 export async function stackStatus(config: Config, env: Env, say: Say): Promise<void> {
   say(`stack folder: ${config.stack.dir}`);
-  if (localKafka(env)) {
+  if (localStackParts(env).kafka) {
     for (const s of await kafkaStatus(config.stack)) {
       const state = s.pid ? `running, pid ${s.pid}` : s.listening ? 'port taken by a process not started by this project' : 'stopped';
       say(`kafka node ${s.node.id}: 127.0.0.1:${s.node.port} (controller :${s.node.controllerPort}) — ${state}; log ${s.node.logFile}`);
     }
   } else say(`kafka: external, ${config.kafka.bootstrapServers.join(',')}`);
-  if (localRegistry(env)) {
+  if (localStackParts(env).registry) {
     const r = await registryStatus(config);
     const state = r.pid ? `running, pid ${r.pid}` : r.listening ? 'port taken by a process not started by this project' : 'stopped';
     say(`registry: ${config.schemaRegistry.url} — ${state}; log ${r.logFile}`);

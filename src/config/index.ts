@@ -1,4 +1,4 @@
-export { loadConfig, usesLocalStack, envName, ConfigError, type ConfigIssue } from './load';
+export { loadConfig, localStackParts, envName, ConfigError, type ConfigIssue } from './load';
 export { kafkaClientConfig, registryClientOptions, type LibrdkafkaConfig, type RegistryClientOptions } from './clients';
 export { schema, type Config } from './schema';
 export { loadConfigOrExit } from './exit';

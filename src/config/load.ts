@@ -127,9 +127,12 @@ function applyDerivedDefaults(config: Config, env: Env): void {
   }
 }
 
-/** True when the Kafka cluster is the project's own local stack (nothing external configured). */
-export function usesLocalStack(env: Env = process.env): boolean {
-  return !env[envName('kafka', 'bootstrapServers')] && !env[envName('schemaRegistry', 'url')];
+/**
+ * Which parts are the project's own local stack: those whose address is not configured.
+ * (A configured cluster or registry is used as it is, never started or stopped.)
+ */
+export function localStackParts(env: Env = process.env): { kafka: boolean; registry: boolean } {
+  return { kafka: !env[envName('kafka', 'bootstrapServers')], registry: !env[envName('schemaRegistry', 'url')] };
 }
 
 function crossCheck(config: Config): ConfigIssue[] {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,18 +55,6 @@ describe('npm run stack (real processes)', function () {
     });
   });
 
-  describe('with the 1-node stack up, asking for 3 nodes', () => {
-    useStack();
-    it('refuses, since both would hold the same ports, and says how to switch', async function () {
-      const status = await runTs(CLI, ['status'], process.env);
-      if (!/kafka node 1: .* running, pid/.test(status.stdout)) this.skip(); // a broker this project did not start
-      const res = await runTs(CLI, ['up', '--nodes', '3'], process.env);
-      assert.equal(res.code, 1);
-      assert.match(res.stderr, /^SA_ERR_STACK_PORT_IN_USE: a local cluster of another size is running \(1 node\(s\)/);
-      assert.match(res.stderr, /run `npm run stack -- down` first/);
-    });
-  });
-
   describe('bad input', () => {
     it('an unknown command prints the usage and exits 1', async () => {
       const res = await runTs(CLI, ['start'], cleanEnv({}));
@@ -113,6 +102,25 @@ describe('npm run stack (real processes)', function () {
         assert.match(res.stderr, /set STREAMING_STACK__REGISTRY_PORT to a free port/);
       } finally {
         squatter.close();
+      }
+    });
+
+    it('a second cluster size on the same ports is refused, with how to switch', async () => {
+      // A live process standing in for a running 1-node cluster: its pid file, and a
+      // command line that names the node folder, as a real broker's does.
+      const dir = fakeStackDir();
+      const nodeDir = join(dir, 'kafka', '1-node', 'node-1');
+      mkdirSync(nodeDir, { recursive: true });
+      const standIn = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', nodeDir], { stdio: 'ignore' });
+      try {
+        writeFileSync(join(nodeDir, 'broker.pid'), String(standIn.pid));
+        const env = cleanEnv({ STREAMING_STACK__DIR: dir, STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+        const res = await runTs(CLI, ['up', '--nodes', '3'], env);
+        assert.equal(res.code, 1);
+        assert.match(res.stderr, /^SA_ERR_STACK_PORT_IN_USE: a local cluster of another size is running \(1 node\(s\)/);
+        assert.match(res.stderr, /run `npm run stack -- down` first/);
+      } finally {
+        standIn.kill();
       }
     });
 

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, usesLocalStack } from '../../../src/config';
+import { loadConfig, localStackParts } from '../../../src/config';
 
 describe('configuration: defaults', () => {
   it('points at the local stack when nothing is set', () => {
@@ -30,10 +30,10 @@ describe('configuration: defaults', () => {
     assert.equal(loadConfig({ XDG_CACHE_HOME: '/tmp/xdg' }).stack.dir, '/tmp/xdg/streaming-analytics');
   });
 
-  it('knows whether the local stack is in use', () => {
-    assert.equal(usesLocalStack({}), true);
-    assert.equal(usesLocalStack({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '["k:9092"]' }), false);
-    assert.equal(usesLocalStack({ STREAMING_SCHEMA_REGISTRY__URL: 'http://r:8081' }), false);
+  it('knows which parts are the local stack: those whose address is not configured', () => {
+    assert.deepEqual(localStackParts({}), { kafka: true, registry: true });
+    assert.deepEqual(localStackParts({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '["k:9092"]' }), { kafka: false, registry: true });
+    assert.deepEqual(localStackParts({ STREAMING_SCHEMA_REGISTRY__URL: 'http://r:8081' }), { kafka: true, registry: false });
   });
 });
 
