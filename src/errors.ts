@@ -12,6 +12,11 @@ export const ERROR_CATALOGUE = {
   SA_ERR_STACK_START_FAILED: { retriable: true, summary: 'The local broker or registry exited or did not become ready.' },
   SA_ERR_STACK_TOPICS_FAILED: { retriable: true, summary: 'The local stack could not create its topics.' },
   SA_ERR_USAGE: { retriable: false, summary: 'A command-line tool was called with unknown arguments.' },
+  SA_ERR_STREAMS_CONFIG: { retriable: false, summary: 'Streams options (application id, …) are invalid.' },
+  SA_ERR_TOPOLOGY_INVALID: { retriable: false, summary: 'The topology was built wrongly (duplicate names, reused builder, …).' },
+  SA_ERR_DESERIALIZATION: { retriable: false, summary: 'An input record could not be deserialized.' },
+  SA_ERR_PROCESSING_FAILED: { retriable: false, summary: 'A processor threw while processing a record.' },
+  SA_ERR_PRODUCTION_FAILED: { retriable: false, summary: 'An output record could not be serialized or written.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

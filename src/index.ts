@@ -1,7 +1,18 @@
 /**
  * The public API of streaming-analytics. Everything not exported here is internal.
- * (The streams DSL, serdes and the test driver join this list as they land.)
  */
+export { StreamsBuilder, type Consumed } from './streams/builder';
+export { KStream, type Named, type Produced } from './streams/kstream';
+export { BranchedKStream, type Branched } from './streams/branched';
+export { Topology, type TopologyDescription, type NodeDescription } from './streams/topology';
+export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor';
+export type { StreamRecord, KeyValue, Headers, RecordOrigin } from './streams/record';
+export type { StreamsOptions } from './streams/options';
+export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';
+export type { HandlerResponse, Failure, DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler } from './streams/handlers';
+export type { RawRecord } from './streams/task-graph';
+export { Serdes, SerdeError, type Serde, type Serializer, type Deserializer } from './serdes';
+export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type PipeOptions } from './testing';
 export { loadConfig, loadConfigOrExit, ConfigError, kafkaClientConfig, registryClientOptions } from './config';
 export type { Config, ConfigIssue, LibrdkafkaConfig, RegistryClientOptions } from './config';
 export { StreamingError, isStreamingError, ERROR_CATALOGUE } from './errors';

@@ -1,0 +1,74 @@
+/**
+ * The processor graph a StreamsBuilder assembles (internal). Nodes are data plus a
+ * processor supplier, so each task instantiates its own processors from the same graph
+ * (see task-graph.ts); nothing here holds per-task state.
+ */
+import { StreamingError } from '../errors';
+import type { Deserializer, Serializer } from '../serdes';
+import type { ProcessorSupplier } from './processor';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the graph is untyped inside; the DSL types the edges. */
+export type AnyDeserializer = Deserializer<any>;
+export type AnySerializer = Serializer<any>;
+export type AnySupplier = ProcessorSupplier<any, any, any, any>;
+
+export type NodeSpec =
+  | { kind: 'source'; name: string; topics: readonly string[]; keySerde: AnyDeserializer; valueSerde: AnyDeserializer; children: string[] }
+  | { kind: 'processor'; name: string; operator: string; supplier: AnySupplier; children: string[] }
+  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[] };
+
+export class TopologyGraph {
+  readonly nodes = new Map<string, NodeSpec>();
+  private counter = 0;
+
+  /** Kafka Streams' generated names: KSTREAM-FILTER-0000000003. */
+  newName(prefix: string): string {
+    return `${prefix}-${String(this.counter++).padStart(10, '0')}`;
+  }
+
+  add(spec: NodeSpec, parents: readonly string[]): void {
+    if (this.nodes.has(spec.name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `a processor named "${spec.name}" already exists in this topology`);
+    for (const p of parents) {
+      const parent = this.nodes.get(p);
+      if (!parent) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `unknown parent processor "${p}"`);
+      if (parent.kind === 'sink') throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `sink "${p}" cannot have children`);
+    }
+    this.nodes.set(spec.name, spec);
+    for (const p of parents) this.nodes.get(p)!.children.push(spec.name);
+  }
+
+  sources(): Extract<NodeSpec, { kind: 'source' }>[] {
+    return [...this.nodes.values()].filter((n): n is Extract<NodeSpec, { kind: 'source' }> => n.kind === 'source');
+  }
+
+  sourceTopics(): string[] {
+    return this.sources().flatMap((s) => [...s.topics]);
+  }
+
+  /** Connected components, in order of their first source: Kafka Streams' sub-topologies. */
+  subtopologies(): NodeSpec[][] {
+    const parentOf = new Map<string, string[]>();
+    for (const n of this.nodes.values()) for (const c of n.children) parentOf.set(c, [...(parentOf.get(c) ?? []), n.name]);
+    const seen = new Set<string>();
+    const groups: NodeSpec[][] = [];
+    for (const start of this.nodes.values()) {
+      if (seen.has(start.name)) continue;
+      const group: NodeSpec[] = [];
+      const stack = [start.name];
+      while (stack.length > 0) {
+        const name = stack.pop()!;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        const node = this.nodes.get(name)!;
+        group.push(node);
+        stack.push(...node.children, ...(parentOf.get(name) ?? []));
+      }
+      groups.push(group.sort((a, b) => order(this, a) - order(this, b)));
+    }
+    return groups;
+  }
+}
+
+function order(graph: TopologyGraph, node: NodeSpec): number {
+  return [...graph.nodes.keys()].indexOf(node.name);
+}

@@ -1,0 +1,27 @@
+/**
+ * The Processor API, the layer under the DSL (Kafka Streams' `Processor<KIn, VIn, KOut,
+ * VOut>`): every DSL operator is a processor, and applications can add their own with
+ * `KStream.process()`.
+ */
+import type { RecordOrigin, StreamRecord } from './record';
+
+export interface ProcessorContext<KOut, VOut> {
+  /** Sends a record to the downstream processors (or only to the child named `childName`). */
+  forward(record: StreamRecord<KOut, VOut>, childName?: string): void;
+  /** The task this processor instance belongs to, e.g. "0_3" (sub-topology 0, partition 3). */
+  readonly taskId: string;
+  readonly applicationId: string;
+  /** Origin of the record being processed, if it came from a topic. */
+  origin(): RecordOrigin | undefined;
+  /** Highest record timestamp this task has seen so far (Kafka Streams' stream time). */
+  currentStreamTimeMs(): number;
+}
+
+export interface Processor<KIn, VIn, KOut, VOut> {
+  init?(context: ProcessorContext<KOut, VOut>): void;
+  process(record: StreamRecord<KIn, VIn>): void;
+  close?(): void;
+}
+
+/** Makes one processor instance per task: instances never share mutable state across tasks. */
+export type ProcessorSupplier<KIn, VIn, KOut, VOut> = () => Processor<KIn, VIn, KOut, VOut>;

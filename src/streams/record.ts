@@ -1,0 +1,20 @@
+/** Kafka record headers, as an ordered list (a key may repeat, as in Kafka). */
+export type Headers = ReadonlyArray<{ readonly key: string; readonly value: Buffer }>;
+
+/** One record as it flows through a topology. Operators return new records; they never mutate. */
+export interface StreamRecord<K, V> {
+  readonly key: K;
+  readonly value: V;
+  /** Event time, ms since the epoch: the Kafka record timestamp unless an operator sets another. */
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+/** Where the record being processed came from (undefined for records made by a punctuation). */
+export interface RecordOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export type KeyValue<K, V> = readonly [key: K, value: V];

@@ -1,0 +1,86 @@
+/**
+ * A task (internal): one sub-topology's processors for one partition (or one set of
+ * co-partitioned partitions), fed raw records in offset order, applying the error
+ * policies. The runtime commits tasks; the TopologyTestDriver runs them without Kafka.
+ */
+import { StreamingError, isStreamingError } from '../errors';
+import type { NodeSpec } from './graph';
+import { deadLetterHeaders, type Failure } from './handlers';
+import type { ResolvedStreamsOptions } from './options';
+import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
+
+export class StreamTask {
+  private readonly graph: TaskGraph;
+  private current: RawRecord | undefined;
+
+  constructor(readonly id: string, nodes: readonly NodeSpec[], private readonly options: ResolvedStreamsOptions, private readonly collector: RecordCollector) {
+    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic));
+  }
+
+  topics(): string[] {
+    return this.graph.topics();
+  }
+
+  /** Processes one input record; throws a StreamingError when a policy says 'fail'. */
+  process(raw: RawRecord): void {
+    this.current = raw;
+    try {
+      let record;
+      try {
+        record = this.graph.deserialize(raw);
+      } catch (err) {
+        return this.onDeserializationError(raw, asError(err));
+      }
+      try {
+        this.graph.run(raw, record);
+      } catch (err) {
+        if (isStreamingError(err) && err.code === 'SA_ERR_PRODUCTION_FAILED') throw err;
+        this.onProcessingError(raw, asError(err));
+      }
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  currentStreamTimeMs(): number {
+    return this.graph.currentStreamTimeMs();
+  }
+
+  close(): void {
+    this.graph.close();
+  }
+
+  private failure(record: RawRecord, error: Error): Failure {
+    return { record, error, taskId: this.id };
+  }
+
+  private onDeserializationError(raw: RawRecord, error: Error): void {
+    const failure = this.failure(raw, error);
+    if (this.options.deserializationExceptionHandler(failure) === 'fail') {
+      throw new StreamingError('SA_ERR_DESERIALIZATION', `task ${this.id}: cannot read the record at ${where(raw)}: ${error.message}`, { cause: error });
+    }
+    const dlq = this.options.deadLetterTopic;
+    if (dlq !== null) this.collector.send(dlq, raw.key, raw.value, raw.timestamp, deadLetterHeaders('SA_ERR_DESERIALIZATION', failure));
+  }
+
+  private onProcessingError(raw: RawRecord, error: Error): void {
+    if (this.options.processingExceptionHandler(this.failure(raw, error)) === 'fail') {
+      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: processing the record at ${where(raw)} failed: ${error.message}`, { cause: error });
+    }
+  }
+
+  private onSinkError(error: Error, topic: string): void {
+    const raw = this.current!;
+    if (this.options.productionExceptionHandler(this.failure(raw, error)) === 'fail') {
+      throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a record to "${topic}" (from ${where(raw)}): ${error.message}`, { cause: error });
+    }
+  }
+}
+
+function where(r: RawRecord): string {
+  return `${r.topic}/${r.partition}@${r.offset}`;
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,137 @@
+/**
+ * One task's instance of the processor graph (internal): the processors of one
+ * sub-topology, created from their suppliers, wired depth-first as in Kafka Streams
+ * (a forward() runs the children before it returns). Sources deserialize; sinks
+ * serialize and hand bytes to a RecordCollector (the producer, or the test driver).
+ */
+import type { NodeSpec, TopologyGraph } from './graph';
+import type { Processor, ProcessorContext } from './processor';
+import type { Headers, RecordOrigin, StreamRecord } from './record';
+
+export interface RawRecord extends RecordOrigin {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}
+
+export interface RecordCollector {
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void;
+}
+
+/** Called when a sink cannot serialize a record; returns normally to drop that output, or throws. */
+export type SinkErrorHook = (error: Error, topic: string) => void;
+
+type AnyRecord = StreamRecord<unknown, unknown>;
+
+interface Instance {
+  spec: NodeSpec;
+  process(record: AnyRecord): void;
+  close(): void;
+}
+
+export class TaskGraph {
+  private readonly instances = new Map<string, Instance>();
+  private readonly sourceByTopic = new Map<string, Extract<NodeSpec, { kind: 'source' }>>();
+  private current: RecordOrigin | undefined;
+  private streamTime = -1;
+
+  constructor(
+    nodes: readonly NodeSpec[],
+    readonly taskId: string,
+    readonly applicationId: string,
+    private readonly collector: RecordCollector,
+    private readonly onSinkError: SinkErrorHook,
+  ) {
+    // Children first, so every instance can be wired to already-built children.
+    for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
+    for (const spec of nodes) if (spec.kind === 'source') for (const t of spec.topics) this.sourceByTopic.set(t, spec);
+  }
+
+  topics(): string[] {
+    return [...this.sourceByTopic.keys()];
+  }
+
+  /** With the source's serdes; what they throw is for the caller's deserialization handler. */
+  deserialize(raw: RawRecord): AnyRecord {
+    const source = this.source(raw.topic);
+    return {
+      key: source.keySerde.deserialize(raw.topic, raw.key),
+      value: source.valueSerde.deserialize(raw.topic, raw.value),
+      timestamp: raw.timestamp,
+      headers: raw.headers,
+    };
+  }
+
+  /** Runs the graph for one deserialized input record. */
+  run(raw: RawRecord, record: AnyRecord): void {
+    const source = this.source(raw.topic);
+    this.current = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+    if (raw.timestamp > this.streamTime) this.streamTime = raw.timestamp;
+    try {
+      this.instances.get(source.name)!.process(record);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private source(topic: string): Extract<NodeSpec, { kind: 'source' }> {
+    const source = this.sourceByTopic.get(topic);
+    if (!source) throw new Error(`task ${this.taskId} has no source for topic "${topic}"`);
+    return source;
+  }
+
+  currentStreamTimeMs(): number {
+    return this.streamTime;
+  }
+
+  close(): void {
+    for (const i of this.instances.values()) i.close();
+  }
+
+  private instantiate(spec: NodeSpec): Instance {
+    if (spec.kind === 'sink') return this.sink(spec);
+    const children = spec.children.map((c) => this.instances.get(c)!);
+    const byName = new Map(children.map((c) => [c.spec.name, c]));
+    const forward = (record: AnyRecord, childName?: string): void => {
+      if (childName === undefined) for (const c of children) c.process(record);
+      else {
+        const child = byName.get(childName);
+        if (!child) throw new Error(`${spec.name} has no child named "${childName}"`);
+        child.process(record);
+      }
+    };
+    if (spec.kind === 'source') return { spec, process: (r) => forward(r), close: () => undefined };
+    const processor = spec.supplier() as Processor<unknown, unknown, unknown, unknown>;
+    processor.init?.(this.context(forward));
+    return { spec, process: (r) => processor.process(r), close: () => processor.close?.() };
+  }
+
+  private context(forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
+    return {
+      forward,
+      taskId: this.taskId,
+      applicationId: this.applicationId,
+      origin: () => this.current,
+      currentStreamTimeMs: () => this.streamTime,
+    };
+  }
+
+  private sink(spec: Extract<NodeSpec, { kind: 'sink' }>): Instance {
+    return {
+      spec,
+      process: (r) => {
+        let key: Buffer | null;
+        let value: Buffer | null;
+        try {
+          key = spec.keySerde.serialize(spec.topic, r.key);
+          value = spec.valueSerde.serialize(spec.topic, r.value);
+        } catch (err) {
+          return this.onSinkError(err instanceof Error ? err : new Error(String(err)), spec.topic);
+        }
+        this.collector.send(spec.topic, key, value, r.timestamp, r.headers);
+      },
+      close: () => undefined,
+    };
+  }
+}

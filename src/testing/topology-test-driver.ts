@@ -1,0 +1,86 @@
+/**
+ * TopologyTestDriver: runs a topology without Kafka, synchronously, like Kafka Streams'
+ * test-utils. Each piped record is processed completely before pipeInput returns; output
+ * that lands on a topic the topology also reads is fed back in, as a broker would. One
+ * task per sub-topology ("<id>_0"): partitioning is not simulated.
+ */
+import { StreamingError } from '../errors';
+import type { Deserializer, Serializer } from '../serdes';
+import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
+import type { Headers } from '../streams/record';
+import { StreamTask } from '../streams/stream-task';
+import { graphOf, type Topology } from '../streams/topology';
+import { TestInputTopic, TestOutputTopic, type StoredRecord } from './test-topics';
+
+export interface TestDriverOptions {
+  /** The driver's clock, used as the default timestamp of piped records. Default: Date.now() at creation. */
+  initialWallClockTimeMs?: number;
+}
+
+export class TopologyTestDriver {
+  private readonly options: ResolvedStreamsOptions;
+  private readonly tasks: StreamTask[];
+  private readonly taskByTopic = new Map<string, StreamTask>();
+  private readonly topics = new Map<string, StoredRecord[]>();
+  private readonly pending: { topic: string; record: StoredRecord }[] = [];
+  private wallClock: number;
+  private closed = false;
+
+  constructor(topology: Topology, options: StreamsOptions, driverOptions: TestDriverOptions = {}) {
+    this.options = resolveOptions(options);
+    this.wallClock = driverOptions.initialWallClockTimeMs ?? Date.now();
+    const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
+    this.tasks = graphOf(topology).subtopologies().map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector));
+    for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
+  }
+
+  createInputTopic<K, V>(name: string, keySerde: Serializer<K>, valueSerde: Serializer<V>): TestInputTopic<K, V> {
+    if (!this.taskByTopic.has(name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${name}" is not a source topic of this topology`, { hint: `its sources are: ${[...this.taskByTopic.keys()].join(', ')}` });
+    return new TestInputTopic(name, keySerde, valueSerde, (topic, record) => this.pipe(topic, record), () => this.wallClock);
+  }
+
+  createOutputTopic<K, V>(name: string, keySerde: Deserializer<K>, valueSerde: Deserializer<V>): TestOutputTopic<K, V> {
+    return new TestOutputTopic(name, keySerde, valueSerde, () => this.topics.get(name) ?? []);
+  }
+
+  /** The dead-letter topic's name, or null when it is disabled. */
+  deadLetterTopic(): string | null {
+    return this.options.deadLetterTopic;
+  }
+
+  /** Moves the driver's clock (the default timestamp of piped records) forward. */
+  advanceWallClockTime(ms: number): void {
+    if (!(ms >= 0)) throw new StreamingError('SA_ERR_USAGE', `advanceWallClockTime(${ms}): the clock only moves forward`);
+    this.wallClock += ms;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.tasks) t.close();
+  }
+
+  private pipe(topic: string, record: StoredRecord): void {
+    if (this.closed) throw new StreamingError('SA_ERR_USAGE', 'the TopologyTestDriver is closed');
+    this.pending.push({ topic, record });
+    while (this.pending.length > 0) {
+      const next = this.pending.shift()!;
+      const task = this.taskByTopic.get(next.topic)!;
+      const log = this.log(next.topic);
+      log.push(next.record);
+      task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
+    }
+  }
+
+  private append(topic: string, record: StoredRecord): void {
+    // Output to a topic the topology reads goes back in after the current record, as through a broker.
+    if (this.taskByTopic.has(topic)) this.pending.push({ topic, record });
+    else this.log(topic).push(record);
+  }
+
+  private log(topic: string): StoredRecord[] {
+    let log = this.topics.get(topic);
+    if (!log) this.topics.set(topic, (log = []));
+    return log;
+  }
+}
