@@ -17,6 +17,10 @@ export const ERROR_CATALOGUE = {
   SA_ERR_DESERIALIZATION: { retriable: false, summary: 'An input record could not be deserialized.' },
   SA_ERR_PROCESSING_FAILED: { retriable: false, summary: 'A processor threw while processing a record.' },
   SA_ERR_PRODUCTION_FAILED: { retriable: false, summary: 'An output record could not be serialized or written.' },
+  SA_ERR_TXN_ABORTABLE: { retriable: true, summary: 'A transaction must be aborted; its input is re-processed.' },
+  SA_ERR_TXN_FATAL: { retriable: true, summary: 'The transactional producer failed fatally (e.g. fenced); it is rebuilt.' },
+  SA_ERR_TXN_STATE: { retriable: false, summary: 'An illegal transaction state transition (a runtime bug).' },
+  SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

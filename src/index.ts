@@ -11,6 +11,8 @@ export type { StreamsOptions } from './streams/options';
 export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';
 export type { HandlerResponse, Failure, DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler } from './streams/handlers';
 export type { RawRecord } from './streams/task-graph';
+export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
+export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
 export { Serdes, SerdeError, type Serde, type Serializer, type Deserializer } from './serdes';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type PipeOptions } from './testing';
 export { loadConfig, loadConfigOrExit, ConfigError, kafkaClientConfig, registryClientOptions } from './config';

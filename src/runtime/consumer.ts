@@ -1,0 +1,59 @@
+/** The instance's consumer: read_committed, manual offsets, cooperative-sticky rebalancing. */
+import Kafka, { type KafkaConsumer, type LibrdKafkaError, type Message, type TopicPartition } from 'node-rdkafka';
+import type { RawRecord } from '../streams/task-graph';
+import type { ResolvedStreamsConfig } from './streams-config';
+
+export const ASSIGN = -175;
+export const REVOKE = -174;
+const OFFSET_BEGINNING = -2;
+
+export type RebalanceListener = (kind: 'assign' | 'revoke', partitions: TopicPartition[]) => void;
+
+export async function connectConsumer(config: ResolvedStreamsConfig, onRebalance: RebalanceListener): Promise<KafkaConsumer> {
+  const settings: Record<string, unknown> = {
+    ...config.client,
+    'client.id': `${config.applicationId}-${config.instanceId}-consumer`,
+    'group.id': config.applicationId,
+    'enable.auto.commit': false,
+    'enable.auto.offset.store': false,
+    'isolation.level': 'read_committed',
+    'partition.assignment.strategy': 'cooperative-sticky',
+    ...(config.staticMembership ? { 'group.instance.id': config.instanceId } : {}),
+    rebalance_cb: (err: LibrdKafkaError | undefined, assignment: TopicPartition[]) => {
+      if (err?.code === ASSIGN) onRebalance('assign', assignment);
+      else if (err?.code === REVOKE) onRebalance('revoke', assignment);
+    },
+    ...config.consumerOverrides,
+  };
+  const consumer = new Kafka.KafkaConsumer(settings as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  consumer.setDefaultConsumeTimeout(50);
+  return consumer;
+}
+
+export function consumeBatch(consumer: KafkaConsumer, max: number): Promise<Message[]> {
+  return new Promise((resolve, reject) => consumer.consume(max, (err, messages) => (err ? reject(err) : resolve(messages))));
+}
+
+export function toRawRecord(m: Message): RawRecord {
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+    value: m.value ?? null,
+    timestamp: m.timestamp ?? Date.now(),
+    headers: (m.headers ?? []).flatMap((h) => Object.entries(h).map(([key, value]) => ({ key, value: Buffer.isBuffer(value) ? value : Buffer.from(value) }))),
+  };
+}
+
+/** Moves every given partition back to its committed offset (the beginning if none). */
+export async function rewindToCommitted(consumer: KafkaConsumer, partitions: TopicPartition[]): Promise<void> {
+  if (partitions.length === 0) return;
+  const committed = await new Promise<{ topic: string; partition: number; offset?: number }[]>((resolve, reject) =>
+    consumer.committed(partitions, 10_000, (err, tps) => (err ? reject(err) : resolve(tps))));
+  for (const tp of committed) {
+    const offset = tp.offset !== undefined && tp.offset >= 0 ? tp.offset : OFFSET_BEGINNING;
+    await new Promise<void>((resolve, reject) => consumer.seek({ topic: tp.topic, partition: tp.partition, offset }, 10_000, (err) => (err ? reject(err) : resolve())));
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * KafkaStreams: runs a Topology against Kafka (Kafka Streams' class of the same name).
+ *
+ *   const streams = new KafkaStreams(builder.build(), { applicationId: 'app', kafka: config.kafka });
+ *   await streams.start();   // resolves once the consumer joined and the producer is ready
+ *   …
+ *   await streams.close();   // finish the batch, commit, leave the group
+ *
+ * States: CREATED → REBALANCING ⇄ RUNNING → PENDING_SHUTDOWN → NOT_RUNNING, or ERROR when
+ * a failure stopped processing (the 'error' event carries it).
+ */
+import { EventEmitter } from 'node:events';
+import { StreamingError } from '../errors';
+import { createLogger, type Logger } from '../logger';
+import { graphOf, type Topology } from '../streams/topology';
+import { StreamThread } from './stream-thread';
+import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
+
+export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
+
+export interface KafkaStreamsEvents {
+  stateChange: [newState: StreamsState, oldState: StreamsState];
+  error: [error: Error];
+}
+
+export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
+  private current: StreamsState = 'CREATED';
+  private readonly config: ResolvedStreamsConfig;
+  private readonly log: Logger;
+  private readonly thread: StreamThread;
+  private closing: Promise<void> | undefined;
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    this.log.info({ signal }, 'shutting down on signal');
+    void this.close();
+  };
+
+  constructor(topology: Topology, config: StreamsConfig) {
+    super();
+    this.config = resolveStreamsConfig(config);
+    this.log = (config.logger ?? createLogger({ level: 'info' })).child({ applicationId: this.config.applicationId, instanceId: this.config.instanceId });
+    this.thread = new StreamThread(graphOf(topology), this.config, this.log, {
+      rebalancing: () => this.setState('REBALANCING'),
+      running: () => this.setState('RUNNING'),
+      failed: (err) => {
+        this.setState('ERROR');
+        this.emit('error', err);
+      },
+    });
+  }
+
+  get state(): StreamsState {
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    if (this.current !== 'CREATED') throw new StreamingError('SA_ERR_STREAMS_STATE', `start() in state ${this.current}`, { hint: 'a KafkaStreams instance starts once; create a new one' });
+    this.setState('REBALANCING');
+    if (this.config.handleSignals) for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, this.onSignal);
+    this.log.info({ guarantee: this.config.processingGuarantee, commitIntervalMs: this.config.commitIntervalMs }, 'starting');
+    try {
+      await this.thread.start();
+    } catch (err) {
+      this.setState('ERROR');
+      this.removeSignalHandlers();
+      throw err;
+    }
+  }
+
+  /** Graceful close, bounded by closeTimeoutMs; safe to call more than once. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    this.removeSignalHandlers();
+    if (this.current === 'CREATED') return this.setState('NOT_RUNNING');
+    const failed = this.current === 'ERROR';
+    this.setState('PENDING_SHUTDOWN');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.closeTimeoutMs)));
+    const result = await Promise.race([this.thread.close().then(() => 'closed' as const), timeout]);
+    clearTimeout(timer);
+    if (result === 'timeout') this.log.warn({ closeTimeoutMs: this.config.closeTimeoutMs }, 'close timed out; open transaction left to time out');
+    this.log.info('closed');
+    this.setState(failed ? 'ERROR' : 'NOT_RUNNING');
+  }
+
+  private removeSignalHandlers(): void {
+    for (const s of ['SIGTERM', 'SIGINT'] as const) process.off(s, this.onSignal);
+  }
+
+  private setState(next: StreamsState): void {
+    if (next === this.current) return;
+    if (this.current === 'ERROR' && next !== 'PENDING_SHUTDOWN') return;
+    if ((this.current === 'PENDING_SHUTDOWN' || this.current === 'NOT_RUNNING') && (next === 'RUNNING' || next === 'REBALANCING')) return;
+    const old = this.current;
+    this.current = next;
+    this.emit('stateChange', next, old);
+  }
+}

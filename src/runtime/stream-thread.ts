@@ -1,0 +1,174 @@
+/**
+ * The processing loop: poll a batch, process it task by task inside the open
+ * transaction, commit on the interval (commit.ts), and recover from transaction errors:
+ * abortable → abort and rewind every task to its committed offsets; fatal → rebuild the
+ * producer, then rewind. A failure an error policy answered 'fail' for stops the loop.
+ * Rebalance callbacks only queue events; the loop applies them between batches.
+ */
+import type { KafkaConsumer, TopicPartition } from 'node-rdkafka';
+import { isStreamingError } from '../errors';
+import type { Logger } from '../logger';
+import type { TopologyGraph } from '../streams/graph';
+import { commitAll } from './commit';
+import { consumeBatch, connectConsumer, rewindToCommitted, toRawRecord } from './consumer';
+import type { ResolvedStreamsConfig } from './streams-config';
+import { StreamsProducer } from './streams-producer';
+import { TaskManager } from './task-manager';
+
+interface RebalanceEvent {
+  kind: 'assign' | 'revoke';
+  partitions: TopicPartition[];
+}
+
+export interface ThreadListener {
+  rebalancing(): void;
+  running(): void;
+  failed(err: Error): void;
+}
+
+export class StreamThread {
+  private consumer!: KafkaConsumer;
+  private producer!: StreamsProducer;
+  private generation = 0;
+  private readonly tasks: TaskManager;
+  private readonly events: RebalanceEvent[] = [];
+  private running = false;
+  private closing = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private lastCommitAt = Date.now();
+  private sinceCommit = 0;
+
+  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
+    // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
+    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) });
+  }
+
+  async start(): Promise<void> {
+    await this.newProducer();
+    this.consumer = await connectConsumer(this.config, (kind, partitions) => this.onRebalance(kind, partitions));
+    this.consumer.subscribe(this.graph.sourceTopics());
+    this.running = true;
+    this.listener.rebalancing();
+    this.loopDone = this.loop();
+  }
+
+  private onRebalance(kind: 'assign' | 'revoke', partitions: TopicPartition[]): void {
+    if (this.closing) {
+      // Everything was committed before closing began; only hand the partitions back.
+      if (kind === 'revoke') {
+        this.tasks.revoke(partitions);
+        this.consumer.incrementalUnassign(partitions);
+      } else this.consumer.incrementalAssign(partitions);
+      return;
+    }
+    this.events.push({ kind, partitions });
+    this.listener.rebalancing();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.applyRebalanceEvents();
+        const batch = await consumeBatch(this.consumer, this.config.maxPollRecords);
+        if (batch.length > 0) {
+          await this.producer.begin();
+          for (const m of batch) this.tasks.process(toRawRecord(m));
+          this.sinceCommit += batch.length;
+        }
+        if (this.commitDue()) await this.commit();
+      } catch (err) {
+        await this.recover(err);
+      }
+    }
+  }
+
+  private commitDue(): boolean {
+    if (!this.producer.inTransaction()) return false;
+    return this.sinceCommit >= this.config.commitMaxRecords || Date.now() - this.lastCommitAt >= this.config.commitIntervalMs;
+  }
+
+  private async commit(): Promise<void> {
+    if (this.producer.inTransaction()) {
+      const result = await commitAll(this.tasks, this.producer, this.consumer);
+      this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
+    }
+    this.sinceCommit = 0;
+    this.lastCommitAt = Date.now();
+  }
+
+  private async applyRebalanceEvents(): Promise<void> {
+    if (this.events.length === 0) return;
+    while (this.events.length > 0) {
+      const e = this.events.shift()!;
+      if (e.kind === 'revoke') {
+        // Revoked partitions are handed over committed: their new owner starts where we stopped.
+        await this.commit();
+        const closed = this.tasks.revoke(e.partitions);
+        this.consumer.incrementalUnassign(e.partitions);
+        this.log.info({ partitions: e.partitions.length, closedTasks: closed }, 'partitions revoked');
+      } else {
+        const created = this.tasks.assign(e.partitions);
+        this.consumer.incrementalAssign(e.partitions);
+        this.log.info({ partitions: e.partitions.length, createdTasks: created, tasks: this.tasks.taskIds() }, 'partitions assigned');
+      }
+    }
+    this.listener.running();
+  }
+
+  private async recover(err: unknown): Promise<void> {
+    const code = isStreamingError(err) ? err.code : undefined;
+    if (code === 'SA_ERR_TXN_ABORTABLE' || code === 'SA_ERR_TXN_FATAL') {
+      this.log.warn({ err, code }, 'transaction failed; recovering from the committed offsets');
+      try {
+        if (code === 'SA_ERR_TXN_ABORTABLE') await this.producer.abort();
+        else await this.newProducer();
+        await this.rewind();
+        return;
+      } catch (again) {
+        if (isStreamingError(again) && again.code === 'SA_ERR_TXN_FATAL') {
+          await this.newProducer().then(() => this.rewind()).catch((e: unknown) => this.fail(e));
+          return;
+        }
+        return this.fail(again);
+      }
+    }
+    return this.fail(err);
+  }
+
+  private async rewind(): Promise<void> {
+    this.tasks.reset();
+    await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
+    this.sinceCommit = 0;
+    this.lastCommitAt = Date.now();
+  }
+
+  private async newProducer(): Promise<void> {
+    await this.producer?.close().catch(() => undefined);
+    this.producer = new StreamsProducer(this.config, this.generation++);
+    await this.producer.init();
+  }
+
+  private async fail(err: unknown): Promise<void> {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.log.error({ err: error, code: isStreamingError(error) ? error.code : undefined }, 'stream thread failed; stopping');
+    this.running = false;
+    await this.producer.abort().catch(() => undefined);
+    this.listener.failed(error);
+  }
+
+  /** Finishes the current batch, commits, and leaves the group. */
+  async close(): Promise<void> {
+    this.running = false;
+    await this.loopDone;
+    try {
+      await this.commit();
+    } catch (err) {
+      this.log.warn({ err }, 'final commit failed; aborting');
+      await this.producer.abort().catch(() => undefined);
+    }
+    this.closing = true;
+    this.tasks.closeAll();
+    if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    await this.producer?.close();
+  }
+}

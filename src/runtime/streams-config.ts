@@ -1,0 +1,101 @@
+/**
+ * The runtime's options, validated once when KafkaStreams is created. Exactly-once is
+ * the default; settings that would quietly break it are refused rather than adjusted.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
+import { StreamingError } from '../errors';
+import type { Logger } from '../logger';
+import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
+
+export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
+
+export interface StreamsConfig extends StreamsOptions {
+  /** The Kafka connection (bootstrap servers and security), from the validated configuration. */
+  kafka: Config['kafka'];
+  processingGuarantee?: ProcessingGuarantee;
+  /** Commit at least this often (ms). Default 100 under exactly-once, 30000 under at-least-once (Kafka Streams' defaults). */
+  commitIntervalMs?: number;
+  /** Also commit once this many input records were processed since the last commit. Default 10000. */
+  commitMaxRecords?: number;
+  /** Producer transaction timeout (ms), exactly-once only. Default 10000. */
+  transactionTimeoutMs?: number;
+  /**
+   * A stable name for this instance, e.g. the StatefulSet pod name. It becomes the
+   * transactional.id suffix (so a restarted instance aborts its predecessor's open
+   * transaction at once) and the static group membership id. Default: random per process.
+   */
+  instanceId?: string;
+  /** Most records taken from the consumer per poll. Default 1000. */
+  maxPollRecords?: number;
+  /** Extra librdkafka properties for the consumer / producer (advanced). */
+  consumerOverrides?: LibrdkafkaConfig;
+  producerOverrides?: LibrdkafkaConfig;
+  /** Close gracefully on SIGTERM and SIGINT. Default true. */
+  handleSignals?: boolean;
+  /** Longest a graceful close may take before the clients are torn down (ms). Default 30000. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
+  client: LibrdkafkaConfig;
+  processingGuarantee: ProcessingGuarantee;
+  eos: boolean;
+  commitIntervalMs: number;
+  commitMaxRecords: number;
+  transactionTimeoutMs: number;
+  instanceId: string;
+  staticMembership: boolean;
+  maxPollRecords: number;
+  consumerOverrides: LibrdkafkaConfig;
+  producerOverrides: LibrdkafkaConfig;
+  handleSignals: boolean;
+  closeTimeoutMs: number;
+}
+
+function invalid(message: string, hint: string): StreamingError {
+  return new StreamingError('SA_ERR_STREAMS_CONFIG', message, { hint });
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw invalid(`${name} must be a positive integer, got ${value}`, `set ${name} to a whole number above 0`);
+  return value;
+}
+
+export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
+  const base = resolveOptions(config);
+  const guarantee = config.processingGuarantee ?? 'exactly_once_v2';
+  if (guarantee !== 'exactly_once_v2' && guarantee !== 'at_least_once') {
+    throw invalid(`processingGuarantee ${JSON.stringify(guarantee)} is not known`, 'use "exactly_once_v2" (default) or "at_least_once"');
+  }
+  const eos = guarantee === 'exactly_once_v2';
+  const commitIntervalMs = positiveInt('commitIntervalMs', config.commitIntervalMs ?? (eos ? 100 : 30_000));
+  const transactionTimeoutMs = positiveInt('transactionTimeoutMs', config.transactionTimeoutMs ?? 10_000);
+  if (eos && transactionTimeoutMs < commitIntervalMs) {
+    throw invalid(`transactionTimeoutMs (${transactionTimeoutMs}) is below commitIntervalMs (${commitIntervalMs}): every transaction would time out before its commit`, 'raise transactionTimeoutMs or lower commitIntervalMs');
+  }
+  const overrides = config.consumerOverrides ?? {};
+  if (eos && ['true', true].includes(overrides['enable.auto.commit'] as string | boolean)) {
+    throw invalid('enable.auto.commit=true in consumerOverrides: offsets would be committed outside the transactions', 'remove enable.auto.commit; the runtime commits offsets itself');
+  }
+  const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
+  return {
+    ...base,
+    client: kafkaClientConfig(config.kafka),
+    processingGuarantee: guarantee,
+    eos,
+    commitIntervalMs,
+    commitMaxRecords: positiveInt('commitMaxRecords', config.commitMaxRecords ?? 10_000),
+    transactionTimeoutMs,
+    instanceId,
+    staticMembership: config.instanceId !== undefined,
+    maxPollRecords: positiveInt('maxPollRecords', config.maxPollRecords ?? 1000),
+    consumerOverrides: overrides,
+    producerOverrides: config.producerOverrides ?? {},
+    handleSignals: config.handleSignals ?? true,
+    closeTimeoutMs: positiveInt('closeTimeoutMs', config.closeTimeoutMs ?? 30_000),
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The producer every task of this process writes through (one per process, as with
+ * Kafka Streams' exactly_once_v2). Under exactly-once it is transactional, with a
+ * transactional.id stable per instance; under at-least-once it is idempotent only and
+ * offsets are committed by the consumer after a flush.
+ */
+import Kafka, { type KafkaConsumer, type LibrdKafkaError, type TopicPartitionOffset } from 'node-rdkafka';
+import { StreamingError } from '../errors';
+import type { Headers } from '../streams/record';
+import type { RecordCollector } from '../streams/task-graph';
+import type { ResolvedStreamsConfig } from './streams-config';
+import { TransactionState } from './transaction-state';
+import { txnError, withRetries } from './txn-errors';
+
+const QUEUE_FULL = -184;
+
+type Cb = (err: LibrdKafkaError | null | undefined) => void;
+const promised = (fn: (cb: Cb) => void): Promise<void> => new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+
+export class StreamsProducer implements RecordCollector {
+  readonly txn = new TransactionState();
+  private readonly producer: Kafka.Producer;
+  private deliveryError: LibrdKafkaError | undefined;
+  private sentSinceCommit = 0;
+
+  constructor(private readonly config: ResolvedStreamsConfig, generation: number) {
+    const eos = config.eos;
+    const settings: Record<string, string | number | boolean> = {
+      ...config.client,
+      'client.id': `${config.applicationId}-${config.instanceId}-producer-${generation}`,
+      // Java's partitioner, so keys land where Kafka Streams and Java producers put them.
+      partitioner: 'murmur2_random',
+      'enable.idempotence': true,
+      acks: 'all',
+      'linger.ms': 5,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 1_000_000,
+      dr_cb: true,
+      ...(eos ? {
+        'transactional.id': `${config.applicationId}-${config.instanceId}`,
+        'transaction.timeout.ms': config.transactionTimeoutMs,
+        // librdkafka requires both below the transaction timeout.
+        'message.timeout.ms': config.transactionTimeoutMs,
+        'socket.timeout.ms': Math.max(1000, Math.min(60_000, config.transactionTimeoutMs - 1000)),
+      } : {}),
+      ...config.producerOverrides,
+    };
+    this.producer = new Kafka.Producer(settings as Kafka.ProducerGlobalConfig);
+    this.producer.on('delivery-report', (err) => {
+      if (err && !this.deliveryError) this.deliveryError = err;
+    });
+  }
+
+  async init(): Promise<void> {
+    this.txn.to('initializing');
+    try {
+      await promised((cb) => this.producer.connect({ timeout: 30_000 }, (err) => cb(err)));
+      this.producer.setPollInterval(20);
+      if (this.config.eos) await withRetries('initTransactions', Date.now() + 60_000, () => promised((cb) => this.producer.initTransactions(30_000, cb)));
+      this.txn.to('ready');
+    } catch (err) {
+      this.txn.to('fatal');
+      throw err instanceof StreamingError ? err : txnError('connecting the producer', err, 'fatal');
+    }
+  }
+
+  /** Opens a transaction if none is open (exactly-once); a no-op under at-least-once. */
+  async begin(): Promise<void> {
+    if (!this.txn.is('ready')) return;
+    if (this.config.eos) {
+      try {
+        await promised((cb) => this.producer.beginTransaction(cb));
+      } catch (err) {
+        this.txn.to('fatal');
+        throw txnError('beginTransaction', err, 'fatal');
+      }
+    }
+    this.txn.to('in_transaction');
+  }
+
+  inTransaction(): boolean {
+    return this.txn.is('in_transaction');
+  }
+
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+    if (!this.txn.is('in_transaction')) throw new StreamingError('SA_ERR_TXN_STATE', `a record for "${topic}" was sent outside a transaction (state ${this.txn.state})`);
+    const rdHeaders = headers.length === 0 ? undefined : headers.map((h) => ({ [h.key]: h.value }));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.producer.produce(topic, null, value, key, timestamp, undefined, rdHeaders);
+        this.sentSinceCommit++;
+        return;
+      } catch (err) {
+        if ((err as LibrdKafkaError).code !== QUEUE_FULL || attempt >= 100) throw txnError(`producing to "${topic}"`, err, 'abortable');
+        this.producer.poll();
+      }
+    }
+  }
+
+  /**
+   * Steps 3-4 of the commit protocol (see commit.ts): flush, then the offsets into the
+   * transaction with the consumer's group metadata, then commitTransaction. Under
+   * at-least-once: flush, then a synchronous offset commit by the consumer.
+   */
+  async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+    this.txn.to('committing');
+    const deadline = Date.now() + this.config.transactionTimeoutMs;
+    try {
+      await withRetries('flush', deadline, () => promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)));
+      const failed = this.deliveryError;
+      if (failed) throw txnError('delivering a produced record', failed, 'abortable');
+      if (this.config.eos) {
+        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => promised((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
+        await withRetries('commitTransaction', deadline, () => promised((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
+      } else if (offsets.length > 0) {
+        consumer.commitSync(offsets);
+      }
+      this.sentSinceCommit = 0;
+      this.txn.to('ready');
+    } catch (err) {
+      if (err instanceof StreamingError && err.code === 'SA_ERR_TXN_FATAL') this.txn.to('fatal');
+      throw err;
+    }
+  }
+
+  /** Aborts the open transaction; waits for in-flight records first (librdkafka#4849). */
+  async abort(): Promise<void> {
+    if (this.txn.is('ready', 'fatal', 'closed', 'uninitialized')) return;
+    this.txn.to('aborting');
+    try {
+      await promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)).catch(() => undefined);
+      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => promised((cb) => this.producer.abortTransaction(this.config.transactionTimeoutMs, cb)));
+      this.deliveryError = undefined;
+      this.sentSinceCommit = 0;
+      this.txn.to('ready');
+    } catch (err) {
+      this.txn.to('fatal');
+      throw err instanceof StreamingError ? err : txnError('abortTransaction', err, 'fatal');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.txn.is('closed')) return;
+    this.txn.to('closed');
+    if (!this.producer.isConnected()) return;
+    await new Promise<void>((resolve) => this.producer.disconnect(5_000, () => resolve()));
+  }
+}

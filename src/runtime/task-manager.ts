@@ -1,0 +1,125 @@
+/**
+ * The tasks of this instance, made and dropped as partitions are assigned and revoked.
+ * A task is one sub-topology × one partition number; a sub-topology with several
+ * (co-partitioned) source topics gets one task per partition number, covering them all.
+ * Each task remembers how far it has processed each of its partitions.
+ */
+import type { TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
+import type { NodeSpec, TopologyGraph } from '../streams/graph';
+import { StreamTask } from '../streams/stream-task';
+import type { RecordCollector } from '../streams/task-graph';
+import type { ResolvedStreamsConfig } from './streams-config';
+
+interface RuntimeTask {
+  id: string;
+  nodes: NodeSpec[];
+  task: StreamTask;
+  partitions: Set<string>;
+  /** topic:partition → next offset to commit (last processed + 1). */
+  processed: Map<string, number>;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
+
+export class TaskManager {
+  private readonly tasks = new Map<string, RuntimeTask>();
+  private readonly byPartition = new Map<string, RuntimeTask>();
+  private readonly subtopologyOf = new Map<string, { id: number; nodes: NodeSpec[] }>();
+
+  constructor(graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector) {
+    graph.subtopologies().forEach((nodes, id) => {
+      for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
+    });
+  }
+
+  assign(partitions: readonly TopicPartition[]): string[] {
+    const created: string[] = [];
+    for (const tp of partitions) {
+      const sub = this.subtopologyOf.get(tp.topic);
+      if (!sub) continue;
+      const id = `${sub.id}_${tp.partition}`;
+      let t = this.tasks.get(id);
+      if (!t) {
+        t = { id, nodes: sub.nodes, task: new StreamTask(id, sub.nodes, this.config, this.collector), partitions: new Set(), processed: new Map() };
+        this.tasks.set(id, t);
+        created.push(id);
+      }
+      t.partitions.add(tpKey(tp.topic, tp.partition));
+      this.byPartition.set(tpKey(tp.topic, tp.partition), t);
+    }
+    return created;
+  }
+
+  /** Forgets the partitions; closes tasks left with none. Returns the closed task ids. */
+  revoke(partitions: readonly TopicPartition[]): string[] {
+    const closed: string[] = [];
+    for (const tp of partitions) {
+      const key = tpKey(tp.topic, tp.partition);
+      const t = this.byPartition.get(key);
+      if (!t) continue;
+      this.byPartition.delete(key);
+      t.partitions.delete(key);
+      t.processed.delete(key);
+      if (t.partitions.size === 0) {
+        t.task.close();
+        this.tasks.delete(t.id);
+        closed.push(t.id);
+      }
+    }
+    return closed;
+  }
+
+  /** Processes one consumed record in its task and records its offset as processed. */
+  process(raw: Parameters<StreamTask['process']>[0]): void {
+    const key = tpKey(raw.topic, raw.partition);
+    const t = this.byPartition.get(key);
+    if (!t) return; // a record fetched just before its partition was revoked: not ours any more
+    t.task.process(raw);
+    t.processed.set(key, raw.offset + 1);
+  }
+
+  /** Offsets to commit: every partition processed since the last commit. */
+  offsetsToCommit(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const t of this.tasks.values()) {
+      for (const [key, offset] of t.processed) {
+        const at = key.lastIndexOf(':');
+        out.push({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset });
+      }
+    }
+    return out;
+  }
+
+  markCommitted(): void {
+    for (const t of this.tasks.values()) t.processed.clear();
+  }
+
+  /**
+   * Drops all uncommitted progress: every task is closed dirty and made anew from its
+   * suppliers, as after an aborted transaction (its records will be consumed again).
+   */
+  reset(): void {
+    for (const t of this.tasks.values()) {
+      t.task.close();
+      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector);
+      t.processed.clear();
+    }
+  }
+
+  assignedPartitions(): TopicPartition[] {
+    return [...this.byPartition.keys()].map((key) => {
+      const at = key.lastIndexOf(':');
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    });
+  }
+
+  taskIds(): string[] {
+    return [...this.tasks.keys()];
+  }
+
+  closeAll(): void {
+    for (const t of this.tasks.values()) t.task.close();
+    this.tasks.clear();
+    this.byPartition.clear();
+  }
+}

@@ -1,0 +1,106 @@
+import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import Kafka from 'node-rdkafka';
+import { kafkaClientConfig, type Config } from '../../src/config';
+import { KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../src';
+import { createLogger } from '../../src/logger';
+import { call, createTopic, readAll, uniqueName } from '../support/kafka';
+import { useStack } from '../support/stack';
+
+const S = Serdes.String();
+const quiet = createLogger({ level: 'warn' });
+
+async function produceInput(config: Config, topic: string, count: number, keys = 10): Promise<void> {
+  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true, partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
+  await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
+  for (let i = 0; i < count; i++) producer.produce(topic, null, Buffer.from(String(i)), Buffer.from(`k${i % keys}`), Date.now());
+  await call((cb) => producer.flush(30_000, (err) => cb(err)));
+  await call((cb) => producer.disconnect((err) => cb(err)));
+}
+
+async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
+  this.timeout(180_000);
+  const config = useStack();
+
+  it('copies every input record to the output exactly once, in order per key', async () => {
+    const input = uniqueName('eos-in');
+    const output = uniqueName('eos-out');
+    await createTopic(config(), input, 3);
+    await createTopic(config(), output, 3);
+    await produceInput(config(), input, 5_000);
+
+    const b = new StreamsBuilder();
+    b.stream(input, { keySerde: S, valueSerde: S }).mapValues((v) => `${v}:x2=${Number(v) * 2}`).to(output, { keySerde: S, valueSerde: S });
+    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('eos-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    const states: StreamsState[] = [];
+    streams.on('stateChange', (s) => states.push(s));
+    await streams.start();
+    try {
+      await waitFor('5000 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 500)).length >= 5_000, 90_000);
+    } finally {
+      await streams.close();
+    }
+    assert.equal(streams.state, 'NOT_RUNNING');
+    assert.ok(states.includes('RUNNING'), `states: ${states.join(' → ')}`);
+
+    const out = await readAll(config(), output, 'read_committed', 5_000, 1_000);
+    assert.equal(out.length, 5_000, 'no loss and no duplicates');
+    const values = out.map((r) => Number(r.value.split(':')[0]));
+    assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 5_000 }, (_, i) => i));
+    for (const r of out) assert.equal(r.value, `${r.value.split(':')[0]}:x2=${Number(r.value.split(':')[0]) * 2}`);
+    // Per key (hence per partition) the order of the input is kept.
+    const byKey = new Map<number, number[]>();
+    for (const v of values) byKey.set(v % 10, [...(byKey.get(v % 10) ?? []), v]);
+    for (const [, seq] of byKey) assert.deepEqual(seq, [...seq].sort((a, b) => a - b));
+  });
+
+  it('hides the output of an aborted transaction, and a restart re-processes its input exactly once', async () => {
+    const input = uniqueName('eos-abort-in');
+    const output = uniqueName('eos-abort-out');
+    await createTopic(config(), input, 1);
+    await createTopic(config(), output, 1);
+    await produceInput(config(), input, 100, 1);
+    const applicationId = uniqueName('eos-abort-app');
+
+    // First run: a processor that fails on record 50, inside a transaction holding 0..49.
+    const failing = new StreamsBuilder();
+    failing.stream(input, { keySerde: S, valueSerde: S })
+      .mapValues((v) => {
+        if (v === '50') throw new Error('cannot handle 50');
+        return v;
+      })
+      .to(output, { keySerde: S, valueSerde: S });
+    const first = new KafkaStreams(failing.build(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false, commitIntervalMs: 60_000, transactionTimeoutMs: 90_000, commitMaxRecords: 1_000_000 });
+    const failed = once(first, 'error') as Promise<[Error & { code?: string }]>;
+    await first.start();
+    const [error] = await failed;
+    assert.equal(error.code, 'SA_ERR_PROCESSING_FAILED');
+    assert.equal(first.state, 'ERROR');
+    await first.close();
+
+    assert.deepEqual(await readAll(config(), output, 'read_committed', 0, 1_000), [], 'aborted output is invisible');
+    const uncommitted = await readAll(config(), output, 'read_uncommitted', 50, 1_000);
+    assert.equal(uncommitted.length, 50, 'records 0..49 were written, then aborted');
+
+    // Second run, same application id: starts from the committed offsets (none) and processes all 100 once.
+    const fixed = new StreamsBuilder();
+    fixed.stream(input, { keySerde: S, valueSerde: S }).to(output, { keySerde: S, valueSerde: S });
+    const second = new KafkaStreams(fixed.build(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false });
+    await second.start();
+    try {
+      await waitFor('100 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 500)).length >= 100);
+    } finally {
+      await second.close();
+    }
+    const committed = await readAll(config(), output, 'read_committed', 100, 1_000);
+    assert.deepEqual(committed.map((r) => Number(r.value)), Array.from({ length: 100 }, (_, i) => i));
+  });
+});
