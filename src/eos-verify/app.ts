@@ -1,0 +1,52 @@
+/**
+ * The application under test: every input record is echoed to the `echo` topic, through
+ * the real runtime under exactly_once_v2 with the commit interval of the defaults.
+ * (The running sum/min per key of Kafka's EosTestClient need state stores: they join
+ * when the state-store step lands.)
+ *
+ * Run as a child process by the verifier: `tsx src/eos-verify/app.ts` with the settings
+ * in EOS_APP_* variables, so it can be killed with SIGKILL and restarted.
+ */
+import { loadConfigOrExit } from '../config';
+import { createLogger } from '../logger';
+import { KafkaStreams } from '../runtime/kafka-streams';
+import { Serdes } from '../serdes';
+import { StreamsBuilder } from '../streams/builder';
+import type { Topology } from '../streams/topology';
+
+export function eosTopology(input: string, echo: string): Topology {
+  const b = new StreamsBuilder();
+  b.stream(input, { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() }).to(echo, { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() });
+  return b.build();
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const env = (name: string): string => {
+    const v = process.env[name];
+    if (!v) throw new Error(`${name} is not set`);
+    return v;
+  };
+  const streams = new KafkaStreams(eosTopology(env('EOS_APP_INPUT'), env('EOS_APP_ECHO')), {
+    applicationId: env('EOS_APP_ID'),
+    instanceId: env('EOS_APP_INSTANCE'),
+    kafka: config.kafka,
+    // Instances use static membership (their instanceId), which keeps a stopped member's
+    // partitions until its session times out: a short session makes a leave visible soon.
+    consumerOverrides: { 'session.timeout.ms': 10_000 },
+    logger: createLogger(config.log, 'eos-app'),
+  });
+  streams.on('error', () => process.exit(3));
+  streams.on('stateChange', (s) => {
+    if (s === 'RUNNING') process.stdout.write('EOS-APP-RUNNING\n');
+    if (s === 'NOT_RUNNING') process.exit(0);
+  });
+  await streams.start();
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`eos-app failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N]
+ * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
+ */
+import { kafkaClientConfig, loadConfigOrExit } from '../config';
+import { isStreamingError, StreamingError } from '../errors';
+import { runEosVerification } from './runner';
+
+const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0 };
+const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N]';
+
+function parse(argv: string[]): typeof DEFAULTS {
+  const out = { ...DEFAULTS };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]!.replace(/^--/, '') as keyof typeof DEFAULTS;
+    const value = Number(argv[i + 1]);
+    if (!(name in DEFAULTS) || !Number.isInteger(value) || value < 0) throw new StreamingError('SA_ERR_USAGE', `bad option ${argv[i]} ${argv[i + 1] ?? ''}`.trim(), { hint: USAGE });
+    out[name] = value;
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const options = parse(process.argv.slice(2));
+  const config = loadConfigOrExit();
+  const result = await runEosVerification({ ...options, client: kafkaClientConfig(config.kafka), appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' }, say: (l) => process.stdout.write(`${l}\n`) });
+  for (const line of result.report) process.stdout.write(`${line}\n`);
+  return result.passed ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `eos-verify failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
+    process.exit(1);
+  },
+);

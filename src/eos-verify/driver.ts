@@ -1,0 +1,38 @@
+/**
+ * The verifier's input driver (after Apache Kafka's EosTestDriver): an idempotent
+ * producer writes keyed integers — key `k<random>`, value = sequence number — at a
+ * steady rate, so the input is known exactly and any loss or duplicate shows.
+ */
+import Kafka from 'node-rdkafka';
+import type { LibrdkafkaConfig } from '../config';
+
+export interface DriverOptions {
+  client: LibrdkafkaConfig;
+  topic: string;
+  records: number;
+  keys: number;
+  /** Records per second; 0 = as fast as possible. */
+  rate: number;
+  onProgress?: (sent: number) => void;
+}
+
+export async function runDriver(o: DriverOptions): Promise<number> {
+  const producer = new Kafka.Producer({ ...o.client, 'enable.idempotence': true, acks: 'all', partitioner: 'murmur2_random', 'linger.ms': 5 } as Kafka.ProducerGlobalConfig);
+  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+  producer.setPollInterval(50);
+  const started = Date.now();
+  try {
+    for (let i = 0; i < o.records; i++) {
+      producer.produce(o.topic, null, Buffer.from(String(i)), Buffer.from(`k${Math.floor(Math.random() * o.keys)}`), Date.now());
+      if ((i + 1) % 1000 === 0) {
+        o.onProgress?.(i + 1);
+        const due = o.rate > 0 ? started + ((i + 1) / o.rate) * 1000 : 0;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
+      }
+    }
+    await new Promise<void>((resolve, reject) => producer.flush(60_000, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+  }
+  return o.records;
+}

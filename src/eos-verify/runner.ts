@@ -1,0 +1,132 @@
+/**
+ * The whole exactly-once check, as `npm run eos-verify` and as a library function:
+ * fresh input/echo topics, the application as child processes, the driver producing
+ * while instances are killed with SIGKILL (and, optionally, a second instance joins and
+ * leaves), then a clean stop and the verifier.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { createTopics } from '../admin/topics';
+import type { LibrdkafkaConfig } from '../config';
+import { runDriver } from './driver';
+import { closeConsumer, highOffset, openConsumer } from './kafka-read';
+import { verifyEos, type VerifyResult } from './verify';
+
+export interface EosRunOptions {
+  client: LibrdkafkaConfig;
+  /** Environment for the application processes (their STREAMING_* settings). */
+  appEnv: NodeJS.ProcessEnv;
+  records: number;
+  partitions: number;
+  keys: number;
+  rate: number;
+  /** SIGKILL-and-restart rounds of instance 1 while the driver runs. */
+  kills: number;
+  /** Rounds in which a second instance joins, then leaves cleanly (rebalances under load). */
+  bounces: number;
+  say: (line: string) => void;
+}
+
+const APP = resolve(__dirname, 'app.ts');
+
+class AppProcess {
+  private child: ChildProcess | undefined;
+  private log = '';
+
+  constructor(private readonly env: NodeJS.ProcessEnv, readonly instance: string) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, ['--import', 'tsx', APP], { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`instance ${this.instance} did not start within 60 s:\n${this.log.slice(-2000)}`)), 60_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        this.log += d.toString();
+        if (this.log.includes('EOS-APP-RUNNING')) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        fail(new Error(`instance ${this.instance} exited with ${code} during start-up:\n${this.log.slice(-2000)}`));
+      });
+    });
+  }
+
+  async stop(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+    child.kill(signal);
+    await exited;
+    this.child = undefined;
+  }
+}
+
+export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult> {
+  const id = randomUUID().slice(0, 8);
+  const input = `eos-verify-${id}-input`;
+  const echo = `eos-verify-${id}-echo`;
+  const applicationId = `eos-verify-${id}`;
+  await createTopics(o.client, [input, echo].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
+  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_ID: applicationId };
+  const first = new AppProcess(env, 'instance-1');
+  const second = new AppProcess(env, 'instance-2');
+  o.say(`topics ${input} → ${echo} (${o.partitions} partitions); starting the application`);
+  await first.start();
+  const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
+  const faults = injectFaults(o, first, second);
+  await Promise.all([driving, faults]);
+  o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
+  await waitForCommitted(o.client, applicationId, input, o.partitions);
+  await second.stop('SIGTERM');
+  await first.stop('SIGTERM');
+  o.say('application stopped; verifying');
+  return verifyEos({ client: o.client, applicationId, input, echo });
+}
+
+async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess): Promise<void> {
+  const durationMs = o.rate > 0 ? (o.records / o.rate) * 1000 : 5000;
+  const rounds = Math.max(o.kills, o.bounces);
+  for (let i = 0; i < rounds; i++) {
+    await sleep(durationMs / (rounds + 1));
+    if (i < o.bounces) {
+      o.say(`bounce ${i + 1}/${o.bounces}: ${second.instance} joins`);
+      await second.start();
+    }
+    if (i < o.kills) {
+      o.say(`kill ${i + 1}/${o.kills}: SIGKILL ${first.instance}, then restart it`);
+      await first.stop('SIGKILL');
+      await first.start();
+    }
+    if (i < o.bounces) {
+      o.say(`bounce ${i + 1}/${o.bounces}: ${second.instance} leaves`);
+      await second.stop('SIGTERM');
+    }
+  }
+}
+
+async function waitForCommitted(client: LibrdkafkaConfig, groupId: string, topic: string, partitions: number, timeoutMs = 180_000): Promise<void> {
+  const consumer = await openConsumer(client, groupId, 'read_uncommitted');
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const committed = await new Promise<{ partition: number; offset?: number }[]>((ok, fail) =>
+        consumer.committed(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), 10_000, (err, tps) => (err ? fail(err) : ok(tps))));
+      let behind = 0;
+      for (const c of committed) behind += Math.max(0, (await highOffset(consumer, topic, c.partition)) - Math.max(0, c.offset ?? 0));
+      if (behind === 0) return;
+      if (Date.now() > deadline) throw new Error(`the application did not commit all input within ${timeoutMs / 1000} s (${behind} records behind)`);
+      await sleep(500);
+    }
+  } finally {
+    await closeConsumer(consumer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
