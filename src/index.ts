@@ -13,7 +13,7 @@ export type { HandlerResponse, Failure, DeserializationExceptionHandler, Process
 export type { RawRecord } from './streams/task-graph';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
-export { Serdes, SerdeError, type Serde, type Serializer, type Deserializer } from './serdes';
+export { Serdes, SerdeError, AvroSerde, AvroSerdes, type AvroSerdeOptions, type Serde, type Serializer, type Deserializer } from './serdes';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type PipeOptions } from './testing';
 export { loadConfig, loadConfigOrExit, ConfigError, kafkaClientConfig, registryClientOptions } from './config';
 export type { Config, ConfigIssue, LibrdkafkaConfig, RegistryClientOptions } from './config';

@@ -14,6 +14,7 @@ import { consumeBatch, connectConsumer, rewindToCommitted, toRawRecord } from '.
 import type { ResolvedStreamsConfig } from './streams-config';
 import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
+import { prepareBatch, prepareTopology } from './prepare';
 
 interface RebalanceEvent {
   kind: 'assign' | 'revoke';
@@ -44,6 +45,7 @@ export class StreamThread {
   }
 
   async start(): Promise<void> {
+    await prepareTopology(this.graph, this.config, this.log);
     await this.newProducer();
     this.consumer = await connectConsumer(this.config, (kind, partitions) => this.onRebalance(kind, partitions));
     this.consumer.subscribe(this.graph.sourceTopics());
@@ -71,6 +73,7 @@ export class StreamThread {
         await this.applyRebalanceEvents();
         const batch = await consumeBatch(this.consumer, this.config.maxPollRecords);
         if (batch.length > 0) {
+          await prepareBatch(this.graph, batch);
           await this.producer.begin();
           for (const m of batch) this.tasks.process(toRawRecord(m));
           this.sinceCommit += batch.length;

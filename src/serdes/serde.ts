@@ -5,10 +5,20 @@
  */
 export interface Serializer<T> {
   serialize(topic: string, data: T): Buffer | null;
+  /**
+   * Asynchronous set-up before the first serialize for `topic` (an Avro serde registers
+   * or looks up its schema id here). The runtime calls it at start for every sink.
+   */
+  prepare?(topic: string): Promise<void>;
 }
 
 export interface Deserializer<T> {
   deserialize(topic: string, data: Buffer | null): T;
+  /**
+   * Asynchronous look-ups a batch needs before it is deserialized synchronously (an Avro
+   * serde fetches writer schemas it has not seen). Called per consumed batch.
+   */
+  prepareBatch?(topic: string, data: readonly (Buffer | null)[]): Promise<void>;
 }
 
 export interface Serde<T> extends Serializer<T>, Deserializer<T> {

@@ -41,6 +41,15 @@ export class TopologyGraph {
     return [...this.nodes.values()].filter((n): n is Extract<NodeSpec, { kind: 'source' }> => n.kind === 'source');
   }
 
+  /** Runs every sink serde's asynchronous set-up (schema registration) once. */
+  async prepareSinks(): Promise<void> {
+    for (const node of this.nodes.values()) {
+      if (node.kind !== 'sink') continue;
+      await node.keySerde.prepare?.(node.topic);
+      await node.valueSerde.prepare?.(node.topic);
+    }
+  }
+
   sourceTopics(): string[] {
     return this.sources().flatMap((s) => [...s.topics]);
   }

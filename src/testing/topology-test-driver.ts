@@ -9,6 +9,7 @@ import type { Deserializer, Serializer } from '../serdes';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 import type { Headers } from '../streams/record';
 import { StreamTask } from '../streams/stream-task';
+import type { TopologyGraph } from '../streams/graph';
 import { graphOf, type Topology } from '../streams/topology';
 import { TestInputTopic, TestOutputTopic, type StoredRecord } from './test-topics';
 
@@ -19,6 +20,7 @@ export interface TestDriverOptions {
 
 export class TopologyTestDriver {
   private readonly options: ResolvedStreamsOptions;
+  private readonly graph: TopologyGraph;
   private readonly tasks: StreamTask[];
   private readonly taskByTopic = new Map<string, StreamTask>();
   private readonly topics = new Map<string, StoredRecord[]>();
@@ -30,7 +32,8 @@ export class TopologyTestDriver {
     this.options = resolveOptions(options);
     this.wallClock = driverOptions.initialWallClockTimeMs ?? Date.now();
     const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
-    this.tasks = graphOf(topology).subtopologies().map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector));
+    this.graph = graphOf(topology);
+    this.tasks = this.graph.subtopologies().map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
 
@@ -41,6 +44,14 @@ export class TopologyTestDriver {
 
   createOutputTopic<K, V>(name: string, keySerde: Deserializer<K>, valueSerde: Deserializer<V>): TestOutputTopic<K, V> {
     return new TestOutputTopic(name, keySerde, valueSerde, () => this.topics.get(name) ?? []);
+  }
+
+  /**
+   * Prepares the sinks' serdes (e.g. registers Avro schemas), as KafkaStreams.start() does.
+   * Needed only for serdes that talk to a registry; the built-in ones need nothing.
+   */
+  prepare(): Promise<void> {
+    return this.graph.prepareSinks();
   }
 
   /** The dead-letter topic's name, or null when it is disabled. */
