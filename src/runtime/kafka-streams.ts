@@ -10,6 +10,7 @@
  * a failure stopped processing (the 'error' event carries it).
  */
 import { EventEmitter } from 'node:events';
+import type { Registry } from 'prom-client';
 import { StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { graphOf, type Topology } from '../streams/topology';
@@ -46,6 +47,11 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
         this.emit('error', err);
       },
     });
+  }
+
+  /** This instance's Prometheus registry (see docs/metrics in the README). */
+  get metrics(): Registry {
+    return this.thread.metrics.registry;
   }
 
   get state(): StreamsState {

@@ -5,7 +5,7 @@
  * producer, then rewind. A failure an error policy answered 'fail' for stops the loop.
  * Rebalance callbacks only queue events; the loop applies them between batches.
  */
-import type { KafkaConsumer, TopicPartition } from 'node-rdkafka';
+import type { KafkaConsumer, Message, TopicPartition } from 'node-rdkafka';
 import { isStreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
@@ -14,6 +14,7 @@ import { consumeBatch, connectConsumer, rewindToCommitted, toRawRecord } from '.
 import type { ResolvedStreamsConfig } from './streams-config';
 import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
+import { StreamsMetrics } from './metrics';
 import { prepareBatch, prepareTopology } from './prepare';
 
 interface RebalanceEvent {
@@ -39,9 +40,26 @@ export class StreamThread {
   private lastCommitAt = Date.now();
   private sinceCommit = 0;
 
+  readonly metrics: StreamsMetrics;
+
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
+    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => this.lags() });
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
-    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) });
+    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason));
+  }
+
+  private lags(): { topic: string; partition: number; lag: number }[] {
+    if (!this.consumer?.isConnected()) return [];
+    const partitions = this.tasks.assignedPartitions();
+    const positions = this.consumer.position(partitions);
+    return positions.flatMap((p) => {
+      try {
+        const high = this.consumer.getWatermarkOffsets(p.topic, p.partition).highOffset;
+        return p.offset === undefined || p.offset < 0 || high < 0 ? [] : [{ topic: p.topic, partition: p.partition, lag: Math.max(0, high - p.offset) }];
+      } catch {
+        return [];
+      }
+    });
   }
 
   async start(): Promise<void> {
@@ -75,14 +93,25 @@ export class StreamThread {
         if (batch.length > 0) {
           await prepareBatch(this.graph, batch);
           await this.producer.begin();
-          for (const m of batch) this.tasks.process(toRawRecord(m));
-          this.sinceCommit += batch.length;
+          this.processBatch(batch);
         }
         if (this.commitDue()) await this.commit();
       } catch (err) {
         await this.recover(err);
       }
     }
+  }
+
+  private processBatch(batch: Message[]): void {
+    const perTopic = new Map<string, number>();
+    for (const m of batch) {
+      const started = performance.now();
+      this.tasks.process(toRawRecord(m));
+      this.metrics.recordDuration(performance.now() - started);
+      perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+    }
+    for (const [topic, n] of perTopic) this.metrics.processed(topic, n);
+    this.sinceCommit += batch.length;
   }
 
   private commitDue(): boolean {
@@ -93,6 +122,7 @@ export class StreamThread {
   private async commit(): Promise<void> {
     if (this.producer.inTransaction()) {
       const result = await commitAll(this.tasks, this.producer, this.consumer);
+      this.metrics.committed(result.durationMs);
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
     }
     this.sinceCommit = 0;
@@ -103,6 +133,7 @@ export class StreamThread {
     if (this.events.length === 0) return;
     while (this.events.length > 0) {
       const e = this.events.shift()!;
+      this.metrics.rebalanced(e.kind);
       if (e.kind === 'revoke') {
         // Revoked partitions are handed over committed: their new owner starts where we stopped.
         await this.commit();
@@ -123,6 +154,7 @@ export class StreamThread {
     if (code === 'SA_ERR_TXN_ABORTABLE' || code === 'SA_ERR_TXN_FATAL') {
       this.log.warn({ err, code }, 'transaction failed; recovering from the committed offsets');
       try {
+        this.metrics.aborted();
         if (code === 'SA_ERR_TXN_ABORTABLE') await this.producer.abort();
         else await this.newProducer();
         await this.rewind();

@@ -6,7 +6,7 @@
  */
 import type { TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
 import type { NodeSpec, TopologyGraph } from '../streams/graph';
-import { StreamTask } from '../streams/stream-task';
+import { StreamTask, type FailureObserver } from '../streams/stream-task';
 import type { RecordCollector } from '../streams/task-graph';
 import type { ResolvedStreamsConfig } from './streams-config';
 
@@ -26,7 +26,7 @@ export class TaskManager {
   private readonly byPartition = new Map<string, RuntimeTask>();
   private readonly subtopologyOf = new Map<string, { id: number; nodes: NodeSpec[] }>();
 
-  constructor(graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector) {
+  constructor(graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector, private readonly observe: FailureObserver) {
     graph.subtopologies().forEach((nodes, id) => {
       for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
     });
@@ -40,7 +40,7 @@ export class TaskManager {
       const id = `${sub.id}_${tp.partition}`;
       let t = this.tasks.get(id);
       if (!t) {
-        t = { id, nodes: sub.nodes, task: new StreamTask(id, sub.nodes, this.config, this.collector), partitions: new Set(), processed: new Map() };
+        t = { id, nodes: sub.nodes, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe), partitions: new Set(), processed: new Map() };
         this.tasks.set(id, t);
         created.push(id);
       }
@@ -101,7 +101,7 @@ export class TaskManager {
   reset(): void {
     for (const t of this.tasks.values()) {
       t.task.close();
-      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector);
+      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector, this.observe);
       t.processed.clear();
     }
   }

@@ -9,11 +9,20 @@ import { deadLetterHeaders, type Failure } from './handlers';
 import type { ResolvedStreamsOptions } from './options';
 import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
 
+/** Told about every record an error policy dealt with (the runtime counts them in metrics). */
+export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production') => void;
+
 export class StreamTask {
   private readonly graph: TaskGraph;
   private current: RawRecord | undefined;
 
-  constructor(readonly id: string, nodes: readonly NodeSpec[], private readonly options: ResolvedStreamsOptions, private readonly collector: RecordCollector) {
+  constructor(
+    readonly id: string,
+    nodes: readonly NodeSpec[],
+    private readonly options: ResolvedStreamsOptions,
+    private readonly collector: RecordCollector,
+    private readonly observe: FailureObserver = () => undefined,
+  ) {
     this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic));
   }
 
@@ -55,6 +64,7 @@ export class StreamTask {
   }
 
   private onDeserializationError(raw: RawRecord, error: Error): void {
+    this.observe('deserialization');
     const failure = this.failure(raw, error);
     if (this.options.deserializationExceptionHandler(failure) === 'fail') {
       throw new StreamingError('SA_ERR_DESERIALIZATION', `task ${this.id}: cannot read the record at ${where(raw)}: ${error.message}`, { cause: error });
@@ -64,12 +74,14 @@ export class StreamTask {
   }
 
   private onProcessingError(raw: RawRecord, error: Error): void {
+    this.observe('processing');
     if (this.options.processingExceptionHandler(this.failure(raw, error)) === 'fail') {
       throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: processing the record at ${where(raw)} failed: ${error.message}`, { cause: error });
     }
   }
 
   private onSinkError(error: Error, topic: string): void {
+    this.observe('production');
     const raw = this.current!;
     if (this.options.productionExceptionHandler(this.failure(raw, error)) === 'fail') {
       throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a record to "${topic}" (from ${where(raw)}): ${error.message}`, { cause: error });

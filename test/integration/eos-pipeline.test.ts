@@ -51,6 +51,16 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     assert.equal(streams.state, 'NOT_RUNNING');
     assert.ok(states.includes('RUNNING'), `states: ${states.join(' → ')}`);
 
+    const metrics = await streams.metrics.getMetricsAsJSON();
+    const value = (name: string, labels: Record<string, string> = {}): number =>
+      metrics.find((m) => m.name === name)!.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((a, v) => a + v.value, 0);
+    assert.equal(value('events_processed_total', { topic: input }), 5_000);
+    assert.equal(value('event_processing_duration_ms', { le: '+Inf' } as never), 5_000, 'one observation per record');
+    assert.ok(value('streams_transactions_total', { outcome: 'committed' }) >= 1);
+    assert.equal(value('streams_transactions_total', { outcome: 'aborted' }), 0);
+    assert.ok(value('streams_rebalances_total', { kind: 'assign' }) >= 1);
+    assert.equal(value('events_failed_total'), 0);
+
     const out = await readAll(config(), output, 'read_committed', 5_000, 1_000);
     assert.equal(out.length, 5_000, 'no loss and no duplicates');
     const values = out.map((r) => Number(r.value.split(':')[0]));
@@ -84,6 +94,7 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     const [error] = await failed;
     assert.equal(error.code, 'SA_ERR_PROCESSING_FAILED');
     assert.equal(first.state, 'ERROR');
+    assert.match(await first.metrics.metrics(), /events_failed_total\{reason="processing",application_id="[^"]+"\} 1/);
     await first.close();
 
     assert.deepEqual(await readAll(config(), output, 'read_committed', 0, 1_000), [], 'aborted output is invisible');
