@@ -18,6 +18,10 @@ export async function connectConsumer(config: ResolvedStreamsConfig, onRebalance
     'enable.auto.offset.store': false,
     'isolation.level': 'read_committed',
     'partition.assignment.strategy': 'cooperative-sticky',
+    // node-rdkafka's consume(n) waits up to the timeout for *each* message until n arrive;
+    // reaching a partition end cuts the remaining waits to 1 ms, so a batch returns as soon
+    // as the consumer has caught up instead of holding records back.
+    'enable.partition.eof': true,
     ...(config.staticMembership ? { 'group.instance.id': config.instanceId } : {}),
     rebalance_cb: (err: LibrdKafkaError | undefined, assignment: TopicPartition[]) => {
       if (err?.code === ASSIGN) onRebalance('assign', assignment);

@@ -27,7 +27,7 @@ export interface StreamsConfig extends StreamsOptions {
    * transaction at once) and the static group membership id. Default: random per process.
    */
   instanceId?: string;
-  /** Most records taken from the consumer per poll. Default 1000. */
+  /** Most records taken from the consumer per poll. Default 2000. */
   maxPollRecords?: number;
   /** Extra librdkafka properties for the consumer / producer (advanced). */
   consumerOverrides?: LibrdkafkaConfig;
@@ -92,7 +92,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     transactionTimeoutMs,
     instanceId,
     staticMembership: config.instanceId !== undefined,
-    maxPollRecords: positiveInt('maxPollRecords', config.maxPollRecords ?? 1000),
+    maxPollRecords: positiveInt('maxPollRecords', config.maxPollRecords ?? 2000),
     consumerOverrides: overrides,
     producerOverrides: config.producerOverrides ?? {},
     handleSignals: config.handleSignals ?? true,
