@@ -2,7 +2,7 @@
  * The public API of streaming-analytics. Everything not exported here is internal.
  */
 export { StreamsBuilder, type Consumed } from './streams/builder';
-export { KStream, type Named, type Produced } from './streams/kstream';
+export { KStream, type Named, type Produced, type Repartitioned } from './streams/kstream';
 export { BranchedKStream, type Branched } from './streams/branched';
 export { Topology, type TopologyDescription, type NodeDescription } from './streams/topology';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor';

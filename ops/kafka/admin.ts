@@ -1,30 +1,3 @@
-/**
- * The two broker requests the stack needs, over node-rdkafka with the project's own
- * client configuration (so SASL/SSL settings apply to an external cluster too).
- */
-import Kafka from 'node-rdkafka';
-import type { LibrdkafkaConfig } from '../../src/config';
-
-export interface ClusterInfo {
-  brokers: { id: number; host: string; port: number }[];
-  /** Topic name → partition count and replicas of its first partition. */
-  topics: Map<string, { partitions: number; replicas: number }>;
-}
-
-/** Brokers and topics, or throws when no broker answers in time. */
-export function clusterInfo(client: LibrdkafkaConfig, timeoutMs: number): Promise<ClusterInfo> {
-  const producer = new Kafka.Producer({ ...client, 'socket.timeout.ms': timeoutMs, 'log.connection.close': false });
-  return new Promise<ClusterInfo>((resolve, reject) => {
-    producer.connect({ timeout: timeoutMs }, (err, metadata) => {
-      // A failed connect already tore the client down; only a connected one needs closing.
-      if (err) return reject(err);
-      producer.disconnect(() => undefined);
-      resolve({
-        brokers: metadata.brokers.map((b) => ({ id: b.id, host: b.host, port: b.port })),
-        topics: new Map(metadata.topics.map((t) => [t.name, { partitions: t.partitions.length, replicas: t.partitions[0]?.replicas.length ?? 0 }])),
-      });
-    });
-  });
-}
-
+/** The broker requests the stack scripts use; they live in src/admin, shared with the runtime. */
+export { clusterInfo, type ClusterInfo } from '../../src/admin/cluster';
 export { createTopics, type TopicSpec } from '../../src/admin/topics';

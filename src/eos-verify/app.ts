@@ -1,5 +1,6 @@
 /**
- * The application under test: every input record is echoed to the `echo` topic, through
+ * The application under test: every input record is echoed to the `echo` topic (directly,
+ * or through a repartition topic), through
  * the real runtime under exactly_once_v2 with the commit interval of the defaults.
  * (The running sum/min per key of Kafka's EosTestClient need state stores: they join
  * when the state-store step lands.)
@@ -14,9 +15,15 @@ import { Serdes } from '../serdes';
 import { StreamsBuilder } from '../streams/builder';
 import type { Topology } from '../streams/topology';
 
-export function eosTopology(input: string, echo: string): Topology {
+/**
+ * input → echo; with `repartition`, through an internal repartition topic first (same
+ * key, so the same partition): two sub-topologies, exactly-once across both.
+ */
+export function eosTopology(input: string, echo: string, repartition = false): Topology {
   const b = new StreamsBuilder();
-  b.stream(input, { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() }).to(echo, { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() });
+  const bytes = { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() };
+  const stream = b.stream(input, bytes);
+  (repartition ? stream.repartition({ name: 'echo', ...bytes }) : stream).to(echo, bytes);
   return b.build();
 }
 
@@ -27,7 +34,7 @@ async function main(): Promise<void> {
     if (!v) throw new Error(`${name} is not set`);
     return v;
   };
-  const streams = new KafkaStreams(eosTopology(env('EOS_APP_INPUT'), env('EOS_APP_ECHO')), {
+  const streams = new KafkaStreams(eosTopology(env('EOS_APP_INPUT'), env('EOS_APP_ECHO'), process.env.EOS_APP_REPARTITION === '1'), {
     applicationId: env('EOS_APP_ID'),
     instanceId: env('EOS_APP_INSTANCE'),
     kafka: config.kafka,

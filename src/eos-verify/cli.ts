@@ -1,13 +1,13 @@
 /**
- * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N]
+ * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N --repartition 0|1]
  * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
  */
 import { kafkaClientConfig, loadConfigOrExit } from '../config';
 import { isStreamingError, StreamingError } from '../errors';
 import { runEosVerification } from './runner';
 
-const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0 };
-const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N]';
+const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };
+const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1]';
 
 function parse(argv: string[]): typeof DEFAULTS {
   const out = { ...DEFAULTS };
@@ -23,7 +23,7 @@ function parse(argv: string[]): typeof DEFAULTS {
 async function main(): Promise<number> {
   const options = parse(process.argv.slice(2));
   const config = loadConfigOrExit();
-  const result = await runEosVerification({ ...options, client: kafkaClientConfig(config.kafka), appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' }, say: (l) => process.stdout.write(`${l}\n`) });
+  const result = await runEosVerification({ ...options, repartition: options.repartition === 1, client: kafkaClientConfig(config.kafka), appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' }, say: (l) => process.stdout.write(`${l}\n`) });
   for (const line of result.report) process.stdout.write(`${line}\n`);
   return result.passed ? 0 : 1;
 }

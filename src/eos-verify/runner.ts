@@ -25,6 +25,8 @@ export interface EosRunOptions {
   kills: number;
   /** Rounds in which a second instance joins, then leaves cleanly (rebalances under load). */
   bounces: number;
+  /** Route the echo through an internal repartition topic (two sub-topologies). */
+  repartition?: boolean;
   say: (line: string) => void;
 }
 
@@ -72,10 +74,10 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const echo = `eos-verify-${id}-echo`;
   const applicationId = `eos-verify-${id}`;
   await createTopics(o.client, [input, echo].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
-  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_ID: applicationId };
+  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
-  o.say(`topics ${input} → ${echo} (${o.partitions} partitions); starting the application`);
+  o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo} (${o.partitions} partitions); starting the application`);
   await first.start();
   const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
   const faults = injectFaults(o, first, second);

@@ -39,7 +39,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     super();
     this.config = resolveStreamsConfig(config);
     this.log = (config.logger ?? createLogger({ level: 'info' })).child({ applicationId: this.config.applicationId, instanceId: this.config.instanceId });
-    this.thread = new StreamThread(graphOf(topology), this.config, this.log, {
+    this.thread = new StreamThread(graphOf(topology).resolve(this.config.applicationId), this.config, this.log, {
       rebalancing: () => this.setState('REBALANCING'),
       running: () => this.setState('RUNNING'),
       failed: (err) => {

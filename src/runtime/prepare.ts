@@ -4,6 +4,7 @@
  * source deserializers fetch what the batch needs (writer schemas of new ids).
  */
 import type { Message } from 'node-rdkafka';
+import { clusterInfo } from '../admin/cluster';
 import { createTopics } from '../admin/topics';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
@@ -18,7 +19,23 @@ export async function prepareTopology(graph: TopologyGraph, config: ResolvedStre
       log.warn({ err, topic: config.deadLetterTopic }, 'could not create the dead-letter topic; records that cannot be read will fail to be written there');
     }
   }
+  await createInternalTopics(graph, config, log);
   await graph.prepareSinks();
+}
+
+/** Repartition topics: as many partitions as asked, else as the writing sub-topology's inputs. */
+async function createInternalTopics(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
+  const internal = graph.internalTopics();
+  if (internal.length === 0) return;
+  const known = new Map([...(await clusterInfo(config.client, 15_000)).topics].map(([name, t]) => [name, t.partitions]));
+  // In sub-topology order, so a repartition topic fed from another one sees its count.
+  const specs = internal.map((t) => {
+    const partitions = t.partitions ?? Math.max(1, ...t.upstreamTopics.map((u) => known.get(u) ?? 0));
+    known.set(t.name, partitions);
+    return { name: t.name, partitions, replicationFactor: -1 };
+  });
+  const created = await createTopics(config.client, specs);
+  if (created.length > 0) log.info({ topics: created }, 'created internal topics');
 }
 
 export async function prepareBatch(graph: TopologyGraph, batch: readonly Message[]): Promise<void> {

@@ -12,10 +12,21 @@ export type AnyDeserializer = Deserializer<any>;
 export type AnySerializer = Serializer<any>;
 export type AnySupplier = ProcessorSupplier<any, any, any, any>;
 
+/**
+ * Internal topics (repartition) are named without the application id while the topology
+ * is built; `resolve(applicationId)` prefixes them (`<applicationId>-<name>-repartition`).
+ */
 export type NodeSpec =
-  | { kind: 'source'; name: string; topics: readonly string[]; keySerde: AnyDeserializer; valueSerde: AnyDeserializer; children: string[] }
+  | { kind: 'source'; name: string; topics: readonly string[]; keySerde: AnyDeserializer; valueSerde: AnyDeserializer; children: string[]; internal?: boolean }
   | { kind: 'processor'; name: string; operator: string; supplier: AnySupplier; children: string[] }
-  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[] };
+  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[]; internal?: { partitions?: number } };
+
+export interface InternalTopic {
+  name: string;
+  /** Explicit partition count, else that of the writing sub-topology's input topics. */
+  partitions?: number;
+  upstreamTopics: string[];
+}
 
 export class TopologyGraph {
   readonly nodes = new Map<string, NodeSpec>();
@@ -39,6 +50,27 @@ export class TopologyGraph {
 
   sources(): Extract<NodeSpec, { kind: 'source' }>[] {
     return [...this.nodes.values()].filter((n): n is Extract<NodeSpec, { kind: 'source' }> => n.kind === 'source');
+  }
+
+  /** A copy with internal topic names prefixed by the application id: what tasks run. */
+  resolve(applicationId: string): TopologyGraph {
+    const copy = new TopologyGraph();
+    const full = (topic: string): string => `${applicationId}-${topic}`;
+    for (const n of this.nodes.values()) {
+      const children = [...n.children];
+      if (n.kind === 'source' && n.internal) copy.nodes.set(n.name, { ...n, children, topics: n.topics.map(full) });
+      else if (n.kind === 'sink' && n.internal) copy.nodes.set(n.name, { ...n, children, topic: full(n.topic) });
+      else copy.nodes.set(n.name, { ...n, children });
+    }
+    return copy;
+  }
+
+  /** The internal topics a (resolved) graph writes, with what decides their partition count. */
+  internalTopics(): InternalTopic[] {
+    return this.subtopologies().flatMap((nodes) => {
+      const inputs = nodes.flatMap((n) => (n.kind === 'source' ? [...n.topics] : []));
+      return nodes.flatMap((n) => (n.kind === 'sink' && n.internal ? [{ name: n.topic, partitions: n.internal.partitions, upstreamTopics: inputs }] : []));
+    });
   }
 
   /** Runs every sink serde's asynchronous set-up (schema registration) once. */

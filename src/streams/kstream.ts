@@ -3,7 +3,7 @@
  * Every call adds a node to the builder's graph and returns a new stream for its output.
  */
 import { StreamingError } from '../errors';
-import type { Serializer } from '../serdes';
+import type { Deserializer, Serializer } from '../serdes';
 import { BranchedKStream } from './branched';
 import type { TopologyGraph } from './graph';
 import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor, MapValuesProcessor, PassThroughProcessor, PeekProcessor } from './operators';
@@ -19,6 +19,14 @@ export interface Named {
 export interface Produced<K, V> {
   keySerde: Serializer<K>;
   valueSerde: Serializer<V>;
+}
+
+/** Serdes (used both ways) and optional name and partition count of a repartition topic. */
+export interface Repartitioned<K, V, KR = K, VR = V> {
+  name?: string;
+  keySerde: Serializer<K> & Deserializer<KR>;
+  valueSerde: Serializer<V> & Deserializer<VR>;
+  partitions?: number;
 }
 
 export class KStream<K, V> {
@@ -83,6 +91,20 @@ export class KStream<K, V> {
   /** A custom processor from the Processor API. */
   process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, named?: Named): KStream<K2, V2> {
     return this.add('KSTREAM-PROCESSOR', 'process', supplier, named);
+  }
+
+  /**
+   * Writes the stream through an internal topic, `<applicationId>-<name>-repartition`
+   * (created at start), and reads it back: records are then partitioned by their current
+   * key, as grouping and joins need after a key change. Starts a new sub-topology.
+   */
+  repartition<KR = K, VR = V>(options: Repartitioned<K, V, KR, VR>): KStream<KR, VR> {
+    const base = options.name ?? this.graph.newName('KSTREAM-REPARTITION');
+    const topic = `${base}-repartition`;
+    const internal = options.partitions === undefined ? {} : { partitions: options.partitions };
+    this.graph.add({ kind: 'sink', name: `${base}-sink`, topic, keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal }, [this.nodeName]);
+    this.graph.add({ kind: 'source', name: `${base}-source`, topics: [topic], keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal: true }, []);
+    return new KStream<KR, VR>(this.graph, `${base}-source`);
   }
 
   /** Writes the stream to a topic with the given serdes. */

@@ -45,7 +45,7 @@ export class Topology {
       subtopologies,
       sourceTopics: graph.sourceTopics(),
       sinkTopics,
-      internalTopics: [],
+      internalTopics: graph.internalTopics().map((t) => t.name),
       toString: () => describeText(subtopologies),
     };
   }

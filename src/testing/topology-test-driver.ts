@@ -32,7 +32,7 @@ export class TopologyTestDriver {
     this.options = resolveOptions(options);
     this.wallClock = driverOptions.initialWallClockTimeMs ?? Date.now();
     const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
-    this.graph = graphOf(topology);
+    this.graph = graphOf(topology).resolve(this.options.applicationId);
     this.tasks = this.graph.subtopologies().map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }

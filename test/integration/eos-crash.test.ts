@@ -16,11 +16,11 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
   this.timeout(300_000);
   const config = useStack();
   const lines: string[] = [];
-  const run = (records: number, kills: number, bounces: number): ReturnType<typeof runEosVerification> =>
+  const run = (records: number, kills: number, bounces: number, repartition = false): ReturnType<typeof runEosVerification> =>
     runEosVerification({
       client: kafkaClientConfig(config().kafka),
       appEnv: cleanEnv({ STREAMING_LOG__LEVEL: 'warn' }),
-      records, partitions: 3, keys: 100, rate: 20_000, kills, bounces,
+      records, partitions: 3, keys: 100, rate: 20_000, kills, bounces, repartition,
       say: (l) => lines.push(l),
     });
 
@@ -43,6 +43,12 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
     assert.equal(lines.filter((l) => / joins$/.test(l)).length, 2);
     assert.equal(result.passed, true, result.report.join('\n'));
     assert.equal(result.echoRecords, 60_000);
+  });
+
+  it('through a repartition topic (two sub-topologies), SIGKILL twice: still exactly once', async () => {
+    const result = await run(50_000, 2, 0, true);
+    assert.equal(result.passed, true, result.report.join('\n'));
+    assert.equal(result.echoRecords, 50_000);
   });
 
   it('the verifier does catch a lost and a duplicated record', async () => {

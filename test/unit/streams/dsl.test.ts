@@ -221,3 +221,25 @@ describe('Topology', () => {
     assert.throws(() => driver.createInputTopic('in', S, S).pipeInput('k', 'v'), { code: 'SA_ERR_USAGE' });
   });
 });
+
+describe('DSL: repartition', () => {
+  it('re-keys through <applicationId>-<name>-repartition in a new sub-topology', () => {
+    const b = new StreamsBuilder();
+    source(b)
+      .selectKey((_k, v) => (v ?? '').slice(0, 1))
+      .repartition({ name: 'by-initial', keySerde: S, valueSerde: S })
+      .mapValues((v, k) => `${k}:${v}`)
+      .to('out', out);
+    const topology = b.build();
+    const d = topology.describe();
+    assert.deepEqual(d.internalTopics, ['by-initial-repartition']);
+    assert.equal(d.subtopologies.length, 2);
+    assert.deepEqual(d.subtopologies[1]!.nodes[0]!.topics, ['by-initial-repartition']);
+
+    const driver = new TopologyTestDriver(topology, APP);
+    driver.createInputTopic('in', S, S).pipeKeyValueList([['1', 'apple'], ['2', 'banana']]);
+    assert.deepEqual(driver.createOutputTopic('out', S, S).readKeyValuesToList(), [['a', 'a:apple'], ['b', 'b:banana']]);
+    // The internal topic carries the re-keyed records, under the application's prefix.
+    assert.deepEqual(driver.createOutputTopic('dsl-test-by-initial-repartition', S, S).readKeyValuesToList(), [['a', 'apple'], ['b', 'banana']]);
+  });
+});

@@ -1,0 +1,52 @@
+import { strict as assert } from 'node:assert';
+import { loadConfig } from '../../../src/config';
+import { resolveStreamsConfig, type StreamsConfig } from '../../../src/runtime/streams-config';
+
+const kafka = loadConfig({}).kafka;
+const base: StreamsConfig = { applicationId: 'app', kafka };
+
+describe('streams configuration', () => {
+  it('defaults to exactly_once_v2 with Kafka Streams’ commit interval and transaction timeout', () => {
+    const c = resolveStreamsConfig(base);
+    assert.equal(c.processingGuarantee, 'exactly_once_v2');
+    assert.equal(c.eos, true);
+    assert.equal(c.commitIntervalMs, 100);
+    assert.equal(c.transactionTimeoutMs, 10_000);
+    assert.equal(c.deadLetterTopic, 'app-dlq');
+    assert.equal(c.staticMembership, false);
+    assert.equal(c.client['bootstrap.servers'], '127.0.0.1:9092');
+  });
+
+  it('uses a 30 s commit interval under at-least-once', () => {
+    assert.equal(resolveStreamsConfig({ ...base, processingGuarantee: 'at_least_once' }).commitIntervalMs, 30_000);
+  });
+
+  it('turns a configured instance id into static membership', () => {
+    const c = resolveStreamsConfig({ ...base, instanceId: 'processor-0' });
+    assert.equal(c.instanceId, 'processor-0');
+    assert.equal(c.staticMembership, true);
+  });
+
+  const refusals: [string, Partial<StreamsConfig>, RegExp][] = [
+    ['a transaction timeout below the commit interval', { commitIntervalMs: 5_000, transactionTimeoutMs: 1_000 }, /transactionTimeoutMs \(1000\) is below commitIntervalMs \(5000\)/],
+    ['auto-commit under exactly-once', { consumerOverrides: { 'enable.auto.commit': true } }, /enable\.auto\.commit=true/],
+    ['an unknown processing guarantee', { processingGuarantee: 'exactly_once' as never }, /processingGuarantee "exactly_once" is not known/],
+    ['a non-positive commit interval', { commitIntervalMs: 0 }, /commitIntervalMs must be a positive integer, got 0/],
+    ['a bad instance id', { instanceId: 'pod 0' }, /instanceId "pod 0" is not valid/],
+    ['a bad application id', { applicationId: 'a/b' }, /applicationId "a\/b" is not valid/],
+  ];
+  for (const [what, patch, message] of refusals) {
+    it(`refuses ${what} with SA_ERR_STREAMS_CONFIG`, () => {
+      assert.throws(() => resolveStreamsConfig({ ...base, ...patch }), (err: { code?: string; message: string; hint?: string }) => {
+        assert.equal(err.code, 'SA_ERR_STREAMS_CONFIG');
+        assert.match(err.message, message);
+        assert.ok(err.hint, 'says what to do');
+        return true;
+      });
+    });
+  }
+
+  it('allows auto-commit to be turned off explicitly, and a transaction timeout equal to the interval', () => {
+    assert.doesNotThrow(() => resolveStreamsConfig({ ...base, consumerOverrides: { 'enable.auto.commit': false }, commitIntervalMs: 1_000, transactionTimeoutMs: 1_000 }));
+  });
+});
