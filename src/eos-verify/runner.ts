@@ -83,7 +83,9 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const faults = injectFaults(o, first, second);
   await Promise.all([driving, faults]);
   o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
-  await waitForCommitted(o.client, applicationId, input, o.partitions);
+  // Every source topic of the group must be drained, the repartition topic included.
+  const sources = o.repartition ? [input, `${applicationId}-echo-repartition`] : [input];
+  for (const topic of sources) await waitForCommitted(o.client, applicationId, topic, o.partitions);
   await second.stop('SIGTERM');
   await first.stop('SIGTERM');
   o.say('application stopped; verifying');
@@ -111,21 +113,42 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
   }
 }
 
+/**
+ * Waits until the group's committed offsets cover every record of the topic. On a topic
+ * written transactionally (a repartition topic) the last offsets of a partition are
+ * commit markers, which no consumer returns: a partition short of its high watermark is
+ * drained when a read_committed read from the committed offset finds nothing.
+ */
 async function waitForCommitted(client: LibrdkafkaConfig, groupId: string, topic: string, partitions: number, timeoutMs = 180_000): Promise<void> {
-  const consumer = await openConsumer(client, groupId, 'read_uncommitted');
+  const group = await openConsumer(client, groupId, 'read_uncommitted');
+  const probe = await openConsumer(client, `${groupId}-probe`, 'read_committed');
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       const committed = await new Promise<{ partition: number; offset?: number }[]>((ok, fail) =>
-        consumer.committed(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), 10_000, (err, tps) => (err ? fail(err) : ok(tps))));
-      let behind = 0;
-      for (const c of committed) behind += Math.max(0, (await highOffset(consumer, topic, c.partition)) - Math.max(0, c.offset ?? 0));
-      if (behind === 0) return;
-      if (Date.now() > deadline) throw new Error(`the application did not commit all input within ${timeoutMs / 1000} s (${behind} records behind)`);
+        group.committed(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), 10_000, (err, tps) => (err ? fail(err) : ok(tps))));
+      let pending = 0;
+      for (const c of committed) {
+        const at = Math.max(0, c.offset ?? 0);
+        if ((await highOffset(group, topic, c.partition)) > at && (await hasRecordAt(probe, topic, c.partition, at))) pending++;
+      }
+      if (pending === 0) return;
+      if (Date.now() > deadline) throw new Error(`the application did not commit all of ${topic} within ${timeoutMs / 1000} s (${pending} partitions behind)`);
       await sleep(500);
     }
   } finally {
-    await closeConsumer(consumer);
+    await closeConsumer(group);
+    await closeConsumer(probe);
+  }
+}
+
+async function hasRecordAt(consumer: Awaited<ReturnType<typeof openConsumer>>, topic: string, partition: number, offset: number): Promise<boolean> {
+  consumer.assign([{ topic, partition, offset }]);
+  try {
+    const batch = await new Promise<unknown[]>((ok) => consumer.consume(1, (err, m) => ok(err ? [] : m)));
+    return batch.length > 0;
+  } finally {
+    consumer.unassign();
   }
 }
 

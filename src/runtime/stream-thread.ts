@@ -85,11 +85,25 @@ export class StreamThread {
     this.listener.rebalancing();
   }
 
+  /**
+   * The next batch is fetched (on libuv's thread pool) while this one is processed. A
+   * prefetched batch is never mixed with a rewind: rewind() waits for it and drops it
+   * before seeking, so no record fetched from an old position is processed after a seek.
+   */
+  private next: Promise<Message[]> | undefined;
+
+  private fetchNext(): void {
+    this.next = consumeBatch(this.consumer, this.config.maxPollRecords);
+    this.next.catch(() => undefined); // observed when awaited; never an unhandled rejection
+  }
+
   private async loop(): Promise<void> {
     while (this.running) {
       try {
         await this.applyRebalanceEvents();
-        const batch = await consumeBatch(this.consumer, this.config.maxPollRecords);
+        if (!this.next) this.fetchNext();
+        const batch = await this.next!;
+        this.fetchNext();
         if (batch.length > 0) {
           await prepareBatch(this.graph, batch);
           await this.producer.begin();
@@ -129,14 +143,21 @@ export class StreamThread {
     this.lastCommitAt = Date.now();
   }
 
+  /**
+   * Applies queued rebalance events between batches. First everything processed is
+   * committed (revoked partitions are handed over committed) and the prefetched batch is
+   * dropped; partitions kept across the rebalance then seek back to their committed
+   * offsets, so the dropped records are read again — none skipped, none read twice.
+   */
   private async applyRebalanceEvents(): Promise<void> {
     if (this.events.length === 0) return;
+    await this.commit();
+    const before = new Set(this.tasks.assignedPartitions().map((tp) => `${tp.topic}:${tp.partition}`));
+    await this.dropPrefetched();
     while (this.events.length > 0) {
       const e = this.events.shift()!;
       this.metrics.rebalanced(e.kind);
       if (e.kind === 'revoke') {
-        // Revoked partitions are handed over committed: their new owner starts where we stopped.
-        await this.commit();
         const closed = this.tasks.revoke(e.partitions);
         this.consumer.incrementalUnassign(e.partitions);
         this.log.info({ partitions: e.partitions.length, closedTasks: closed }, 'partitions revoked');
@@ -146,6 +167,8 @@ export class StreamThread {
         this.log.info({ partitions: e.partitions.length, createdTasks: created, tasks: this.tasks.taskIds() }, 'partitions assigned');
       }
     }
+    const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
+    await rewindToCommitted(this.consumer, kept);
     this.listener.running();
   }
 
@@ -171,10 +194,17 @@ export class StreamThread {
   }
 
   private async rewind(): Promise<void> {
+    await this.dropPrefetched();
     this.tasks.reset();
     await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
     this.sinceCommit = 0;
     this.lastCommitAt = Date.now();
+  }
+
+  private async dropPrefetched(): Promise<void> {
+    const pending = this.next;
+    this.next = undefined;
+    await pending?.catch(() => undefined);
   }
 
   private async newProducer(): Promise<void> {
@@ -195,6 +225,7 @@ export class StreamThread {
   async close(): Promise<void> {
     this.running = false;
     await this.loopDone;
+    await this.dropPrefetched(); // not processed, so not committed: the next owner reads them
     try {
       await this.commit();
     } catch (err) {
