@@ -2,7 +2,7 @@
  * Which schema belongs to which topic. Subjects follow the TopicNameStrategy
  * (`<topic>-value`), and topic names come from the configuration.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Schema } from 'avsc';
 import type { Config } from '../src/config';
@@ -14,8 +14,11 @@ export interface SchemaEntry {
   schema: Schema;
 }
 
+/** The .avsc files stay in schemas/; compiled code runs from dist/schemas/ and looks there. */
+const SCHEMA_DIR = existsSync(join(__dirname, 'analytics-event.avsc')) ? __dirname : join(__dirname, '..', '..', 'schemas');
+
 export function loadSchema(file: string): Schema {
-  return JSON.parse(readFileSync(join(__dirname, file), 'utf8')) as Schema;
+  return JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as Schema;
 }
 
 export function schemaCatalog(config: Config): SchemaEntry[] {

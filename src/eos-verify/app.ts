@@ -48,6 +48,11 @@ async function main(): Promise<void> {
     if (s === 'RUNNING') process.stdout.write('EOS-APP-RUNNING\n');
     if (s === 'NOT_RUNNING') process.exit(0);
   });
+  // A test application must not outlive the verifier that started it.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void streams.close().finally(() => process.exit(0));
+  }, 1000).unref();
   await streams.start();
 }
 

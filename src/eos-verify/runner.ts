@@ -78,16 +78,22 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
   o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo} (${o.partitions} partitions); starting the application`);
-  await first.start();
-  const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
-  const faults = injectFaults(o, first, second);
-  await Promise.all([driving, faults]);
-  o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
-  // Every source topic of the group must be drained, the repartition topic included.
-  const sources = o.repartition ? [input, `${applicationId}-echo-repartition`] : [input];
-  for (const topic of sources) await waitForCommitted(o.client, applicationId, topic, o.partitions);
-  await second.stop('SIGTERM');
-  await first.stop('SIGTERM');
+  try {
+    await first.start();
+    const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
+    const faults = injectFaults(o, first, second);
+    await Promise.all([driving, faults]);
+    o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
+    // Every source topic of the group must be drained, the repartition topic included.
+    const sources = o.repartition ? [input, `${applicationId}-echo-repartition`] : [input];
+    for (const topic of sources) await waitForCommitted(o.client, applicationId, topic, o.partitions);
+    await second.stop('SIGTERM');
+    await first.stop('SIGTERM');
+  } finally {
+    // On any failure above, no application process may outlive the run.
+    await second.stop('SIGKILL');
+    await first.stop('SIGKILL');
+  }
   o.say('application stopped; verifying');
   return verifyEos({ client: o.client, applicationId, input, echo });
 }
