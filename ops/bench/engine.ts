@@ -82,6 +82,10 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
   const seconds = (drain.lastMs - drain.firstMs) / 1000;
   say(`throughput: ${o.records} events committed in ${seconds.toFixed(2)} s = ${Math.round(o.records / seconds).toLocaleString('en-US')} events/s`);
   say(`  CPU during it: this process ${usage.self}% of one core (application + measuring), broker ${usage.broker}% of one core`);
+  const commits = (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'streams_commit_duration_ms')!.values as { metricName?: string; value: number }[];
+  const count = commits.find((v) => v.metricName === 'streams_commit_duration_ms_count')?.value ?? 0;
+  const sum = commits.find((v) => v.metricName === 'streams_commit_duration_ms_sum')?.value ?? 0;
+  say(`  commits: ${count}, mean ${(sum / Math.max(1, count)).toFixed(1)} ms each = ${Math.round((sum / (drain.lastMs - drain.firstMs)) * 100)}% of the wall time spent waiting on commits`);
 
   const latencies = await measureLatency(client, producer, output, o, (i) => inSerde.serialize(input, event(i, Date.now()))!, input, say);
   const p = percentiles(latencies, [50, 95, 99]);

@@ -43,11 +43,17 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.start();
+    let lag: { labels: Partial<Record<string, string | number>>; value: number }[] = [];
     try {
       await waitFor('5000 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 500)).length >= 5_000, 90_000);
+      await waitFor('zero consumer lag', async () => {
+        lag = (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'kafka_consumer_lag')!.values;
+        return lag.length === 3 && lag.every((l) => l.value === 0);
+      });
     } finally {
       await streams.close();
     }
+    assert.deepEqual(lag.map((l) => `${l.labels.topic}/${l.labels.partition}`).sort(), [0, 1, 2].map((p) => `${input}/${p}`));
     assert.equal(streams.state, 'NOT_RUNNING');
     assert.ok(states.includes('RUNNING'), `states: ${states.join(' → ')}`);
 

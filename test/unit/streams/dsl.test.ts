@@ -70,8 +70,11 @@ describe('DSL: stateless operators (TopologyTestDriver)', () => {
     const headers = [{ key: 'trace', value: Buffer.from('t-1') }];
     driver.createInputTopic('in', S, S).pipeInput('k', 'v', { timestamp: 42, headers });
     driver.createInputTopic('in', S, S).pipeInput('k', 'w');
+    driver.advanceWallClockTime(250);
+    driver.createInputTopic('in', S, S).pipeInput('k', 'x');
     const records = driver.createOutputTopic('out', S, S).readRecordsToList();
-    assert.deepEqual(records.map((r) => [r.value, r.timestamp]), [['v!', 42], ['w!', 5_000]]);
+    assert.deepEqual(records.map((r) => [r.value, r.timestamp]), [['v!', 42], ['w!', 5_000], ['x!', 5_250]]);
+    assert.throws(() => driver.advanceWallClockTime(-1), { code: 'SA_ERR_USAGE' });
     assert.deepEqual(records[0]!.headers, headers);
   });
 
