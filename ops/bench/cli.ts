@@ -1,5 +1,5 @@
 /**
- * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--profile]
+ * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
@@ -8,20 +8,20 @@ import { loadConfigOrExit } from '../../src/config';
 import { isStreamingError, StreamingError } from '../../src/errors';
 import { benchEngine, type EngineBenchOptions } from './engine';
 
-const USAGE = 'usage: npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--profile]';
+const USAGE = 'usage: npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
 
 function parse(argv: string[]): { name: string; options: EngineBenchOptions } {
   const [name, ...rest] = argv;
   if (name !== 'engine') throw new StreamingError('SA_ERR_USAGE', name ? `unknown benchmark "${name}"` : 'no benchmark named', { hint: USAGE });
-  const options: EngineBenchOptions = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, profile: false };
+  const options: EngineBenchOptions = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: false };
   for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i]!.replace(/^--/, '');
+    const flag = rest[i]!.replace(/^--/, '').replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
     if (flag === 'profile') {
       options.profile = true;
       continue;
     }
     const value = Number(rest[++i]);
-    if (!['records', 'partitions', 'rate', 'seconds'].includes(flag) || !Number.isInteger(value) || value <= 0) {
+    if (!['records', 'partitions', 'rate', 'seconds', 'commitInterval'].includes(flag) || !Number.isInteger(value) || value <= 0) {
       throw new StreamingError('SA_ERR_USAGE', `bad option --${flag} ${rest[i] ?? ''}`.trim(), { hint: USAGE });
     }
     (options as unknown as Record<string, number>)[flag] = value;
