@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_TXN_FATAL: { retriable: true, summary: 'The transactional producer failed fatally (e.g. fenced); it is rebuilt.' },
   SA_ERR_TXN_STATE: { retriable: false, summary: 'An illegal transaction state transition (a runtime bug).' },
   SA_ERR_SCHEMA_REGISTRATION: { retriable: false, summary: 'A schema could not be registered (incompatible, or the registry is unreachable).' },
+  SA_ERR_KAFKA_UNREACHABLE: { retriable: true, summary: 'No Kafka broker answered at the configured bootstrap servers.' },
   SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

@@ -66,6 +66,8 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     try {
       await this.thread.start();
     } catch (err) {
+      this.log.error({ err }, 'start failed');
+      await this.thread.close().catch(() => undefined); // release whatever was connected
       this.setState('ERROR');
       this.removeSignalHandlers();
       throw err;

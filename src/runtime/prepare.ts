@@ -6,11 +6,13 @@
 import type { Message } from 'node-rdkafka';
 import { clusterInfo } from '../admin/cluster';
 import { createTopics } from '../admin/topics';
+import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 export async function prepareTopology(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
+  await checkReachable(config);
   if (config.deadLetterTopic !== null) {
     try {
       const created = await createTopics(config.client, [{ name: config.deadLetterTopic, partitions: 1, replicationFactor: -1 }]);
@@ -21,6 +23,18 @@ export async function prepareTopology(graph: TopologyGraph, config: ResolvedStre
   }
   await createInternalTopics(graph, config, log);
   await graph.prepareSinks();
+}
+
+/** One metadata request first, so an unreachable cluster is one clear error, not a chain of time-outs. */
+async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
+  try {
+    await clusterInfo(config.client, 10_000);
+  } catch (err) {
+    throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `no Kafka broker answered at ${String(config.client['bootstrap.servers'])} within 10 s: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS and the security settings, or start the local stack with `npm run stack -- up`',
+    });
+  }
 }
 
 /** Repartition topics: as many partitions as asked, else as the writing sub-topology's inputs. */

@@ -134,7 +134,7 @@ export class StreamThread {
   }
 
   private async commit(): Promise<void> {
-    if (this.producer.inTransaction()) {
+    if (this.producer?.inTransaction()) {
       const result = await commitAll(this.tasks, this.producer, this.consumer);
       this.metrics.committed(result.durationMs);
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
