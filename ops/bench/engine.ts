@@ -131,7 +131,7 @@ async function waitDrained(client: Record<string, string | number | boolean>, gr
       const done = committed.reduce((a, c) => a + Math.max(0, c.offset ?? 0), 0);
       if (done > 0 && firstMs === 0) firstMs = Date.now();
       if (done >= total) return { firstMs, lastMs: Date.now() };
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
     await new Promise<void>((r) => consumer.disconnect(() => r()));
