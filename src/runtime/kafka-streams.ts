@@ -2,7 +2,7 @@
  * KafkaStreams: runs a Topology against Kafka (Kafka Streams' class of the same name).
  *
  *   const streams = new KafkaStreams(builder.build(), { applicationId: 'app', kafka: config.kafka });
- *   await streams.start();   // resolves once the consumer joined and the producer is ready
+ *   await streams.start();   // resolves once the producer is ready and the consumer subscribed
  *   …
  *   await streams.close();   // finish the batch, commit, leave the group
  *
@@ -30,9 +30,10 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   private readonly log: Logger;
   private readonly thread: StreamThread;
   private closing: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.log.info({ signal }, 'shutting down on signal');
-    void this.close();
+    this.close().catch((err: unknown) => this.log.error({ err }, 'close failed'));
   };
 
   constructor(topology: Topology, config: StreamsConfig) {
@@ -44,7 +45,10 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       running: () => this.setState('RUNNING'),
       failed: (err) => {
         this.setState('ERROR');
-        this.emit('error', err);
+        // Emitting 'error' with no listener would throw: then the log line is the report.
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+        // As Kafka Streams' SHUTDOWN_CLIENT: a failed instance leaves the group at once.
+        this.close().catch((e: unknown) => this.log.error({ err: e }, 'close after failure failed'));
       },
     });
   }
@@ -63,8 +67,9 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     this.setState('REBALANCING');
     if (this.config.handleSignals) for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, this.onSignal);
     this.log.info({ guarantee: this.config.processingGuarantee, commitIntervalMs: this.config.commitIntervalMs }, 'starting');
+    this.starting = this.thread.start();
     try {
-      await this.thread.start();
+      await this.starting;
     } catch (err) {
       this.log.error({ err }, 'start failed');
       await this.thread.close().catch(() => undefined); // release whatever was connected
@@ -83,6 +88,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   private async doClose(): Promise<void> {
     this.removeSignalHandlers();
     if (this.current === 'CREATED') return this.setState('NOT_RUNNING');
+    await this.starting?.catch(() => undefined); // a close during start waits for the clients it connects
     const failed = this.current === 'ERROR';
     this.setState('PENDING_SHUTDOWN');
     let timer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@
  */
 import type { KafkaConsumer, Message, TopicPartition } from 'node-rdkafka';
 import { isStreamingError } from '../errors';
+import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
 import { commitAll } from './commit';
@@ -16,6 +17,9 @@ import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
 import { StreamsMetrics } from './metrics';
 import { prepareBatch, prepareTopology } from './prepare';
+
+/** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
+const MAX_FAILED_IN_A_ROW = 10;
 
 interface RebalanceEvent {
   kind: 'assign' | 'revoke';
@@ -39,6 +43,8 @@ export class StreamThread {
   private loopDone: Promise<void> = Promise.resolve();
   private lastCommitAt = Date.now();
   private sinceCommit = 0;
+  private failedInARow = 0;
+  private closed: Promise<void> | undefined;
 
   readonly metrics: StreamsMetrics;
 
@@ -73,16 +79,24 @@ export class StreamThread {
   }
 
   private onRebalance(kind: 'assign' | 'revoke', partitions: TopicPartition[]): void {
-    if (this.closing) {
-      // Everything was committed before closing began; only hand the partitions back.
-      if (kind === 'revoke') {
-        this.tasks.revoke(partitions);
-        this.consumer.incrementalUnassign(partitions);
-      } else this.consumer.incrementalAssign(partitions);
-      return;
-    }
     this.events.push({ kind, partitions });
-    this.listener.rebalancing();
+    // Once closing, the final commit is done: partitions are only handed over, at once.
+    if (this.closing) this.handOverQueued();
+    else this.listener.rebalancing();
+  }
+
+  /** While closing: answer queued rebalances so librdkafka can finish leaving the group. */
+  private handOverQueued(): void {
+    for (const e of this.events.splice(0)) {
+      try {
+        if (e.kind === 'revoke') {
+          this.tasks.revoke(e.partitions);
+          this.consumer.incrementalUnassign(e.partitions);
+        } else this.consumer.incrementalAssign(e.partitions);
+      } catch (err) {
+        this.log.warn({ err, kind: e.kind }, 'rebalance while closing failed');
+      }
+    }
   }
 
   /**
@@ -105,7 +119,9 @@ export class StreamThread {
         const batch = await this.next!;
         this.fetchNext();
         if (batch.length > 0) {
-          await prepareBatch(this.graph, batch);
+          await prepareBatch(this.graph, batch).catch((err: unknown) => {
+            throw txnError('fetching what the batch needs (writer schemas)', err, 'abortable');
+          });
           await this.producer.begin();
           this.processBatch(batch);
         }
@@ -136,6 +152,7 @@ export class StreamThread {
   private async commit(): Promise<void> {
     if (this.producer?.inTransaction()) {
       const result = await commitAll(this.tasks, this.producer, this.consumer);
+      this.failedInARow = 0;
       this.metrics.committed(result.durationMs);
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
     }
@@ -144,14 +161,14 @@ export class StreamThread {
   }
 
   /**
-   * Applies queued rebalance events between batches. First everything processed is
-   * committed (revoked partitions are handed over committed) and the prefetched batch is
-   * dropped; partitions kept across the rebalance then seek back to their committed
-   * offsets, so the dropped records are read again — none skipped, none read twice.
+   * Applies queued rebalance events between batches. First the open transaction ends
+   * (endTransaction) and the prefetched batch is dropped; partitions kept across the
+   * rebalance then seek back to their committed offsets, so the dropped records are read
+   * again — none skipped, none read twice.
    */
   private async applyRebalanceEvents(): Promise<void> {
     if (this.events.length === 0) return;
-    await this.commit();
+    await this.endTransaction();
     const before = new Set(this.tasks.assignedPartitions().map((tp) => `${tp.topic}:${tp.partition}`));
     await this.dropPrefetched();
     while (this.events.length > 0) {
@@ -172,10 +189,31 @@ export class StreamThread {
     this.listener.running();
   }
 
+  /**
+   * Before partitions move: with a revocation queued the open transaction is aborted, not
+   * committed — node-rdkafka cannot tell a revocation from a lost assignment, and a member
+   * that lost its partitions must not commit (its group metadata may no longer fence it).
+   * The kept tasks restart from their committed offsets. An assignment alone commits.
+   */
+  private async endTransaction(): Promise<void> {
+    if (!this.events.some((e) => e.kind === 'revoke')) return this.commit();
+    if (this.producer?.inTransaction()) {
+      await this.producer.abort();
+      this.metrics.aborted();
+    }
+    this.tasks.reset();
+    this.sinceCommit = 0;
+    this.lastCommitAt = Date.now();
+  }
+
   private async recover(err: unknown): Promise<void> {
     const code = isStreamingError(err) ? err.code : undefined;
     if (code === 'SA_ERR_TXN_ABORTABLE' || code === 'SA_ERR_TXN_FATAL') {
-      this.log.warn({ err, code }, 'transaction failed; recovering from the committed offsets');
+      this.failedInARow++;
+      if (this.failedInARow > MAX_FAILED_IN_A_ROW) return this.fail(err);
+      this.log.warn({ err, code, attempt: this.failedInARow }, 'transaction failed; recovering from the committed offsets');
+      // A cause that persists (a record the broker refuses, a registry outage) must not spin.
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** (this.failedInARow - 1))));
       try {
         this.metrics.aborted();
         if (code === 'SA_ERR_TXN_ABORTABLE') await this.producer.abort();
@@ -221,19 +259,29 @@ export class StreamThread {
     this.listener.failed(error);
   }
 
-  /** Finishes the current batch, commits, and leaves the group. */
-  async close(): Promise<void> {
+  /** Finishes the current batch, commits, and leaves the group. Safe to call more than once. */
+  close(): Promise<void> {
+    this.closed ??= this.doClose();
+    return this.closed;
+  }
+
+  private async doClose(): Promise<void> {
     this.running = false;
     await this.loopDone;
     await this.dropPrefetched(); // not processed, so not committed: the next owner reads them
     try {
-      await this.commit();
+      await this.endTransaction();
     } catch (err) {
       this.log.warn({ err }, 'final commit failed; aborting');
-      await this.producer.abort().catch(() => undefined);
+      await this.producer?.abort().catch(() => undefined);
     }
     this.closing = true;
-    this.tasks.closeAll();
+    if (this.consumer) this.handOverQueued();
+    try {
+      this.tasks.closeAll();
+    } catch (err) {
+      this.log.warn({ err }, 'a processor failed to close');
+    }
     if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
     await this.producer?.close();
   }

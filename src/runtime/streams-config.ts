@@ -64,6 +64,15 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
+/** Properties the runtime sets itself because its guarantees depend on them. */
+const CONSUMER_OWNED = ['group.id', 'group.instance.id', 'isolation.level', 'enable.auto.offset.store', 'partition.assignment.strategy', 'rebalance_cb'];
+const PRODUCER_OWNED = ['transactional.id', 'enable.idempotence', 'acks', 'transaction.timeout.ms'];
+
+function refuseOwned(option: string, overrides: LibrdkafkaConfig, owned: readonly string[]): void {
+  const taken = owned.find((key) => key in overrides);
+  if (taken) throw invalid(`${option} sets "${taken}", which the runtime owns`, `remove it; use applicationId, instanceId or transactionTimeoutMs instead where one applies`);
+}
+
 export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
   const base = resolveOptions(config);
   const guarantee = config.processingGuarantee ?? 'exactly_once_v2';
@@ -80,6 +89,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   if (eos && ['true', true].includes(overrides['enable.auto.commit'] as string | boolean)) {
     throw invalid('enable.auto.commit=true in consumerOverrides: offsets would be committed outside the transactions', 'remove enable.auto.commit; the runtime commits offsets itself');
   }
+  refuseOwned('consumerOverrides', overrides, CONSUMER_OWNED);
+  refuseOwned('producerOverrides', config.producerOverrides ?? {}, PRODUCER_OWNED);
   const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {

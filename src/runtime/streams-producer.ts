@@ -10,9 +10,12 @@ import type { Headers } from '../streams/record';
 import type { RecordCollector } from '../streams/task-graph';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { TransactionState } from './transaction-state';
-import { txnError, withRetries } from './txn-errors';
+import { classify, txnError, withRetries } from './txn-errors';
 
 const QUEUE_FULL = -184;
+const MSG_SIZE_TOO_LARGE = 10;
+/** Reports for records purged by an abort: expected, not a failure of the next transaction. */
+const PURGED = new Set([-151, -152]);
 
 type Cb = (err: LibrdKafkaError | null | undefined) => void;
 const promised = (fn: (cb: Cb) => void): Promise<void> => new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
@@ -21,7 +24,6 @@ export class StreamsProducer implements RecordCollector {
   readonly txn = new TransactionState();
   private readonly producer: Kafka.Producer;
   private deliveryError: LibrdKafkaError | undefined;
-  private sentSinceCommit = 0;
 
   constructor(private readonly config: ResolvedStreamsConfig, generation: number) {
     const eos = config.eos;
@@ -47,7 +49,7 @@ export class StreamsProducer implements RecordCollector {
     };
     this.producer = new Kafka.Producer(settings as Kafka.ProducerGlobalConfig);
     this.producer.on('delivery-report', (err) => {
-      if (err && !this.deliveryError) this.deliveryError = err;
+      if (err && !PURGED.has(err.code) && !this.deliveryError) this.deliveryError = err;
     });
   }
 
@@ -67,6 +69,7 @@ export class StreamsProducer implements RecordCollector {
   /** Opens a transaction if none is open (exactly-once); a no-op under at-least-once. */
   async begin(): Promise<void> {
     if (!this.txn.is('ready')) return;
+    this.deliveryError = undefined;
     if (this.config.eos) {
       try {
         await promised((cb) => this.producer.beginTransaction(cb));
@@ -88,17 +91,27 @@ export class StreamsProducer implements RecordCollector {
     for (let attempt = 0; ; attempt++) {
       try {
         this.producer.produce(topic, null, value, key, timestamp, undefined, rdHeaders);
-        this.sentSinceCommit++;
         return;
       } catch (err) {
-        if ((err as LibrdKafkaError).code !== QUEUE_FULL || attempt >= 100) throw txnError(`producing to "${topic}"`, err, 'abortable');
-        this.producer.poll();
+        const code = (err as LibrdKafkaError).code;
+        if (code === QUEUE_FULL && attempt < 10) {
+          this.producer.poll(); // serves delivery reports, which may free queue space
+          continue;
+        }
+        throw this.sendError(topic, err, code);
       }
     }
   }
 
+  /** A record the broker can never take is the production handler's call; anything else ends the transaction. */
+  private sendError(topic: string, err: unknown, code: number): StreamingError {
+    const message = err instanceof Error ? err.message : String(err);
+    if (code === MSG_SIZE_TOO_LARGE) return new StreamingError('SA_ERR_PRODUCTION_FAILED', `a record for "${topic}" is larger than the producer allows: ${message}`, { cause: err });
+    return txnError(`producing to "${topic}"`, err, classify(err) === 'fatal' ? 'fatal' : 'abortable');
+  }
+
   /**
-   * Steps 3-4 of the commit protocol (see commit.ts): flush, then the offsets into the
+   * Steps 2-4 of the commit protocol (see commit.ts): flush, then the offsets into the
    * transaction with the consumer's group metadata, then commitTransaction. Under
    * at-least-once: flush, then a synchronous offset commit by the consumer.
    */
@@ -113,9 +126,12 @@ export class StreamsProducer implements RecordCollector {
         if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => promised((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
         await withRetries('commitTransaction', deadline, () => promised((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
       } else if (offsets.length > 0) {
-        consumer.commitSync(offsets);
+        try {
+          consumer.commitSync(offsets);
+        } catch (err) {
+          throw txnError('committing offsets', err, 'abortable');
+        }
       }
-      this.sentSinceCommit = 0;
       this.txn.to('ready');
     } catch (err) {
       if (err instanceof StreamingError && err.code === 'SA_ERR_TXN_FATAL') this.txn.to('fatal');
@@ -131,7 +147,6 @@ export class StreamsProducer implements RecordCollector {
       await promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)).catch(() => undefined);
       if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => promised((cb) => this.producer.abortTransaction(this.config.transactionTimeoutMs, cb)));
       this.deliveryError = undefined;
-      this.sentSinceCommit = 0;
       this.txn.to('ready');
     } catch (err) {
       this.txn.to('fatal');

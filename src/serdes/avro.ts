@@ -60,8 +60,10 @@ export class AvroSerde<T> implements Serde<T | null> {
       try {
         const writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
         this.readers.set(id, writer);
-      } catch {
-        // Left unknown: deserialize reports it for this record only (it goes to the DLQ).
+      } catch (cause) {
+        // An id the registry does not know stays unknown: that record alone is unreadable
+        // (dead-letter topic). Any other failure (registry down) is thrown: the batch is retried.
+        if ((cause as { status?: number }).status !== 404) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${(cause as Error).message}`, { cause });
       }
     }
   }

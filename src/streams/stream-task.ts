@@ -43,7 +43,8 @@ export class StreamTask {
       try {
         this.graph.run(raw, record);
       } catch (err) {
-        if (isStreamingError(err) && err.code === 'SA_ERR_PRODUCTION_FAILED') throw err;
+        // Failures of the runtime (transactions) and handler decisions pass through; only the topology's own errors are the processing handler's.
+        if (isStreamingError(err) && PASS_THROUGH.has(err.code)) throw err;
         this.onProcessingError(raw, asError(err));
       }
     } finally {
@@ -88,6 +89,8 @@ export class StreamTask {
     }
   }
 }
+
+const PASS_THROUGH = new Set<string>(['SA_ERR_PRODUCTION_FAILED', 'SA_ERR_TXN_ABORTABLE', 'SA_ERR_TXN_FATAL', 'SA_ERR_TXN_STATE']);
 
 function where(r: RawRecord): string {
   return `${r.topic}/${r.partition}@${r.offset}`;

@@ -4,6 +4,7 @@
  * (a forward() runs the children before it returns). Sources deserialize; sinks
  * serialize and hand bytes to a RecordCollector (the producer, or the test driver).
  */
+import { isStreamingError } from '../errors';
 import type { NodeSpec, TopologyGraph } from './graph';
 import type { Processor, ProcessorContext } from './processor';
 import type { Headers, RecordOrigin, StreamRecord } from './record';
@@ -129,7 +130,13 @@ export class TaskGraph {
         } catch (err) {
           return this.onSinkError(err instanceof Error ? err : new Error(String(err)), spec.topic);
         }
-        this.collector.send(spec.topic, key, value, r.timestamp, r.headers);
+        try {
+          this.collector.send(spec.topic, key, value, r.timestamp, r.headers);
+        } catch (err) {
+          // A record the producer rejects for itself (too large) is the production handler's call.
+          if (isStreamingError(err) && err.code === 'SA_ERR_PRODUCTION_FAILED') return this.onSinkError(err, spec.topic);
+          throw err;
+        }
       },
       close: () => undefined,
     };

@@ -74,12 +74,16 @@ export class TopologyTestDriver {
   private pipe(topic: string, record: StoredRecord): void {
     if (this.closed) throw new StreamingError('SA_ERR_USAGE', 'the TopologyTestDriver is closed');
     this.pending.push({ topic, record });
-    while (this.pending.length > 0) {
-      const next = this.pending.shift()!;
-      const task = this.taskByTopic.get(next.topic)!;
-      const log = this.log(next.topic);
-      log.push(next.record);
-      task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
+    try {
+      while (this.pending.length > 0) {
+        const next = this.pending.shift()!;
+        const task = this.taskByTopic.get(next.topic)!;
+        const log = this.log(next.topic);
+        log.push(next.record);
+        task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
+      }
+    } finally {
+      this.pending.length = 0; // a failed record leaves nothing behind for the next pipeInput
     }
   }
 

@@ -8,7 +8,7 @@ import { call, createTopic, readAll, uniqueName } from '../support/kafka';
 import { useStack } from '../support/stack';
 
 const S = Serdes.String();
-const quiet = createLogger({ level: 'warn' });
+const quiet = createLogger({ level: 'fatal' });
 
 async function produceInput(config: Config, topic: string, count: number, keys = 10): Promise<void> {
   const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true, partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
@@ -119,5 +119,32 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     }
     const committed = await readAll(config(), output, 'read_committed', 100, 1_000);
     assert.deepEqual(committed.map((r) => Number(r.value)), Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('a record the producer refuses (too large) goes to the production handler: dropped with continue, the rest committed', async () => {
+    const input = uniqueName('eos-large-in');
+    const output = uniqueName('eos-large-out');
+    await createTopic(config(), input, 1);
+    await createTopic(config(), output, 1);
+    await produceInput(config(), input, 3, 1);
+    const b = new StreamsBuilder();
+    b.stream(input, { keySerde: S, valueSerde: S })
+      .mapValues((v) => (v === '1' ? 'x'.repeat(2 * 1024 * 1024) : v))
+      .to(output, { keySerde: S, valueSerde: S });
+    const reasons: string[] = [];
+    const streams = new KafkaStreams(b.build(), {
+      applicationId: uniqueName('eos-large-app'), kafka: config().kafka, logger: quiet, handleSignals: false,
+      productionExceptionHandler: (f) => (reasons.push(f.error.message), 'continue'),
+    });
+    await streams.start();
+    try {
+      await waitFor('2 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 500)).length >= 2);
+    } finally {
+      await streams.close();
+    }
+    assert.deepEqual((await readAll(config(), output, 'read_committed', 2, 1_000)).map((r) => r.value), ['0', '2']);
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0]!, /larger than the producer allows/);
+    assert.equal(streams.state, 'NOT_RUNNING');
   });
 });

@@ -34,6 +34,9 @@ describe('streams configuration', () => {
     ['a non-positive commit interval', { commitIntervalMs: 0 }, /commitIntervalMs must be a positive integer, got 0/],
     ['a bad instance id', { instanceId: 'pod 0' }, /instanceId "pod 0" is not valid/],
     ['a bad application id', { applicationId: 'a/b' }, /applicationId "a\/b" is not valid/],
+    ['a consumer override of the isolation level', { consumerOverrides: { 'isolation.level': 'read_uncommitted' } }, /consumerOverrides sets "isolation.level", which the runtime owns/],
+    ['a consumer override of the assignment strategy', { consumerOverrides: { 'partition.assignment.strategy': 'range' } }, /consumerOverrides sets "partition.assignment.strategy"/],
+    ['a producer override of the transactional id', { producerOverrides: { 'transactional.id': 'x' } }, /producerOverrides sets "transactional.id", which the runtime owns/],
   ];
   for (const [what, patch, message] of refusals) {
     it(`refuses ${what} with SA_ERR_STREAMS_CONFIG`, () => {
