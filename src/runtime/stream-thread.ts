@@ -44,6 +44,7 @@ export class StreamThread {
   private lastCommitAt = Date.now();
   private sinceCommit = 0;
   private failedInARow = 0;
+  private consumeErrors = 0;
   private closed: Promise<void> | undefined;
 
   readonly metrics: StreamsMetrics;
@@ -116,7 +117,7 @@ export class StreamThread {
       try {
         await this.applyRebalanceEvents();
         if (!this.next) this.fetchNext();
-        const batch = await this.next!;
+        const batch = await this.consumed();
         this.fetchNext();
         if (batch.length > 0) {
           await prepareBatch(this.graph, batch).catch((err: unknown) => {
@@ -129,6 +130,23 @@ export class StreamThread {
       } catch (err) {
         await this.recover(err);
       }
+    }
+  }
+
+  /**
+   * The prefetched batch. A consume error (e.g. a topic whose metadata has not spread yet)
+   * returns no records and moves no position, so it is retried; only a long run of them fails.
+   */
+  private async consumed(): Promise<Message[]> {
+    try {
+      const batch = await this.next!;
+      this.consumeErrors = 0;
+      return batch;
+    } catch (err) {
+      if (++this.consumeErrors > MAX_FAILED_IN_A_ROW * 3) throw err;
+      this.log.warn({ err, attempt: this.consumeErrors }, 'consume failed; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+      return [];
     }
   }
 
