@@ -39,12 +39,17 @@ export function consumeBatch(consumer: KafkaConsumer, max: number): Promise<Mess
   return new Promise((resolve, reject) => consumer.consume(max, (err, messages) => (err ? reject(err) : resolve(messages))));
 }
 
+/** node-rdkafka gives keys as Buffer, string or nothing; the engine works on Buffer | null. */
+export function keyBytes(m: Message): Buffer | null {
+  return m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
+}
+
 export function toRawRecord(m: Message): RawRecord {
   return {
     topic: m.topic,
     partition: m.partition,
     offset: m.offset,
-    key: m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key),
+    key: keyBytes(m),
     value: m.value ?? null,
     timestamp: m.timestamp ?? Date.now(),
     headers: (m.headers ?? []).flatMap((h) => Object.entries(h).map(([key, value]) => ({ key, value: Buffer.isBuffer(value) ? value : Buffer.from(value) }))),

@@ -9,6 +9,7 @@ import { createTopics } from '../admin/topics';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
+import { keyBytes } from './consumer';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 export async function prepareTopology(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
@@ -58,7 +59,7 @@ export async function prepareBatch(graph: TopologyGraph, batch: readonly Message
     for (const topic of source.topics) {
       const records = batch.filter((m) => m.topic === topic);
       if (records.length === 0) continue;
-      await source.keySerde.prepareBatch?.(topic, records.map((m) => (m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key))));
+      await source.keySerde.prepareBatch?.(topic, records.map(keyBytes));
       await source.valueSerde.prepareBatch?.(topic, records.map((m) => m.value ?? null));
     }
   }

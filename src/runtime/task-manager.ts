@@ -21,6 +21,11 @@ interface RuntimeTask {
 
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
+function parseKey(key: string): TopicPartition {
+  const at = key.lastIndexOf(':');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}
+
 export class TaskManager {
   private readonly tasks = new Map<string, RuntimeTask>();
   private readonly byPartition = new Map<string, RuntimeTask>();
@@ -82,10 +87,7 @@ export class TaskManager {
   offsetsToCommit(): TopicPartitionOffset[] {
     const out: TopicPartitionOffset[] = [];
     for (const t of this.tasks.values()) {
-      for (const [key, offset] of t.processed) {
-        const at = key.lastIndexOf(':');
-        out.push({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)), offset });
-      }
+      for (const [key, offset] of t.processed) out.push({ ...parseKey(key), offset });
     }
     return out;
   }
@@ -107,10 +109,7 @@ export class TaskManager {
   }
 
   assignedPartitions(): TopicPartition[] {
-    return [...this.byPartition.keys()].map((key) => {
-      const at = key.lastIndexOf(':');
-      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
-    });
+    return [...this.byPartition.keys()].map(parseKey);
   }
 
   taskIds(): string[] {
