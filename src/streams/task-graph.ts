@@ -5,7 +5,7 @@
  * serialize and hand bytes to a RecordCollector (the producer, or the test driver).
  */
 import { isStreamingError } from '../errors';
-import type { NodeSpec, TopologyGraph } from './graph';
+import type { NodeSpec } from './graph';
 import type { Processor, ProcessorContext } from './processor';
 import type { Headers, RecordOrigin, StreamRecord } from './record';
 

@@ -1,0 +1,31 @@
+import { strict as assert } from 'node:assert';
+import { cleanEnv, runTs, STACK_TRACE } from '../support/cli';
+
+/** Command-line entry points answer bad arguments before touching Kafka. */
+describe('command-line tools: bad arguments', function () {
+  this.timeout(30_000);
+
+  it('npm run eos-verify with an unknown option prints the usage and exits 1', async () => {
+    const res = await runTs('src/eos-verify/cli.ts', ['--recrods', '10'], cleanEnv({}));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^SA_ERR_USAGE: bad option --recrods 10\n  → usage: npm run eos-verify -- /);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
+
+  it('npm run bench with an unknown benchmark or a bad value prints the usage and exits 1', async () => {
+    const unknown = await runTs('ops/bench/cli.ts', ['enigne'], cleanEnv({}));
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown benchmark "enigne"\n  → usage: npm run bench -- engine/);
+    const bad = await runTs('ops/bench/cli.ts', ['engine', '--records', '-5'], cleanEnv({}));
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^SA_ERR_USAGE: bad option --records -5/);
+  });
+
+  it('npm run schemas -- register against a registry that does not answer says so and how to fix it', async () => {
+    const res = await runTs('schemas/register.ts', ['register'], cleanEnv({ STREAMING_SCHEMA_REGISTRY__URL: 'http://127.0.0.1:1' }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^SA_ERR_SCHEMA_REGISTRATION: schemas\/analytics-event\.avsc → analytics-events-value: the registry at http:\/\/127\.0\.0\.1:1 did not answer/);
+    assert.match(res.stderr, /→ start it with `npm run stack -- up`, or set STREAMING_SCHEMA_REGISTRY__URL/);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
+});
