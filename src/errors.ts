@@ -23,6 +23,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_SCHEMA_REGISTRATION: { retriable: false, summary: 'A schema could not be registered (incompatible, or the registry is unreachable).' },
   SA_ERR_KAFKA_UNREACHABLE: { retriable: true, summary: 'No Kafka broker answered at the configured bootstrap servers.' },
   SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
+  SA_ERR_RESTORE_FAILED: { retriable: true, summary: 'A state store could not be restored from its changelog topic.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

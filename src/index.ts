@@ -2,7 +2,11 @@
  * The public API of streaming-analytics. Everything not exported here is internal.
  */
 export { StreamsBuilder, type Consumed } from './streams/builder';
-export { KStream, type Named, type Produced, type Repartitioned } from './streams/kstream';
+export { KStream, type Named, type Produced, type Repartitioned, type ProcessOptions } from './streams/kstream';
+export { KGroupedStream, type Grouped, type Materialized } from './streams/kgrouped-stream';
+export { KTable } from './streams/ktable';
+export type { Initializer, Aggregator, Reducer } from './streams/aggregate';
+export type { KeyValueStore, ReadOnlyKeyValueStore, StoreOptions } from '../state';
 export { BranchedKStream, type Branched } from './streams/branched';
 export { Topology, type TopologyDescription, type NodeDescription } from './streams/topology';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor';

@@ -1,9 +1,8 @@
 /**
- * The application under test: every input record is echoed to the `echo` topic (directly,
- * or through a repartition topic), through
- * the real runtime under exactly_once_v2 with the commit interval of the defaults.
- * (The running sum/min per key of Kafka's EosTestClient need state stores: they join
- * when the state-store step lands.)
+ * The application under test (after Kafka's EosTestClient): every input record is echoed
+ * to the `echo` topic, and the running `sum` and `min` of the values per key go to their
+ * topics, from changelogged state stores — all through the real runtime under
+ * exactly_once_v2 with the commit interval of the defaults.
  *
  * Run as a child process by the verifier: `tsx src/eos-verify/app.ts` with the settings
  * in EOS_APP_* variables, so it can be killed with SIGKILL and restarted.
@@ -15,15 +14,28 @@ import { Serdes } from '../serdes';
 import { StreamsBuilder } from '../streams/builder';
 import type { Topology } from '../streams/topology';
 
+export interface EosTopics {
+  input: string;
+  echo: string;
+  sum: string;
+  min: string;
+}
+
 /**
- * input → echo; with `repartition`, through an internal repartition topic first (same
- * key, so the same partition): two sub-topologies, exactly-once across both.
+ * input → echo, sum, min. With `repartition`, the echo goes through a repartition topic
+ * and the aggregations group through another (groupBy, same key): several sub-topologies,
+ * exactly-once across them; else the aggregations group by key in the input's task.
  */
-export function eosTopology(input: string, echo: string, repartition = false): Topology {
+export function eosTopology(t: EosTopics, repartition = false): Topology {
   const b = new StreamsBuilder();
   const bytes = { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() };
-  const stream = b.stream(input, bytes);
-  (repartition ? stream.repartition({ name: 'echo', ...bytes }) : stream).to(echo, bytes);
+  const stream = b.stream(t.input, bytes);
+  (repartition ? stream.repartition({ name: 'echo', ...bytes }) : stream).to(t.echo, bytes);
+  const numbers = stream.mapValues((v) => Number(v?.toString()));
+  const grouped = repartition ? numbers.groupBy((k) => k, { name: 'aggregates', keySerde: Serdes.Bytes(), valueSerde: Serdes.Long() }) : numbers.groupByKey({ keySerde: Serdes.Bytes() });
+  const out = { keySerde: Serdes.Bytes(), valueSerde: Serdes.String() };
+  grouped.aggregate(() => 0, (_k, v, sum) => sum + v, { name: 'sum', valueSerde: Serdes.Long() }).toStream().mapValues(String).to(t.sum, out);
+  grouped.reduce((a, v) => Math.min(a, v), { name: 'min', valueSerde: Serdes.Long() }).toStream().mapValues(String).to(t.min, out);
   return b.build();
 }
 
@@ -34,7 +46,8 @@ async function main(): Promise<void> {
     if (!v) throw new Error(`${name} is not set`);
     return v;
   };
-  const streams = new KafkaStreams(eosTopology(env('EOS_APP_INPUT'), env('EOS_APP_ECHO'), process.env.EOS_APP_REPARTITION === '1'), {
+  const topics = { input: env('EOS_APP_INPUT'), echo: env('EOS_APP_ECHO'), sum: env('EOS_APP_SUM'), min: env('EOS_APP_MIN') };
+  const streams = new KafkaStreams(eosTopology(topics, process.env.EOS_APP_REPARTITION === '1'), {
     applicationId: env('EOS_APP_ID'),
     instanceId: env('EOS_APP_INSTANCE'),
     kafka: config.kafka,

@@ -72,12 +72,14 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const id = randomUUID().slice(0, 8);
   const input = `eos-verify-${id}-input`;
   const echo = `eos-verify-${id}-echo`;
+  const sum = `eos-verify-${id}-sum`;
+  const min = `eos-verify-${id}-min`;
   const applicationId = `eos-verify-${id}`;
-  await createTopics(o.client, [input, echo].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
-  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
+  await createTopics(o.client, [input, echo, sum, min].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
+  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_SUM: sum, EOS_APP_MIN: min, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
-  o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo} (${o.partitions} partitions); starting the application`);
+  o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo}, and running sum/min per key → ${sum}, ${min} (${o.partitions} partitions); starting the application`);
   try {
     await first.start();
     const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
@@ -85,7 +87,7 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
     await Promise.all([driving, faults]);
     o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
     // Every source topic of the group must be drained, the repartition topic included.
-    const sources = o.repartition ? [input, `${applicationId}-echo-repartition`] : [input];
+    const sources = o.repartition ? [input, `${applicationId}-echo-repartition`, `${applicationId}-aggregates-repartition`] : [input];
     for (const topic of sources) await waitForCommitted(o.client, applicationId, topic, o.partitions);
     await second.stop('SIGTERM');
     await first.stop('SIGTERM');
@@ -95,7 +97,7 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
     await first.stop('SIGKILL');
   }
   o.say('application stopped; verifying');
-  return verifyEos({ client: o.client, applicationId, input, echo });
+  return verifyEos({ client: o.client, applicationId, input, echo, sum, min });
 }
 
 async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess): Promise<void> {

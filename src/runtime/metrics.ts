@@ -22,6 +22,8 @@ export class StreamsMetrics {
   private readonly commitMs: Histogram;
   private readonly txns: Counter<'outcome'>;
   private readonly rebalances: Counter<'kind'>;
+  private readonly restoredTotal: Counter<'store'>;
+  private readonly restoreRemainingGauge: Gauge;
 
   constructor(applicationId: string, lag: LagSource, registry = new Registry()) {
     this.registry = registry;
@@ -33,6 +35,8 @@ export class StreamsMetrics {
     this.commitMs = new Histogram({ name: 'streams_commit_duration_ms', help: 'Duration of a commit: flush, offsets, commitTransaction (ms).', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000], registers });
     this.txns = new Counter({ name: 'streams_transactions_total', help: 'Transactions (or at-least-once commits) by outcome.', labelNames: ['outcome'], registers });
     this.rebalances = new Counter({ name: 'streams_rebalances_total', help: 'Partition assignments and revocations.', labelNames: ['kind'], registers });
+    this.restoredTotal = new Counter({ name: 'streams_restored_records_total', help: 'Changelog records applied to state stores during restoration.', labelNames: ['store'], registers });
+    this.restoreRemainingGauge = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog records left to restore (0 when no restoration runs).', registers });
     new Gauge({
       name: 'kafka_consumer_lag',
       help: 'Records between the consumer position and the high watermark, per input partition.',
@@ -69,5 +73,13 @@ export class StreamsMetrics {
 
   rebalanced(kind: 'assign' | 'revoke'): void {
     this.rebalances.inc({ kind });
+  }
+
+  restored(store: string, records: number): void {
+    this.restoredTotal.inc({ store }, records);
+  }
+
+  restoreRemaining(records: number): void {
+    this.restoreRemainingGauge.set(records);
   }
 }

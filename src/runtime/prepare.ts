@@ -5,7 +5,7 @@
  */
 import type { Message } from 'node-rdkafka';
 import { clusterInfo } from '../admin/cluster';
-import { createTopics } from '../admin/topics';
+import { createTopics, type TopicSpec } from '../admin/topics';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
@@ -38,17 +38,24 @@ async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
   }
 }
 
-/** Repartition topics: as many partitions as asked, else as the writing sub-topology's inputs. */
+/**
+ * Repartition topics: as many partitions as asked, else as the writing sub-topology's
+ * inputs. Changelog topics: as many as their sub-topology's inputs (one per task), and
+ * compacted — only the latest value of a key is needed to restore.
+ */
 async function createInternalTopics(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
   const internal = graph.internalTopics();
-  if (internal.length === 0) return;
+  const changelogs = graph.changelogTopics();
+  if (internal.length === 0 && changelogs.length === 0) return;
   const known = new Map([...(await clusterInfo(config.client, 15_000)).topics].map(([name, t]) => [name, t.partitions]));
+  const inputPartitions = (upstream: readonly string[]): number => Math.max(1, ...upstream.map((u) => known.get(u) ?? 0));
   // In sub-topology order, so a repartition topic fed from another one sees its count.
-  const specs = internal.map((t) => {
-    const partitions = t.partitions ?? Math.max(1, ...t.upstreamTopics.map((u) => known.get(u) ?? 0));
+  const specs: TopicSpec[] = internal.map((t) => {
+    const partitions = t.partitions ?? inputPartitions(t.upstreamTopics);
     known.set(t.name, partitions);
     return { name: t.name, partitions, replicationFactor: -1 };
   });
+  for (const c of changelogs) specs.push({ name: c.name, partitions: inputPartitions(c.upstreamTopics), replicationFactor: -1, config: { 'cleanup.policy': 'compact' } });
   const created = await createTopics(config.client, specs);
   if (created.length > 0) log.info({ topics: created }, 'created internal topics');
 }

@@ -6,7 +6,7 @@
  * Rebalance callbacks only queue events; the loop applies them between batches.
  */
 import type { KafkaConsumer, Message, TopicPartition } from 'node-rdkafka';
-import { isStreamingError } from '../errors';
+import { StreamingError, isStreamingError } from '../errors';
 import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
@@ -17,6 +17,7 @@ import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
 import { StreamsMetrics } from './metrics';
 import { prepareBatch, prepareTopology } from './prepare';
+import { StoreRestorer } from './restore';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
 const MAX_FAILED_IN_A_ROW = 10;
@@ -46,6 +47,7 @@ export class StreamThread {
   private failedInARow = 0;
   private consumeErrors = 0;
   private closed: Promise<void> | undefined;
+  private readonly restorer: StoreRestorer;
 
   readonly metrics: StreamsMetrics;
 
@@ -53,6 +55,7 @@ export class StreamThread {
     this.metrics = new StreamsMetrics(config.applicationId, { lags: () => this.lags() });
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason));
+    this.restorer = new StoreRestorer(config, log, this.metrics);
   }
 
   private lags(): { topic: string; partition: number; lag: number }[] {
@@ -182,13 +185,15 @@ export class StreamThread {
    * Applies queued rebalance events between batches. First the open transaction ends
    * (endTransaction) and the prefetched batch is dropped; partitions kept across the
    * rebalance then seek back to their committed offsets, so the dropped records are read
-   * again — none skipped, none read twice.
+   * again — none skipped, none read twice. New tasks restore their stores before the loop
+   * goes on, so none of them processes a record against a partial store.
    */
   private async applyRebalanceEvents(): Promise<void> {
     if (this.events.length === 0) return;
     await this.endTransaction();
     const before = new Set(this.tasks.assignedPartitions().map((tp) => `${tp.topic}:${tp.partition}`));
     await this.dropPrefetched();
+    const created: string[] = [];
     while (this.events.length > 0) {
       const e = this.events.shift()!;
       this.metrics.rebalanced(e.kind);
@@ -197,13 +202,17 @@ export class StreamThread {
         this.consumer.incrementalUnassign(e.partitions);
         this.log.info({ partitions: e.partitions.length, closedTasks: closed }, 'partitions revoked');
       } else {
-        const created = this.tasks.assign(e.partitions);
+        const made = this.tasks.assign(e.partitions);
+        created.push(...made);
         this.consumer.incrementalAssign(e.partitions);
-        this.log.info({ partitions: e.partitions.length, createdTasks: created, tasks: this.tasks.taskIds() }, 'partitions assigned');
+        this.log.info({ partitions: e.partitions.length, createdTasks: made, tasks: this.tasks.taskIds() }, 'partitions assigned');
       }
     }
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
+    await this.restorer.restore(this.tasks.restoreTargets(created)).catch((err: unknown) => {
+      throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, { cause: err, hint: 'check that the changelog topics exist and the brokers are reachable' });
+    });
     this.listener.running();
   }
 
@@ -301,6 +310,7 @@ export class StreamThread {
       this.log.warn({ err }, 'a processor failed to close');
     }
     if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    await this.restorer.close();
     await this.producer?.close();
   }
 }

@@ -85,12 +85,12 @@ export class StreamsProducer implements RecordCollector {
     return this.txn.is('in_transaction');
   }
 
-  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void {
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, partition?: number): void {
     if (!this.txn.is('in_transaction')) throw new StreamingError('SA_ERR_TXN_STATE', `a record for "${topic}" was sent outside a transaction (state ${this.txn.state})`);
     const rdHeaders = headers.length === 0 ? undefined : headers.map((h) => ({ [h.key]: h.value }));
     for (let attempt = 0; ; attempt++) {
       try {
-        this.producer.produce(topic, null, value, key, timestamp, undefined, rdHeaders);
+        this.producer.produce(topic, partition ?? null, value, key, timestamp, undefined, rdHeaders);
         return;
       } catch (err) {
         const code = (err as LibrdKafkaError).code;

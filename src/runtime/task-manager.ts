@@ -2,18 +2,23 @@
  * The tasks of this instance, made and dropped as partitions are assigned and revoked.
  * A task is one sub-topology × one partition number; a sub-topology with several
  * (co-partitioned) source topics gets one task per partition number, covering them all.
- * Each task remembers how far it has processed each of its partitions.
+ * Each task remembers how far it has processed each of its partitions, and owns its
+ * state stores, which outlive its processors: an abort rebuilds the processors and rolls
+ * the stores back; only a revocation closes them.
  */
 import type { TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
 import type { NodeSpec, TopologyGraph } from '../streams/graph';
 import { StreamTask, type FailureObserver } from '../streams/stream-task';
 import type { RecordCollector } from '../streams/task-graph';
+import { TaskStores } from '../streams/task-stores';
+import type { RestoreTarget } from './restore';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 interface RuntimeTask {
   id: string;
   nodes: NodeSpec[];
   task: StreamTask;
+  stores: TaskStores;
   partitions: Set<string>;
   /** topic:partition → next offset to commit (last processed + 1). */
   processed: Map<string, number>;
@@ -31,7 +36,7 @@ export class TaskManager {
   private readonly byPartition = new Map<string, RuntimeTask>();
   private readonly subtopologyOf = new Map<string, { id: number; nodes: NodeSpec[] }>();
 
-  constructor(graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector, private readonly observe: FailureObserver) {
+  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector, private readonly observe: FailureObserver) {
     graph.subtopologies().forEach((nodes, id) => {
       for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
     });
@@ -45,7 +50,8 @@ export class TaskManager {
       const id = `${sub.id}_${tp.partition}`;
       let t = this.tasks.get(id);
       if (!t) {
-        t = { id, nodes: sub.nodes, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe), partitions: new Set(), processed: new Map() };
+        const stores = new TaskStores(this.graph.storesOf(sub.nodes), tp.partition, (s) => this.graph.changelogTopic(s), this.collector);
+        t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map() };
         this.tasks.set(id, t);
         created.push(id);
       }
@@ -67,6 +73,7 @@ export class TaskManager {
       t.processed.delete(key);
       if (t.partitions.size === 0) {
         t.task.close();
+        t.stores.close();
         this.tasks.delete(t.id);
         closed.push(t.id);
       }
@@ -92,18 +99,38 @@ export class TaskManager {
     return out;
   }
 
+  /** The changelog partitions the given (new) tasks must restore before they process anything. */
+  restoreTargets(taskIds: readonly string[]): RestoreTarget[] {
+    return taskIds.flatMap((id) => {
+      const t = this.tasks.get(id);
+      if (!t) return [];
+      return t.stores.changelogs().map((c) => ({ ...c, taskId: id, restore: (batch: readonly (readonly [Buffer, Buffer | null])[]) => t.stores.restore(c.store, batch) }));
+    });
+  }
+
+  /** Commit protocol, before the Kafka commit: the stores' buffered writes go to their changelogs. */
+  flushStores(): void {
+    for (const t of this.tasks.values()) t.stores.flush();
+  }
+
+  /** After the Kafka commit: progress and store writes are committed. */
   markCommitted(): void {
-    for (const t of this.tasks.values()) t.processed.clear();
+    for (const t of this.tasks.values()) {
+      t.processed.clear();
+      t.stores.commit();
+    }
   }
 
   /**
    * Drops all uncommitted progress: every task is closed dirty and made anew from its
-   * suppliers, as after an aborted transaction (its records will be consumed again).
+   * suppliers, and its stores forget their uncommitted writes, as after an aborted
+   * transaction (its records will be consumed again).
    */
   reset(): void {
     for (const t of this.tasks.values()) {
       t.task.close();
-      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector, this.observe);
+      t.stores.abort();
+      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector, this.observe, t.stores);
       t.processed.clear();
     }
   }
@@ -117,7 +144,10 @@ export class TaskManager {
   }
 
   closeAll(): void {
-    for (const t of this.tasks.values()) t.task.close();
+    for (const t of this.tasks.values()) {
+      t.task.close();
+      t.stores.close();
+    }
     this.tasks.clear();
     this.byPartition.clear();
   }

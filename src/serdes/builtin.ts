@@ -38,10 +38,47 @@ function jsonSerde<T>(): Serde<T | null> {
   };
 }
 
+/** Kafka's LongSerde: 8 bytes, big-endian two's complement; values beyond 2^53 cannot be numbers and are refused. */
+const longSerde: Serde<number | null> = {
+  name: 'Long',
+  serialize: (_topic, data) => {
+    if (data === null) return null;
+    if (!Number.isSafeInteger(data)) throw new SerdeError('Long', `${data} is not a whole number within ±2^53`);
+    const out = Buffer.alloc(8);
+    out.writeBigInt64BE(BigInt(data));
+    return out;
+  },
+  deserialize: (topic, data) => {
+    if (data === null) return null;
+    if (data.length !== 8) throw new SerdeError('Long', `a Long from "${topic}" must be 8 bytes, not ${data.length}`);
+    const n = data.readBigInt64BE();
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new SerdeError('Long', `${n} from "${topic}" is beyond ±2^53 and cannot be a number`);
+    return Number(n);
+  },
+};
+
+/** Kafka's DoubleSerde: 8 bytes, IEEE 754 big-endian. */
+const doubleSerde: Serde<number | null> = {
+  name: 'Double',
+  serialize: (_topic, data) => {
+    if (data === null) return null;
+    const out = Buffer.alloc(8);
+    out.writeDoubleBE(data);
+    return out;
+  },
+  deserialize: (topic, data) => {
+    if (data === null) return null;
+    if (data.length !== 8) throw new SerdeError('Double', `a Double from "${topic}" must be 8 bytes, not ${data.length}`);
+    return data.readDoubleBE();
+  },
+};
+
 /** The built-in serdes, named as in Kafka Streams' `Serdes`. */
 export const Serdes = {
   String: (): Serde<string | null> => stringSerde,
   Bytes: (): Serde<Buffer | null> => bytesSerde,
+  Long: (): Serde<number | null> => longSerde,
+  Double: (): Serde<number | null> => doubleSerde,
   /** JSON through JSON.parse/stringify; `T` is what the application promises the JSON holds. */
   Json: <T>(): Serde<T | null> => jsonSerde<T>(),
 };

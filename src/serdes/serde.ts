@@ -33,3 +33,9 @@ export class SerdeError extends Error {
     this.name = 'SerdeError';
   }
 }
+
+/**
+ * A serde for `T`, or the built-in kind for `T | null`: stores and grouped streams never
+ * hold a null key or value (null means "delete"), so either fits where they ask for one.
+ */
+export type SerdeFor<T> = Serde<T> | Serde<T | null>;

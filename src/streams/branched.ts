@@ -22,7 +22,7 @@ export class BranchedKStream<K, V> {
   private readonly branches: Branch<K, V>[] = [];
 
   /** @internal */
-  constructor(private readonly graph: TopologyGraph, private readonly parent: string, private readonly prefix: string) {}
+  constructor(private readonly graph: TopologyGraph, private readonly parent: string, private readonly prefix: string, private readonly keyChanged = false) {}
 
   branch(predicate: (key: K, value: V) => boolean, branched: Branched = {}): this {
     this.branches.push({ predicate, name: branched.name ?? String(this.branches.length + 1) });
@@ -48,7 +48,7 @@ export class BranchedKStream<K, V> {
     const out = new Map<string, KStream<K, V>>();
     for (const name of names) {
       this.graph.add({ kind: 'processor', name: childOf(name), operator: 'branch', supplier: () => new PassThroughProcessor<K, V>(), children: [] }, [this.prefix]);
-      out.set(childOf(name), new KStream<K, V>(this.graph, childOf(name)));
+      out.set(childOf(name), new KStream<K, V>(this.graph, childOf(name), this.keyChanged));
     }
     return out;
   }

@@ -1,4 +1,5 @@
 /** StreamsBuilder: where a topology starts (Kafka Streams' class of the same name). */
+import { storeSpec, type StoreOptions } from '../../state';
 import { StreamingError } from '../errors';
 import type { Deserializer } from '../serdes';
 import { TopologyGraph } from './graph';
@@ -25,6 +26,16 @@ export class StreamsBuilder {
     const name = named?.name ?? this.graph.newName('KSTREAM-SOURCE');
     this.graph.add({ kind: 'source', name, topics: list, keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, children: [] }, []);
     return new KStream<K, V>(this.graph, name);
+  }
+
+  /**
+   * Adds a key-value state store for Processor API processors; connect it with
+   * `stream.process(supplier, { stores: [name] })`. Logged to
+   * `<applicationId>-<name>-changelog` unless `logging: false`.
+   */
+  addStateStore<K, V>(options: StoreOptions<K, V>): this {
+    this.graph.addStore(storeSpec(options));
+    return this;
   }
 
   /** Freezes the graph into a Topology; the builder cannot be used afterwards. */

@@ -3,12 +3,13 @@
  * Every call adds a node to the builder's graph and returns a new stream for its output.
  */
 import { StreamingError } from '../errors';
-import type { Deserializer, Serializer } from '../serdes';
+import type { Deserializer, SerdeFor, Serializer } from '../serdes';
 import { BranchedKStream } from './branched';
 import type { TopologyGraph } from './graph';
 import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor, MapValuesProcessor, PassThroughProcessor, PeekProcessor } from './operators';
 import type { ProcessorSupplier } from './processor';
 import type { KeyValue } from './record';
+import { KGroupedStream, type Grouped } from './kgrouped-stream';
 
 /** Optional explicit processor name (Kafka Streams' `Named.as`); generated otherwise. */
 export interface Named {
@@ -29,14 +30,23 @@ export interface Repartitioned<K, V, KR = K, VR = V> {
   partitions?: number;
 }
 
-export class KStream<K, V> {
-  /** @internal Created by StreamsBuilder and by operators; not by applications. */
-  constructor(protected readonly graph: TopologyGraph, readonly nodeName: string) {}
+/** Options of `process()`: a name, and the state stores (added with `StreamsBuilder.addStateStore`) the processor uses. */
+export interface ProcessOptions extends Named {
+  stores?: readonly string[];
+}
 
-  private add<K2, V2>(prefix: string, operator: string, supplier: ProcessorSupplier<K, V, K2, V2>, named?: Named, parents: string[] = [this.nodeName]): KStream<K2, V2> {
+export class KStream<K, V> {
+  /**
+   * @internal Created by StreamsBuilder and by operators; not by applications.
+   * `keyChanged`: an operator upstream may have changed the key since the records were
+   * partitioned, so grouping must repartition first.
+   */
+  constructor(protected readonly graph: TopologyGraph, readonly nodeName: string, private readonly keyChanged = false) {}
+
+  private add<K2, V2>(prefix: string, operator: string, supplier: ProcessorSupplier<K, V, K2, V2>, named?: Named, keyChanged = this.keyChanged, parents: string[] = [this.nodeName]): KStream<K2, V2> {
     const name = named?.name ?? this.graph.newName(prefix);
     this.graph.add({ kind: 'processor', name, operator, supplier, children: [] }, parents);
-    return new KStream<K2, V2>(this.graph, name);
+    return new KStream<K2, V2>(this.graph, name, keyChanged);
   }
 
   /** Keeps records for which the predicate holds; a type-guard predicate narrows the value type. */
@@ -53,7 +63,7 @@ export class KStream<K, V> {
 
   /** New key and value per record. Changing the key marks the stream for repartitioning before grouping. */
   map<K2, V2>(mapper: (key: K, value: V) => KeyValue<K2, V2>, named?: Named): KStream<K2, V2> {
-    return this.add('KSTREAM-MAP', 'map', () => new MapProcessor<K, V, K2, V2>(mapper), named);
+    return this.add('KSTREAM-MAP', 'map', () => new MapProcessor<K, V, K2, V2>(mapper), named, true);
   }
 
   mapValues<V2>(mapper: (value: V, key: K) => V2, named?: Named): KStream<K, V2> {
@@ -61,7 +71,7 @@ export class KStream<K, V> {
   }
 
   flatMap<K2, V2>(mapper: (key: K, value: V) => Iterable<KeyValue<K2, V2>>, named?: Named): KStream<K2, V2> {
-    return this.add('KSTREAM-FLATMAP', 'flatMap', () => new FlatMapProcessor<K, V, K2, V2>(mapper), named);
+    return this.add('KSTREAM-FLATMAP', 'flatMap', () => new FlatMapProcessor<K, V, K2, V2>(mapper), named, true);
   }
 
   flatMapValues<V2>(mapper: (value: V, key: K) => Iterable<V2>, named?: Named): KStream<K, V2> {
@@ -69,7 +79,7 @@ export class KStream<K, V> {
   }
 
   selectKey<K2>(mapper: (key: K, value: V) => K2, named?: Named): KStream<K2, V> {
-    return this.add('KSTREAM-KEY-SELECT', 'selectKey', () => new MapProcessor<K, V, K2, V>((k, v) => [mapper(k, v), v]), named);
+    return this.add('KSTREAM-KEY-SELECT', 'selectKey', () => new MapProcessor<K, V, K2, V>((k, v) => [mapper(k, v), v]), named, true);
   }
 
   /** Runs a side effect per record and passes the record on unchanged. */
@@ -80,17 +90,36 @@ export class KStream<K, V> {
   /** One stream with the records of both, in the order they are processed. */
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
     if (other.graph !== this.graph) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'merge: both streams must come from the same StreamsBuilder');
-    return this.add('KSTREAM-MERGE', 'merge', () => new PassThroughProcessor<K, V>(), named, [this.nodeName, other.nodeName]);
+    return this.add('KSTREAM-MERGE', 'merge', () => new PassThroughProcessor<K, V>(), named, this.keyChanged || other.keyChanged, [this.nodeName, other.nodeName]);
   }
 
   /** Routes each record to the first matching branch (Kafka Streams' `split()`). */
   split(named?: Named): BranchedKStream<K, V> {
-    return new BranchedKStream<K, V>(this.graph, this.nodeName, named?.name ?? this.graph.newName('KSTREAM-BRANCH'));
+    return new BranchedKStream<K, V>(this.graph, this.nodeName, named?.name ?? this.graph.newName('KSTREAM-BRANCH'), this.keyChanged);
   }
 
-  /** A custom processor from the Processor API. */
-  process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, named?: Named): KStream<K2, V2> {
-    return this.add('KSTREAM-PROCESSOR', 'process', supplier, named);
+  /**
+   * A custom processor from the Processor API, connected to the named state stores. It
+   * may forward any key, so grouping after it repartitions.
+   */
+  process<K2, V2>(supplier: ProcessorSupplier<K, V, K2, V2>, options?: ProcessOptions): KStream<K2, V2> {
+    const out = this.add('KSTREAM-PROCESSOR', 'process', supplier, options, true);
+    if (options?.stores?.length) this.graph.connectStores(out.nodeName, options.stores);
+    return out;
+  }
+
+  /**
+   * Groups by the current key, to aggregate. If the key may have changed upstream, the
+   * aggregation repartitions first (so `grouped.valueSerde` is then needed).
+   */
+  groupByKey(grouped: Grouped<K, V>): KGroupedStream<K, V> {
+    return new KGroupedStream<K, V>(this.graph, this, this.keyChanged, grouped);
+  }
+
+  /** Groups by a new key (`selectKey`, then a repartition topic before the aggregation). */
+  groupBy<KR>(selector: (key: K, value: V) => KR, grouped: Grouped<KR, V> & { valueSerde: SerdeFor<V> }): KGroupedStream<KR, V> {
+    const rekeyed = this.add<KR, V>('KSTREAM-KEY-SELECT', 'groupBy', () => new MapProcessor<K, V, KR, V>((k, v) => [selector(k, v), v]), undefined, true);
+    return new KGroupedStream<KR, V>(this.graph, rekeyed, true, grouped);
   }
 
   /**
@@ -104,7 +133,7 @@ export class KStream<K, V> {
     const internal = options.partitions === undefined ? {} : { partitions: options.partitions };
     this.graph.add({ kind: 'sink', name: `${base}-sink`, topic, keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal }, [this.nodeName]);
     this.graph.add({ kind: 'source', name: `${base}-source`, topics: [topic], keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal: true }, []);
-    return new KStream<KR, VR>(this.graph, `${base}-source`);
+    return new KStream<KR, VR>(this.graph, `${base}-source`, false);
   }
 
   /** Writes the stream to a topic with the given serdes. */

@@ -3,6 +3,7 @@
  * VOut>`): every DSL operator is a processor, and applications can add their own with
  * `KStream.process()`.
  */
+import type { KeyValueStore } from '../../state';
 import type { RecordOrigin, StreamRecord } from './record';
 
 export interface ProcessorContext<KOut, VOut> {
@@ -15,6 +16,12 @@ export interface ProcessorContext<KOut, VOut> {
   origin(): RecordOrigin | undefined;
   /** Highest record timestamp this task has seen so far (Kafka Streams' stream time). */
   currentStreamTimeMs(): number;
+  /**
+   * A state store this processor is connected to (by the DSL, or by `process(supplier,
+   * { stores })`). Reads see this task's writes at once; writes are committed with the
+   * task's outputs and offsets, and rolled back if the transaction aborts.
+   */
+  getStateStore<K, V>(name: string): KeyValueStore<K, V>;
 }
 
 export interface Processor<KIn, VIn, KOut, VOut> {

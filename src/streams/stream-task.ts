@@ -8,6 +8,7 @@ import type { NodeSpec } from './graph';
 import { deadLetterHeaders, type Failure } from './handlers';
 import type { ResolvedStreamsOptions } from './options';
 import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
+import type { TaskStores } from './task-stores';
 
 /** Told about every record an error policy dealt with (the runtime counts them in metrics). */
 export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production') => void;
@@ -22,8 +23,9 @@ export class StreamTask {
     private readonly options: ResolvedStreamsOptions,
     private readonly collector: RecordCollector,
     private readonly observe: FailureObserver = () => undefined,
+    stores?: TaskStores,
   ) {
-    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic));
+    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores);
   }
 
   topics(): string[] {

@@ -6,8 +6,10 @@
  */
 import { isStreamingError } from '../errors';
 import type { NodeSpec } from './graph';
+import { StreamingError } from '../errors';
 import type { Processor, ProcessorContext } from './processor';
 import type { Headers, RecordOrigin, StreamRecord } from './record';
+import type { TaskStores } from './task-stores';
 
 export interface RawRecord extends RecordOrigin {
   readonly key: Buffer | null;
@@ -17,7 +19,8 @@ export interface RawRecord extends RecordOrigin {
 }
 
 export interface RecordCollector {
-  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers): void;
+  /** Without a partition, the producer's partitioner picks one from the key. */
+  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, partition?: number): void;
 }
 
 /** Called when a sink cannot serialize a record; returns normally to drop that output, or throws. */
@@ -43,6 +46,7 @@ export class TaskGraph {
     readonly applicationId: string,
     private readonly collector: RecordCollector,
     private readonly onSinkError: SinkErrorHook,
+    private readonly stores?: TaskStores,
   ) {
     // Children first, so every instance can be wired to already-built children.
     for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
@@ -69,6 +73,7 @@ export class TaskGraph {
     const source = this.source(raw.topic);
     this.current = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
     if (raw.timestamp > this.streamTime) this.streamTime = raw.timestamp;
+    this.stores?.observe(raw.timestamp);
     try {
       this.instances.get(source.name)!.process(record);
     } finally {
@@ -104,13 +109,18 @@ export class TaskGraph {
     };
     if (spec.kind === 'source') return { spec, process: (r) => forward(r), close: () => undefined };
     const processor = spec.supplier() as Processor<unknown, unknown, unknown, unknown>;
-    processor.init?.(this.context(forward));
+    processor.init?.(this.context(spec, forward));
     return { spec, process: (r) => processor.process(r), close: () => processor.close?.() };
   }
 
-  private context(forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
+  private context(spec: Extract<NodeSpec, { kind: 'processor' }>, forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
     return {
       forward,
+      getStateStore: <K, V>(name: string) => {
+        const store = spec.stores?.includes(name) ? this.stores?.typed<K, V>(name) : undefined;
+        if (!store) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${spec.name}" is not connected to a store named "${name}"`, { hint: 'name the store in process(supplier, { stores: [...] }) after adding it with StreamsBuilder.addStateStore' });
+        return store;
+      },
       taskId: this.taskId,
       applicationId: this.applicationId,
       origin: () => this.current,

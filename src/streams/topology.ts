@@ -10,6 +10,8 @@ export interface NodeDescription {
   /** For processors: the DSL operator (filter, mapValues, …). */
   operator?: string;
   topics?: string[];
+  /** For processors: the state stores they use. */
+  stores?: string[];
   successors: string[];
   predecessors: string[];
 }
@@ -18,7 +20,9 @@ export interface TopologyDescription {
   subtopologies: { id: number; nodes: NodeDescription[] }[];
   sourceTopics: string[];
   sinkTopics: string[];
+  /** Repartition and changelog topics, without the `<applicationId>-` prefix they get at run time. */
   internalTopics: string[];
+  stores: string[];
   /** Kafka Streams-style text, one node per line. */
   toString(): string;
 }
@@ -45,7 +49,8 @@ export class Topology {
       subtopologies,
       sourceTopics: graph.sourceTopics(),
       sinkTopics,
-      internalTopics: graph.internalTopics().map((t) => t.name),
+      internalTopics: [...graph.internalTopics().map((t) => t.name), ...graph.changelogTopics().map((t) => t.name)],
+      stores: [...graph.stores.keys()],
       toString: () => describeText(subtopologies),
     };
   }
@@ -56,6 +61,7 @@ function describeNode(n: NodeSpec, predecessors: string[]): NodeDescription {
   if (n.kind === 'source') d.topics = [...n.topics];
   if (n.kind === 'sink') d.topics = [n.topic];
   if (n.kind === 'processor') d.operator = n.operator;
+  if (n.kind === 'processor' && n.stores?.length) d.stores = [...n.stores];
   return d;
 }
 
@@ -64,7 +70,7 @@ function describeText(subtopologies: TopologyDescription['subtopologies']): stri
   for (const s of subtopologies) {
     lines.push(`   Sub-topology: ${s.id}`);
     for (const n of s.nodes) {
-      const label = n.kind === 'source' ? `Source: ${n.name} (topics: [${n.topics!.join(', ')}])` : n.kind === 'sink' ? `Sink: ${n.name} (topic: ${n.topics![0]})` : `Processor: ${n.name} (${n.operator})`;
+      const label = n.kind === 'source' ? `Source: ${n.name} (topics: [${n.topics!.join(', ')}])` : n.kind === 'sink' ? `Sink: ${n.name} (topic: ${n.topics![0]})` : `Processor: ${n.name} (${n.operator}${n.stores ? `; stores: [${n.stores.join(', ')}]` : ''})`;
       lines.push(`    ${label}`);
       if (n.successors.length > 0) lines.push(`      --> ${n.successors.join(', ')}`);
       if (n.predecessors.length > 0) lines.push(`      <-- ${n.predecessors.join(', ')}`);

@@ -2,13 +2,17 @@
  * TopologyTestDriver: runs a topology without Kafka, synchronously, like Kafka Streams'
  * test-utils. Each piped record is processed completely before pipeInput returns; output
  * that lands on a topic the topology also reads is fed back in, as a broker would. One
- * task per sub-topology ("<id>_0"): partitioning is not simulated.
+ * task per sub-topology ("<id>_0"): partitioning is not simulated. State stores are
+ * committed after every piped record (their changelog records appear as output topics)
+ * and rolled back when processing a record fails.
  */
 import { StreamingError } from '../errors';
 import type { Deserializer, Serializer } from '../serdes';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 import type { Headers } from '../streams/record';
 import { StreamTask } from '../streams/stream-task';
+import { TaskStores } from '../streams/task-stores';
+import type { KeyValueStore } from '../../state';
 import type { TopologyGraph } from '../streams/graph';
 import { graphOf, type Topology } from '../streams/topology';
 import { TestInputTopic, TestOutputTopic, type StoredRecord } from './test-topics';
@@ -22,6 +26,7 @@ export class TopologyTestDriver {
   private readonly options: ResolvedStreamsOptions;
   private readonly graph: TopologyGraph;
   private readonly tasks: StreamTask[];
+  private readonly stores: TaskStores[];
   private readonly taskByTopic = new Map<string, StreamTask>();
   private readonly topics = new Map<string, StoredRecord[]>();
   private readonly pending: { topic: string; record: StoredRecord }[] = [];
@@ -33,7 +38,9 @@ export class TopologyTestDriver {
     this.wallClock = driverOptions.initialWallClockTimeMs ?? Date.now();
     const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
     this.graph = graphOf(topology).resolve(this.options.applicationId);
-    this.tasks = this.graph.subtopologies().map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector));
+    const subtopologies = this.graph.subtopologies();
+    this.stores = subtopologies.map((nodes) => new TaskStores(this.graph.storesOf(nodes), 0, (s) => this.graph.changelogTopic(s), collector));
+    this.tasks = subtopologies.map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector, undefined, this.stores[i]));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
 
@@ -54,6 +61,15 @@ export class TopologyTestDriver {
     return this.graph.prepareSinks();
   }
 
+  /** A state store of the topology, to read (or seed) in a test, as Kafka Streams' `getKeyValueStore`. */
+  getKeyValueStore<K, V>(name: string): KeyValueStore<K, V> {
+    for (const s of this.stores) {
+      const store = s.typed<K, V>(name);
+      if (store) return store;
+    }
+    throw new StreamingError('SA_ERR_USAGE', `this topology has no state store named "${name}"`, { hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}` });
+  }
+
   /** The dead-letter topic's name, or null when it is disabled. */
   deadLetterTopic(): string | null {
     return this.options.deadLetterTopic;
@@ -69,6 +85,7 @@ export class TopologyTestDriver {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.tasks) t.close();
+    for (const s of this.stores) s.close();
   }
 
   private pipe(topic: string, record: StoredRecord): void {
@@ -82,6 +99,12 @@ export class TopologyTestDriver {
         log.push(next.record);
         task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
       }
+      // A commit after every piped record: changelog records go out, the stores' writes are committed.
+      for (const s of this.stores) s.flush();
+      for (const s of this.stores) s.commit();
+    } catch (err) {
+      for (const s of this.stores) s.abort();
+      throw err;
     } finally {
       this.pending.length = 0; // a failed record leaves nothing behind for the next pipeInput
     }

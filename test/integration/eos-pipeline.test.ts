@@ -1,30 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import Kafka from 'node-rdkafka';
-import { kafkaClientConfig, type Config } from '../../src/config';
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../src';
 import { createLogger } from '../../src/logger';
-import { call, createTopic, readAll, uniqueName } from '../support/kafka';
+import { createTopic, produceInput, readAll, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
 
 const S = Serdes.String();
 const quiet = createLogger({ level: 'fatal' });
-
-async function produceInput(config: Config, topic: string, count: number, keys = 10): Promise<void> {
-  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true, partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
-  await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
-  for (let i = 0; i < count; i++) producer.produce(topic, null, Buffer.from(String(i)), Buffer.from(`k${i % keys}`), Date.now());
-  await call((cb) => producer.flush(30_000, (err) => cb(err)));
-  await call((cb) => producer.disconnect((err) => cb(err)));
-}
-
-async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
   this.timeout(180_000);

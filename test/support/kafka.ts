@@ -57,3 +57,20 @@ export async function readAll(config: Config, topic: string, isolation: 'read_co
   }
   return out;
 }
+
+/** Keyed integers: key `k<i mod keys>`, value i. */
+export async function produceInput(config: Config, topic: string, count: number, keys = 10): Promise<void> {
+  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true, partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
+  await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
+  for (let i = 0; i < count; i++) producer.produce(topic, null, Buffer.from(String(i)), Buffer.from(`k${i % keys}`), Date.now());
+  await call((cb) => producer.flush(30_000, (err) => cb(err)));
+  await call((cb) => producer.disconnect((err) => cb(err)));
+}
+
+export async function waitFor(what: string, predicate: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The processor behind count/reduce/aggregate: read the key's aggregate from the task's
+ * store, fold the record in, write it back and forward the new value (emit on update:
+ * one output per input, as Kafka Streams with the record cache off downstream).
+ * Records with a null key or value are skipped, as in Kafka Streams: a table has no row
+ * for a null key, and a null value would be a delete, not an update.
+ */
+import type { KeyValueStore } from '../../state';
+import type { Processor, ProcessorContext } from './processor';
+import type { StreamRecord } from './record';
+
+export type Initializer<VA> = () => VA;
+export type Aggregator<K, V, VA> = (key: K, value: V, aggregate: VA) => VA;
+export type Reducer<V> = (aggregate: V, value: V) => V;
+
+/** How a new value folds into the old aggregate (undefined: the key has none yet). */
+export type Fold<K, V, VA> = (key: K, value: V, old: VA | undefined) => VA;
+
+export class AggregateProcessor<K, V, VA> implements Processor<K, V, K, VA> {
+  private ctx!: ProcessorContext<K, VA>;
+  private store!: KeyValueStore<K, VA>;
+
+  constructor(private readonly storeName: string, private readonly fold: Fold<K, V, VA>) {}
+
+  init(context: ProcessorContext<K, VA>): void {
+    this.ctx = context;
+    this.store = context.getStateStore<K, VA>(this.storeName);
+  }
+
+  process(r: StreamRecord<K, V>): void {
+    if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
+    const next = this.fold(r.key, r.value, this.store.get(r.key));
+    this.store.put(r.key, next);
+    this.ctx.forward({ key: r.key, value: next, timestamp: r.timestamp, headers: r.headers });
+  }
+}
+
+export const folds = {
+  aggregate: <K, V, VA>(init: Initializer<VA>, agg: Aggregator<K, V, VA>): Fold<K, V, VA> => (k, v, old) => agg(k, v, old === undefined ? init() : old),
+  reduce: <K, V>(reducer: Reducer<V>): Fold<K, V, V> => (_k, v, old) => (old === undefined ? v : reducer(old, v)),
+  count: <K, V>(): Fold<K, V, number> => (_k, _v, old) => (old ?? 0) + 1,
+};

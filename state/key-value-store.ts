@@ -1,0 +1,68 @@
+/**
+ * The typed key-value store processors see (`context.getStateStore(name)`): keys and
+ * values through the store's serdes, over the byte-level layers. The serdes are called
+ * with the changelog topic's name, so an Avro serde registers `<changelog>-value`.
+ */
+import type { Serde } from '../src/serdes/serde';
+import type { KeyValue } from '../src/streams/record';
+import type { KeyValueBytesStore } from './bytes-store';
+
+export interface ReadOnlyKeyValueStore<K, V> {
+  readonly name: string;
+  get(key: K): V | undefined;
+  /** Entries with `from` ≤ key < `to` in the order of the serialized keys; absent bounds are open. */
+  range(from?: K, to?: K, limit?: number): KeyValue<K, V>[];
+  all(limit?: number): KeyValue<K, V>[];
+  approximateNumEntries(): number;
+}
+
+export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
+  put(key: K, value: V): void;
+  delete(key: K): void;
+}
+
+export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
+  constructor(
+    private readonly bytes: KeyValueBytesStore,
+    private readonly keySerde: Serde<K>,
+    private readonly valueSerde: Serde<V>,
+    private readonly topic: string,
+  ) {}
+
+  get name(): string {
+    return this.bytes.name;
+  }
+
+  get(key: K): V | undefined {
+    const value = this.bytes.get(this.keyBytes(key));
+    return value === undefined ? undefined : this.valueSerde.deserialize(this.topic, value);
+  }
+
+  put(key: K, value: V): void {
+    this.bytes.put(this.keyBytes(key), this.valueSerde.serialize(this.topic, value));
+  }
+
+  delete(key: K): void {
+    this.bytes.put(this.keyBytes(key), null);
+  }
+
+  range(from?: K, to?: K, limit?: number): KeyValue<K, V>[] {
+    const lo = from === undefined ? undefined : this.keyBytes(from);
+    const hi = to === undefined ? undefined : this.keyBytes(to);
+    return this.bytes.range(lo, hi, limit).map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
+  }
+
+  all(limit?: number): KeyValue<K, V>[] {
+    return this.range(undefined, undefined, limit);
+  }
+
+  approximateNumEntries(): number {
+    return this.bytes.approximateNumEntries();
+  }
+
+  private keyBytes(key: K): Buffer {
+    const bytes = this.keySerde.serialize(this.topic, key);
+    if (bytes === null) throw new TypeError(`store "${this.name}": a key serialized to null (keys must not be null)`);
+    return bytes;
+  }
+}
