@@ -5,14 +5,16 @@
  *   1. gather, per input partition, the offset after the last processed record;
  *   1b. flush the state stores' write-back caches: one changelog record per changed key
  *      goes into the transaction (and the write down to the store's backend, staged);
- *   2. flush the producer, so every output record of the transaction is acknowledged;
- *   3. add those offsets to the transaction with the consumer's group metadata
+ *   2. add those offsets to the transaction with the consumer's group metadata
  *      (sendOffsetsToTransaction: a zombie of an older group generation is fenced);
- *   4. commitTransaction — outputs and input offsets become visible together, or not at all;
+ *   3. commitTransaction, which first flushes the producer — every output record of the
+ *      transaction must be acknowledged, or the commit fails as abortable;
+ *   4. on success, outputs and input offsets are visible together; else none of them;
  *   5. only then mark the tasks' progress as committed, and the stores' staged writes
  *      become committed state (a persistent backend writes its batch here).
  *
- * Under at-least-once, steps 3-4 are a synchronous consumer offset commit after the flush.
+ * Under at-least-once, steps 2-4 are an explicit flush, then a synchronous consumer offset
+ * commit. The thread opens the next transaction right after a successful commit.
  * A failure leaves the tasks' progress uncommitted; the caller aborts and rewinds.
  */
 import type { KafkaConsumer } from 'node-rdkafka';

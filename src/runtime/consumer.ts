@@ -44,6 +44,8 @@ export function keyBytes(m: Message): Buffer | null {
   return m.key === undefined || m.key === null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key);
 }
 
+const NO_HEADERS: RawRecord['headers'] = Object.freeze([]);
+
 export function toRawRecord(m: Message): RawRecord {
   return {
     topic: m.topic,
@@ -52,7 +54,7 @@ export function toRawRecord(m: Message): RawRecord {
     key: keyBytes(m),
     value: m.value ?? null,
     timestamp: m.timestamp ?? Date.now(),
-    headers: (m.headers ?? []).flatMap((h) => Object.entries(h).map(([key, value]) => ({ key, value: Buffer.isBuffer(value) ? value : Buffer.from(value) }))),
+    headers: m.headers === undefined || m.headers.length === 0 ? NO_HEADERS : m.headers.flatMap((h) => Object.entries(h).map(([key, value]) => ({ key, value: Buffer.isBuffer(value) ? value : Buffer.from(value) }))),
   };
 }
 

@@ -154,25 +154,37 @@ export class StreamThread {
   }
 
   private processBatch(batch: Message[]): void {
-    const perTopic = new Map<string, number>();
-    for (const m of batch) {
-      const started = performance.now();
-      this.tasks.process(toRawRecord(m));
-      this.metrics.recordDuration(performance.now() - started);
-      perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+    const durations = new Float64Array(batch.length);
+    let previous = performance.now();
+    for (let i = 0; i < batch.length; i++) {
+      this.tasks.process(toRawRecord(batch[i]!));
+      const now = performance.now();
+      durations[i] = now - previous;
+      previous = now;
     }
-    for (const [topic, n] of perTopic) this.metrics.processed(topic, n);
+    // Metrics after the batch: counted per topic run, not per record.
+    this.metrics.recordDurations(durations);
+    let runStart = 0;
+    for (let i = 1; i <= batch.length; i++) {
+      if (i === batch.length || batch[i]!.topic !== batch[runStart]!.topic) {
+        this.metrics.processed(batch[runStart]!.topic, i - runStart);
+        runStart = i;
+      }
+    }
     this.sinceCommit += batch.length;
   }
 
   private commitDue(): boolean {
-    if (!this.producer.inTransaction()) return false;
+    // A prestarted transaction with nothing in it waits for records: there is nothing to commit.
+    if (!this.producer.inTransaction() || this.sinceCommit === 0) return false;
     return this.sinceCommit >= this.config.commitMaxRecords || Date.now() - this.lastCommitAt >= this.config.commitIntervalMs;
   }
 
   private async commit(): Promise<void> {
     if (this.producer?.inTransaction()) {
       const result = await commitAll(this.tasks, this.producer, this.consumer);
+      // The next transaction opens while the next batch is awaited, not after it arrives.
+      if (this.running) void this.producer.begin();
       this.failedInARow = 0;
       this.metrics.committed(result.durationMs);
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');

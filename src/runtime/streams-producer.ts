@@ -24,6 +24,7 @@ export class StreamsProducer implements RecordCollector {
   readonly txn = new TransactionState();
   private readonly producer: Kafka.Producer;
   private deliveryError: LibrdKafkaError | undefined;
+  private beginning: Promise<void> | undefined;
 
   constructor(private readonly config: ResolvedStreamsConfig, generation: number) {
     const eos = config.eos;
@@ -38,6 +39,8 @@ export class StreamsProducer implements RecordCollector {
       'batch.num.messages': 10_000,
       'queue.buffering.max.messages': 1_000_000,
       dr_cb: true,
+      // Only failures need a report (they fail the transaction); a report per record costs a JS callback each.
+      'delivery.report.only.error': true,
       ...(eos ? {
         'transactional.id': `${config.applicationId}-${config.instanceId}`,
         'transaction.timeout.ms': config.transactionTimeoutMs,
@@ -66,9 +69,23 @@ export class StreamsProducer implements RecordCollector {
     }
   }
 
-  /** Opens a transaction if none is open (exactly-once); a no-op under at-least-once. */
-  async begin(): Promise<void> {
-    if (!this.txn.is('ready')) return;
+  /**
+   * Opens a transaction if none is open. The thread starts the next one right after a
+   * commit (beginTransaction is a round trip through libuv's thread pool) and awaits it
+   * before processing; a second call meanwhile waits for the same begin.
+   */
+  begin(): Promise<void> {
+    if (this.beginning) return this.beginning;
+    if (!this.txn.is('ready')) return Promise.resolve();
+    const beginning = this.doBegin().finally(() => {
+      this.beginning = undefined;
+    });
+    beginning.catch(() => undefined); // the caller observes it; a prestarted begin nobody awaits must not be unhandled
+    this.beginning = beginning;
+    return beginning;
+  }
+
+  private async doBegin(): Promise<void> {
     this.deliveryError = undefined;
     if (this.config.eos) {
       try {
@@ -111,22 +128,25 @@ export class StreamsProducer implements RecordCollector {
   }
 
   /**
-   * Steps 2-4 of the commit protocol (see commit.ts): flush, then the offsets into the
-   * transaction with the consumer's group metadata, then commitTransaction. Under
+   * Steps 2-4 of the commit protocol (see commit.ts): the offsets into the transaction
+   * with the consumer's group metadata, then commitTransaction (which flushes). Under
    * at-least-once: flush, then a synchronous offset commit by the consumer.
    */
   async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+    await this.beginning?.catch(() => undefined);
     this.txn.to('committing');
     const deadline = Date.now() + this.config.transactionTimeoutMs;
     try {
-      await withRetries('flush', deadline, () => promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)));
-      const failed = this.deliveryError;
-      if (failed) throw txnError('delivering a produced record', failed, 'abortable');
       if (this.config.eos) {
+        // commitTransaction flushes the outstanding records itself, and fails (abortable)
+        // if any of them was not delivered: no separate flush round before the offsets.
         if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => promised((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
         await withRetries('commitTransaction', deadline, () => promised((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
-      } else if (offsets.length > 0) {
-        try {
+      } else {
+        await withRetries('flush', deadline, () => promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)));
+        const failed = this.deliveryError;
+        if (failed) throw txnError('delivering a produced record', failed, 'abortable');
+        if (offsets.length > 0) try {
           consumer.commitSync(offsets);
         } catch (err) {
           throw txnError('committing offsets', err, 'abortable');
@@ -141,6 +161,7 @@ export class StreamsProducer implements RecordCollector {
 
   /** Aborts the open transaction; waits for in-flight records first (librdkafka#4849). */
   async abort(): Promise<void> {
+    await this.beginning?.catch(() => undefined);
     if (this.txn.is('ready', 'fatal', 'closed', 'uninitialized')) return;
     this.txn.to('aborting');
     try {
@@ -155,6 +176,7 @@ export class StreamsProducer implements RecordCollector {
   }
 
   async close(): Promise<void> {
+    await this.beginning?.catch(() => undefined);
     if (this.txn.is('closed')) return;
     this.txn.to('closed');
     if (!this.producer.isConnected()) return;

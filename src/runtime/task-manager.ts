@@ -43,6 +43,7 @@ export class TaskManager {
   }
 
   assign(partitions: readonly TopicPartition[]): string[] {
+    this.last = undefined;
     const created: string[] = [];
     for (const tp of partitions) {
       const sub = this.subtopologyOf.get(tp.topic);
@@ -63,6 +64,7 @@ export class TaskManager {
 
   /** Forgets the partitions; closes tasks left with none. Returns the closed task ids. */
   revoke(partitions: readonly TopicPartition[]): string[] {
+    this.last = undefined;
     const closed: string[] = [];
     for (const tp of partitions) {
       const key = tpKey(tp.topic, tp.partition);
@@ -81,13 +83,20 @@ export class TaskManager {
     return closed;
   }
 
+  /** The partition of the previous record: batches come in runs of one partition, so most look-ups are skipped. */
+  private last: { topic: string; partition: number; key: string; task: RuntimeTask | undefined } | undefined;
+
   /** Processes one consumed record in its task and records its offset as processed. */
   process(raw: Parameters<StreamTask['process']>[0]): void {
-    const key = tpKey(raw.topic, raw.partition);
-    const t = this.byPartition.get(key);
+    let last = this.last;
+    if (!last || last.partition !== raw.partition || last.topic !== raw.topic) {
+      const key = tpKey(raw.topic, raw.partition);
+      last = this.last = { topic: raw.topic, partition: raw.partition, key, task: this.byPartition.get(key) };
+    }
+    const t = last.task;
     if (!t) return; // a record fetched just before its partition was revoked: not ours any more
     t.task.process(raw);
-    t.processed.set(key, raw.offset + 1);
+    t.processed.set(last.key, raw.offset + 1);
   }
 
   /** Offsets to commit: every partition processed since the last commit. */
@@ -127,6 +136,7 @@ export class TaskManager {
    * transaction (its records will be consumed again).
    */
   reset(): void {
+    this.last = undefined;
     for (const t of this.tasks.values()) {
       t.task.close();
       t.stores.abort();
@@ -144,6 +154,7 @@ export class TaskManager {
   }
 
   closeAll(): void {
+    this.last = undefined;
     for (const t of this.tasks.values()) {
       t.task.close();
       t.stores.close();

@@ -26,7 +26,10 @@ export class AvroSerde<T> implements Serde<T | null> {
   private readonly type: avro.Type;
   private readonly writeIds = new Map<string, number>();
   private readonly readers = new Map<number, avro.Type>();
-  private readonly resolvers = new Map<number, avro.Resolver>();
+  /** Per writer schema id: the resolver from it, or null when it reads as the application's schema. */
+  private readonly resolvers = new Map<number, avro.Resolver | null>();
+  /** Encoding target reused across records (grown when a record does not fit): one copy out per record. */
+  private scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor(private readonly registry: SchemaRegistry, private readonly options: AvroSerdeOptions) {
     this.type = avro.Type.forSchema(options.schema);
@@ -72,16 +75,30 @@ export class AvroSerde<T> implements Serde<T | null> {
     if (value === null) return null;
     const id = this.writeIds.get(topic);
     if (id === undefined) throw new SerdeError(this.name, `no schema id for "${topic}": prepare(topic) was not awaited`);
-    const paths: string[] = [];
-    if (!this.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {
-      throw new SerdeError(this.name, `value for "${topic}" does not match the schema at ${paths.join(', ')}`);
+    // avsc checks every value as it writes it, so validation costs nothing extra on the
+    // happy path; only a failed encode walks the value again to name the wrong fields.
+    let end: number;
+    try {
+      end = this.type.encode(value, this.scratch, 5);
+      if (end < 0) {
+        this.scratch = Buffer.allocUnsafe(2 * (this.scratch.length - end));
+        end = this.type.encode(value, this.scratch, 5);
+      }
+    } catch (cause) {
+      throw this.invalid(topic, value, cause);
     }
-    const body = this.type.toBuffer(value);
-    const out = Buffer.allocUnsafe(5 + body.length);
+    const out = Buffer.allocUnsafe(end);
     out[0] = MAGIC;
     out.writeUInt32BE(id, 1);
-    body.copy(out, 5);
+    this.scratch.copy(out, 5, 5, end);
     return out;
+  }
+
+  private invalid(topic: string, value: T, cause: unknown): SerdeError {
+    const paths: string[] = [];
+    this.type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') });
+    const where = paths.length > 0 ? `at ${paths.join(', ')}` : `(${(cause as Error).message})`;
+    return new SerdeError(this.name, `value for "${topic}" does not match the schema ${where}`, { cause });
   }
 
   deserialize(topic: string, data: Buffer | null): T | null {
@@ -100,8 +117,12 @@ export class AvroSerde<T> implements Serde<T | null> {
   private resolver(id: number, writer: avro.Type): avro.Resolver | undefined {
     if (writer === this.type) return undefined;
     let r = this.resolvers.get(id);
-    if (!r) this.resolvers.set(id, (r = this.type.createResolver(writer as avro.Type)));
-    return r;
+    if (r === undefined) {
+      // Same canonical form, same bytes: read directly, without resolving field by field.
+      r = writer.fingerprint().equals(this.type.fingerprint()) ? null : this.type.createResolver(writer as avro.Type);
+      this.resolvers.set(id, r);
+    }
+    return r ?? undefined;
   }
 }
 

@@ -80,6 +80,11 @@ describe('Avro serdes with the real schema registry', function () {
     await serde.prepare(topic);
     assert.throws(() => serde.serialize(topic, { ...event(1), entity_id: 42 as unknown as string }), (err: unknown) => err instanceof SerdeError && /at entity_id/.test(err.message));
     assert.throws(() => serde.deserialize(topic, Buffer.from('{"json":true}')), (err: unknown) => err instanceof SerdeError && /wire format/.test(err.message));
+    // Records larger than the serde's reusable encoding buffer, and a normal one after them, round-trip.
+    for (const size of [40_000, 200_000, 10]) {
+      const big = { ...event(2), properties: { note: 'x'.repeat(size) } };
+      assert.equal(serde.deserialize(topic, serde.serialize(topic, big))!.properties.note!.length, size);
+    }
   });
 
   it('runs Avro in → mapValues → Avro out under exactly-once, with a poison pill sent to the dead-letter topic', async () => {
