@@ -91,7 +91,7 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
 
   const latencies = await measureLatency(client, producer, output, o, (i) => inSerde.serialize(input, event(i, Date.now()))!, input, say);
   const p = percentiles(latencies, [50, 95, 99]);
-  say(`latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} records)`);
+  say(`latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen)`);
   await streams.close();
   await new Promise<void>((r) => producer.disconnect(() => r()));
 }
@@ -139,12 +139,14 @@ async function waitDrained(client: Record<string, string | number | boolean>, gr
 }
 
 async function measureLatency(client: Record<string, string | number | boolean>, producer: Kafka.Producer, output: string, o: EngineBenchOptions, value: (i: number) => Buffer, input: string, say: Say): Promise<number[]> {
-  const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10 } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' });
+  const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10 } as Kafka.ConsumerGlobalConfig, {});
   await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
-  consumer.subscribe([output]);
+  // From the current end of every partition, fixed before the first measured record is
+  // produced: every one of them is then read (none skipped by a late offset look-up).
+  const ends = await Promise.all(Array.from({ length: o.partitions }, (_, partition) =>
+    new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(output, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))))));
+  consumer.assign(ends.map((offset, partition) => ({ topic: output, partition, offset })));
   consumer.setDefaultConsumeTimeout(20);
-  // Wait for the assignment, so that "latest" is before the first measured record.
-  while (consumer.assignments().length === 0) await new Promise<void>((r) => consumer.consume(1, () => r()));
   const latencies: number[] = [];
   let stop = false;
   const reading = (async () => {
