@@ -95,7 +95,10 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.closeTimeoutMs)));
     const result = await Promise.race([this.thread.close().then(() => 'closed' as const), timeout]);
     clearTimeout(timer);
-    if (result === 'timeout') this.log.warn({ closeTimeoutMs: this.config.closeTimeoutMs }, 'close timed out; open transaction left to time out');
+    if (result === 'timeout') {
+      this.log.warn({ closeTimeoutMs: this.config.closeTimeoutMs }, 'close timed out; dropping the Kafka clients (the open transaction is aborted by the broker)');
+      await this.thread.forceClose();
+    }
     this.log.info('closed');
     this.setState(failed ? 'ERROR' : 'NOT_RUNNING');
   }

@@ -298,6 +298,22 @@ export class StreamThread {
     this.listener.failed(error);
   }
 
+  /**
+   * After the close timeout: the clients are dropped without the graceful steps. The open
+   * transaction is left to the broker, which aborts it after transaction.timeout.ms (or
+   * at once when this instance id starts again); nothing uncommitted becomes visible.
+   */
+  async forceClose(graceMs = 5_000): Promise<void> {
+    this.running = false;
+    const consumer = this.consumer;
+    const drop = Promise.allSettled([
+      consumer?.isConnected() ? new Promise<void>((resolve) => consumer.disconnect(() => resolve())) : undefined,
+      this.restorer.close(),
+      this.producer?.close(),
+    ]);
+    await Promise.race([drop, new Promise((r) => setTimeout(r, graceMs).unref())]);
+  }
+
   /** Finishes the current batch, commits, and leaves the group. Safe to call more than once. */
   close(): Promise<void> {
     this.closed ??= this.doClose();
