@@ -68,3 +68,15 @@ export async function rewindToCommitted(consumer: KafkaConsumer, partitions: Top
     await new Promise<void>((resolve, reject) => consumer.seek({ topic: tp.topic, partition: tp.partition, offset }, 10_000, (err) => (err ? reject(err) : resolve())));
   }
 }
+
+/** Records between the position and the high watermark (from the last fetch), per partition. */
+export function consumerLags(consumer: KafkaConsumer, partitions: TopicPartition[]): { topic: string; partition: number; lag: number }[] {
+  return consumer.position(partitions).flatMap((p) => {
+    try {
+      const high = consumer.getWatermarkOffsets(p.topic, p.partition).highOffset;
+      return p.offset === undefined || p.offset < 0 || high < 0 ? [] : [{ topic: p.topic, partition: p.partition, lag: Math.max(0, high - p.offset) }];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -11,12 +11,13 @@ import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
 import { commitAll } from './commit';
-import { consumeBatch, connectConsumer, rewindToCommitted, toRawRecord } from './consumer';
+import { connectConsumer, consumerLags, rewindToCommitted, toRawRecord } from './consumer';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
 import { StreamsMetrics } from './metrics';
 import { prepareBatch, prepareTopology } from './prepare';
+import { Prefetcher } from './prefetch';
 import { StoreRestorer } from './restore';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
@@ -45,31 +46,18 @@ export class StreamThread {
   private lastCommitAt = Date.now();
   private sinceCommit = 0;
   private failedInARow = 0;
-  private consumeErrors = 0;
   private closed: Promise<void> | undefined;
   private readonly restorer: StoreRestorer;
+  private readonly prefetcher: Prefetcher;
 
   readonly metrics: StreamsMetrics;
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
-    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => this.lags() });
+    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) });
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason));
     this.restorer = new StoreRestorer(config, log, this.metrics);
-  }
-
-  private lags(): { topic: string; partition: number; lag: number }[] {
-    if (!this.consumer?.isConnected()) return [];
-    const partitions = this.tasks.assignedPartitions();
-    const positions = this.consumer.position(partitions);
-    return positions.flatMap((p) => {
-      try {
-        const high = this.consumer.getWatermarkOffsets(p.topic, p.partition).highOffset;
-        return p.offset === undefined || p.offset < 0 || high < 0 ? [] : [{ topic: p.topic, partition: p.partition, lag: Math.max(0, high - p.offset) }];
-      } catch {
-        return [];
-      }
-    });
+    this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
   }
 
   async start(): Promise<void> {
@@ -103,25 +91,11 @@ export class StreamThread {
     }
   }
 
-  /**
-   * The next batch is fetched (on libuv's thread pool) while this one is processed. A
-   * prefetched batch is never mixed with a rewind: rewind() waits for it and drops it
-   * before seeking, so no record fetched from an old position is processed after a seek.
-   */
-  private next: Promise<Message[]> | undefined;
-
-  private fetchNext(): void {
-    this.next = consumeBatch(this.consumer, this.config.maxPollRecords);
-    this.next.catch(() => undefined); // observed when awaited; never an unhandled rejection
-  }
-
   private async loop(): Promise<void> {
     while (this.running) {
       try {
         await this.applyRebalanceEvents();
-        if (!this.next) this.fetchNext();
-        const batch = await this.consumed();
-        this.fetchNext();
+        const batch = await this.prefetcher.take();
         if (batch.length > 0) {
           await prepareBatch(this.graph, batch).catch((err: unknown) => {
             throw txnError('fetching what the batch needs (writer schemas)', err, 'abortable');
@@ -133,23 +107,6 @@ export class StreamThread {
       } catch (err) {
         await this.recover(err);
       }
-    }
-  }
-
-  /**
-   * The prefetched batch. A consume error (e.g. a topic whose metadata has not spread yet)
-   * returns no records and moves no position, so it is retried; only a long run of them fails.
-   */
-  private async consumed(): Promise<Message[]> {
-    try {
-      const batch = await this.next!;
-      this.consumeErrors = 0;
-      return batch;
-    } catch (err) {
-      if (++this.consumeErrors > MAX_FAILED_IN_A_ROW * 3) throw err;
-      this.log.warn({ err, attempt: this.consumeErrors }, 'consume failed; retrying');
-      await new Promise((r) => setTimeout(r, 500));
-      return [];
     }
   }
 
@@ -204,7 +161,7 @@ export class StreamThread {
     if (this.events.length === 0) return;
     await this.endTransaction();
     const before = new Set(this.tasks.assignedPartitions().map((tp) => `${tp.topic}:${tp.partition}`));
-    await this.dropPrefetched();
+    await this.prefetcher.drop();
     const created: string[] = [];
     while (this.events.length > 0) {
       const e = this.events.shift()!;
@@ -271,17 +228,11 @@ export class StreamThread {
   }
 
   private async rewind(): Promise<void> {
-    await this.dropPrefetched();
+    await this.prefetcher.drop();
     this.tasks.reset();
     await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
     this.sinceCommit = 0;
     this.lastCommitAt = Date.now();
-  }
-
-  private async dropPrefetched(): Promise<void> {
-    const pending = this.next;
-    this.next = undefined;
-    await pending?.catch(() => undefined);
   }
 
   private async newProducer(): Promise<void> {
@@ -323,7 +274,7 @@ export class StreamThread {
   private async doClose(): Promise<void> {
     this.running = false;
     await this.loopDone;
-    await this.dropPrefetched(); // not processed, so not committed: the next owner reads them
+    await this.prefetcher.drop(); // not processed, so not committed: the next owner reads them
     try {
       await this.endTransaction();
     } catch (err) {
