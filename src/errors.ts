@@ -24,6 +24,8 @@ export const ERROR_CATALOGUE = {
   SA_ERR_KAFKA_UNREACHABLE: { retriable: true, summary: 'No Kafka broker answered at the configured bootstrap servers.' },
   SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
   SA_ERR_RESTORE_FAILED: { retriable: true, summary: 'A state store could not be restored from its changelog topic.' },
+  SA_ERR_STATE_DIR: { retriable: false, summary: 'The state directory (RocksDB) cannot be opened or written.' },
+  SA_ERR_STORE_NOT_LOADED: { retriable: false, summary: 'A RocksDB store was read for a key the batch did not load first.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

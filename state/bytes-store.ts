@@ -4,26 +4,37 @@
  * transaction they belong to: a write is visible to reads at once, becomes part of the
  * committed state on `commit()` (after the Kafka transaction committed), and is forgotten
  * on `abort()`.
+ *
+ * Point reads are synchronous, because processors run synchronously per record. A
+ * backend whose reads are asynchronous (RocksDB) serves them from memory: the keys a
+ * batch will read are loaded first with `prefetch()`, in one call per batch. Scans are
+ * asynchronous (they serve queries, not the per-record path).
  */
 export type Entry = readonly [key: Buffer, value: Buffer];
+export type Change = readonly [key: Buffer, value: Buffer | null];
 
 export interface KeyValueBytesStore {
   readonly name: string;
+  /** Throws SA_ERR_STORE_NOT_LOADED on a backend that must prefetch, for a key it did not. */
   get(key: Buffer): Buffer | undefined;
   /** A null value deletes the key. */
   put(key: Buffer, value: Buffer | null): void;
+  /** Makes `get` of these keys synchronous (a no-op for in-memory stores). */
+  prefetch(keys: readonly Buffer[]): Promise<void>;
   /** Entries with `from` ≤ key < `to` in byte order (an absent bound is open), at most `limit`. */
-  range(from: Buffer | undefined, to: Buffer | undefined, limit?: number): Entry[];
+  range(from: Buffer | undefined, to: Buffer | undefined, limit?: number): Promise<Entry[]>;
   approximateNumEntries(): number;
   /** Before the Kafka commit: buffered writes go down to the layer below (and to the changelog). */
   flush(): void;
-  /** After the Kafka commit: every write so far is committed state. */
-  commit(): void;
+  /** After the Kafka commit: every write so far is committed state (a persistent backend writes it). */
+  commit(): Promise<void>;
   /** The Kafka transaction aborted: every write since the last commit is forgotten. */
   abort(): void;
   /** Restoration: changelog entries applied as committed state, bypassing cache and changelog. */
-  restore(batch: readonly (readonly [Buffer, Buffer | null])[]): void;
-  close(): void;
+  restore(batch: readonly Change[]): Promise<void>;
+  /** Deletes every entry (a persistent store that cannot be trusted is rebuilt from its changelog). */
+  wipe(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Byte order as a string order: latin1 maps each byte to one UTF-16 unit, so `<` compares bytes. */
@@ -54,7 +65,10 @@ export abstract class WrappedStore implements KeyValueBytesStore {
   put(key: Buffer, value: Buffer | null): void {
     this.inner.put(key, value);
   }
-  range(from: Buffer | undefined, to: Buffer | undefined, limit?: number): Entry[] {
+  prefetch(keys: readonly Buffer[]): Promise<void> {
+    return this.inner.prefetch(keys);
+  }
+  range(from: Buffer | undefined, to: Buffer | undefined, limit?: number): Promise<Entry[]> {
     return this.inner.range(from, to, limit);
   }
   approximateNumEntries(): number {
@@ -63,16 +77,35 @@ export abstract class WrappedStore implements KeyValueBytesStore {
   flush(): void {
     this.inner.flush();
   }
-  commit(): void {
-    this.inner.commit();
+  commit(): Promise<void> {
+    return this.inner.commit();
   }
   abort(): void {
     this.inner.abort();
   }
-  restore(batch: readonly (readonly [Buffer, Buffer | null])[]): void {
-    this.inner.restore(batch);
+  restore(batch: readonly Change[]): Promise<void> {
+    return this.inner.restore(batch);
   }
-  close(): void {
-    this.inner.close();
+  wipe(): Promise<void> {
+    return this.inner.wipe();
   }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+/** Staged writes over committed reads, as a sorted merge: what range() of a transactional layer returns. */
+export function mergeRange(committed: readonly Entry[], overlay: ReadonlyMap<string, Buffer | null>, from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Entry[] {
+  if (overlay.size === 0) return committed.slice(0, limit);
+  const lo = from === undefined ? undefined : orderKey(from);
+  const hi = to === undefined ? undefined : orderKey(to);
+  const merged = new Map<string, Buffer | null>(committed.map(([k, v]) => [orderKey(k), v]));
+  for (const [k, v] of overlay) if ((lo === undefined || k >= lo) && (hi === undefined || k < hi)) merged.set(k, v);
+  const out: Entry[] = [];
+  for (const k of [...merged.keys()].sort()) {
+    if (out.length >= limit) break;
+    const v = merged.get(k);
+    if (v) out.push([fromOrderKey(k), v]);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * many times between two commits costs one changelog record and one write below. When
  * more than `maxEntries` keys are dirty it flushes early (still inside the transaction).
  */
-import { WrappedStore, fromOrderKey, orderKey, type Entry, type KeyValueBytesStore } from './bytes-store';
+import { WrappedStore, fromOrderKey, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
 
 export class CachingKeyValueStore extends WrappedStore {
   private readonly dirty = new Map<string, Buffer | null>();
@@ -23,20 +23,15 @@ export class CachingKeyValueStore extends WrappedStore {
     if (this.dirty.size > this.maxEntries) this.flush();
   }
 
+  /** Keys with a dirty entry need nothing from below. */
+  override prefetch(keys: readonly Buffer[]): Promise<void> {
+    return this.inner.prefetch(this.dirty.size === 0 ? keys : keys.filter((k) => !this.dirty.has(orderKey(k))));
+  }
+
   /** The layer below merged with the dirty entries in the range. */
-  override range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Entry[] {
-    if (this.dirty.size === 0) return this.inner.range(from, to, limit);
-    const lo = from === undefined ? undefined : orderKey(from);
-    const hi = to === undefined ? undefined : orderKey(to);
-    const merged = new Map(this.inner.range(from, to).map(([k, v]) => [orderKey(k), v] as [string, Buffer | null]));
-    for (const [k, v] of this.dirty) if ((lo === undefined || k >= lo) && (hi === undefined || k < hi)) merged.set(k, v);
-    const out: Entry[] = [];
-    for (const k of [...merged.keys()].sort()) {
-      if (out.length >= limit) break;
-      const v = merged.get(k);
-      if (v) out.push([fromOrderKey(k), v]);
-    }
-    return out;
+  override async range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
+    const below = await this.inner.range(from, to, limit === Infinity ? Infinity : limit + this.dirty.size);
+    return mergeRange(below, this.dirty, from, to, limit);
   }
 
   override approximateNumEntries(): number {
@@ -54,13 +49,18 @@ export class CachingKeyValueStore extends WrappedStore {
     this.inner.abort();
   }
 
-  override restore(batch: readonly (readonly [Buffer, Buffer | null])[]): void {
+  override restore(batch: readonly Change[]): Promise<void> {
     this.dirty.clear();
-    this.inner.restore(batch);
+    return this.inner.restore(batch);
   }
 
-  override close(): void {
+  override wipe(): Promise<void> {
     this.dirty.clear();
-    this.inner.close();
+    return this.inner.wipe();
+  }
+
+  override close(): Promise<void> {
+    this.dirty.clear();
+    return this.inner.close();
   }
 }

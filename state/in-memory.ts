@@ -3,7 +3,7 @@
  * staged beside them. Range reads sort the keys on demand (cached until the key set
  * changes): cheap for the point reads and writes of the hot path, fine for queries.
  */
-import { fromOrderKey, orderKey, type Entry, type KeyValueBytesStore } from './bytes-store';
+import { fromOrderKey, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
 
 export class InMemoryKeyValueStore implements KeyValueBytesStore {
   private readonly committed = new Map<string, Buffer>();
@@ -23,19 +23,21 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
     this.staged.set(orderKey(key), value);
   }
 
-  range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Entry[] {
+  async prefetch(): Promise<void> {}
+
+  async range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
     const lo = from === undefined ? undefined : orderKey(from);
     const hi = to === undefined ? undefined : orderKey(to);
-    const keys = this.keysInOrder();
-    const out: Entry[] = [];
-    for (let i = lo === undefined ? 0 : lowerBound(keys, lo); i < keys.length && out.length < limit; i++) {
-      const k = keys[i]!;
+    this.sorted ??= [...this.committed.keys()].sort();
+    const committed: Entry[] = [];
+    // Staged deletes may hide committed keys: read as many more as there are staged writes.
+    const want = limit === Infinity ? Infinity : limit + this.staged.size;
+    for (let i = lo === undefined ? 0 : lowerBound(this.sorted, lo); i < this.sorted.length && committed.length < want; i++) {
+      const k = this.sorted[i]!;
       if (hi !== undefined && k >= hi) break;
-      const staged = this.staged.get(k);
-      const value = staged !== undefined ? staged : this.committed.get(k);
-      if (value) out.push([fromOrderKey(k), value]);
+      committed.push([fromOrderKey(k), this.committed.get(k)!]);
     }
-    return out;
+    return mergeRange(committed, this.staged, from, to, limit);
   }
 
   approximateNumEntries(): number {
@@ -44,7 +46,7 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
 
   flush(): void {}
 
-  commit(): void {
+  async commit(): Promise<void> {
     this.apply(this.staged);
     this.staged.clear();
   }
@@ -53,14 +55,18 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
     this.staged.clear();
   }
 
-  restore(batch: readonly (readonly [Buffer, Buffer | null])[]): void {
+  async restore(batch: readonly Change[]): Promise<void> {
     this.apply(batch.map(([k, v]) => [orderKey(k), v] as const));
   }
 
-  close(): void {
+  async wipe(): Promise<void> {
     this.committed.clear();
     this.staged.clear();
     this.sorted = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.wipe();
   }
 
   private apply(entries: Iterable<readonly [string, Buffer | null]>): void {
@@ -72,13 +78,6 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
         this.committed.set(k, v);
       }
     }
-  }
-
-  private keysInOrder(): string[] {
-    this.sorted ??= [...this.committed.keys()].sort();
-    if (this.staged.size === 0) return this.sorted;
-    const extra = [...this.staged.keys()].filter((k) => !this.committed.has(k));
-    return extra.length === 0 ? this.sorted : [...this.sorted, ...extra].sort();
   }
 }
 

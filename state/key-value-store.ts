@@ -10,9 +10,13 @@ import type { KeyValueBytesStore } from './bytes-store';
 export interface ReadOnlyKeyValueStore<K, V> {
   readonly name: string;
   get(key: K): V | undefined;
-  /** Entries with `from` ≤ key < `to` in the order of the serialized keys; absent bounds are open. */
-  range(from?: K, to?: K, limit?: number): KeyValue<K, V>[];
-  all(limit?: number): KeyValue<K, V>[];
+  /**
+   * Entries with `from` ≤ key < `to` in the order of the serialized keys; absent bounds are
+   * open. Asynchronous: a scan may read from disk (queries and tests use it; a processor
+   * cannot await inside `process()`).
+   */
+  range(from?: K, to?: K, limit?: number): Promise<KeyValue<K, V>[]>;
+  all(limit?: number): Promise<KeyValue<K, V>[]>;
   approximateNumEntries(): number;
 }
 
@@ -46,13 +50,13 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     this.bytes.put(this.keyBytes(key), null);
   }
 
-  range(from?: K, to?: K, limit?: number): KeyValue<K, V>[] {
+  async range(from?: K, to?: K, limit?: number): Promise<KeyValue<K, V>[]> {
     const lo = from === undefined ? undefined : this.keyBytes(from);
     const hi = to === undefined ? undefined : this.keyBytes(to);
-    return this.bytes.range(lo, hi, limit).map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
+    return (await this.bytes.range(lo, hi, limit)).map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
   }
 
-  all(limit?: number): KeyValue<K, V>[] {
+  all(limit?: number): Promise<KeyValue<K, V>[]> {
     return this.range(undefined, undefined, limit);
   }
 

@@ -9,6 +9,10 @@ import type { KeyValueBytesStore } from './bytes-store';
 import { CachingKeyValueStore } from './caching';
 import { ChangeLoggingKeyValueStore, type ChangelogWriter } from './changelogging';
 import { InMemoryKeyValueStore } from './in-memory';
+import type { StateDb } from './rocksdb/state-db';
+import { RocksDbKeyValueStore } from './rocksdb/store';
+
+export type StoreBackend = 'rocksdb' | 'in-memory';
 
 /** Declared by the DSL (aggregations) or by applications (`StreamsBuilder.addStateStore`). */
 export interface StoreOptions<K, V> {
@@ -19,6 +23,13 @@ export interface StoreOptions<K, V> {
   logging?: boolean;
   /** Dirty keys the write-back cache holds before it flushes early; 0 turns the cache off (default 10,000). */
   cacheMaxEntries?: number;
+  /**
+   * 'in-memory' (default for Processor API stores) or 'rocksdb'. A RocksDB store serves
+   * reads from keys loaded before each batch, so it needs `prefetchKeys`.
+   */
+  backend?: StoreBackend;
+  /** The store keys processing a record with this key and timestamp may read (RocksDB backend). */
+  prefetchKeys?: (recordKey: unknown, timestamp: number) => readonly K[];
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- specs are held untyped by the graph; the DSL types them. */
@@ -28,19 +39,36 @@ export interface StoreSpec {
   valueSerde: Serde<any>;
   logging: boolean;
   cacheMaxEntries: number;
+  backend: StoreBackend;
+  prefetchKeys: ((recordKey: unknown, timestamp: number) => readonly any[]) | undefined;
+}
+
+/** Where and how large the RocksDB stores of a task are. */
+export interface StoreContext {
+  partition: number;
+  db: StateDb | undefined;
+  /** Committed keys a RocksDB store keeps loaded in memory between batches. */
+  maxLoadedKeys: number;
 }
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 
 export function storeSpec<K, V>(o: StoreOptions<K, V>): StoreSpec {
-  if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `store name "${o.name}" may contain only letters, digits, ".", "_" and "-" (it names a Kafka topic)`);
+  const invalid = (message: string, hint?: string): StreamingError => new StreamingError('SA_ERR_TOPOLOGY_INVALID', message, hint ? { hint } : {});
+  if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw invalid(`store name "${o.name}" may contain only letters, digits, ".", "_" and "-" (it names a Kafka topic)`);
   const cacheMaxEntries = o.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES;
-  if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 0) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `store "${o.name}": cacheMaxEntries must be a whole number ≥ 0, not ${String(o.cacheMaxEntries)}`);
-  return { name: o.name, keySerde: o.keySerde, valueSerde: o.valueSerde, logging: o.logging ?? true, cacheMaxEntries };
+  if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 0) throw invalid(`store "${o.name}": cacheMaxEntries must be a whole number ≥ 0, not ${String(o.cacheMaxEntries)}`);
+  const backend = o.backend ?? 'in-memory';
+  if (backend !== 'rocksdb' && backend !== 'in-memory') throw invalid(`store "${o.name}": backend must be 'rocksdb' or 'in-memory', not "${String(backend)}"`);
+  if (backend === 'rocksdb' && !o.prefetchKeys) throw invalid(`store "${o.name}": a RocksDB store needs prefetchKeys`, 'RocksDB reads are asynchronous: the task loads the keys a batch will read before processing it');
+  return { name: o.name, keySerde: o.keySerde as Serde<K>, valueSerde: o.valueSerde as Serde<V>, logging: o.logging ?? true, cacheMaxEntries, backend, prefetchKeys: o.prefetchKeys };
 }
 
-export function buildKeyValueStore(spec: StoreSpec, changelog: ChangelogWriter | undefined): KeyValueBytesStore {
-  let store: KeyValueBytesStore = new InMemoryKeyValueStore(spec.name);
+/** Backend ← changelogging ← cache. Without a database (the test driver), RocksDB stores are kept in memory. */
+export function buildKeyValueStore(spec: StoreSpec, changelog: ChangelogWriter | undefined, context: StoreContext = { partition: 0, db: undefined, maxLoadedKeys: 0 }): KeyValueBytesStore {
+  let store: KeyValueBytesStore = spec.backend === 'rocksdb' && context.db
+    ? new RocksDbKeyValueStore(spec.name, context.partition, context.db, context.maxLoadedKeys)
+    : new InMemoryKeyValueStore(spec.name);
   if (changelog) store = new ChangeLoggingKeyValueStore(store, changelog);
   if (spec.cacheMaxEntries > 0) store = new CachingKeyValueStore(store, spec.cacheMaxEntries);
   return store;

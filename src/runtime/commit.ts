@@ -31,6 +31,6 @@ export async function commitAll(tasks: TaskManager, producer: StreamsProducer, c
   const offsets = tasks.offsetsToCommit(); // 1
   tasks.flushStores(); // 1b
   await producer.commit(offsets, consumer); // 2, 3, 4
-  tasks.markCommitted(); // 5
+  await tasks.markCommitted(); // 5
   return { partitions: offsets.length, durationMs: Date.now() - started };
 }

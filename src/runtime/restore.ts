@@ -1,28 +1,23 @@
 /**
- * Restoration: before a new task processes anything, each of its stores is rebuilt from
- * its changelog partition, read read_committed (aborted writes never come back) from the
- * beginning to the end offset, in large batches, with progress in the log and metrics.
+ * Restoration: before a new task processes anything, each of its stores is brought up to
+ * date from its changelog partition, read read_committed (aborted writes never come back)
+ * from its checkpointed offset — or, without a valid one, wiped and read from the
+ * beginning — to the end offset, in large batches, with progress in the log and metrics.
  * One restore consumer per thread, outside the group: it only assigns and reads.
  */
 import Kafka, { type KafkaConsumer, type Message } from 'node-rdkafka';
 import type { Logger } from '../logger';
 import { keyBytes } from './consumer';
 import type { StreamsMetrics } from './metrics';
+import type { RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
-
-export interface RestoreTarget {
-  taskId: string;
-  store: string;
-  topic: string;
-  partition: number;
-  restore(batch: readonly (readonly [Buffer, Buffer | null])[]): void;
-}
 
 const BATCH = 10_000;
 const PROGRESS_EVERY_MS = 5_000;
 
 interface Progress {
   target: RestoreTarget;
+  from: number;
   /** End offset when restoration started (the last stable offset, under read_committed). */
   end: number;
   restored: number;
@@ -40,11 +35,13 @@ export class StoreRestorer {
     const started = Date.now();
     const progress = new Map<string, Progress>();
     for (const target of targets) {
-      const end = await endOffset(consumer, target.topic, target.partition);
-      progress.set(`${target.topic}:${target.partition}`, { target, end, restored: 0, done: end <= 0 });
+      const { low, high: end } = await watermarks(consumer, target.topic, target.partition);
+      const from = await this.startOffset(target, low, end);
+      progress.set(`${target.topic}:${target.partition}`, { target, from, end, restored: 0, done: from >= end });
     }
     const pending = (): Progress[] => [...progress.values()].filter((p) => !p.done);
-    const total = pending().reduce((n, p) => n + p.end, 0);
+    for (const p of progress.values()) if (p.done) p.target.restored(p.end);
+    const total = pending().reduce((n, p) => n + p.end - p.from, 0);
     if (total === 0) return;
     this.log.info({ stores: targets.map((t) => `${t.store}/${t.partition}`), records: total }, 'restoring state stores from their changelogs');
     const onEof = (e: { topic: string; partition: number }): void => {
@@ -52,12 +49,12 @@ export class StoreRestorer {
       if (p) p.done = true;
     };
     consumer.on('partition.eof', onEof);
-    consumer.assign(pending().map((p) => ({ topic: p.target.topic, partition: p.target.partition, offset: 0 })));
+    consumer.assign(pending().map((p) => ({ topic: p.target.topic, partition: p.target.partition, offset: p.from })));
     let lastReport = Date.now();
     try {
       while (pending().length > 0) {
         const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(BATCH, (err, m) => (err ? reject(err) : resolve(m))));
-        this.apply(batch, progress);
+        await this.apply(batch, progress);
         if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
           lastReport = Date.now();
           this.report(progress, started, total);
@@ -68,11 +65,34 @@ export class StoreRestorer {
       consumer.unassign();
       this.metrics.restoreRemaining(0);
     }
+    for (const p of progress.values()) p.target.restored(p.end);
     const restored = [...progress.values()].reduce((n, p) => n + p.restored, 0);
-    this.log.info({ records: restored, durationMs: Date.now() - started }, 'state stores restored');
+    const durationMs = Date.now() - started;
+    this.log.info({ records: restored, durationMs, recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)) }, 'state stores restored');
   }
 
-  private apply(batch: readonly Message[], progress: Map<string, Progress>): void {
+  /**
+   * From the checkpoint when it is usable; else the store is wiped and read from the
+   * first offset the changelog still has. A checkpoint beyond the end (the changelog was
+   * recreated or truncated) or below the start is not usable.
+   */
+  private async startOffset(target: RestoreTarget, low: number, end: number): Promise<number> {
+    if (target.from >= low && target.from <= end) return target.from;
+    if (target.from >= 0) this.log.warn({ store: target.store, partition: target.partition, checkpoint: target.from, changelogStart: low, changelogEnd: end }, 'checkpoint outside the changelog; wiping the store and restoring it from the beginning');
+    await target.wipe();
+    return low;
+  }
+
+  /** End offsets (last stable offsets) of changelog partitions, for clean-close checkpoints. */
+  async endOffsets(partitions: readonly { topic: string; partition: number }[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (partitions.length === 0) return out;
+    const consumer = await this.connect();
+    for (const p of partitions) out.set(`${p.topic}:${p.partition}`, (await watermarks(consumer, p.topic, p.partition)).high);
+    return out;
+  }
+
+  private async apply(batch: readonly Message[], progress: Map<string, Progress>): Promise<void> {
     const byPartition = new Map<Progress, [Buffer, Buffer | null][]>();
     for (const m of batch) {
       const p = progress.get(`${m.topic}:${m.partition}`);
@@ -84,7 +104,7 @@ export class StoreRestorer {
       if (m.offset >= p.end - 1) p.done = true;
     }
     for (const [p, entries] of byPartition) {
-      p.target.restore(entries);
+      await p.target.restore(entries);
       p.restored += entries.length;
       this.metrics.restored(p.target.store, entries.length);
     }
@@ -126,7 +146,7 @@ export class StoreRestorer {
   }
 }
 
-/** Under read_committed, the last stable offset: records past it belong to open transactions. */
-function endOffset(consumer: KafkaConsumer, topic: string, partition: number): Promise<number> {
-  return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve(o.highOffset))));
+/** Under read_committed, `high` is the last stable offset: records past it belong to open transactions. */
+function watermarks(consumer: KafkaConsumer, topic: string, partition: number): Promise<{ low: number; high: number }> {
+  return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))));
 }

@@ -5,7 +5,10 @@
  * producer, then rewind. A failure an error policy answered 'fail' for stops the loop.
  * Rebalance callbacks only queue events; the loop applies them between batches.
  */
-import type { KafkaConsumer, Message, TopicPartition } from 'node-rdkafka';
+import { join } from 'node:path';
+import type { KafkaConsumer, TopicPartition } from 'node-rdkafka';
+import { StateDb } from '../../state';
+import type { RawRecord } from '../streams/task-graph';
 import { StreamingError, isStreamingError } from '../errors';
 import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
@@ -49,19 +52,25 @@ export class StreamThread {
   private closed: Promise<void> | undefined;
   private readonly restorer: StoreRestorer;
   private readonly prefetcher: Prefetcher;
+  /** The instance's RocksDB database, when the topology has persistent stores. */
+  private db: StateDb | undefined;
 
   readonly metrics: StreamsMetrics;
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
     this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) });
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
-    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason));
+    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db);
     this.restorer = new StoreRestorer(config, log, this.metrics);
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
   }
 
   async start(): Promise<void> {
     await prepareTopology(this.graph, this.config, this.log);
+    if ([...this.graph.stores.values()].some((s) => s.backend === 'rocksdb')) {
+      this.db = await StateDb.open({ path: join(this.config.stateDir, 'rocksdb'), cacheBytes: this.config.rocksDbCacheBytes, writeBufferBytes: this.config.rocksDbWriteBufferBytes });
+      this.log.info({ stateDir: this.config.stateDir }, 'opened the state store database');
+    }
     await this.newProducer();
     this.consumer = await connectConsumer(this.config, (kind, partitions) => this.onRebalance(kind, partitions));
     this.consumer.subscribe(this.graph.sourceTopics());
@@ -82,7 +91,7 @@ export class StreamThread {
     for (const e of this.events.splice(0)) {
       try {
         if (e.kind === 'revoke') {
-          this.tasks.revoke(e.partitions);
+          this.tasks.revoke(e.partitions).catch((err: unknown) => this.log.warn({ err }, 'closing revoked tasks failed'));
           this.consumer.incrementalUnassign(e.partitions);
         } else this.consumer.incrementalAssign(e.partitions);
       } catch (err) {
@@ -100,8 +109,12 @@ export class StreamThread {
           await prepareBatch(this.graph, batch).catch((err: unknown) => {
             throw txnError('fetching what the batch needs (writer schemas)', err, 'abortable');
           });
+          const records = batch.map(toRawRecord);
+          await this.tasks.prefetch(records).catch((err: unknown) => {
+            throw txnError('loading the state the batch reads (RocksDB)', err, 'abortable');
+          });
           await this.producer.begin();
-          this.processBatch(batch);
+          this.processBatch(records);
         }
         if (this.commitDue()) await this.commit();
       } catch (err) {
@@ -110,11 +123,11 @@ export class StreamThread {
     }
   }
 
-  private processBatch(batch: Message[]): void {
+  private processBatch(batch: RawRecord[]): void {
     const durations = new Float64Array(batch.length);
     let previous = performance.now();
     for (let i = 0; i < batch.length; i++) {
-      this.tasks.process(toRawRecord(batch[i]!));
+      this.tasks.process(batch[i]!);
       const now = performance.now();
       durations[i] = now - previous;
       previous = now;
@@ -167,7 +180,7 @@ export class StreamThread {
       const e = this.events.shift()!;
       this.metrics.rebalanced(e.kind);
       if (e.kind === 'revoke') {
-        const closed = this.tasks.revoke(e.partitions);
+        const closed = await this.tasks.revoke(e.partitions, this.endOffsets);
         this.consumer.incrementalUnassign(e.partitions);
         this.log.info({ partitions: e.partitions.length, closedTasks: closed }, 'partitions revoked');
       } else {
@@ -179,6 +192,8 @@ export class StreamThread {
     }
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
+    const fromScratch = this.tasks.checkpointProblems(created);
+    if (Object.keys(fromScratch).length > 0) this.log.info({ tasks: fromScratch }, 'no usable checkpoint: these tasks wipe their persistent stores and restore them from the beginning');
     await this.restorer.restore(this.tasks.restoreTargets(created)).catch((err: unknown) => {
       throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, { cause: err, hint: 'check that the changelog topics exist and the brokers are reachable' });
     });
@@ -235,6 +250,9 @@ export class StreamThread {
     this.lastCommitAt = Date.now();
   }
 
+  /** After a commit or an abort, the changelogs' ends are where the local stores are: a clean close checkpoints them. */
+  private readonly endOffsets = (partitions: { topic: string; partition: number }[]): Promise<ReadonlyMap<string, number>> => this.restorer.endOffsets(partitions);
+
   private async newProducer(): Promise<void> {
     await this.producer?.close().catch(() => undefined);
     this.producer = new StreamsProducer(this.config, this.generation++);
@@ -284,12 +302,13 @@ export class StreamThread {
     this.closing = true;
     if (this.consumer) this.handOverQueued();
     try {
-      this.tasks.closeAll();
+      await this.tasks.closeAll(this.endOffsets);
     } catch (err) {
-      this.log.warn({ err }, 'a processor failed to close');
+      this.log.warn({ err }, 'a task failed to close');
     }
     if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
     await this.restorer.close();
     await this.producer?.close();
+    await this.db?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the state store database failed'));
   }
 }

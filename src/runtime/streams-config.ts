@@ -3,7 +3,8 @@
  * the default; settings that would quietly break it are refused rather than adjusted.
  */
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
@@ -36,6 +37,18 @@ export interface StreamsConfig extends StreamsOptions {
   handleSignals?: boolean;
   /** Longest a graceful close may take before the clients are torn down (ms). Default 30000. */
   closeTimeoutMs?: number;
+  /**
+   * Where this instance keeps its RocksDB state and checkpoints. Default
+   * `<tmpdir>/streaming-analytics/<applicationId>/<instanceId>`: a stable instanceId finds
+   * its state again after a restart and restores only the changelog's tail.
+   */
+  stateDir?: string;
+  /** RocksDB block cache shared by every store of this instance (bytes). Default 64 MiB. */
+  rocksDbCacheBytes?: number;
+  /** RocksDB write buffer (memtable) of this instance (bytes). Default 16 MiB. */
+  rocksDbWriteBufferBytes?: number;
+  /** Committed keys a RocksDB store of a task keeps in memory between batches. Default 100000. */
+  storeMaxLoadedKeys?: number;
   logger?: Logger;
 }
 
@@ -53,6 +66,10 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   producerOverrides: LibrdkafkaConfig;
   handleSignals: boolean;
   closeTimeoutMs: number;
+  stateDir: string;
+  rocksDbCacheBytes: number;
+  rocksDbWriteBufferBytes: number;
+  storeMaxLoadedKeys: number;
 }
 
 function invalid(message: string, hint: string): StreamingError {
@@ -108,5 +125,9 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     producerOverrides: config.producerOverrides ?? {},
     handleSignals: config.handleSignals ?? true,
     closeTimeoutMs: positiveInt('closeTimeoutMs', config.closeTimeoutMs ?? 30_000),
+    stateDir: config.stateDir ?? join(tmpdir(), 'streaming-analytics', base.applicationId, instanceId),
+    rocksDbCacheBytes: positiveInt('rocksDbCacheBytes', config.rocksDbCacheBytes ?? 64 << 20),
+    rocksDbWriteBufferBytes: positiveInt('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
+    storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),
   };
 }

@@ -10,9 +10,14 @@ import type { TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
 import type { NodeSpec, TopologyGraph } from '../streams/graph';
 import { StreamTask, type FailureObserver } from '../streams/stream-task';
 import type { RecordCollector } from '../streams/task-graph';
-import { TaskStores } from '../streams/task-stores';
-import type { RestoreTarget } from './restore';
+import { join } from 'node:path';
+import type { StateDb } from '../../state';
+import type { RawRecord } from '../streams/task-graph';
+import { TaskStores, type RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
+
+/** End offsets of changelog partitions ("topic:partition" → offset), for clean-close checkpoints. */
+export type EndOffsets = (partitions: { topic: string; partition: number }[]) => Promise<ReadonlyMap<string, number>>;
 
 interface RuntimeTask {
   id: string;
@@ -36,7 +41,13 @@ export class TaskManager {
   private readonly byPartition = new Map<string, RuntimeTask>();
   private readonly subtopologyOf = new Map<string, { id: number; nodes: NodeSpec[] }>();
 
-  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly collector: RecordCollector, private readonly observe: FailureObserver) {
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly config: ResolvedStreamsConfig,
+    private readonly collector: RecordCollector,
+    private readonly observe: FailureObserver,
+    private readonly stateDb: () => StateDb | undefined,
+  ) {
     graph.subtopologies().forEach((nodes, id) => {
       for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
     });
@@ -51,7 +62,8 @@ export class TaskManager {
       const id = `${sub.id}_${tp.partition}`;
       let t = this.tasks.get(id);
       if (!t) {
-        const stores = new TaskStores(this.graph.storesOf(sub.nodes), tp.partition, (s) => this.graph.changelogTopic(s), this.collector);
+        const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys };
+        const stores = new TaskStores(this.graph.storesOf(sub.nodes), context, (s) => this.graph.changelogTopic(s), this.collector, join(this.config.stateDir, 'checkpoints', `${id}.json`));
         t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map() };
         this.tasks.set(id, t);
         created.push(id);
@@ -62,10 +74,13 @@ export class TaskManager {
     return created;
   }
 
-  /** Forgets the partitions; closes tasks left with none. Returns the closed task ids. */
-  revoke(partitions: readonly TopicPartition[]): string[] {
+  /**
+   * Forgets the partitions; closes tasks left with none (their persistent stores
+   * checkpointed at `endOffsets`, when given: the close is clean). Returns the closed task ids.
+   */
+  async revoke(partitions: readonly TopicPartition[], endOffsets?: EndOffsets): Promise<string[]> {
     this.last = undefined;
-    const closed: string[] = [];
+    const closing: RuntimeTask[] = [];
     for (const tp of partitions) {
       const key = tpKey(tp.topic, tp.partition);
       const t = this.byPartition.get(key);
@@ -74,13 +89,33 @@ export class TaskManager {
       t.partitions.delete(key);
       t.processed.delete(key);
       if (t.partitions.size === 0) {
-        t.task.close();
-        t.stores.close();
         this.tasks.delete(t.id);
-        closed.push(t.id);
+        closing.push(t);
       }
     }
-    return closed;
+    await this.closeTasks(closing, endOffsets);
+    return closing.map((t) => t.id);
+  }
+
+  private async closeTasks(tasks: readonly RuntimeTask[], endOffsets?: EndOffsets): Promise<void> {
+    const ends = endOffsets ? await endOffsets(tasks.flatMap((t) => t.stores.persistentChangelogs())).catch(() => undefined) : undefined;
+    for (const t of tasks) {
+      t.task.close();
+      await t.stores.close(ends);
+    }
+  }
+
+  /** Loads, per task, what its persistent stores will read while processing these records. */
+  async prefetch(records: readonly RawRecord[]): Promise<void> {
+    const byTask = new Map<RuntimeTask, RawRecord[]>();
+    for (const r of records) {
+      const t = this.byPartition.get(tpKey(r.topic, r.partition));
+      if (!t || !t.stores.needsPrefetch) continue;
+      let list = byTask.get(t);
+      if (!list) byTask.set(t, (list = []));
+      list.push(r);
+    }
+    await Promise.all([...byTask].map(([t, list]) => t.stores.prefetch(list.map((r) => ({ key: t.task.keyOf(r), timestamp: r.timestamp })))));
   }
 
   /** The partition of the previous record: batches come in runs of one partition, so most look-ups are skipped. */
@@ -109,12 +144,16 @@ export class TaskManager {
   }
 
   /** The changelog partitions the given (new) tasks must restore before they process anything. */
-  restoreTargets(taskIds: readonly string[]): RestoreTarget[] {
-    return taskIds.flatMap((id) => {
-      const t = this.tasks.get(id);
-      if (!t) return [];
-      return t.stores.changelogs().map((c) => ({ ...c, taskId: id, restore: (batch: readonly (readonly [Buffer, Buffer | null])[]) => t.stores.restore(c.store, batch) }));
-    });
+  restoreTargets(taskIds: readonly string[]): (RestoreTarget & { taskId: string })[] {
+    return taskIds.flatMap((id) => this.tasks.get(id)?.stores.restoreTargets().map((r) => ({ ...r, taskId: id })) ?? []);
+  }
+
+  /** Why a task restores from scratch, per task, if it does (for the log). */
+  checkpointProblems(taskIds: readonly string[]): Record<string, string> {
+    return Object.fromEntries(taskIds.flatMap((id) => {
+      const problem = this.tasks.get(id)?.stores.checkpointProblem();
+      return problem ? [[id, problem]] : [];
+    }));
   }
 
   /** Commit protocol, before the Kafka commit: the stores' buffered writes go to their changelogs. */
@@ -122,12 +161,10 @@ export class TaskManager {
     for (const t of this.tasks.values()) t.stores.flush();
   }
 
-  /** After the Kafka commit: progress and store writes are committed. */
-  markCommitted(): void {
-    for (const t of this.tasks.values()) {
-      t.processed.clear();
-      t.stores.commit();
-    }
+  /** After the Kafka commit: progress is committed, and the stores write their committed state. */
+  async markCommitted(): Promise<void> {
+    for (const t of this.tasks.values()) t.processed.clear();
+    await Promise.all([...this.tasks.values()].map((t) => t.stores.commit()));
   }
 
   /**
@@ -153,13 +190,12 @@ export class TaskManager {
     return [...this.tasks.keys()];
   }
 
-  closeAll(): void {
+  /** Closes every task; clean (checkpointed) when `endOffsets` is given. */
+  async closeAll(endOffsets?: EndOffsets): Promise<void> {
     this.last = undefined;
-    for (const t of this.tasks.values()) {
-      t.task.close();
-      t.stores.close();
-    }
+    const all = [...this.tasks.values()];
     this.tasks.clear();
     this.byPartition.clear();
+    await this.closeTasks(all, endOffsets);
   }
 }

@@ -4,7 +4,7 @@
  * aggregation first writes the stream through a repartition topic, so every record of a
  * key reaches the task that owns that key's aggregate.
  */
-import { storeSpec } from '../../state';
+import { storeSpec, type StoreBackend } from '../../state';
 import { StreamingError } from '../errors';
 import { Serdes, type Serde, type SerdeFor } from '../serdes';
 import { AggregateProcessor, folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
@@ -31,6 +31,8 @@ export interface Materialized<K, VA> {
   logging?: boolean;
   /** Dirty keys held by the write-back cache before an early flush; 0 disables it. */
   cacheMaxEntries?: number;
+  /** 'rocksdb' (default: persistent, restores only the changelog's tail after a restart) or 'in-memory'. */
+  backend?: StoreBackend;
 }
 
 export class KGroupedStream<K, V> {
@@ -60,7 +62,9 @@ export class KGroupedStream<K, V> {
   private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: Materialized<K, VA> & { valueSerde: SerdeFor<VA> }): KTable<K, VA> {
     const storeName = m.name ?? this.graph.newName('KSTREAM-AGGREGATE-STATE-STORE');
     const keySerde = m.keySerde ?? this.grouped.keySerde;
-    this.graph.addStore(storeSpec({ name: storeName, keySerde, valueSerde: m.valueSerde, logging: m.logging, cacheMaxEntries: m.cacheMaxEntries }));
+    // The aggregation's key is the key its sub-topology read (a key change repartitions
+    // first), so that is the key a batch's records will read from a RocksDB store.
+    this.graph.addStore(storeSpec({ name: storeName, keySerde, valueSerde: m.valueSerde, logging: m.logging, cacheMaxEntries: m.cacheMaxEntries, backend: m.backend ?? 'rocksdb', prefetchKeys: (k) => [k as K] }));
     const input = this.repartitionRequired ? this.repartitioned(storeName) : this.stream;
     const name = this.graph.newName('KSTREAM-AGGREGATE');
     this.graph.add({ kind: 'processor', name, operator, supplier: () => new AggregateProcessor<K, V, VA>(storeName, fold), children: [] }, [input.nodeName]);

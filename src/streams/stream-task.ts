@@ -58,6 +58,15 @@ export class StreamTask {
     return this.graph.currentStreamTimeMs();
   }
 
+  /** The record's key as its source reads it, or undefined when it cannot be read (the handler deals with that later). */
+  keyOf(raw: RawRecord): unknown {
+    try {
+      return this.graph.deserializeKey(raw);
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): void {
     this.graph.close();
   }

@@ -68,6 +68,10 @@ export class TaskGraph {
     };
   }
 
+  deserializeKey(raw: RawRecord): unknown {
+    return this.source(raw.topic).keySerde.deserialize(raw.topic, raw.key);
+  }
+
   /** Runs the graph for one deserialized input record. */
   run(raw: RawRecord, record: AnyRecord): void {
     const source = this.source(raw.topic);

@@ -3,8 +3,10 @@
  * outlive the task's processors: an aborted transaction recreates the processors but only
  * rolls the stores back (abort), and the commit protocol flushes and commits them.
  * Changelog records go to the task's partition of `<applicationId>-<store>-changelog`.
+ * Persistent (RocksDB) stores restore from the task's checkpoint; see state/checkpoint.ts.
  */
-import { buildKeyValueStore, TypedKeyValueStore, type KeyValueBytesStore, type KeyValueStore, type StoreSpec } from '../../state';
+import { buildKeyValueStore, TypedKeyValueStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec } from '../../state';
+import { readCheckpoint, writeCheckpoint } from '../../state/checkpoint';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
@@ -12,30 +14,45 @@ interface TaskStore {
   bytes: KeyValueBytesStore;
   typed: KeyValueStore<unknown, unknown>;
   changelog: string;
+  persistent: boolean;
 }
 
-export interface ChangelogPartition {
+/** One changelog partition to restore; `from` < 0: wipe the store, then restore everything. */
+export interface RestoreTarget {
   store: string;
   topic: string;
   partition: number;
+  from: number;
+  wipe(): Promise<void>;
+  restore(batch: readonly Change[]): Promise<void>;
+  /** Restoration reached `end`: the checkpoint may say so. */
+  restored(end: number): void;
 }
 
 export class TaskStores {
   private readonly stores = new Map<string, TaskStore>();
   /** Timestamp for changelog records: the task's stream time when the write was flushed. */
   private streamTime = 0;
+  private readonly checkpointed = new Map<string, number>();
 
-  constructor(specs: readonly StoreSpec[], readonly partition: number, changelogTopic: (store: string) => string, collector: RecordCollector) {
+  constructor(specs: readonly StoreSpec[], private readonly context: StoreContext, changelogTopic: (store: string) => string, collector: RecordCollector, private readonly checkpointFile?: string) {
     for (const spec of specs) {
       const topic = changelogTopic(spec.name);
-      const writer = spec.logging ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], partition) } : undefined;
-      const bytes = buildKeyValueStore(spec, writer);
-      this.stores.set(spec.name, { spec, bytes, typed: new TypedKeyValueStore(bytes, spec.keySerde, spec.valueSerde, topic), changelog: topic });
+      const writer = spec.logging ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], context.partition) } : undefined;
+      const bytes = buildKeyValueStore(spec, writer, context);
+      const persistent = spec.backend === 'rocksdb' && context.db !== undefined;
+      this.stores.set(spec.name, { spec, bytes, typed: new TypedKeyValueStore(bytes, spec.keySerde, spec.valueSerde, topic), changelog: topic, persistent });
     }
   }
 
   get size(): number {
     return this.stores.size;
+  }
+
+  /** Whether any store loads keys before a batch (persistent stores with prefetchKeys). */
+  get needsPrefetch(): boolean {
+    for (const s of this.stores.values()) if (s.persistent && s.spec.prefetchKeys) return true;
+    return false;
   }
 
   typed<K, V>(name: string): KeyValueStore<K, V> | undefined {
@@ -46,29 +63,81 @@ export class TaskStores {
     if (timestamp > this.streamTime) this.streamTime = timestamp;
   }
 
-  /** The changelog partitions restoration reads, one per logged store. */
-  changelogs(): ChangelogPartition[] {
-    return [...this.stores.values()].filter((s) => s.spec.logging).map((s) => ({ store: s.spec.name, topic: s.changelog, partition: this.partition }));
+  /** Loads what processing records with these keys will read from the persistent stores. */
+  async prefetch(records: readonly { key: unknown; timestamp: number }[]): Promise<void> {
+    const loads: Promise<void>[] = [];
+    for (const s of this.stores.values()) {
+      const keysOf = s.spec.prefetchKeys;
+      if (!s.persistent || !keysOf) continue;
+      const keys: Buffer[] = [];
+      for (const r of records) {
+        if (r.key === null || r.key === undefined) continue;
+        for (const k of keysOf(r.key, r.timestamp)) {
+          const bytes = s.spec.keySerde.serialize(s.changelog, k);
+          if (bytes) keys.push(bytes);
+        }
+      }
+      if (keys.length > 0) loads.push(s.bytes.prefetch(keys));
+    }
+    await Promise.all(loads);
   }
 
-  restore(store: string, batch: readonly (readonly [Buffer, Buffer | null])[]): void {
-    this.stores.get(store)!.bytes.restore(batch);
+  /** The changelog partitions to restore, from the checkpoint for persistent stores. */
+  restoreTargets(): RestoreTarget[] {
+    const checkpoint = this.checkpointFile ? readCheckpoint(this.checkpointFile) : undefined;
+    return [...this.stores.values()].filter((s) => s.spec.logging).map((s) => {
+      const tp = `${s.changelog}:${this.context.partition}`;
+      const from = !s.persistent ? 0 : checkpoint?.ok ? checkpoint.offsets.get(tp) ?? -1 : -1;
+      return {
+        store: s.spec.name,
+        topic: s.changelog,
+        partition: this.context.partition,
+        from,
+        wipe: () => s.bytes.wipe(),
+        restore: (batch) => s.bytes.restore(batch),
+        restored: (end) => {
+          if (!s.persistent || !this.checkpointFile) return;
+          this.checkpointed.set(tp, end);
+          writeCheckpoint(this.checkpointFile, this.checkpointed);
+        },
+      };
+    });
+  }
+
+  /** Why restoration starts from scratch, if it does (for the log). */
+  checkpointProblem(): string | undefined {
+    if (!this.checkpointFile || ![...this.stores.values()].some((s) => s.persistent && s.spec.logging)) return undefined;
+    const c = readCheckpoint(this.checkpointFile);
+    return c.ok ? undefined : c.reason;
   }
 
   flush(): void {
     for (const s of this.stores.values()) s.bytes.flush();
   }
 
-  commit(): void {
-    for (const s of this.stores.values()) s.bytes.commit();
+  async commit(): Promise<void> {
+    await Promise.all([...this.stores.values()].map((s) => s.bytes.commit()));
   }
 
   abort(): void {
     for (const s of this.stores.values()) s.bytes.abort();
   }
 
-  close(): void {
-    for (const s of this.stores.values()) s.bytes.close();
+  /** The changelog partitions whose end offsets a clean close checkpoints. */
+  persistentChangelogs(): { topic: string; partition: number }[] {
+    return [...this.stores.values()].filter((s) => s.persistent && s.spec.logging).map((s) => ({ topic: s.changelog, partition: this.context.partition }));
+  }
+
+  /** A clean close (after a commit) records where the local stores are, from the changelogs' end offsets. */
+  async close(endOffsets?: ReadonlyMap<string, number>): Promise<void> {
+    if (endOffsets && this.checkpointFile) {
+      for (const c of this.persistentChangelogs()) {
+        const end = endOffsets.get(`${c.topic}:${c.partition}`);
+        if (end !== undefined) this.checkpointed.set(`${c.topic}:${c.partition}`, end);
+      }
+      if (this.checkpointed.size > 0) writeCheckpoint(this.checkpointFile, this.checkpointed);
+    }
+    await Promise.all([...this.stores.values()].map((s) => s.bytes.close()));
     this.stores.clear();
   }
 }

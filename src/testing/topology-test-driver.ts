@@ -39,7 +39,8 @@ export class TopologyTestDriver {
     const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
     this.graph = graphOf(topology).resolve(this.options.applicationId);
     const subtopologies = this.graph.subtopologies();
-    this.stores = subtopologies.map((nodes) => new TaskStores(this.graph.storesOf(nodes), 0, (s) => this.graph.changelogTopic(s), collector));
+    // No database: RocksDB stores run in memory here (the same layers above the backend).
+    this.stores = subtopologies.map((nodes) => new TaskStores(this.graph.storesOf(nodes), { partition: 0, db: undefined, maxLoadedKeys: 0 }, (s) => this.graph.changelogTopic(s), collector));
     this.tasks = subtopologies.map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector, undefined, this.stores[i]));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
@@ -85,7 +86,7 @@ export class TopologyTestDriver {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.tasks) t.close();
-    for (const s of this.stores) s.close();
+    for (const s of this.stores) void s.close();
   }
 
   private pipe(topic: string, record: StoredRecord): void {
@@ -99,9 +100,10 @@ export class TopologyTestDriver {
         log.push(next.record);
         task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
       }
-      // A commit after every piped record: changelog records go out, the stores' writes are committed.
+      // A commit after every piped record: changelog records go out, the stores' writes are
+      // committed (in memory, where commit() completes before it returns).
       for (const s of this.stores) s.flush();
-      for (const s of this.stores) s.commit();
+      for (const s of this.stores) void s.commit();
     } catch (err) {
       for (const s of this.stores) s.abort();
       throw err;

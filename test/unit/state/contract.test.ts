@@ -1,95 +1,111 @@
 /**
- * One contract for every key-value store stack: the bare backend, and the backend under
- * changelogging and the write-back cache. A new backend (RocksDB) joins the list below.
+ * One contract for every key-value store stack: each backend bare, and under
+ * changelogging and the write-back cache. Reads are preceded by `prefetch` of the keys,
+ * as a task does before each batch (a no-op in memory).
  */
 import { strict as assert } from 'node:assert';
-import { buildKeyValueStore, prefixEnd, storeSpec, type KeyValueBytesStore } from '../../../state';
-import { InMemoryKeyValueStore } from '../../../state/in-memory';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildKeyValueStore, prefixEnd, StateDb, storeSpec, type KeyValueBytesStore, type StoreBackend } from '../../../state';
 import { Serdes } from '../../../src';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const text = (entries: readonly (readonly [Buffer, Buffer])[]): string[] => entries.map(([k, v]) => `${k.toString('latin1')}=${v.toString('latin1')}`);
-const spec = (cacheMaxEntries: number) => storeSpec({ name: 's', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), cacheMaxEntries });
+const spec = (backend: StoreBackend, cacheMaxEntries: number) => storeSpec({ name: 's', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), cacheMaxEntries, backend, prefetchKeys: (k) => [k as Buffer] });
 
-interface Stack {
-  name: string;
-  make(): { store: KeyValueBytesStore; logged: string[] };
-}
+let db: StateDb;
+let dir: string;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sa-contract-'));
+  db = await StateDb.open({ path: dir, cacheBytes: 8 << 20, writeBufferBytes: 4 << 20 });
+});
+after(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-const stacks: Stack[] = [
-  { name: 'in-memory', make: () => ({ store: new InMemoryKeyValueStore('s'), logged: [] }) },
-  ...[0, 2, 10_000].map((cache) => ({
-    name: `in-memory + changelogging + cache(${cache})`,
-    make: () => {
-      const logged: string[] = [];
-      const store = buildKeyValueStore(spec(cache), { log: (k, v) => logged.push(`${k.toString('latin1')}=${v === null ? 'null' : v.toString('latin1')}`) });
-      return { store, logged };
-    },
+let partition = 0; // every test gets a fresh key space in the shared database
+const stacks: { name: string; make(): KeyValueBytesStore }[] = (['in-memory', 'rocksdb'] as const).flatMap((backend) => [
+  { name: `${backend}`, make: () => buildKeyValueStore(spec(backend, 0), undefined, { partition: partition++, db, maxLoadedKeys: 1000 }) },
+  ...[2, 10_000].map((cache) => ({
+    name: `${backend} + changelogging + cache(${cache})`,
+    make: () => buildKeyValueStore(spec(backend, cache), { log: () => undefined }, { partition: partition++, db, maxLoadedKeys: 1000 }),
   })),
-];
+]);
 
 for (const stack of stacks) {
   describe(`key-value store contract: ${stack.name}`, () => {
     let store: KeyValueBytesStore;
-    beforeEach(() => ({ store } = stack.make()));
+    const get = async (k: string): Promise<string | undefined> => {
+      await store.prefetch([b(k)]);
+      return store.get(b(k))?.toString('latin1');
+    };
+    const commit = async (): Promise<void> => {
+      store.flush();
+      await store.commit();
+    };
+    beforeEach(() => (store = stack.make()));
     afterEach(() => store.close());
 
-    it('reads its own writes before and after commit; a null value deletes', () => {
+    it('reads its own writes before and after commit; a null value deletes', async () => {
       store.put(b('a'), b('1'));
-      assert.equal(store.get(b('a'))?.toString(), '1');
-      store.flush();
-      store.commit();
-      assert.equal(store.get(b('a'))?.toString(), '1');
+      assert.equal(await get('a'), '1');
+      await commit();
+      assert.equal(await get('a'), '1');
       store.put(b('a'), null);
-      assert.equal(store.get(b('a')), undefined);
-      store.flush();
-      store.commit();
-      assert.equal(store.get(b('a')), undefined);
-      assert.equal(store.get(b('never')), undefined);
+      assert.equal(await get('a'), undefined);
+      await commit();
+      assert.equal(await get('a'), undefined);
+      assert.equal(await get('never'), undefined);
     });
 
-    it('abort forgets every write since the last commit, flushed or not', () => {
+    it('abort forgets every write since the last commit, flushed or not', async () => {
       store.put(b('a'), b('1'));
-      store.flush();
-      store.commit();
+      await commit();
       store.put(b('a'), b('2'));
       store.put(b('b'), b('2'));
       store.flush();
       store.put(b('c'), b('3'));
       store.abort();
-      assert.equal(store.get(b('a'))?.toString(), '1');
-      assert.equal(store.get(b('b')), undefined);
-      assert.equal(store.get(b('c')), undefined);
-      assert.deepEqual(text(store.range(undefined, undefined)), ['a=1']);
+      assert.equal(await get('a'), '1');
+      assert.equal(await get('b'), undefined);
+      assert.equal(await get('c'), undefined);
+      assert.deepEqual(text(await store.range(undefined, undefined)), ['a=1']);
     });
 
-    it('ranges are in byte order, from inclusive, to exclusive, limited, over committed and uncommitted writes', () => {
+    it('ranges are in byte order, from inclusive, to exclusive, limited, over committed and uncommitted writes', async () => {
       for (const k of ['b', 'a', 'd', 'c', '\u00ff', '\u0001']) store.put(b(k), b(k));
-      store.flush();
-      store.commit();
+      await commit();
       store.put(b('bb'), b('new'));
       store.put(b('c'), null);
-      assert.deepEqual(text(store.range(undefined, undefined)), ['\u0001=\u0001', 'a=a', 'b=b', 'bb=new', 'd=d', '\u00ff=\u00ff']);
-      assert.deepEqual(text(store.range(b('b'), b('d'))), ['b=b', 'bb=new']);
-      assert.deepEqual(text(store.range(b('a'), undefined, 2)), ['a=a', 'b=b']);
-      assert.deepEqual(text(store.range(b('b'), prefixEnd(b('b')))), ['b=b', 'bb=new']);
-      assert.deepEqual(store.range(b('x'), b('y')), []);
+      assert.deepEqual(text(await store.range(undefined, undefined)), ['\u0001=\u0001', 'a=a', 'b=b', 'bb=new', 'd=d', '\u00ff=\u00ff']);
+      assert.deepEqual(text(await store.range(b('b'), b('d'))), ['b=b', 'bb=new']);
+      assert.deepEqual(text(await store.range(b('a'), undefined, 2)), ['a=a', 'b=b']);
+      assert.deepEqual(text(await store.range(b('b'), prefixEnd(b('b')))), ['b=b', 'bb=new']);
+      assert.deepEqual(await store.range(b('x'), b('y')), []);
+      assert.deepEqual(text(await store.range(b('b'), undefined, 3)), ['b=b', 'bb=new', 'd=d'], 'a staged delete inside the limit is skipped, not counted');
     });
 
-    it('restore applies changelog entries as committed state', () => {
-      store.restore([[b('a'), b('1')], [b('b'), b('2')], [b('a'), null]]);
+    it('restore applies changelog entries as committed state; wipe empties the store', async () => {
+      await store.restore([[b('a'), b('1')], [b('b'), b('2')], [b('a'), null]]);
       store.abort();
-      assert.equal(store.get(b('a')), undefined);
-      assert.equal(store.get(b('b'))?.toString(), '2');
+      assert.equal(await get('a'), undefined);
+      assert.equal(await get('b'), '2');
       assert.ok(store.approximateNumEntries() >= 1);
+      await store.wipe();
+      assert.equal(await get('b'), undefined);
+      assert.deepEqual(await store.range(undefined, undefined), []);
     });
   });
 }
 
 describe('state store layers', () => {
+  const logging = (cache: number, logged: string[]) => buildKeyValueStore(spec('in-memory', cache), { log: (k, v) => logged.push(`${k.toString()}=${v?.toString() ?? 'null'}`) });
+
   it('the write-back cache sends one changelog record per key per flush, with the latest value', () => {
     const logged: string[] = [];
-    const store = buildKeyValueStore(spec(100), { log: (k, v) => logged.push(`${k.toString()}=${v?.toString() ?? 'null'}`) });
+    const store = logging(100, logged);
     for (let i = 0; i < 5; i++) store.put(b('a'), b(String(i)));
     store.put(b('b'), b('x'));
     store.put(b('b'), null);
@@ -100,30 +116,60 @@ describe('state store layers', () => {
 
   it('the cache flushes early when it holds more dirty keys than allowed', () => {
     const logged: string[] = [];
-    const store = buildKeyValueStore(spec(2), { log: (k) => logged.push(k.toString()) });
+    const store = logging(2, logged);
     store.put(b('a'), b('1'));
     store.put(b('b'), b('1'));
     assert.equal(logged.length, 0);
     store.put(b('c'), b('1'));
-    assert.deepEqual(logged.sort(), ['a', 'b', 'c']);
+    assert.deepEqual(logged.sort(), ['a=1', 'b=1', 'c=1']);
   });
 
-  it('without logging there is no changelog writer', () => {
-    const store = buildKeyValueStore(storeSpec({ name: 's', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), logging: false }), undefined);
-    store.put(b('a'), b('1'));
-    store.flush();
-    store.commit();
-    assert.equal(store.get(b('a'))?.toString(), '1');
-  });
-
-  it('refuses a store name that cannot name a topic', () => {
-    assert.throws(() => storeSpec({ name: 'bad name', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() }), { code: 'SA_ERR_TOPOLOGY_INVALID' });
-    assert.throws(() => storeSpec({ name: 'ok', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), cacheMaxEntries: -1 }), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+  it('refuses a store name that cannot name a topic, and a RocksDB store without prefetchKeys', () => {
+    const serdes = { keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes() };
+    assert.throws(() => storeSpec({ name: 'bad name', ...serdes }), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    assert.throws(() => storeSpec({ name: 'ok', ...serdes, cacheMaxEntries: -1 }), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    assert.throws(() => storeSpec({ name: 'ok', ...serdes, backend: 'rocksdb' }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /prefetchKeys/ });
   });
 
   it('prefixEnd is the first key after every key with the prefix', () => {
     assert.deepEqual(prefixEnd(Buffer.from([1, 2])), Buffer.from([1, 3]));
     assert.deepEqual(prefixEnd(Buffer.from([1, 0xff])), Buffer.from([2]));
     assert.equal(prefixEnd(Buffer.from([0xff, 0xff])), undefined);
+  });
+});
+
+describe('RocksDB backend', () => {
+  const rocks = (p: number, maxLoadedKeys = 1000) => buildKeyValueStore(spec('rocksdb', 0), undefined, { partition: p, db, maxLoadedKeys });
+
+  it('a key read without prefetch is a typed error, not a wrong answer', () => {
+    const store = rocks(900);
+    assert.throws(() => store.get(b('x')), { code: 'SA_ERR_STORE_NOT_LOADED' });
+  });
+
+  it('committed writes outlive the store object; partitions and stores do not see each other; wipe is per partition', async () => {
+    const one = rocks(901);
+    const two = rocks(902);
+    one.put(b('k'), b('one'));
+    two.put(b('k'), b('two'));
+    await one.commit();
+    await two.commit();
+    await one.close();
+    const again = rocks(901);
+    await again.prefetch([b('k')]);
+    assert.equal(again.get(b('k'))?.toString(), 'one');
+    await again.wipe();
+    await two.prefetch([b('k')]);
+    assert.equal(two.get(b('k'))?.toString(), 'two');
+    assert.deepEqual(await again.range(undefined, undefined), []);
+  });
+
+  it('keeps at most maxLoadedKeys committed keys in memory; evicted keys are read again', async () => {
+    const store = rocks(903, 2);
+    for (const k of ['a', 'b', 'c']) store.put(b(k), b(k));
+    await store.commit();
+    assert.throws(() => store.get(b('a')), { code: 'SA_ERR_STORE_NOT_LOADED' }, 'the oldest key was evicted');
+    assert.equal(store.get(b('c'))?.toString(), 'c');
+    await store.prefetch([b('a')]);
+    assert.equal(store.get(b('a'))?.toString(), 'a');
   });
 });

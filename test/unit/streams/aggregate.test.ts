@@ -5,14 +5,14 @@ const S = Serdes.String();
 const L = Serdes.Long();
 const APP = { applicationId: 'agg-test' };
 
-function drive(build: (b: StreamsBuilder) => void, inputs: [string | null, string | null][], fn: (d: TopologyTestDriver) => void): void {
+async function drive(build: (b: StreamsBuilder) => void, inputs: [string | null, string | null][], fn: (d: TopologyTestDriver) => void | Promise<void>): Promise<void> {
   const b = new StreamsBuilder();
   build(b);
   const driver = new TopologyTestDriver(b.build(), APP, { initialWallClockTimeMs: 1_000 });
   try {
     const input = driver.createInputTopic('in', S, S);
     for (const [k, v] of inputs) input.pipeInput(k, v);
-    fn(driver);
+    await fn(driver);
   } finally {
     driver.close();
   }
@@ -21,19 +21,19 @@ function drive(build: (b: StreamsBuilder) => void, inputs: [string | null, strin
 const source = (b: StreamsBuilder) => b.stream('in', { keySerde: S, valueSerde: S });
 
 describe('DSL: grouping and aggregation (TopologyTestDriver)', () => {
-  it('groupByKey().count() emits the running count per key and keeps it in a queryable store', () => {
-    drive((b) => source(b).groupByKey({ keySerde: S }).count({ name: 'counts' }).toStream().to('out', { keySerde: S, valueSerde: L }), [['a', 'x'], ['b', 'y'], ['a', 'z'], [null, 'no key'], ['a', null]], (d) => {
+  it('groupByKey().count() emits the running count per key and keeps it in a queryable store', async () => {
+    await drive((b) => source(b).groupByKey({ keySerde: S }).count({ name: 'counts' }).toStream().to('out', { keySerde: S, valueSerde: L }), [['a', 'x'], ['b', 'y'], ['a', 'z'], [null, 'no key'], ['a', null]], async (d) => {
       assert.deepEqual(d.createOutputTopic('out', S, L).readKeyValuesToList(), [['a', 1], ['b', 1], ['a', 2]]);
       const store = d.getKeyValueStore<string, number>('counts');
       assert.equal(store.get('a'), 2);
-      assert.deepEqual(store.all(), [['a', 2], ['b', 1]]);
+      assert.deepEqual(await store.all(), [['a', 2], ['b', 1]]);
       // Every update also went to the store's changelog, on the store's own topic.
       assert.deepEqual(d.createOutputTopic('agg-test-counts-changelog', S, L).readKeyValuesToList(), [['a', 1], ['b', 1], ['a', 2]]);
     });
   });
 
-  it('reduce folds values; aggregate starts from the initializer', () => {
-    drive((b) => {
+  it('reduce folds values; aggregate starts from the initializer', async () => {
+    await drive((b) => {
       const grouped = source(b).mapValues((v) => Number(v)).groupByKey({ keySerde: S, valueSerde: L });
       grouped.reduce((a, v) => Math.min(a, v), { name: 'min' }).toStream().to('min', { keySerde: S, valueSerde: L });
       grouped.aggregate(() => 100, (_k, v, agg) => agg + v, { name: 'sum', valueSerde: L }).toStream().to('sum', { keySerde: S, valueSerde: L });
@@ -84,8 +84,8 @@ describe('DSL: grouping and aggregation (TopologyTestDriver)', () => {
     assert.deepEqual(b.build().describe().internalTopics, []);
   });
 
-  it('a failing record rolls the store back: nothing of it stays', () => {
-    drive((b) => {
+  it('a failing record rolls the store back: nothing of it stays', async () => {
+    await drive((b) => {
       source(b)
         .groupByKey({ keySerde: S })
         .count({ name: 'counts' })

@@ -1,0 +1,114 @@
+/**
+ * The RocksDB backend of one store of one task: its keys live in the instance's shared
+ * database under `<store>\0<partition>\0`. RocksDB reads are asynchronous, so point reads
+ * are served from memory: `prefetch()` loads the keys a batch will read in one multi-get
+ * (a cache miss costs one batched read, never an awaited read per record), and committed
+ * values stay loaded up to `maxLoaded` keys. Writes are staged until `commit()`, which
+ * writes them in one batch after the Kafka transaction committed.
+ */
+import { StreamingError } from '../../src/errors';
+import { fromOrderKey, mergeRange, orderKey, prefixEnd, type Change, type Entry, type KeyValueBytesStore } from '../bytes-store';
+import type { StateDb } from './state-db';
+
+export class RocksDbKeyValueStore implements KeyValueBytesStore {
+  private readonly prefix: Buffer;
+  /** Committed values read or written (null: known to be absent), in least-recently-loaded order. */
+  private readonly loaded = new Map<string, Buffer | null>();
+  private readonly staged = new Map<string, Buffer | null>();
+  private count = 0;
+
+  constructor(readonly name: string, partition: number, private readonly db: StateDb, private readonly maxLoaded: number) {
+    this.prefix = Buffer.from(`${name}\u0000${partition}\u0000`, 'latin1');
+  }
+
+  get(key: Buffer): Buffer | undefined {
+    const k = orderKey(key);
+    const staged = this.staged.get(k);
+    if (staged !== undefined) return staged ?? undefined;
+    const loaded = this.loaded.get(k);
+    if (loaded !== undefined) return loaded ?? undefined;
+    throw new StreamingError('SA_ERR_STORE_NOT_LOADED', `store "${this.name}": key ${key.toString('hex')} was read without being prefetched`, {
+      hint: 'RocksDB stores serve reads from keys loaded before the batch; declare how a record maps to its store key (DSL stores do), or use an in-memory store',
+    });
+  }
+
+  put(key: Buffer, value: Buffer | null): void {
+    this.staged.set(orderKey(key), value);
+  }
+
+  async prefetch(keys: readonly Buffer[]): Promise<void> {
+    const missing = new Map<string, Buffer>();
+    for (const key of keys) {
+      const k = orderKey(key);
+      if (!this.staged.has(k) && !this.loaded.has(k)) missing.set(k, key);
+    }
+    if (missing.size === 0) return;
+    const values = await this.db.getMany([...missing.values()].map((key) => this.full(key)));
+    let i = 0;
+    for (const k of missing.keys()) this.loaded.set(k, values[i++] ?? null);
+  }
+
+  async range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
+    const end = to === undefined ? prefixEnd(this.prefix) : this.full(to);
+    const rows = await this.db.scan(from === undefined ? this.prefix : this.full(from), end, limit === Infinity ? Infinity : limit + this.staged.size);
+    return mergeRange(rows.map(([k, v]) => [k.subarray(this.prefix.length), v] as const), this.staged, from, to, limit);
+  }
+
+  approximateNumEntries(): number {
+    return Math.max(0, this.count);
+  }
+
+  flush(): void {}
+
+  async commit(): Promise<void> {
+    if (this.staged.size === 0) return;
+    const changes = [...this.staged].map(([k, v]) => [fromOrderKey(k), v] as const);
+    await this.db.write(changes.map(([k, v]) => [this.full(k), v] as const));
+    for (const [k, v] of this.staged) this.remember(k, v);
+    this.staged.clear();
+    this.evict();
+  }
+
+  abort(): void {
+    this.staged.clear();
+  }
+
+  async restore(batch: readonly Change[]): Promise<void> {
+    await this.db.write(batch.map(([k, v]) => [this.full(k), v] as const));
+    for (const [k, v] of batch) {
+      this.loaded.delete(orderKey(k));
+      this.count += v === null ? -1 : 1; // approximate: a key restored twice counts twice
+    }
+  }
+
+  async wipe(): Promise<void> {
+    this.staged.clear();
+    this.loaded.clear();
+    this.count = 0;
+    await this.db.clear(this.prefix, prefixEnd(this.prefix));
+  }
+
+  async close(): Promise<void> {
+    this.staged.clear();
+    this.loaded.clear();
+  }
+
+  private full(key: Buffer): Buffer {
+    return Buffer.concat([this.prefix, key]);
+  }
+
+  private remember(k: string, v: Buffer | null): void {
+    const before = this.loaded.get(k);
+    if (before === undefined || before === null) this.count += v === null ? 0 : 1;
+    else if (v === null) this.count -= 1;
+    this.loaded.delete(k); // re-inserted last: most recently used
+    this.loaded.set(k, v);
+  }
+
+  private evict(): void {
+    for (const k of this.loaded.keys()) {
+      if (this.loaded.size <= this.maxLoaded) return;
+      this.loaded.delete(k);
+    }
+  }
+}
