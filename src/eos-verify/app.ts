@@ -7,6 +7,7 @@
  * Run as a child process by the verifier: `tsx src/eos-verify/app.ts` with the settings
  * in EOS_APP_* variables, so it can be killed with SIGKILL and restarted.
  */
+import { join } from 'node:path';
 import { loadConfigOrExit } from '../config';
 import { createLogger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const streams = new KafkaStreams(eosTopology(topics, process.env.EOS_APP_REPARTITION === '1'), {
     applicationId: env('EOS_APP_ID'),
     instanceId: env('EOS_APP_INSTANCE'),
+    // One state directory per instance, kept across its restarts (the runner may damage its checkpoints).
+    ...(process.env.EOS_APP_STATE_DIR ? { stateDir: join(process.env.EOS_APP_STATE_DIR, env('EOS_APP_INSTANCE')) } : {}),
     kafka: config.kafka,
     // Instances use static membership (their instanceId), which keeps a stopped member's
     // partitions until its session times out: a short session makes a leave visible soon.

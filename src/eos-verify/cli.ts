@@ -1,5 +1,5 @@
 /**
- * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N --repartition 0|1]
+ * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N --repartition 0|1 --checkpoint-fault delete|garbage]
  * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
  */
 import { kafkaClientConfig, loadConfigOrExit } from '../config';
@@ -7,11 +7,18 @@ import { isStreamingError, StreamingError } from '../errors';
 import { runEosVerification } from './runner';
 
 const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };
-const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1]';
+const FAULTS = ['delete', 'garbage'] as const;
+const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]';
 
-function parse(argv: string[]): typeof DEFAULTS {
-  const out = { ...DEFAULTS };
+function parse(argv: string[]): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } {
+  const out: typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } = { ...DEFAULTS };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--checkpoint-fault') {
+      const fault = FAULTS.find((f) => f === argv[i + 1]);
+      if (!fault) throw new StreamingError('SA_ERR_USAGE', `bad option --checkpoint-fault ${argv[i + 1] ?? ''}`.trim(), { hint: USAGE });
+      out.checkpointFault = fault;
+      continue;
+    }
     const name = argv[i]!.replace(/^--/, '') as keyof typeof DEFAULTS;
     const value = Number(argv[i + 1]);
     if (!(name in DEFAULTS) || !Number.isInteger(value) || value < 0) throw new StreamingError('SA_ERR_USAGE', `bad option ${argv[i]} ${argv[i + 1] ?? ''}`.trim(), { hint: USAGE });

@@ -6,7 +6,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createTopics } from '../admin/topics';
 import type { LibrdkafkaConfig } from '../config';
 import { runDriver } from './driver';
@@ -27,6 +29,8 @@ export interface EosRunOptions {
   bounces: number;
   /** Route the echo through an internal repartition topic (two sub-topologies). */
   repartition?: boolean;
+  /** Before each restart after a kill, delete the killed instance's checkpoints or overwrite them with garbage. */
+  checkpointFault?: 'delete' | 'garbage';
   say: (line: string) => void;
 }
 
@@ -37,6 +41,15 @@ class AppProcess {
   private log = '';
 
   constructor(private readonly env: NodeJS.ProcessEnv, readonly instance: string) {}
+
+  /** Everything the instance printed since `mark` (a length of the output). */
+  outputSince(mark: number): string {
+    return this.log.slice(mark);
+  }
+
+  get outputLength(): number {
+    return this.log.length;
+  }
 
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--import', 'tsx', APP], { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,14 +89,16 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const min = `eos-verify-${id}-min`;
   const applicationId = `eos-verify-${id}`;
   await createTopics(o.client, [input, echo, sum, min].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
-  const env = { ...o.appEnv, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_SUM: sum, EOS_APP_MIN: min, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
+  const stateDir = mkdtempSync(join(tmpdir(), `eos-verify-${id}-`));
+  // Info level: the runner reads from an instance's log how its stores were restored.
+  const env = { ...o.appEnv, STREAMING_LOG__LEVEL: 'info', EOS_APP_STATE_DIR: stateDir, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_SUM: sum, EOS_APP_MIN: min, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
   o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo}, and running sum/min per key → ${sum}, ${min} (${o.partitions} partitions); starting the application`);
   try {
     await first.start();
     const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
-    const faults = injectFaults(o, first, second);
+    const faults = injectFaults(o, first, second, join(stateDir, first.instance, 'checkpoints'));
     await Promise.all([driving, faults]);
     o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
     // Every source topic of the group must be drained, the repartition topic included.
@@ -95,12 +110,13 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
     // On any failure above, no application process may outlive the run.
     await second.stop('SIGKILL');
     await first.stop('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
   }
   o.say('application stopped; verifying');
   return verifyEos({ client: o.client, applicationId, input, echo, sum, min });
 }
 
-async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess): Promise<void> {
+async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess, checkpoints: string): Promise<void> {
   const durationMs = o.rate > 0 ? (o.records / o.rate) * 1000 : 5000;
   const rounds = Math.max(o.kills, o.bounces);
   for (let i = 0; i < rounds; i++) {
@@ -112,7 +128,11 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
     if (i < o.kills) {
       o.say(`kill ${i + 1}/${o.kills}: SIGKILL ${first.instance}, then restart it`);
       await first.stop('SIGKILL');
+      if (o.checkpointFault) o.say(`checkpoint fault: ${damageCheckpoints(checkpoints, o.checkpointFault)} checkpoint files of ${first.instance} ${o.checkpointFault === 'delete' ? 'deleted' : 'overwritten with garbage'}`);
+      const mark = first.outputLength;
       await first.start();
+      await sleep(1_500); // its stores restore right after it rejoins
+      o.say(`${first.instance} restarted: ${first.outputSince(mark).includes('no usable checkpoint') ? 'stores wiped and restored from the beginning (no usable checkpoint)' : 'stores restored from their checkpoint'}`);
     }
     if (i < o.bounces) {
       o.say(`bounce ${i + 1}/${o.bounces}: ${second.instance} leaves`);
@@ -158,6 +178,15 @@ async function hasRecordAt(consumer: Awaited<ReturnType<typeof openConsumer>>, t
   } finally {
     consumer.unassign();
   }
+}
+
+function damageCheckpoints(dir: string, fault: 'delete' | 'garbage'): number {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  for (const f of files) {
+    if (fault === 'delete') rmSync(join(dir, f));
+    else writeFileSync(join(dir, f), '{"version":1,"offsets":{"not json');
+  }
+  return files.length;
 }
 
 function sleep(ms: number): Promise<void> {
