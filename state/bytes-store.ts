@@ -32,9 +32,20 @@ export interface KeyValueBytesStore {
   abort(): void;
   /** Restoration: changelog entries applied as committed state, bypassing cache and changelog. */
   restore(batch: readonly Change[]): Promise<void>;
+  /**
+   * Deletes the committed entries with `from` ≤ key < `to` and any write to them, at once
+   * and without changelog records (window retention: the changelog's own retention
+   * drops them there). Called between transactions, never inside one.
+   */
+  deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void>;
   /** Deletes every entry (a persistent store that cannot be trusted is rebuilt from its changelog). */
   wipe(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Whether `key` (an order key) lies in [from, to) (absent bounds are open). */
+export function inRange(key: string, from: Buffer | undefined, to: Buffer | undefined): boolean {
+  return (from === undefined || key >= orderKey(from)) && (to === undefined || key < orderKey(to));
 }
 
 /** Byte order as a string order: latin1 maps each byte to one UTF-16 unit, so `<` compares bytes. */
@@ -85,6 +96,9 @@ export abstract class WrappedStore implements KeyValueBytesStore {
   }
   restore(batch: readonly Change[]): Promise<void> {
     return this.inner.restore(batch);
+  }
+  deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void> {
+    return this.inner.deleteRange(from, to);
   }
   wipe(): Promise<void> {
     return this.inner.wipe();

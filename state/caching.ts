@@ -3,7 +3,7 @@
  * many times between two commits costs one changelog record and one write below. When
  * more than `maxEntries` keys are dirty it flushes early (still inside the transaction).
  */
-import { WrappedStore, fromOrderKey, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
+import { WrappedStore, fromOrderKey, inRange, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
 
 export class CachingKeyValueStore extends WrappedStore {
   private readonly dirty = new Map<string, Buffer | null>();
@@ -52,6 +52,11 @@ export class CachingKeyValueStore extends WrappedStore {
   override restore(batch: readonly Change[]): Promise<void> {
     this.dirty.clear();
     return this.inner.restore(batch);
+  }
+
+  override deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void> {
+    for (const k of this.dirty.keys()) if (inRange(k, from, to)) this.dirty.delete(k);
+    return this.inner.deleteRange(from, to);
   }
 
   override wipe(): Promise<void> {

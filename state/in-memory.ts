@@ -3,7 +3,7 @@
  * staged beside them. Range reads sort the keys on demand (cached until the key set
  * changes): cheap for the point reads and writes of the hot path, fine for queries.
  */
-import { fromOrderKey, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
+import { fromOrderKey, inRange, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
 
 export class InMemoryKeyValueStore implements KeyValueBytesStore {
   private readonly committed = new Map<string, Buffer>();
@@ -57,6 +57,12 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
 
   async restore(batch: readonly Change[]): Promise<void> {
     this.apply(batch.map(([k, v]) => [orderKey(k), v] as const));
+  }
+
+  async deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void> {
+    if (from === undefined && to === undefined) return this.wipe();
+    for (const map of [this.committed, this.staged]) for (const k of map.keys()) if (inRange(k, from, to)) map.delete(k);
+    this.sorted = undefined;
   }
 
   async wipe(): Promise<void> {

@@ -10,6 +10,7 @@ import { CachingKeyValueStore } from './caching';
 import { ChangeLoggingKeyValueStore, type ChangelogWriter } from './changelogging';
 import { InMemoryKeyValueStore } from './in-memory';
 import type { StateDb } from './rocksdb/state-db';
+import type { WindowTiming } from './window-store';
 import { RocksDbKeyValueStore } from './rocksdb/store';
 
 export type StoreBackend = 'rocksdb' | 'in-memory';
@@ -32,6 +33,11 @@ export interface StoreOptions<K, V> {
   prefetchKeys?: (recordKey: unknown, timestamp: number) => readonly K[];
 }
 
+/** A window store's timing (set by windowed aggregations). */
+export interface WindowSpec extends WindowTiming {
+  sizeMs: number;
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any -- specs are held untyped by the graph; the DSL types them. */
 export interface StoreSpec {
   name: string;
@@ -40,7 +46,9 @@ export interface StoreSpec {
   logging: boolean;
   cacheMaxEntries: number;
   backend: StoreBackend;
+  /** For a window store: store keys are `{ key, start }` windows. */
   prefetchKeys: ((recordKey: unknown, timestamp: number) => readonly any[]) | undefined;
+  window: WindowSpec | undefined;
 }
 
 /** Where and how large the RocksDB stores of a task are. */
@@ -53,7 +61,8 @@ export interface StoreContext {
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 
-export function storeSpec<K, V>(o: StoreOptions<K, V>): StoreSpec {
+/** For a window store, `prefetchKeys` returns `{ key, start }` windows rather than keys. */
+export function storeSpec<K, V>(o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & { prefetchKeys?: (recordKey: unknown, timestamp: number) => readonly unknown[]; window?: WindowSpec }): StoreSpec {
   const invalid = (message: string, hint?: string): StreamingError => new StreamingError('SA_ERR_TOPOLOGY_INVALID', message, hint ? { hint } : {});
   if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw invalid(`store name "${o.name}" may contain only letters, digits, ".", "_" and "-" (it names a Kafka topic)`);
   const cacheMaxEntries = o.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES;
@@ -61,7 +70,7 @@ export function storeSpec<K, V>(o: StoreOptions<K, V>): StoreSpec {
   const backend = o.backend ?? 'in-memory';
   if (backend !== 'rocksdb' && backend !== 'in-memory') throw invalid(`store "${o.name}": backend must be 'rocksdb' or 'in-memory', not "${String(backend)}"`);
   if (backend === 'rocksdb' && !o.prefetchKeys) throw invalid(`store "${o.name}": a RocksDB store needs prefetchKeys`, 'RocksDB reads are asynchronous: the task loads the keys a batch will read before processing it');
-  return { name: o.name, keySerde: o.keySerde as Serde<K>, valueSerde: o.valueSerde as Serde<V>, logging: o.logging ?? true, cacheMaxEntries, backend, prefetchKeys: o.prefetchKeys };
+  return { name: o.name, keySerde: o.keySerde as Serde<K>, valueSerde: o.valueSerde as Serde<V>, logging: o.logging ?? true, cacheMaxEntries, backend, prefetchKeys: o.prefetchKeys, window: o.window };
 }
 
 /** Backend ← changelogging ← cache. Without a database (the test driver), RocksDB stores are kept in memory. */

@@ -7,7 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-export type FailureReason = 'deserialization' | 'processing' | 'production';
+export type FailureReason = 'deserialization' | 'processing' | 'production' | 'late';
 
 export interface LagSource {
   /** topic, partition, lag (high watermark − position) for every assigned partition. */
@@ -23,6 +23,7 @@ export class StreamsMetrics {
   private readonly txns: Counter<'outcome'>;
   private readonly rebalances: Counter<'kind'>;
   private readonly restoredTotal: Counter<'store'>;
+  private readonly lateTotal: Counter;
   private readonly restoreRemainingGauge: Gauge;
 
   constructor(applicationId: string, lag: LagSource, registry = new Registry()) {
@@ -35,6 +36,7 @@ export class StreamsMetrics {
     this.commitMs = new Histogram({ name: 'streams_commit_duration_ms', help: 'Duration of a commit: flush, offsets, commitTransaction (ms).', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000], registers });
     this.txns = new Counter({ name: 'streams_transactions_total', help: 'Transactions (or at-least-once commits) by outcome.', labelNames: ['outcome'], registers });
     this.rebalances = new Counter({ name: 'streams_rebalances_total', help: 'Partition assignments and revocations.', labelNames: ['kind'], registers });
+    this.lateTotal = new Counter({ name: 'events_late_total', help: 'Records a windowed aggregation dropped because all their windows had closed (past the grace period).', registers });
     this.restoredTotal = new Counter({ name: 'streams_restored_records_total', help: 'Changelog records applied to state stores during restoration.', labelNames: ['store'], registers });
     this.restoreRemainingGauge = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog records left to restore (0 when no restoration runs).', registers });
     new Gauge({
@@ -59,7 +61,8 @@ export class StreamsMetrics {
   }
 
   failed(reason: FailureReason): void {
-    this.failedTotal.inc({ reason });
+    if (reason === 'late') this.lateTotal.inc();
+    else this.failedTotal.inc({ reason });
   }
 
   committed(durationMs: number): void {

@@ -55,7 +55,7 @@ async function createInternalTopics(graph: TopologyGraph, config: ResolvedStream
     known.set(t.name, partitions);
     return { name: t.name, partitions, replicationFactor: -1 };
   });
-  for (const c of changelogs) specs.push({ name: c.name, partitions: inputPartitions(c.upstreamTopics), replicationFactor: -1, config: { 'cleanup.policy': 'compact' } });
+  for (const c of changelogs) specs.push({ name: c.name, partitions: inputPartitions(c.upstreamTopics), replicationFactor: -1, config: c.config });
   const created = await createTopics(config.client, specs);
   if (created.length > 0) log.info({ topics: created }, 'created internal topics');
 }

@@ -19,8 +19,8 @@ export type AnySupplier = ProcessorSupplier<any, any, any, any>;
  */
 export type NodeSpec =
   | { kind: 'source'; name: string; topics: readonly string[]; keySerde: AnyDeserializer; valueSerde: AnyDeserializer; children: string[]; internal?: boolean }
-  | { kind: 'processor'; name: string; operator: string; supplier: AnySupplier; children: string[]; stores?: string[] }
-  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[]; internal?: { partitions?: number } };
+  | { kind: 'processor'; name: string; operator: string; supplier: AnySupplier; children: string[]; stores?: string[]; byNameOnly?: boolean }
+  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[]; internal?: { partitions?: number }; byNameOnly?: boolean };
 
 export interface InternalTopic {
   name: string;
@@ -32,6 +32,8 @@ export interface InternalTopic {
 export interface ChangelogTopic {
   name: string;
   store: string;
+  /** Compacted; a window store's also deletes records a day past the store's retention. */
+  config: Record<string, string>;
   /** The sub-topology's input topics: the changelog gets as many partitions as they have. */
   upstreamTopics: string[];
 }
@@ -83,7 +85,12 @@ export class TopologyGraph {
   changelogTopics(): ChangelogTopic[] {
     return this.subtopologies().flatMap((nodes) => {
       const inputs = nodes.flatMap((n) => (n.kind === 'source' ? [...n.topics] : []));
-      return this.storesOf(nodes).filter((s) => s.logging).map((s) => ({ name: this.changelogTopic(s.name), store: s.name, upstreamTopics: inputs }));
+      return this.storesOf(nodes).filter((s) => s.logging).map((s): ChangelogTopic => ({
+        name: this.changelogTopic(s.name),
+        store: s.name,
+        upstreamTopics: inputs,
+        config: s.window ? { 'cleanup.policy': 'compact,delete', 'retention.ms': String(s.window.retentionMs + 86_400_000) } : { 'cleanup.policy': 'compact' },
+      }));
     });
   }
 

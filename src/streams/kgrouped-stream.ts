@@ -11,6 +11,8 @@ import { AggregateProcessor, folds, type Aggregator, type Fold, type Initializer
 import type { TopologyGraph } from './graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
+import { TimeWindowedKStream, type LateRecords } from './time-windowed-stream';
+import type { TimeWindows } from './windows';
 
 /** Serdes of the grouped records: the key's for the store, both for a repartition topic. */
 export interface Grouped<K, V> {
@@ -57,6 +59,11 @@ export class KGroupedStream<K, V> {
   /** Folds every value of a key into an aggregate that starts from `initializer()`. */
   aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized: NoInfer<Materialized<K, VA> & { valueSerde: SerdeFor<VA> }>): KTable<K, VA> {
     return this.materialize<VA>('aggregate', folds.aggregate(initializer, aggregator), materialized);
+  }
+
+  /** Cuts each key's records into time windows (tumbling, or hopping with `advanceBy`), to aggregate per window. */
+  windowedBy(windows: TimeWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> {
+    return new TimeWindowedKStream<K, V>(this.graph, (store) => (this.repartitionRequired ? this.repartitioned(store) : this.stream), this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
   }
 
   private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: Materialized<K, VA> & { valueSerde: SerdeFor<VA> }): KTable<K, VA> {

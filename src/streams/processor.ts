@@ -3,7 +3,7 @@
  * VOut>`): every DSL operator is a processor, and applications can add their own with
  * `KStream.process()`.
  */
-import type { KeyValueStore } from '../../state';
+import type { KeyValueStore, WindowStore } from '../../state';
 import type { RecordOrigin, StreamRecord } from './record';
 
 export interface ProcessorContext<KOut, VOut> {
@@ -22,6 +22,10 @@ export interface ProcessorContext<KOut, VOut> {
    * task's outputs and offsets, and rolled back if the transaction aborts.
    */
   getStateStore<K, V>(name: string): KeyValueStore<K, V>;
+  /** A window store this processor is connected to (windowed aggregations use one). */
+  getWindowStore<K, V>(name: string): WindowStore<K, V>;
+  /** Counts a record dropped because every window it belongs to had closed (`events_late_total`). */
+  recordLateDrop(): void;
 }
 
 export interface Processor<KIn, VIn, KOut, VOut> {

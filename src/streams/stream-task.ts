@@ -10,8 +10,8 @@ import type { ResolvedStreamsOptions } from './options';
 import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
 import type { TaskStores } from './task-stores';
 
-/** Told about every record an error policy dealt with (the runtime counts them in metrics). */
-export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production') => void;
+/** Told about every record an error policy dealt with, or a window dropped as late (the runtime counts them in metrics). */
+export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production' | 'late') => void;
 
 export class StreamTask {
   private readonly graph: TaskGraph;
@@ -25,7 +25,7 @@ export class StreamTask {
     private readonly observe: FailureObserver = () => undefined,
     stores?: TaskStores,
   ) {
-    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores);
+    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'));
   }
 
   topics(): string[] {

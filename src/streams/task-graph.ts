@@ -47,6 +47,7 @@ export class TaskGraph {
     private readonly collector: RecordCollector,
     private readonly onSinkError: SinkErrorHook,
     private readonly stores?: TaskStores,
+    private readonly onLate: () => void = () => undefined,
   ) {
     // Children first, so every instance can be wired to already-built children.
     for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
@@ -103,8 +104,10 @@ export class TaskGraph {
     if (spec.kind === 'sink') return this.sink(spec);
     const children = spec.children.map((c) => this.instances.get(c)!);
     const byName = new Map(children.map((c) => [c.spec.name, c]));
+    // Children reached only by name (a late-records sink) are skipped by a plain forward.
+    const everyone = children.filter((c) => c.spec.kind === 'source' || !c.spec.byNameOnly);
     const forward = (record: AnyRecord, childName?: string): void => {
-      if (childName === undefined) for (const c of children) c.process(record);
+      if (childName === undefined) for (const c of everyone) c.process(record);
       else {
         const child = byName.get(childName);
         if (!child) throw new Error(`${spec.name} has no child named "${childName}"`);
@@ -120,16 +123,21 @@ export class TaskGraph {
   private context(spec: Extract<NodeSpec, { kind: 'processor' }>, forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
     return {
       forward,
-      getStateStore: <K, V>(name: string) => {
-        const store = spec.stores?.includes(name) ? this.stores?.typed<K, V>(name) : undefined;
-        if (!store) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${spec.name}" is not connected to a store named "${name}"`, { hint: 'name the store in process(supplier, { stores: [...] }) after adding it with StreamsBuilder.addStateStore' });
-        return store;
-      },
+      getStateStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.typed<K, V>(name), 'key-value'),
+      getWindowStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.window<K, V>(name), 'window'),
+      recordLateDrop: () => this.onLate(),
       taskId: this.taskId,
       applicationId: this.applicationId,
       origin: () => this.current,
       currentStreamTimeMs: () => this.streamTime,
     };
+  }
+
+  private connected<S>(spec: Extract<NodeSpec, { kind: 'processor' }>, name: string, store: S | undefined, kind: string): S {
+    if (!store || !spec.stores?.includes(name)) {
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${spec.name}" is not connected to a ${kind} store named "${name}"`, { hint: 'name the store in process(supplier, { stores: [...] }) after adding it with StreamsBuilder.addStateStore' });
+    }
+    return store;
   }
 
   private sink(spec: Extract<NodeSpec, { kind: 'sink' }>): Instance {

@@ -5,14 +5,16 @@
  * Changelog records go to the task's partition of `<applicationId>-<store>-changelog`.
  * Persistent (RocksDB) stores restore from the task's checkpoint; see state/checkpoint.ts.
  */
-import { buildKeyValueStore, TypedKeyValueStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec } from '../../state';
+import { buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../state';
 import { readCheckpoint, writeCheckpoint } from '../../state/checkpoint';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
   spec: StoreSpec;
   bytes: KeyValueBytesStore;
-  typed: KeyValueStore<unknown, unknown>;
+  /** The typed view processors use: a key-value store, or a window store. */
+  typed: KeyValueStore<unknown, unknown> | undefined;
+  windowed: TypedWindowStore<unknown, unknown> | undefined;
   changelog: string;
   persistent: boolean;
 }
@@ -41,7 +43,9 @@ export class TaskStores {
       const writer = spec.logging ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], context.partition) } : undefined;
       const bytes = buildKeyValueStore(spec, writer, context);
       const persistent = spec.backend === 'rocksdb' && context.db !== undefined;
-      this.stores.set(spec.name, { spec, bytes, typed: new TypedKeyValueStore(bytes, spec.keySerde, spec.valueSerde, topic), changelog: topic, persistent });
+      const windowed = spec.window ? new TypedWindowStore(bytes, spec.keySerde, spec.valueSerde, topic, spec.window) : undefined;
+      const typed = spec.window ? undefined : new TypedKeyValueStore(bytes, spec.keySerde, spec.valueSerde, topic);
+      this.stores.set(spec.name, { spec, bytes, typed, windowed, changelog: topic, persistent });
     }
   }
 
@@ -59,6 +63,10 @@ export class TaskStores {
     return this.stores.get(name)?.typed as KeyValueStore<K, V> | undefined;
   }
 
+  window<K, V>(name: string): WindowStore<K, V> | undefined {
+    return this.stores.get(name)?.windowed as WindowStore<K, V> | undefined;
+  }
+
   observe(timestamp: number): void {
     if (timestamp > this.streamTime) this.streamTime = timestamp;
   }
@@ -73,7 +81,7 @@ export class TaskStores {
       for (const r of records) {
         if (r.key === null || r.key === undefined) continue;
         for (const k of keysOf(r.key, r.timestamp)) {
-          const bytes = s.spec.keySerde.serialize(s.changelog, k);
+          const bytes = s.windowed ? s.windowed.storeKey((k as { key: unknown }).key, (k as { start: number }).start) : s.spec.keySerde.serialize(s.changelog, k);
           if (bytes) keys.push(bytes);
         }
       }
@@ -115,8 +123,21 @@ export class TaskStores {
     for (const s of this.stores.values()) s.bytes.flush();
   }
 
+  /** After the Kafka commit; then window stores drop the segments past their retention. */
   async commit(): Promise<void> {
     await Promise.all([...this.stores.values()].map((s) => s.bytes.commit()));
+    await Promise.all([...this.stores.values()].map((s) => s.windowed?.expire(this.streamTime)));
+  }
+
+  /**
+   * The test driver's commit: without a database every store is in memory, where commit
+   * and expiry do their work before their promises are even returned — so all of it is
+   * done when this returns (the driver's API is synchronous).
+   */
+  commitInMemory(): void {
+    if (this.context.db) throw new Error('commitInMemory() is for stores without a database');
+    for (const s of this.stores.values()) void s.bytes.commit();
+    for (const s of this.stores.values()) void s.windowed?.expire(this.streamTime);
   }
 
   abort(): void {

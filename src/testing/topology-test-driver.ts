@@ -12,7 +12,7 @@ import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from
 import type { Headers } from '../streams/record';
 import { StreamTask } from '../streams/stream-task';
 import { TaskStores } from '../streams/task-stores';
-import type { KeyValueStore } from '../../state';
+import type { KeyValueStore, WindowStore } from '../../state';
 import type { TopologyGraph } from '../streams/graph';
 import { graphOf, type Topology } from '../streams/topology';
 import { TestInputTopic, TestOutputTopic, type StoredRecord } from './test-topics';
@@ -71,6 +71,15 @@ export class TopologyTestDriver {
     throw new StreamingError('SA_ERR_USAGE', `this topology has no state store named "${name}"`, { hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}` });
   }
 
+  /** A window store of the topology (windowed aggregations), to read in a test. */
+  getWindowStore<K, V>(name: string): WindowStore<K, V> {
+    for (const s of this.stores) {
+      const store = s.window<K, V>(name);
+      if (store) return store;
+    }
+    throw new StreamingError('SA_ERR_USAGE', `this topology has no window store named "${name}"`, { hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}` });
+  }
+
   /** The dead-letter topic's name, or null when it is disabled. */
   deadLetterTopic(): string | null {
     return this.options.deadLetterTopic;
@@ -100,10 +109,9 @@ export class TopologyTestDriver {
         log.push(next.record);
         task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
       }
-      // A commit after every piped record: changelog records go out, the stores' writes are
-      // committed (in memory, where commit() completes before it returns).
+      // A commit after every piped record: changelog records go out, the stores' writes are committed.
       for (const s of this.stores) s.flush();
-      for (const s of this.stores) void s.commit();
+      for (const s of this.stores) s.commitInMemory();
     } catch (err) {
       for (const s of this.stores) s.abort();
       throw err;

@@ -7,7 +7,7 @@
  * writes them in one batch after the Kafka transaction committed.
  */
 import { StreamingError } from '../../src/errors';
-import { fromOrderKey, mergeRange, orderKey, prefixEnd, type Change, type Entry, type KeyValueBytesStore } from '../bytes-store';
+import { fromOrderKey, inRange, mergeRange, orderKey, prefixEnd, type Change, type Entry, type KeyValueBytesStore } from '../bytes-store';
 import type { StateDb } from './state-db';
 
 export class RocksDbKeyValueStore implements KeyValueBytesStore {
@@ -79,6 +79,12 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
       this.loaded.delete(orderKey(k));
       this.count += v === null ? -1 : 1; // approximate: a key restored twice counts twice
     }
+  }
+
+  async deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void> {
+    if (from === undefined && to === undefined) return this.wipe();
+    for (const map of [this.staged, this.loaded]) for (const k of map.keys()) if (inRange(k, from, to)) map.delete(k);
+    await this.db.clear(from === undefined ? this.prefix : this.full(from), to === undefined ? prefixEnd(this.prefix) : this.full(to));
   }
 
   async wipe(): Promise<void> {

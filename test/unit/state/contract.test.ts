@@ -87,6 +87,17 @@ for (const stack of stacks) {
       assert.deepEqual(text(await store.range(b('b'), undefined, 3)), ['b=b', 'bb=new', 'd=d'], 'a staged delete inside the limit is skipped, not counted');
     });
 
+    it('deleteRange removes committed and uncommitted entries in [from, to) only', async () => {
+      for (const k of ['a', 'b', 'c', 'd']) store.put(b(k), b(k));
+      await commit();
+      store.put(b('bb'), b('x'));
+      await store.deleteRange(b('b'), b('d'));
+      assert.deepEqual(text(await store.range(undefined, undefined)), ['a=a', 'd=d']);
+      assert.equal(await get('c'), undefined);
+      await store.deleteRange(undefined, b('b'));
+      assert.deepEqual(text(await store.range(undefined, undefined)), ['d=d']);
+    });
+
     it('restore applies changelog entries as committed state; wipe empties the store', async () => {
       await store.restore([[b('a'), b('1')], [b('b'), b('2')], [b('a'), null]]);
       store.abort();

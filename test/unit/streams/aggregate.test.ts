@@ -127,7 +127,7 @@ describe('DSL: grouping and aggregation (TopologyTestDriver)', () => {
     const c = new StreamsBuilder();
     source(c).process(() => new Dedupe()).to('out', { keySerde: S, valueSerde: S });
     // Found when the task is made, before any record is processed.
-    assert.throws(() => new TopologyTestDriver(c.build(), APP), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /not connected to a store named "seen"/ });
+    assert.throws(() => new TopologyTestDriver(c.build(), APP), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /not connected to a key-value store named "seen"/ });
     const plain = new StreamsBuilder();
     source(plain).to('out', { keySerde: S, valueSerde: S });
     const driver = new TopologyTestDriver(plain.build(), APP);

@@ -1,0 +1,27 @@
+/**
+ * Kafka Streams' time-windowed key format: the inner key's bytes followed by the window
+ * start as 8 bytes big-endian. The end is not written: it is start + the window size.
+ */
+import type { Windowed } from '../streams/windows';
+import { SerdeError, type Serde, type SerdeFor } from './serde';
+
+export const WindowedSerdes = {
+  timeWindowed<K>(inner: SerdeFor<K>, sizeMs: number): Serde<Windowed<K>> {
+    const keySerde = inner as Serde<K>;
+    return {
+      name: `TimeWindowed(${keySerde.name})`,
+      serialize: (topic, w) => {
+        const key = keySerde.serialize(topic, w.key) ?? Buffer.alloc(0);
+        const out = Buffer.allocUnsafe(key.length + 8);
+        key.copy(out);
+        out.writeBigUInt64BE(BigInt(w.window.start), key.length);
+        return out;
+      },
+      deserialize: (topic, data) => {
+        if (data === null || data.length < 8) throw new SerdeError('TimeWindowed', `a windowed key from "${topic}" needs at least 8 bytes`);
+        const start = Number(data.readBigUInt64BE(data.length - 8));
+        return { key: keySerde.deserialize(topic, data.subarray(0, data.length - 8)), window: { start, end: start + sizeMs } };
+      },
+    };
+  },
+};

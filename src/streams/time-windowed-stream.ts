@@ -1,0 +1,79 @@
+/**
+ * TimeWindowedKStream: a grouped stream cut into time windows (`windowedBy`), ready to
+ * aggregate per key and window into a window store. The result is a KTable keyed by
+ * `Windowed<K>`; write it with `WindowedSerdes.timeWindowed(keySerde, sizeMs)`.
+ */
+import { segmentInterval, storeSpec } from '../../state';
+import { StreamingError } from '../errors';
+import { Serdes, type SerdeFor, type Serializer } from '../serdes';
+import { folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
+import type { TopologyGraph } from './graph';
+import type { Materialized } from './kgrouped-stream';
+import type { KStream } from './kstream';
+import { KTable } from './ktable';
+import { WindowAggregateProcessor } from './window-aggregate';
+import type { TimeWindows, Windowed } from './windows';
+
+/** Where records that fall in no open window go, besides being counted (`events_late_total`). */
+export interface LateRecords<K, V> {
+  topic: string;
+  keySerde: Serializer<K>;
+  valueSerde: Serializer<V>;
+}
+
+export interface WindowedMaterialized<K, VA> extends Materialized<K, VA> {
+  /** How long windows stay in the store (queryable). Default and minimum: window size + grace. */
+  retentionMs?: number;
+}
+
+export class TimeWindowedKStream<K, V> {
+  /** @internal Made by KGroupedStream.windowedBy. */
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly input: (storeName: string) => KStream<K, V>,
+    private readonly keySerde: SerdeFor<K>,
+    private readonly valueSerde: SerdeFor<V> | undefined,
+    private readonly windows: TimeWindows,
+    private readonly late: LateRecords<K, V> | undefined,
+  ) {}
+
+  count(materialized: WindowedMaterialized<K, number> = {}): KTable<Windowed<K>, number> {
+    return this.materialize<number>('count', folds.count<K, V>(), { ...materialized, valueSerde: materialized.valueSerde ?? Serdes.Long() });
+  }
+
+  reduce(reducer: Reducer<V>, materialized: WindowedMaterialized<K, V> = {}): KTable<Windowed<K>, V> {
+    const valueSerde = materialized.valueSerde ?? this.valueSerde;
+    if (!valueSerde) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'reduce: no value serde for the window store', { hint: 'give Materialized.valueSerde or Grouped.valueSerde' });
+    return this.materialize<V>('reduce', folds.reduce<K, V>(reducer), { ...materialized, valueSerde });
+  }
+
+  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized: NoInfer<WindowedMaterialized<K, VA> & { valueSerde: SerdeFor<VA> }>): KTable<Windowed<K>, VA> {
+    return this.materialize<VA>('aggregate', folds.aggregate(initializer, aggregator), materialized);
+  }
+
+  private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: WindowedMaterialized<K, VA> & { valueSerde: SerdeFor<VA> }): KTable<Windowed<K>, VA> {
+    const w = this.windows;
+    const minimum = w.sizeMs + w.graceMs;
+    const retentionMs = m.retentionMs ?? minimum;
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window store retention (${retentionMs} ms) must be at least window size + grace (${minimum} ms)`);
+    const storeName = m.name ?? this.graph.newName('KSTREAM-AGGREGATE-STATE-STORE');
+    this.graph.addStore(storeSpec({
+      name: storeName,
+      keySerde: m.keySerde ?? this.keySerde,
+      valueSerde: m.valueSerde,
+      logging: m.logging,
+      cacheMaxEntries: m.cacheMaxEntries,
+      backend: m.backend ?? 'rocksdb',
+      // The windows a record with this key and timestamp updates: what a batch loads first.
+      prefetchKeys: (k, ts) => w.windowsFor(ts).map((start) => ({ key: k, start })),
+      window: { sizeMs: w.sizeMs, retentionMs, segmentMs: segmentInterval(retentionMs) },
+    }));
+    const input = this.input(storeName);
+    const name = this.graph.newName('KSTREAM-WINDOW-AGGREGATE');
+    const lateChild = this.late ? `${name}-late` : undefined;
+    this.graph.add({ kind: 'processor', name, operator: `windowed ${operator}`, supplier: () => new WindowAggregateProcessor<K, V, VA>(storeName, w, fold, lateChild), children: [] }, [input.nodeName]);
+    this.graph.connectStores(name, [storeName]);
+    if (this.late && lateChild) this.graph.add({ kind: 'sink', name: lateChild, topic: this.late.topic, keySerde: this.late.keySerde, valueSerde: this.late.valueSerde, children: [], byNameOnly: true }, [name]);
+    return new KTable<Windowed<K>, VA>(this.graph, name, storeName);
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Window definitions, with Kafka Streams' semantics: windows are aligned to the epoch,
+ * include their start and exclude their end, and accept records until stream time passes
+ * their end plus the grace period (which is explicit: there is no default).
+ */
+import { StreamingError } from '../errors';
+
+/** A windowed key: the grouping key and the window it was aggregated in. */
+export interface Windowed<K> {
+  readonly key: K;
+  readonly window: { readonly start: number; readonly end: number };
+}
+
+function check(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${value}`);
+  return value;
+}
+
+/** Tumbling (size only) or hopping (size and a smaller advance) time windows. */
+export class TimeWindows {
+  private constructor(readonly sizeMs: number, readonly graceMs: number, readonly advanceMs: number) {}
+
+  static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
+    return new TimeWindows(check('window size', sizeMs, 1), check('grace period', graceMs, 0), sizeMs);
+  }
+
+  static ofSizeWithNoGrace(sizeMs: number): TimeWindows {
+    return TimeWindows.ofSizeAndGrace(sizeMs, 0);
+  }
+
+  /** Hopping windows: a new window every `advanceMs` (≤ size). */
+  advanceBy(advanceMs: number): TimeWindows {
+    check('window advance', advanceMs, 1);
+    if (advanceMs > this.sizeMs) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window advance (${advanceMs} ms) must not exceed the window size (${this.sizeMs} ms)`);
+    return new TimeWindows(this.sizeMs, this.graceMs, advanceMs);
+  }
+
+  /** Starts of the windows that contain `timestamp`, oldest first. */
+  windowsFor(timestamp: number): number[] {
+    const starts: number[] = [];
+    let start = Math.floor(Math.max(0, timestamp - this.sizeMs + this.advanceMs) / this.advanceMs) * this.advanceMs;
+    for (; start <= timestamp; start += this.advanceMs) starts.push(start);
+    return starts;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Window stores: windowed values kept in a key-value store stack under the key
+ * `[segment 8B][key length 4B][key][window start 8B]`. The segment (window start ÷
+ * segment interval) leads the key, so retention drops whole segments with one range
+ * delete, and a key's windows within a segment are adjacent and in start order.
+ * Window starts are epoch milliseconds ≥ 0.
+ */
+import type { Serde } from '../src/serdes/serde';
+import type { KeyValueBytesStore } from './bytes-store';
+
+export interface WindowTiming {
+  /** Windows whose start is older than stream time − retention are dropped. */
+  retentionMs: number;
+  segmentMs: number;
+}
+
+/** Kafka Streams' choice: half the retention, at least a minute. */
+export function segmentInterval(retentionMs: number): number {
+  return Math.max(Math.floor(retentionMs / 2), 60_000);
+}
+
+function writeUint64(out: Buffer, value: number, at: number): void {
+  out.writeUInt32BE(Math.floor(value / 2 ** 32), at);
+  out.writeUInt32BE(value >>> 0, at + 4);
+}
+
+function readUint64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4);
+}
+
+export function segmentPrefix(segment: number): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  writeUint64(out, Math.max(0, segment), 0);
+  return out;
+}
+
+export function windowKey(key: Buffer, start: number, segmentMs: number): Buffer {
+  const out = Buffer.allocUnsafe(20 + key.length);
+  writeUint64(out, Math.floor(start / segmentMs), 0);
+  out.writeUInt32BE(key.length, 8);
+  key.copy(out, 12);
+  writeUint64(out, start, 12 + key.length);
+  return out;
+}
+
+export function decodeWindowKey(full: Buffer): { key: Buffer; start: number } {
+  const length = full.readUInt32BE(8);
+  return { key: full.subarray(12, 12 + length), start: readUint64(full, 12 + length) };
+}
+
+export interface ReadOnlyWindowStore<K, V> {
+  readonly name: string;
+  /** The value of the window of `key` that starts at `start` (synchronous, as `get`). */
+  fetch(key: K, start: number): V | undefined;
+  /** A key's windows with from ≤ start ≤ to, in start order. */
+  fetchRange(key: K, from: number, to: number): Promise<{ start: number; value: V }[]>;
+  /** Every key's windows with from ≤ start ≤ to, by segment, then key bytes, then start. */
+  fetchAll(from: number, to: number, limit?: number): Promise<{ key: K; start: number; value: V }[]>;
+}
+
+export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
+  put(key: K, start: number, value: V): void;
+  delete(key: K, start: number): void;
+}
+
+export class TypedWindowStore<K, V> implements WindowStore<K, V> {
+  private expiredBelow = 0;
+
+  constructor(
+    private readonly bytes: KeyValueBytesStore,
+    private readonly keySerde: Serde<K>,
+    private readonly valueSerde: Serde<V>,
+    private readonly topic: string,
+    readonly timing: WindowTiming,
+  ) {}
+
+  get name(): string {
+    return this.bytes.name;
+  }
+
+  /** The store key of a window (what a batch prefetches). */
+  storeKey(key: K, start: number): Buffer {
+    return windowKey(this.keyBytes(key), start, this.timing.segmentMs);
+  }
+
+  fetch(key: K, start: number): V | undefined {
+    const value = this.bytes.get(this.storeKey(key, start));
+    return value === undefined ? undefined : this.valueSerde.deserialize(this.topic, value);
+  }
+
+  put(key: K, start: number, value: V): void {
+    this.bytes.put(this.storeKey(key, start), this.valueSerde.serialize(this.topic, value));
+  }
+
+  delete(key: K, start: number): void {
+    this.bytes.put(this.storeKey(key, start), null);
+  }
+
+  async fetchRange(key: K, from: number, to: number): Promise<{ start: number; value: V }[]> {
+    const k = this.keyBytes(key);
+    const seg = this.timing.segmentMs;
+    const out: { start: number; value: V }[] = [];
+    for (let s = Math.floor(Math.max(0, from) / seg); s <= Math.floor(to / seg); s++) {
+      const lo = Math.max(from, s * seg);
+      const hi = Math.min(to, (s + 1) * seg - 1);
+      for (const [full, v] of await this.bytes.range(windowKey(k, lo, seg), windowKey(k, hi, seg).fill(0xff, 12 + k.length))) {
+        const { start } = decodeWindowKey(full);
+        if (start >= lo && start <= hi) out.push({ start, value: this.valueSerde.deserialize(this.topic, v) });
+      }
+    }
+    return out;
+  }
+
+  async fetchAll(from: number, to: number, limit = Infinity): Promise<{ key: K; start: number; value: V }[]> {
+    const seg = this.timing.segmentMs;
+    const out: { key: K; start: number; value: V }[] = [];
+    for (let s = Math.floor(Math.max(0, from) / seg); s <= Math.floor(to / seg) && out.length < limit; s++) {
+      for (const [full, v] of await this.bytes.range(segmentPrefix(s), segmentPrefix(s + 1))) {
+        const { key, start } = decodeWindowKey(full);
+        if (start < from || start > to) continue;
+        out.push({ key: this.keySerde.deserialize(this.topic, key), start, value: this.valueSerde.deserialize(this.topic, v) });
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
+  }
+
+  /** Drops the segments whose every window started before stream time − retention. */
+  async expire(streamTimeMs: number): Promise<void> {
+    const below = Math.floor((streamTimeMs - this.timing.retentionMs) / this.timing.segmentMs);
+    if (below <= this.expiredBelow) return;
+    this.expiredBelow = below;
+    await this.bytes.deleteRange(undefined, segmentPrefix(below));
+  }
+
+  private keyBytes(key: K): Buffer {
+    const bytes = this.keySerde.serialize(this.topic, key);
+    if (bytes === null) throw new TypeError(`window store "${this.name}": a key serialized to null (keys must not be null)`);
+    return bytes;
+  }
+}

@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { Serdes, StreamsBuilder, TimeWindows, TopologyTestDriver, WindowedSerdes, type Windowed } from '../../../src';
+
+const S = Serdes.String();
+const L = Serdes.Long();
+const APP = { applicationId: 'win-test' };
+const out = (w: Windowed<string | null>, v: number): string => `${w.key}@${w.window.start}-${w.window.end}=${v}`;
+
+/** Pipes (key, timestamp) records into a windowed count and returns its updates as text. */
+function countIn(windows: TimeWindows, records: [string, number][], extra?: (d: TopologyTestDriver) => void, retentionMs?: number): string[] {
+  const b = new StreamsBuilder();
+  b.stream('in', { keySerde: S, valueSerde: S })
+    .groupByKey({ keySerde: S, valueSerde: S })
+    .windowedBy(windows, { lateRecords: { topic: 'late', keySerde: S, valueSerde: S } })
+    .count({ name: 'counts', ...(retentionMs ? { retentionMs } : {}) })
+    .toStream()
+    .to('out', { keySerde: WindowedSerdes.timeWindowed(S, windows.sizeMs), valueSerde: L });
+  const driver = new TopologyTestDriver(b.build(), APP);
+  try {
+    const input = driver.createInputTopic('in', S, S);
+    for (const [k, ts] of records) input.pipeInput(k, 'x', { timestamp: ts });
+    extra?.(driver);
+    return driver.createOutputTopic('out', WindowedSerdes.timeWindowed(S, windows.sizeMs), L).readKeyValuesToList().map(([w, v]) => out(w, v!));
+  } finally {
+    driver.close();
+  }
+}
+
+describe('windows: TimeWindows', () => {
+  it('windowsFor gives the epoch-aligned windows containing a timestamp (start inclusive, end exclusive)', () => {
+    const tumbling = TimeWindows.ofSizeWithNoGrace(10);
+    assert.deepEqual(tumbling.windowsFor(0), [0]);
+    assert.deepEqual(tumbling.windowsFor(9), [0]);
+    assert.deepEqual(tumbling.windowsFor(10), [10]);
+    const hopping = TimeWindows.ofSizeAndGrace(10, 0).advanceBy(5);
+    assert.deepEqual(hopping.windowsFor(12), [5, 10]);
+    assert.deepEqual(hopping.windowsFor(3), [0]);
+  });
+
+  it('refuses sizes, advances and grace periods that make no sense', () => {
+    assert.throws(() => TimeWindows.ofSizeWithNoGrace(0), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    assert.throws(() => TimeWindows.ofSizeAndGrace(10, -1), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    assert.throws(() => TimeWindows.ofSizeWithNoGrace(10).advanceBy(11), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /must not exceed/ });
+  });
+});
+
+describe('windows: windowed aggregation (TopologyTestDriver)', () => {
+  it('tumbling: one count per key and window, updated on every record', () => {
+    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 5_000), [['a', 1_000], ['a', 5_000], ['a', 12_000], ['b', 3_000]]);
+    assert.deepEqual(result, ['a@0-10000=1', 'a@0-10000=2', 'a@10000-20000=1', 'b@0-10000=1']);
+  });
+
+  it('hopping: a record counts in every window that contains it', () => {
+    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 0).advanceBy(5_000), [['a', 7_000], ['a', 11_000]]);
+    assert.deepEqual(result, ['a@0-10000=1', 'a@5000-15000=1', 'a@5000-15000=2', 'a@10000-20000=1']);
+  });
+
+  it('grace: a window takes records until stream time passes its end + grace; later ones are late', () => {
+    let late: (string | null)[] = [];
+    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 2_000), [['a', 1_000], ['a', 11_500], ['a', 9_000], ['a', 12_000], ['a', 9_500]], (d) => {
+      late = d.createOutputTopic('late', S, S).readKeyValuesToList().map(([k]) => k);
+    });
+    // At 11 500 the window [0, 10 000) is open until stream time 12 000; at 12 000 it closes.
+    assert.deepEqual(result, ['a@0-10000=1', 'a@10000-20000=1', 'a@0-10000=2', 'a@10000-20000=2']);
+    assert.deepEqual(late, ['a'], 'the record at 9 500 came after stream time 12 000: late, to the late topic');
+  });
+
+  it('retention: windows older than stream time − retention leave the store (by segment)', async () => {
+    const b = new StreamsBuilder();
+    b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(TimeWindows.ofSizeWithNoGrace(10_000)).count({ name: 'counts' });
+    const driver = new TopologyTestDriver(b.build(), APP);
+    try {
+      const input = driver.createInputTopic('in', S, S);
+      input.pipeInput('a', 'x', { timestamp: 1_000 });
+      input.pipeInput('a', 'x', { timestamp: 30_000 });
+      const store = driver.getWindowStore<string, number>('counts');
+      assert.deepEqual(await store.fetchRange('a', 0, 100_000), [{ start: 0, value: 1 }, { start: 30_000, value: 1 }]);
+      input.pipeInput('b', 'x', { timestamp: 75_000 }); // segments are 60 s: the first one [0, 60 000) expires at 70 000
+      assert.deepEqual(await store.fetchRange('a', 0, 100_000), []);
+      assert.deepEqual((await store.fetchAll(0, 100_000)).map((w) => `${w.key}@${w.start}=${w.value}`), ['b@70000=1']);
+      assert.equal(store.fetch('b', 70_000), 1);
+    } finally {
+      driver.close();
+    }
+  });
+
+  it('a retention shorter than size + grace is refused', () => {
+    const b = new StreamsBuilder();
+    const windowed = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(TimeWindows.ofSizeAndGrace(10_000, 1_000));
+    assert.throws(() => windowed.count({ retentionMs: 5_000 }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /at least window size \+ grace/ });
+  });
+
+  it('the windowed key serde writes the key then the start, and reads the end back from the size', () => {
+    const serde = WindowedSerdes.timeWindowed(S, 10_000);
+    const bytes = serde.serialize('t', { key: 'k', window: { start: 20_000, end: 30_000 } })!;
+    assert.equal(bytes.length, 1 + 8);
+    assert.deepEqual(serde.deserialize('t', bytes), { key: 'k', window: { start: 20_000, end: 30_000 } });
+  });
+});
