@@ -25,6 +25,10 @@ export const ERROR_CATALOGUE = {
   SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
   SA_ERR_RESTORE_FAILED: { retriable: true, summary: 'A state store could not be restored from its changelog topic.' },
   SA_ERR_STATE_DIR: { retriable: false, summary: 'The state directory (RocksDB) cannot be opened or written.' },
+  SA_ERR_QUERY_BAD_REQUEST: { retriable: false, summary: 'An interactive query with a bad parameter.' },
+  SA_ERR_QUERY_UNKNOWN_STORE: { retriable: false, summary: 'An interactive query for a store the topology does not have.' },
+  SA_ERR_QUERY_NOT_FOUND: { retriable: false, summary: 'An interactive query for a key the store does not hold.' },
+  SA_ERR_QUERY_UNAVAILABLE: { retriable: true, summary: 'A store cannot be queried right now (restoring, rebalancing, or its owner is unreachable).' },
   SA_ERR_STORE_NOT_LOADED: { retriable: false, summary: 'A RocksDB store was read for a key the batch did not load first.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

@@ -16,6 +16,7 @@ import { brokerNodes } from '../kafka/broker';
 import { runningPid } from '../kafka/process';
 import { loadSchema } from '../../schemas/catalog';
 import { createTopics } from '../../src/admin/topics';
+import { JAVA_PARTITIONER } from '../../src/config/clients';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { KafkaStreams } from '../../src/runtime/kafka-streams';
@@ -97,7 +98,7 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
 }
 
 async function connectProducer(client: Record<string, string | number | boolean>): Promise<Kafka.Producer> {
-  const producer = new Kafka.Producer({ ...client, partitioner: 'murmur2_random', 'linger.ms': 10, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, 'enable.idempotence': true } as Kafka.ProducerGlobalConfig);
+  const producer = new Kafka.Producer({ ...client, 'linger.ms': 10, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, 'enable.idempotence': true } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   producer.setPollInterval(50);
   return producer;

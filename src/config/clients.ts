@@ -55,3 +55,12 @@ export function registryClientOptions(registry: Config['schemaRegistry']): Regis
   if (registry.username && registry.password) out.auth = { username: registry.username, password: registry.password };
   return out;
 }
+
+/**
+ * Topic configuration for producers: Kafka's Java partitioner (murmur2), so a key lands
+ * where Java producers and Kafka Streams put it, and where the query API looks for it.
+ * It must be given as the topic configuration (node-rdkafka's second argument): in the
+ * global configuration it is silently lost, because node-rdkafka replaces the default
+ * topic configuration with its own.
+ */
+export const JAVA_PARTITIONER: Record<string, string> = { partitioner: 'murmur2_random' };

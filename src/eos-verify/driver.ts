@@ -5,6 +5,7 @@
  */
 import Kafka from 'node-rdkafka';
 import type { LibrdkafkaConfig } from '../config';
+import { JAVA_PARTITIONER } from '../config/clients';
 
 export interface DriverOptions {
   client: LibrdkafkaConfig;
@@ -17,7 +18,7 @@ export interface DriverOptions {
 }
 
 export async function runDriver(o: DriverOptions): Promise<number> {
-  const producer = new Kafka.Producer({ ...o.client, 'enable.idempotence': true, acks: 'all', partitioner: 'murmur2_random', 'linger.ms': 5 } as Kafka.ProducerGlobalConfig);
+  const producer = new Kafka.Producer({ ...o.client, 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
   producer.setPollInterval(50);
   const started = Date.now();

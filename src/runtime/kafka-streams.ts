@@ -14,6 +14,7 @@ import type { Registry } from 'prom-client';
 import { StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { graphOf, type Topology } from '../streams/topology';
+import { QueryFrontend } from '../query/frontend';
 import { StreamThread } from './stream-thread';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
 
@@ -31,6 +32,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   private readonly thread: StreamThread;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
+  private readonly query: QueryFrontend | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.log.info({ signal }, 'shutting down on signal');
     this.close().catch((err: unknown) => this.log.error({ err }, 'close failed'));
@@ -40,9 +42,12 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     super();
     this.config = resolveStreamsConfig(config);
     this.log = (config.logger ?? createLogger({ level: 'info' })).child({ applicationId: this.config.applicationId, instanceId: this.config.instanceId });
-    this.thread = new StreamThread(graphOf(topology).resolve(this.config.applicationId), this.config, this.log, {
+    const graph = graphOf(topology).resolve(this.config.applicationId);
+    if (config.queryServer) this.query = new QueryFrontend(graph, this.config, config.queryServer, this.log);
+    this.thread = new StreamThread(graph, this.config, this.log, {
       rebalancing: () => this.setState('REBALANCING'),
       running: () => this.setState('RUNNING'),
+      assigned: (tasks) => this.query?.assigned(tasks),
       failed: (err) => {
         this.setState('ERROR');
         // Emitting 'error' with no listener would throw: then the log line is the report.
@@ -67,16 +72,33 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     this.setState('REBALANCING');
     if (this.config.handleSignals) for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, this.onSignal);
     this.log.info({ guarantee: this.config.processingGuarantee, commitIntervalMs: this.config.commitIntervalMs }, 'starting');
-    this.starting = this.thread.start();
+    this.starting = this.startParts();
     try {
       await this.starting;
     } catch (err) {
       this.log.error({ err }, 'start failed');
       await this.thread.close().catch(() => undefined); // release whatever was connected
+      await this.query?.stop();
       this.setState('ERROR');
       this.removeSignalHandlers();
       throw err;
     }
+  }
+
+  /** The query server first (health answers during restoration), then the stream thread. */
+  private async startParts(): Promise<void> {
+    await this.query?.start({
+      ready: () => (this.current !== 'RUNNING' ? { ok: false, why: `state ${this.current}` } : this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true }),
+      localStores: (taskId) => this.thread.localStores(taskId),
+      localTasks: () => this.thread.localTasks(),
+      metrics: () => this.metrics,
+    });
+    await this.thread.start();
+  }
+
+  /** Where this instance's query API is reached, when it has one. */
+  get queryUrl(): string | undefined {
+    return this.query?.url;
   }
 
   /** Graceful close, bounded by closeTimeoutMs; safe to call more than once. */
@@ -99,6 +121,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       this.log.warn({ closeTimeoutMs: this.config.closeTimeoutMs }, 'close timed out; dropping the Kafka clients (the open transaction is aborted by the broker)');
       await this.thread.forceClose();
     }
+    await this.query?.stop();
     this.log.info('closed');
     this.setState(failed ? 'ERROR' : 'NOT_RUNNING');
   }

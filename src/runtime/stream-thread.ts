@@ -34,6 +34,8 @@ interface RebalanceEvent {
 export interface ThreadListener {
   rebalancing(): void;
   running(): void;
+  /** The tasks this instance runs changed (after restoration). */
+  assigned(taskIds: string[]): void;
   failed(err: Error): void;
 }
 
@@ -56,6 +58,17 @@ export class StreamThread {
   private db: StateDb | undefined;
 
   readonly metrics: StreamsMetrics;
+  /** True while new tasks restore their stores (queries answer 503 meanwhile). */
+  restoring = false;
+
+  /** The stores of a task this instance runs now (interactive queries). */
+  localStores(taskId: string): ReturnType<TaskManager['storesOf']> {
+    return this.tasks.storesOf(taskId);
+  }
+
+  localTasks(): string[] {
+    return this.tasks.taskIds();
+  }
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
     this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) });
@@ -194,9 +207,11 @@ export class StreamThread {
     await rewindToCommitted(this.consumer, kept);
     const fromScratch = this.tasks.checkpointProblems(created);
     if (Object.keys(fromScratch).length > 0) this.log.info({ tasks: fromScratch }, 'no usable checkpoint: these tasks wipe their persistent stores and restore them from the beginning');
-    await this.restorer.restore(this.tasks.restoreTargets(created)).catch((err: unknown) => {
+    this.restoring = true;
+    await this.restorer.restore(this.tasks.restoreTargets(created)).finally(() => (this.restoring = false)).catch((err: unknown) => {
       throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, { cause: err, hint: 'check that the changelog topics exist and the brokers are reachable' });
     });
+    this.listener.assigned(this.tasks.taskIds());
     this.listener.running();
   }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
+import type { QueryServerOptions } from '../query/server';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 
 export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
@@ -49,6 +50,8 @@ export interface StreamsConfig extends StreamsOptions {
   rocksDbWriteBufferBytes?: number;
   /** Committed keys a RocksDB store of a task keeps in memory between batches. Default 100000. */
   storeMaxLoadedKeys?: number;
+  /** Serve interactive queries, health and metrics over HTTP (see docs/queries.md). */
+  queryServer?: QueryServerOptions;
   logger?: Logger;
 }
 
@@ -108,6 +111,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   }
   refuseOwned('consumerOverrides', overrides, CONSUMER_OWNED);
   refuseOwned('producerOverrides', config.producerOverrides ?? {}, PRODUCER_OWNED);
+  const port = config.queryServer?.port;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) throw invalid(`queryServer.port must be a port number from 1 to 65535, not ${port}`, 'choose a free port for the query API');
   const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {

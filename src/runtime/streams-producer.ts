@@ -8,6 +8,7 @@ import Kafka, { type KafkaConsumer, type LibrdKafkaError, type TopicPartitionOff
 import { StreamingError } from '../errors';
 import type { Headers } from '../streams/record';
 import type { RecordCollector } from '../streams/task-graph';
+import { JAVA_PARTITIONER } from '../config/clients';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { TransactionState } from './transaction-state';
 import { classify, txnError, withRetries } from './txn-errors';
@@ -31,8 +32,6 @@ export class StreamsProducer implements RecordCollector {
     const settings: Record<string, string | number | boolean> = {
       ...config.client,
       'client.id': `${config.applicationId}-${config.instanceId}-producer-${generation}`,
-      // Java's partitioner, so keys land where Kafka Streams and Java producers put them.
-      partitioner: 'murmur2_random',
       'enable.idempotence': true,
       acks: 'all',
       'linger.ms': 5,
@@ -50,7 +49,7 @@ export class StreamsProducer implements RecordCollector {
       } : {}),
       ...config.producerOverrides,
     };
-    this.producer = new Kafka.Producer(settings as Kafka.ProducerGlobalConfig);
+    this.producer = new Kafka.Producer(settings as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
     this.producer.on('delivery-report', (err) => {
       if (err && !PURGED.has(err.code) && !this.deliveryError) this.deliveryError = err;
     });

@@ -186,6 +186,11 @@ export class TaskManager {
     return [...this.byPartition.keys()].map(parseKey);
   }
 
+  /** The stores of a task this instance runs. */
+  storesOf(taskId: string): TaskStores | undefined {
+    return this.tasks.get(taskId)?.stores;
+  }
+
   taskIds(): string[] {
     return [...this.tasks.keys()];
   }

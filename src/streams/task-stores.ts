@@ -59,6 +59,11 @@ export class TaskStores {
     return false;
   }
 
+  /** A store's spec, byte-level stack and changelog topic (interactive queries read through these). */
+  entry(name: string): { spec: StoreSpec; bytes: KeyValueBytesStore; changelog: string } | undefined {
+    return this.stores.get(name);
+  }
+
   typed<K, V>(name: string): KeyValueStore<K, V> | undefined {
     return this.stores.get(name)?.typed as KeyValueStore<K, V> | undefined;
   }

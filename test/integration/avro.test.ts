@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import Kafka from 'node-rdkafka';
+import { JAVA_PARTITIONER } from '../../src/config/clients';
 import { kafkaClientConfig, registryClientOptions } from '../../src/config';
 import { AvroSerdes, DLQ_HEADERS, KafkaStreams, SerdeError, Serdes, StreamsBuilder } from '../../src';
 import { createLogger } from '../../src/logger';
@@ -95,7 +96,7 @@ describe('Avro serdes with the real schema registry', function () {
     await createTopic(config(), output, 2);
     const inSerde = avro().serde<AnalyticsEvent>({ schema });
     await inSerde.prepare(input);
-    const producer = new Kafka.Producer({ ...kafkaClientConfig(config().kafka), partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
+    const producer = new Kafka.Producer({ ...kafkaClientConfig(config().kafka) } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
     await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
     for (let i = 0; i < 200; i++) {
       const e = event(i);

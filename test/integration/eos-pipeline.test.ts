@@ -4,6 +4,7 @@ import { KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../s
 import { createLogger } from '../../src/logger';
 import { createTopic, produceInput, readAll, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
+import { partitionForKey } from '../../src/query/murmur2';
 
 const S = Serdes.String();
 const quiet = createLogger({ level: 'fatal' });
@@ -52,6 +53,8 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     const out = await readAll(config(), output, 'read_committed', 5_000, 1_000);
     assert.equal(out.length, 5_000, 'no loss and no duplicates');
     const values = out.map((r) => Number(r.value.split(':')[0]));
+    // The runtime's producer partitions by Kafka's Java partitioner (murmur2), as the query API assumes.
+    for (const r of out) assert.equal(r.partition, partitionForKey(Buffer.from(`k${Number(r.value.split(':')[0]) % 10}`), 3));
     assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 5_000 }, (_, i) => i));
     for (const r of out) assert.equal(r.value, `${r.value.split(':')[0]}:x2=${Number(r.value.split(':')[0]) * 2}`);
     // Per key (hence per partition) the order of the input is kept.

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { createTopics } from '../../ops/kafka/admin';
 import { kafkaClientConfig, type Config } from '../../src/config';
+import { JAVA_PARTITIONER } from '../../src/config/clients';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
@@ -17,7 +18,7 @@ export function call<T = void>(fn: (cb: (err: Kafka.LibrdKafkaError | null | und
 }
 
 export async function connectedProducer(config: Config, extra: Kafka.ProducerGlobalConfig = {}): Promise<Kafka.Producer> {
-  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), dr_cb: true, ...extra });
+  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), dr_cb: true, ...extra }, JAVA_PARTITIONER);
   await call((cb) => producer.connect({ timeout: 15000 }, (err) => cb(err)));
   producer.setPollInterval(50);
   return producer;
@@ -60,7 +61,7 @@ export async function readAll(config: Config, topic: string, isolation: 'read_co
 
 /** Keyed integers: key `k<i mod keys>`, value i. */
 export async function produceInput(config: Config, topic: string, count: number, keys = 10): Promise<void> {
-  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true, partitioner: 'murmur2_random' } as Kafka.ProducerGlobalConfig);
+  const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), 'enable.idempotence': true } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
   for (let i = 0; i < count; i++) producer.produce(topic, null, Buffer.from(String(i)), Buffer.from(`k${i % keys}`), Date.now());
   await call((cb) => producer.flush(30_000, (err) => cb(err)));

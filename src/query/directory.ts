@@ -1,0 +1,92 @@
+/**
+ * Which instance owns which task, for interactive queries. Each instance publishes its
+ * tasks and advertised URL to the compacted internal topic `<applicationId>-query-hosts`
+ * (keyed by instance id) whenever its assignment changes, and tails that topic. Chosen
+ * over reading the consumer group because librdkafka cannot attach a host to a group
+ * member (Kafka Streams puts it in the subscription's user data), and the group's member
+ * host is an address, not an advertised URL. A task claimed by two instances (a moving
+ * task) belongs to the newest claim; a cleanly closed instance withdraws its claim.
+ */
+import Kafka, { type KafkaConsumer, type Message, type Producer } from 'node-rdkafka';
+import { createTopics } from '../admin/topics';
+import type { LibrdkafkaConfig } from '../config';
+import type { Logger } from '../logger';
+
+export interface Claim {
+  instanceId: string;
+  url: string;
+  tasks: string[];
+  at: number;
+}
+
+export class HostDirectory {
+  private readonly claims = new Map<string, Claim>();
+  private producer: Producer | undefined;
+  private consumer: KafkaConsumer | undefined;
+  private running = false;
+  private tailing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly client: LibrdkafkaConfig, readonly topic: string, private readonly self: { instanceId: string; url: string }, private readonly log: Logger) {}
+
+  async start(): Promise<void> {
+    await createTopics(this.client, [{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }]);
+    this.producer = new Kafka.Producer({ ...this.client, 'enable.idempotence': true, 'linger.ms': 0 } as Kafka.ProducerGlobalConfig);
+    await new Promise<void>((resolve, reject) => this.producer!.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+    this.producer.setPollInterval(100);
+    this.consumer = new Kafka.KafkaConsumer({ ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false } as Kafka.ConsumerGlobalConfig, {});
+    await new Promise<void>((resolve, reject) => this.consumer!.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+    this.consumer.assign([{ topic: this.topic, partition: 0, offset: 0 }]);
+    this.consumer.setDefaultConsumeTimeout(200);
+    this.running = true;
+    this.tailing = this.tail();
+  }
+
+  /** Announces this instance's tasks (an empty list withdraws nothing: it says "none here"). */
+  publish(tasks: readonly string[]): void {
+    const claim: Claim = { ...this.self, tasks: [...tasks], at: Date.now() };
+    this.apply(claim.instanceId, claim);
+    this.producer?.produce(this.topic, 0, Buffer.from(JSON.stringify(claim)), Buffer.from(this.self.instanceId), claim.at);
+  }
+
+  /** The instance that owns a task, by the newest claim; undefined while nobody claims it. */
+  ownerOf(taskId: string): Claim | undefined {
+    let owner: Claim | undefined;
+    for (const c of this.claims.values()) if (c.tasks.includes(taskId) && (!owner || c.at > owner.at)) owner = c;
+    return owner;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.tailing;
+    const producer = this.producer;
+    if (producer?.isConnected()) {
+      producer.produce(this.topic, 0, null, Buffer.from(this.self.instanceId), Date.now()); // withdraw this instance's claim
+      await new Promise<void>((resolve) => producer.flush(5_000, () => resolve()));
+      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    }
+    const consumer = this.consumer;
+    if (consumer?.isConnected()) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+
+  private async tail(): Promise<void> {
+    while (this.running) {
+      const batch = await new Promise<Message[]>((resolve) => this.consumer!.consume(100, (err, m) => resolve(err ? [] : m)));
+      for (const m of batch) {
+        const instanceId = m.key?.toString();
+        if (!instanceId) continue;
+        try {
+          this.apply(instanceId, m.value ? (JSON.parse(m.value.toString()) as Claim) : undefined);
+        } catch (err) {
+          this.log.warn({ err, topic: this.topic, offset: m.offset }, 'ignoring an unreadable host claim');
+        }
+      }
+      if (batch.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private apply(instanceId: string, claim: Claim | undefined): void {
+    const known = this.claims.get(instanceId);
+    if (!claim) this.claims.delete(instanceId);
+    else if (!known || claim.at >= known.at) this.claims.set(instanceId, claim);
+  }
+}

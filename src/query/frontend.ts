@@ -1,0 +1,39 @@
+/**
+ * The query side of one KafkaStreams instance: the host directory (who runs which task)
+ * and the HTTP server, started before the stream thread (so /healthz answers during
+ * restoration) and stopped after it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../logger';
+import type { TopologyGraph } from '../streams/graph';
+import type { ResolvedStreamsConfig } from '../runtime/streams-config';
+import { HostDirectory } from './directory';
+import { Queryable, type InstanceView } from './queryable';
+import { advertisedUrl, startQueryServer, type QueryServerOptions } from './server';
+
+export class QueryFrontend {
+  private readonly directory: HostDirectory;
+  private server: FastifyInstance | undefined;
+  readonly url: string;
+
+  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly options: QueryServerOptions, private readonly log: Logger) {
+    this.url = advertisedUrl(options);
+    this.directory = new HostDirectory(config.client, `${config.applicationId}-query-hosts`, { instanceId: config.instanceId, url: this.url }, log);
+  }
+
+  async start(view: Omit<InstanceView, 'instanceId' | 'url' | 'owner'>): Promise<void> {
+    await this.directory.start();
+    const instance: InstanceView = { ...view, instanceId: this.config.instanceId, url: this.url, owner: (taskId) => this.directory.ownerOf(taskId) };
+    this.server = await startQueryServer(new Queryable(this.graph, this.config.client, instance), this.options, this.log);
+  }
+
+  /** After every rebalance (and restoration): which tasks this instance answers for. */
+  assigned(taskIds: readonly string[]): void {
+    this.directory.publish(taskIds);
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the query server failed'));
+    await this.directory.stop().catch((err: unknown) => this.log.warn({ err }, 'withdrawing from the host directory failed'));
+  }
+}
