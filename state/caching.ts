@@ -3,10 +3,15 @@
  * many times between two commits costs one changelog record and one write below. When
  * more than `maxEntries` keys are dirty it flushes early (still inside the transaction).
  */
-import { WrappedStore, fromOrderKey, inRange, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
+import { WrappedStore, inRange, mergeRange, orderKey, type Change, type Entry, type KeyValueBytesStore } from './bytes-store';
 
 export class CachingKeyValueStore extends WrappedStore {
-  private readonly dirty = new Map<string, Buffer | null>();
+  /** Order key → the key's bytes (kept, so a flush converts nothing back) and its value. */
+  private readonly dirty = new Map<string, { key: Buffer; value: Buffer | null }>();
+  /** The values of `dirty`, as range merges want them. */
+  private dirtyValues(): Map<string, Buffer | null> {
+    return new Map([...this.dirty].map(([k, e]) => [k, e.value]));
+  }
 
   constructor(inner: KeyValueBytesStore, private readonly maxEntries: number) {
     super(inner);
@@ -14,12 +19,12 @@ export class CachingKeyValueStore extends WrappedStore {
 
   override get(key: Buffer): Buffer | undefined {
     const cached = this.dirty.get(orderKey(key));
-    if (cached !== undefined) return cached ?? undefined;
+    if (cached !== undefined) return cached.value ?? undefined;
     return this.inner.get(key);
   }
 
   override put(key: Buffer, value: Buffer | null): void {
-    this.dirty.set(orderKey(key), value);
+    this.dirty.set(orderKey(key), { key, value });
     if (this.dirty.size > this.maxEntries) this.flush();
   }
 
@@ -31,7 +36,7 @@ export class CachingKeyValueStore extends WrappedStore {
   /** The layer below merged with the dirty entries in the range. */
   override async range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
     const below = await this.inner.range(from, to, limit === Infinity ? Infinity : limit + this.dirty.size);
-    return mergeRange(below, this.dirty, from, to, limit);
+    return mergeRange(below, this.dirtyValues(), from, to, limit);
   }
 
   override approximateNumEntries(): number {
@@ -39,7 +44,7 @@ export class CachingKeyValueStore extends WrappedStore {
   }
 
   override flush(): void {
-    for (const [k, v] of this.dirty) this.inner.put(fromOrderKey(k), v);
+    for (const e of this.dirty.values()) this.inner.put(e.key, e.value);
     this.dirty.clear();
     this.inner.flush();
   }

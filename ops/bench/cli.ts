@@ -1,5 +1,7 @@
 /**
  * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]
+ * npm run bench -- windowed [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N]
+ * npm run bench -- restore [--keys N] [--partitions N]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
@@ -7,13 +9,17 @@
 import { loadConfigOrExit } from '../../src/config';
 import { isStreamingError, StreamingError } from '../../src/errors';
 import { benchEngine, type EngineBenchOptions } from './engine';
+import { benchRestore, benchWindowed } from './stateful';
 
-const USAGE = 'usage: npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
+const USAGE = 'usage: npm run bench -- engine|windowed|restore [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
+const NAMES = ['engine', 'windowed', 'restore'] as const;
+type Options = EngineBenchOptions & { keys: number };
 
-function parse(argv: string[]): { name: string; options: EngineBenchOptions } {
-  const [name, ...rest] = argv;
-  if (name !== 'engine') throw new StreamingError('SA_ERR_USAGE', name ? `unknown benchmark "${name}"` : 'no benchmark named', { hint: USAGE });
-  const options: EngineBenchOptions = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: false };
+function parse(argv: string[]): { name: (typeof NAMES)[number]; options: Options } {
+  const [given, ...rest] = argv;
+  const name = NAMES.find((n) => n === given);
+  if (!name) throw new StreamingError('SA_ERR_USAGE', given ? `unknown benchmark "${given}"` : 'no benchmark named', { hint: USAGE });
+  const options: Options = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: false, keys: name === 'restore' ? 1_000_000 : 100_000 };
   for (let i = 0; i < rest.length; i++) {
     const flag = rest[i]!.replace(/^--/, '').replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
     if (flag === 'profile') {
@@ -21,7 +27,7 @@ function parse(argv: string[]): { name: string; options: EngineBenchOptions } {
       continue;
     }
     const value = Number(rest[++i]);
-    if (!['records', 'partitions', 'rate', 'seconds', 'commitInterval'].includes(flag) || !Number.isInteger(value) || value <= 0) {
+    if (!['records', 'partitions', 'rate', 'seconds', 'commitInterval', 'keys'].includes(flag) || !Number.isInteger(value) || value <= 0) {
       throw new StreamingError('SA_ERR_USAGE', `bad option --${flag} ${rest[i] ?? ''}`.trim(), { hint: USAGE });
     }
     (options as unknown as Record<string, number>)[flag] = value;
@@ -30,9 +36,12 @@ function parse(argv: string[]): { name: string; options: EngineBenchOptions } {
 }
 
 async function main(): Promise<void> {
-  const { options } = parse(process.argv.slice(2));
+  const { name, options } = parse(process.argv.slice(2));
   const config = loadConfigOrExit();
-  await benchEngine(config, options, (line) => process.stdout.write(`${line}\n`));
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (name === 'engine') await benchEngine(config, options, say);
+  else if (name === 'windowed') await benchWindowed(config, options, say);
+  else await benchRestore(config, options, say);
 }
 
 main().then(

@@ -52,14 +52,18 @@ export class StoreRestorer {
     consumer.assign(pending().map((p) => ({ topic: p.target.topic, partition: p.target.partition, offset: p.from })));
     let lastReport = Date.now();
     try {
+      // The next batch is fetched while the previous one is written: the two overlap.
+      let writing: Promise<void> = Promise.resolve();
       while (pending().length > 0) {
         const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(BATCH, (err, m) => (err ? reject(err) : resolve(m))));
-        await this.apply(batch, progress);
+        await writing;
+        writing = this.apply(batch, progress);
         if (Date.now() - lastReport >= PROGRESS_EVERY_MS) {
           lastReport = Date.now();
           this.report(progress, started, total);
         }
       }
+      await writing;
     } finally {
       consumer.removeListener('partition.eof', onEof);
       consumer.unassign();
@@ -103,11 +107,11 @@ export class StoreRestorer {
       entries.push([key, m.value ?? null]);
       if (m.offset >= p.end - 1) p.done = true;
     }
-    for (const [p, entries] of byPartition) {
+    await Promise.all([...byPartition].map(async ([p, entries]) => {
       await p.target.restore(entries);
       p.restored += entries.length;
       this.metrics.restored(p.target.store, entries.length);
-    }
+    }));
   }
 
   private report(progress: Map<string, Progress>, started: number, total: number): void {
@@ -130,7 +134,9 @@ export class StoreRestorer {
       'enable.auto.offset.store': false,
       'isolation.level': 'read_committed',
       'enable.partition.eof': true,
+      // Large fetches, but a bounded queue ahead of the application: restoration must not cost more memory than the store.
       'fetch.max.bytes': 52_428_800,
+      'queued.max.messages.kbytes': 16_384,
     };
     const consumer = new Kafka.KafkaConsumer(settings as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
     await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));

@@ -7,14 +7,15 @@
  * writes them in one batch after the Kafka transaction committed.
  */
 import { StreamingError } from '../../src/errors';
-import { fromOrderKey, inRange, mergeRange, orderKey, prefixEnd, type Change, type Entry, type KeyValueBytesStore } from '../bytes-store';
+import { inRange, mergeRange, orderKey, prefixEnd, type Change, type Entry, type KeyValueBytesStore } from '../bytes-store';
 import type { StateDb } from './state-db';
 
 export class RocksDbKeyValueStore implements KeyValueBytesStore {
   private readonly prefix: Buffer;
   /** Committed values read or written (null: known to be absent), in least-recently-loaded order. */
   private readonly loaded = new Map<string, Buffer | null>();
-  private readonly staged = new Map<string, Buffer | null>();
+  /** Writes of the open transaction: order key → key bytes and value. */
+  private readonly staged = new Map<string, { key: Buffer; value: Buffer | null }>();
   private count = 0;
 
   constructor(readonly name: string, partition: number, private readonly db: StateDb, private readonly maxLoaded: number) {
@@ -24,7 +25,7 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   get(key: Buffer): Buffer | undefined {
     const k = orderKey(key);
     const staged = this.staged.get(k);
-    if (staged !== undefined) return staged ?? undefined;
+    if (staged !== undefined) return staged.value ?? undefined;
     const loaded = this.loaded.get(k);
     if (loaded !== undefined) return loaded ?? undefined;
     throw new StreamingError('SA_ERR_STORE_NOT_LOADED', `store "${this.name}": key ${key.toString('hex')} was read without being prefetched`, {
@@ -33,7 +34,7 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   }
 
   put(key: Buffer, value: Buffer | null): void {
-    this.staged.set(orderKey(key), value);
+    this.staged.set(orderKey(key), { key, value });
   }
 
   async prefetch(keys: readonly Buffer[]): Promise<void> {
@@ -51,7 +52,7 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   async range(from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
     const end = to === undefined ? prefixEnd(this.prefix) : this.full(to);
     const rows = await this.db.scan(from === undefined ? this.prefix : this.full(from), end, limit === Infinity ? Infinity : limit + this.staged.size);
-    return mergeRange(rows.map(([k, v]) => [k.subarray(this.prefix.length), v] as const), this.staged, from, to, limit);
+    return mergeRange(rows.map(([k, v]) => [k.subarray(this.prefix.length), v] as const), new Map([...this.staged].map(([k, e]) => [k, e.value])), from, to, limit);
   }
 
   approximateNumEntries(): number {
@@ -62,9 +63,8 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
 
   async commit(): Promise<void> {
     if (this.staged.size === 0) return;
-    const changes = [...this.staged].map(([k, v]) => [fromOrderKey(k), v] as const);
-    await this.db.write(changes.map(([k, v]) => [this.full(k), v] as const));
-    for (const [k, v] of this.staged) this.remember(k, v);
+    await this.db.write([...this.staged.values()].map((e) => [this.full(e.key), e.value] as const));
+    for (const [k, e] of this.staged) this.remember(k, e.value);
     this.staged.clear();
     this.evict();
   }
@@ -76,7 +76,7 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   async restore(batch: readonly Change[]): Promise<void> {
     await this.db.write(batch.map(([k, v]) => [this.full(k), v] as const));
     for (const [k, v] of batch) {
-      this.loaded.delete(orderKey(k));
+      if (this.loaded.size > 0) this.loaded.delete(orderKey(k));
       this.count += v === null ? -1 : 1; // approximate: a key restored twice counts twice
     }
   }
@@ -100,7 +100,10 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   }
 
   private full(key: Buffer): Buffer {
-    return Buffer.concat([this.prefix, key]);
+    const out = Buffer.allocUnsafe(this.prefix.length + key.length);
+    this.prefix.copy(out);
+    key.copy(out, this.prefix.length);
+    return out;
   }
 
   private remember(k: string, v: Buffer | null): void {

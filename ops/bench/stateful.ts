@@ -1,0 +1,126 @@
+/**
+ * The state benchmarks, on the local broker:
+ *   windowed — a windowed count and a windowed aggregate (1-minute tumbling windows,
+ *     RocksDB stores) over `--keys` distinct keys under exactly-once: input events/s
+ *     draining a backlog, end-to-end latency at `--rate`, RSS;
+ *   restore — a store of `--keys` keys restored from its changelog into RocksDB by a
+ *     fresh instance (no checkpoint): changelog records/s.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Kafka from 'node-rdkafka';
+import { createTopics } from '../../src/admin/topics';
+import { kafkaClientConfig, type Config } from '../../src/config';
+import { JAVA_PARTITIONER } from '../../src/config/clients';
+import { createLogger } from '../../src/logger';
+import { KafkaStreams } from '../../src/runtime/kafka-streams';
+import { Serdes } from '../../src/serdes';
+import { StreamsBuilder } from '../../src/streams/builder';
+import { TimeWindows } from '../../src/streams/windows';
+import { connectProducer, cpuMeter, measureLatency, produce, waitDrained, type Say } from './load';
+import { percentiles } from './report';
+
+export interface StatefulBenchOptions {
+  records: number;
+  keys: number;
+  partitions: number;
+  rate: number;
+  seconds: number;
+}
+
+const S = Serdes.String();
+const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
+
+export async function benchWindowed(config: Config, o: StatefulBenchOptions, say: Say): Promise<void> {
+  const id = randomUUID().slice(0, 8);
+  const [input, counts, sums] = ['in', 'counts', 'sums'].map((t) => `bench-${id}-${t}`) as [string, string, string];
+  const client = kafkaClientConfig(config.kafka);
+  await createTopics(client, [input, counts, sums].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
+  say(`windowed benchmark: count + sum per key in 1-minute tumbling windows (RocksDB stores, exactly_once_v2), ${o.keys.toLocaleString('en-US')} distinct keys, ${o.partitions} partitions, on the local broker (2 cores shared by broker, application and load generator)`);
+  const key = (i: number): string => `key-${(i * 7_919) % o.keys}`;
+  const value = (i: number): Buffer => Buffer.from(String(i % 1_000));
+  const producer = await connectProducer(client);
+  let started = Date.now();
+  await produce(producer, input, o.records, 0, value, key);
+  say(`backlog: ${o.records.toLocaleString('en-US')} events written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  const b = new StreamsBuilder();
+  const windowed = b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S, valueSerde: S }).windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000));
+  windowed.count({ name: 'counts' }).toStream().map((w, n) => [w.key, String(n)]).to(counts, { keySerde: S, valueSerde: S });
+  windowed.aggregate(() => 0, (_k, v, sum) => sum + Number(v), { name: 'sums', valueSerde: Serdes.Long() }).toStream().map((w, n) => [w.key, String(n)]).to(sums, { keySerde: S, valueSerde: S });
+  const applicationId = `bench-${id}`;
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-state-'));
+  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: config.kafka, logger: createLogger({ level: 'warn' }), handleSignals: false });
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  try {
+    const cpu = cpuMeter(config);
+    started = Date.now();
+    await streams.start();
+    const drain = await waitDrained(client, applicationId, input, o.partitions, o.records);
+    const usage = cpu.stop(drain.lastMs - drain.firstMs);
+    const seconds = (drain.lastMs - drain.firstMs) / 1000;
+    say(`throughput: ${o.records.toLocaleString('en-US')} events committed in ${seconds.toFixed(2)} s = ${Math.round(o.records / seconds).toLocaleString('en-US')} events/s (each updates two window stores and writes two records)`);
+    say(`  CPU during it: this process ${usage.self}% of one core (application + measuring), broker ${usage.broker}% of one core; RSS now ${mib(process.memoryUsage().rss)}, peak ${mib(peakRss)}`);
+    const latencies = await measureLatency(client, producer, counts, o, value, input, say, key);
+    const p = percentiles(latencies, [50, 95, 99]);
+    say(`latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → count visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen); peak RSS ${mib(peakRss)}`);
+  } finally {
+    clearInterval(sampler);
+    await streams.close();
+    await new Promise<void>((r) => producer.disconnect(() => r()));
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+export async function benchRestore(config: Config, o: StatefulBenchOptions, say: Say): Promise<void> {
+  const id = randomUUID().slice(0, 8);
+  const applicationId = `bench-restore-${id}`;
+  const input = `${applicationId}-in`;
+  const changelog = `${applicationId}-counts-changelog`;
+  const client = kafkaClientConfig(config.kafka);
+  await createTopics(client, [
+    { name: input, partitions: o.partitions, replicationFactor: -1 },
+    { name: changelog, partitions: o.partitions, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } },
+  ]);
+  say(`restore benchmark: a count store of ${o.keys.toLocaleString('en-US')} keys restored into RocksDB from its changelog by a fresh instance (no checkpoint), ${o.partitions} partitions, on the local broker`);
+  // The changelog as the application would have written it: one record per key, the count as a Long.
+  const producer = new Kafka.Producer({ ...client, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, 'compression.codec': 'lz4' } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
+  let started = Date.now();
+  const long = Serdes.Long();
+  for (let i = 0; i < o.keys; i++) {
+    for (;;) {
+      try {
+        producer.produce(changelog, null, long.serialize(changelog, (i % 97) + 1), Buffer.from(`key-${i}`), Date.now());
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+  await new Promise<void>((ok, fail) => producer.flush(120_000, (err) => (err ? fail(err) : ok())));
+  await new Promise<void>((r) => producer.disconnect(() => r()));
+  say(`changelog: ${o.keys.toLocaleString('en-US')} records written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  const b = new StreamsBuilder();
+  b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
+  const stateDir = mkdtempSync(join(tmpdir(), 'bench-restore-'));
+  const lines: { msg?: string; records?: number; durationMs?: number; recordsPerSecond?: number }[] = [];
+  const logger = createLogger({ level: 'info' }, 'bench', { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });
+  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: config.kafka, logger, handleSignals: false });
+  try {
+    started = Date.now();
+    await streams.start();
+    await new Promise<void>((resolve) => (streams.state === 'RUNNING' ? resolve() : streams.on('stateChange', (s) => s === 'RUNNING' && resolve())));
+    const done = lines.find((l) => l.msg === 'state stores restored');
+    if (!done) throw new Error('the instance became RUNNING without restoring: was the changelog written?');
+    say(`restored ${done.records!.toLocaleString('en-US')} changelog records in ${(done.durationMs! / 1000).toFixed(2)} s = ${done.recordsPerSecond!.toLocaleString('en-US')} records/s (start to RUNNING: ${((Date.now() - started) / 1000).toFixed(1)} s); RSS ${mib(process.memoryUsage().rss)}`);
+    for (const l of lines.filter((x) => x.msg === 'restoring state stores')) say(`  progress: ${JSON.stringify(l)}`);
+  } finally {
+    await streams.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
