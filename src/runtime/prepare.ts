@@ -46,8 +46,8 @@ async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
 async function createInternalTopics(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
   const internal = graph.internalTopics();
   const changelogs = graph.changelogTopics();
-  if (internal.length === 0 && changelogs.length === 0) return;
   const known = new Map([...(await clusterInfo(config.client, 15_000)).topics].map(([name, t]) => [name, t.partitions]));
+  checkCoPartitioned(graph, known);
   const inputPartitions = (upstream: readonly string[]): number => Math.max(1, ...upstream.map((u) => known.get(u) ?? 0));
   // In sub-topology order, so a repartition topic fed from another one sees its count.
   const specs: TopicSpec[] = internal.map((t) => {
@@ -55,6 +55,7 @@ async function createInternalTopics(graph: TopologyGraph, config: ResolvedStream
     known.set(t.name, partitions);
     return { name: t.name, partitions, replicationFactor: -1 };
   });
+  if (specs.length === 0 && changelogs.length === 0) return;
   for (const c of changelogs) specs.push({ name: c.name, partitions: inputPartitions(c.upstreamTopics), replicationFactor: -1, config: c.config });
   const created = await createTopics(config.client, specs);
   if (created.length > 0) log.info({ topics: created }, 'created internal topics');
@@ -68,6 +69,23 @@ export async function prepareBatch(graph: TopologyGraph, batch: readonly Message
       if (records.length === 0) continue;
       await source.keySerde.prepareBatch?.(topic, records.map(keyBytes));
       await source.valueSerde.prepareBatch?.(topic, records.map((m) => m.value ?? null));
+    }
+  }
+}
+
+/**
+ * A task reads the same partition number of every source topic of its sub-topology (a
+ * stream joined with a table, merged streams): their partition counts must be equal, or
+ * keys would meet the wrong partition. Topics that do not exist yet are left to the broker.
+ */
+function checkCoPartitioned(graph: TopologyGraph, partitions: ReadonlyMap<string, number>): void {
+  for (const nodes of graph.subtopologies()) {
+    const topics = nodes.flatMap((n) => (n.kind === 'source' && !n.internal ? [...n.topics] : []));
+    const counts = new Map(topics.filter((t) => partitions.has(t)).map((t) => [t, partitions.get(t)!]));
+    if (new Set(counts.values()).size > 1) {
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `topics read by one sub-topology must have the same number of partitions: ${[...counts].map(([t, n]) => `${t} has ${n}`).join(', ')}`, {
+        hint: 'repartition() one side to the other\'s partition count, or recreate the topics co-partitioned',
+      });
     }
   }
 }

@@ -3,7 +3,11 @@ import { storeSpec, type StoreOptions } from '../../state';
 import { StreamingError } from '../errors';
 import type { Deserializer } from '../serdes';
 import { TopologyGraph } from './graph';
+import type { SerdeFor } from '../serdes';
+import type { Materialized } from './kgrouped-stream';
 import { KStream, type Named } from './kstream';
+import { KTable } from './ktable';
+import { TableSourceProcessor } from './table-processors';
 import { Topology } from './topology';
 
 /** Serdes for a source; only their deserializers are used. */
@@ -26,6 +30,21 @@ export class StreamsBuilder {
     const name = named?.name ?? this.graph.newName('KSTREAM-SOURCE');
     this.graph.add({ kind: 'source', name, topics: list, keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, children: [] }, []);
     return new KStream<K, V>(this.graph, name);
+  }
+
+  /**
+   * A table of a topic's latest value per key (a null value deletes the key), materialized
+   * in a store (RocksDB unless `backend: 'in-memory'`), queryable and joinable. Streams
+   * joined with it must be co-partitioned with the topic.
+   */
+  table<K, V>(topic: string, consumed: Consumed<K, V | null> & { keySerde: SerdeFor<K>; valueSerde: SerdeFor<V> }, materialized: Pick<Materialized<K, V>, 'name' | 'backend' | 'logging' | 'cacheMaxEntries'> = {}): KTable<K, V> {
+    const source = this.stream(topic, consumed, { name: this.graph.newName('KTABLE-SOURCE') });
+    const storeName = materialized.name ?? `${topic}-STATE-STORE`.replace(/[^A-Za-z0-9._-]/g, '_');
+    this.graph.addStore(storeSpec({ name: storeName, keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, logging: materialized.logging, cacheMaxEntries: materialized.cacheMaxEntries, backend: materialized.backend ?? 'rocksdb', prefetchKeys: (k) => [k] }));
+    const name = this.graph.newName('KTABLE-MATERIALIZE');
+    this.graph.add({ kind: 'processor', name, operator: 'table', supplier: () => new TableSourceProcessor<K, V>(storeName), children: [] }, [source.nodeName]);
+    this.graph.connectStores(name, [storeName]);
+    return new KTable<K, V>(this.graph, name, storeName);
   }
 
   /**

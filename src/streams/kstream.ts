@@ -10,6 +10,8 @@ import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor
 import type { ProcessorSupplier } from './processor';
 import type { KeyValue } from './record';
 import { KGroupedStream, type Grouped } from './kgrouped-stream';
+import type { KTable } from './ktable';
+import { StreamTableJoinProcessor } from './table-processors';
 
 /** Optional explicit processor name (Kafka Streams' `Named.as`); generated otherwise. */
 export interface Named {
@@ -134,6 +136,27 @@ export class KStream<K, V> {
     this.graph.add({ kind: 'sink', name: `${base}-sink`, topic, keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal }, [this.nodeName]);
     this.graph.add({ kind: 'source', name: `${base}-source`, topics: [topic], keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal: true }, []);
     return new KStream<KR, VR>(this.graph, `${base}-source`, false);
+  }
+
+  /**
+   * Joins each record with the table's current value for its key (inner: records without
+   * one are dropped). The stream must be partitioned like the table's topic: after a key
+   * change, `repartition()` it first.
+   */
+  join<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT, key: K) => VR, named?: Named): KStream<K, VR> {
+    return this.joinTable('join', table, (v, t, k) => joiner(v, t as VT, k), false, named);
+  }
+
+  /** As join, but every record goes on: `tableValue` is null when the table has no value for the key. */
+  leftJoin<VT, VR>(table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, named?: Named): KStream<K, VR> {
+    return this.joinTable('leftJoin', table, joiner, true, named);
+  }
+
+  private joinTable<VT, VR>(operator: string, table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, left: boolean, named?: Named): KStream<K, VR> {
+    if (this.keyChanged) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${operator}: the key may have changed since the stream was partitioned, so its records may not be in the table's partitions`, { hint: 'call repartition({ keySerde, valueSerde }) before the join' });
+    const out = this.add<K, VR>('KSTREAM-JOIN', operator, () => new StreamTableJoinProcessor<K, V, VT, VR>(table.queryableStoreName, joiner, left), named);
+    this.graph.connectStores(out.nodeName, [table.queryableStoreName]);
+    return out;
   }
 
   /** Writes the stream to a topic with the given serdes. */

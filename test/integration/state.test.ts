@@ -105,4 +105,39 @@ describe('state stores on the real broker: changelog and restoration', function 
     const changelog = (await clusterInfo(kafkaClientConfig(config().kafka), 10_000)).topics.get(`${applicationId}-per-window-changelog`);
     assert.equal(changelog?.partitions, 2);
   });
+
+  it('a stream–table join on the real broker enriches records from a RocksDB table; topics that are not co-partitioned are refused', async () => {
+    const [users, clicks, enriched, lopsided] = ['users', 'clicks', 'enriched', 'lopsided'].map((t) => uniqueName(`join-${t}`)) as [string, string, string, string];
+    await createTopic(config(), users, 2);
+    await createTopic(config(), clicks, 2);
+    await createTopic(config(), enriched, 2);
+    await createTopic(config(), lopsided, 3);
+    const topology = (clickTopic: string): ReturnType<StreamsBuilder['build']> => {
+      const b = new StreamsBuilder();
+      const table = b.table(users, { keySerde: S, valueSerde: S }, { name: 'users' });
+      b.stream(clickTopic, { keySerde: S, valueSerde: S }).join(table, (click, user) => `${click}:${user}`).to(enriched, { keySerde: S, valueSerde: S });
+      return b.build();
+    };
+    const refused = new KafkaStreams(topology(lopsided), { applicationId: uniqueName('join-bad'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    await assert.rejects(refused.start(), (err: { code?: string; message: string }) => err.code === 'SA_ERR_TOPOLOGY_INVALID' && /same number of partitions/.test(err.message));
+
+    const producer = await connectedProducer(config());
+    for (let i = 0; i < 20; i++) producer.produce(users, null, Buffer.from(`name${i}`), Buffer.from(`u${i}`));
+    await call((cb) => producer.flush(10_000, (err) => cb(err)));
+    const streams = new KafkaStreams(topology(clicks), { applicationId: uniqueName('join-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    await streams.start();
+    try {
+      const processed = async (): Promise<number> => (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
+      await waitFor('the table loaded', async () => (await processed()) >= 20, 60_000);
+      for (let i = 0; i < 40; i++) producer.produce(clicks, null, Buffer.from(`c${i}`), Buffer.from(`u${i % 25}`)); // u20..u24 have no row
+      await call((cb) => producer.flush(10_000, (err) => cb(err)));
+      await waitFor('joined output', async () => (await readAll(config(), enriched, 'read_committed', 0, 300)).length >= 32, 60_000);
+    } finally {
+      await streams.close();
+      await call((cb) => producer.disconnect((err) => cb(err)));
+    }
+    const out = (await readAll(config(), enriched, 'read_committed', 32, 1_000)).map((r) => r.value).sort();
+    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 25 < 20).map((i) => `c${i}:name${i % 25}`).sort();
+    assert.deepEqual(out, expected);
+  });
 });
