@@ -5,6 +5,7 @@ export { StreamsBuilder, type Consumed } from './streams/builder';
 export { KStream, type Named, type Produced, type Repartitioned, type ProcessOptions } from './streams/kstream';
 export { KGroupedStream, type Grouped, type Materialized } from './streams/kgrouped-stream';
 export { KTable } from './streams/ktable';
+export { Suppressed } from './streams/suppress';
 export { TimeWindowedKStream, type LateRecords, type WindowedMaterialized } from './streams/time-windowed-stream';
 export { TimeWindows, type Windowed } from './streams/windows';
 export type { Initializer, Aggregator, Reducer } from './streams/aggregate';

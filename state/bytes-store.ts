@@ -41,6 +41,8 @@ export interface KeyValueBytesStore {
   /** Deletes every entry (a persistent store that cannot be trusted is rebuilt from its changelog). */
   wipe(): Promise<void>;
   close(): Promise<void>;
+  /** Every entry, synchronously: in-memory stacks only (internal buffers rebuilt when a task starts). */
+  entriesSync?(): Entry[];
 }
 
 /** Whether `key` (an order key) lies in [from, to) (absent bounds are open). */
@@ -105,6 +107,10 @@ export abstract class WrappedStore implements KeyValueBytesStore {
   }
   close(): Promise<void> {
     return this.inner.close();
+  }
+  entriesSync(): Entry[] {
+    if (!this.inner.entriesSync) throw new Error(`store "${this.name}" cannot be read synchronously (it is not in memory)`);
+    return this.inner.entriesSync();
   }
 }
 

@@ -39,6 +39,10 @@ export class CachingKeyValueStore extends WrappedStore {
     return mergeRange(below, this.dirtyValues(), from, to, limit);
   }
 
+  override entriesSync(): Entry[] {
+    return mergeRange(super.entriesSync(), this.dirtyValues(), undefined, undefined);
+  }
+
   override approximateNumEntries(): number {
     return this.inner.approximateNumEntries() + this.dirty.size;
   }

@@ -40,6 +40,11 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
     return mergeRange(committed, this.staged, from, to, limit);
   }
 
+  entriesSync(): Entry[] {
+    this.sorted ??= [...this.committed.keys()].sort();
+    return mergeRange(this.sorted.map((k) => [fromOrderKey(k), this.committed.get(k)!] as const), this.staged, undefined, undefined);
+  }
+
   approximateNumEntries(): number {
     return this.committed.size + this.staged.size;
   }

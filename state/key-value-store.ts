@@ -64,6 +64,12 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return this.bytes.approximateNumEntries();
   }
 
+  /** @internal Every entry synchronously (in-memory stores: the DSL's suppression buffers). */
+  entriesSync(): KeyValue<K, V>[] {
+    if (!this.bytes.entriesSync) throw new Error(`store "${this.name}" cannot be read synchronously`);
+    return this.bytes.entriesSync().map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
+  }
+
   private keyBytes(key: K): Buffer {
     const bytes = this.keySerde.serialize(this.topic, key);
     if (bytes === null) throw new TypeError(`store "${this.name}": a key serialized to null (keys must not be null)`);

@@ -5,7 +5,7 @@
  */
 import { segmentInterval, storeSpec } from '../../state';
 import { StreamingError } from '../errors';
-import { Serdes, type SerdeFor, type Serializer } from '../serdes';
+import { Serdes, type Serde, type SerdeFor, type Serializer } from '../serdes';
 import { folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
 import type { TopologyGraph } from './graph';
 import type { Materialized } from './kgrouped-stream';
@@ -74,6 +74,6 @@ export class TimeWindowedKStream<K, V> {
     this.graph.add({ kind: 'processor', name, operator: `windowed ${operator}`, supplier: () => new WindowAggregateProcessor<K, V, VA>(storeName, w, fold, lateChild), children: [] }, [input.nodeName]);
     this.graph.connectStores(name, [storeName]);
     if (this.late && lateChild) this.graph.add({ kind: 'sink', name: lateChild, topic: this.late.topic, keySerde: this.late.keySerde, valueSerde: this.late.valueSerde, children: [], byNameOnly: true }, [name]);
-    return new KTable<Windowed<K>, VA>(this.graph, name, storeName);
+    return new KTable<Windowed<K>, VA>(this.graph, name, storeName, { graceMs: w.graceMs, keySerde: (m.keySerde ?? this.keySerde) as Serde<unknown>, valueSerde: m.valueSerde as Serde<unknown> });
   }
 }

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Serdes, StreamsBuilder, TimeWindows, TopologyTestDriver, WindowedSerdes, type Windowed } from '../../../src';
+import { Serdes, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes, type Windowed } from '../../../src';
 
 const S = Serdes.String();
 const L = Serdes.Long();
@@ -95,5 +95,39 @@ describe('windows: windowed aggregation (TopologyTestDriver)', () => {
     const bytes = serde.serialize('t', { key: 'k', window: { start: 20_000, end: 30_000 } })!;
     assert.equal(bytes.length, 1 + 8);
     assert.deepEqual(serde.deserialize('t', bytes), { key: 'k', window: { start: 20_000, end: 30_000 } });
+  });
+
+  it('suppress(untilWindowCloses) emits one final result per window, when stream time passes end + grace', () => {
+    const windows = TimeWindows.ofSizeAndGrace(10_000, 5_000);
+    const b = new StreamsBuilder();
+    b.stream('in', { keySerde: S, valueSerde: S })
+      .groupByKey({ keySerde: S })
+      .windowedBy(windows)
+      .count({ name: 'counts' })
+      .suppress(Suppressed.untilWindowCloses())
+      .toStream()
+      .to('final', { keySerde: WindowedSerdes.timeWindowed(S, 10_000), valueSerde: L });
+    const driver = new TopologyTestDriver(b.build(), APP);
+    try {
+      const input = driver.createInputTopic('in', S, S);
+      const final = driver.createOutputTopic('final', WindowedSerdes.timeWindowed(S, 10_000), L);
+      const read = (): string[] => final.readKeyValuesToList().map(([w, v]) => out(w, v!));
+      for (const [k, ts] of [['a', 1_000], ['a', 5_000], ['b', 3_000], ['a', 12_000]] as const) input.pipeInput(k, 'x', { timestamp: ts });
+      assert.deepEqual(read(), [], 'stream time 12 000 < end 10 000 + grace 5 000: nothing is final yet');
+      input.pipeInput('a', 'x', { timestamp: 14_000 });
+      assert.deepEqual(read(), []);
+      input.pipeInput('c', 'x', { timestamp: 15_000 });
+      assert.deepEqual(read(), ['a@0-10000=2', 'b@0-10000=1']);
+      input.pipeInput('c', 'x', { timestamp: 40_000 });
+      assert.deepEqual(read(), ['a@10000-20000=2', 'c@10000-20000=1']);
+    } finally {
+      driver.close();
+    }
+  });
+
+  it('suppress on a table that is not windowed is refused', () => {
+    const b = new StreamsBuilder();
+    const table = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count();
+    assert.throws(() => table.suppress(Suppressed.untilWindowCloses()), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /windowed table/ });
   });
 });
