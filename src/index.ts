@@ -13,6 +13,7 @@ export type { KeyValueStore, ReadOnlyKeyValueStore, StoreOptions, WindowStore, R
 export { BranchedKStream, type Branched } from './streams/branched';
 export { Topology, type TopologyDescription, type NodeDescription } from './streams/topology';
 export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor';
+export type { Cancellable, PunctuationType } from './streams/punctuation';
 export type { StreamRecord, KeyValue, Headers, RecordOrigin } from './streams/record';
 export type { StreamsOptions } from './streams/options';
 export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';

@@ -50,6 +50,8 @@ export class StreamThread {
   private loopDone: Promise<void> = Promise.resolve();
   private lastCommitAt = Date.now();
   private sinceCommit = 0;
+  /** A wall-clock punctuation ran since the last commit (its output must be committed). */
+  private punctuated = false;
   private failedInARow = 0;
   private closed: Promise<void> | undefined;
   private readonly restorer: StoreRestorer;
@@ -129,6 +131,11 @@ export class StreamThread {
           await this.producer.begin();
           this.processBatch(records);
         }
+        if (this.tasks.wallClockDue(Date.now())) {
+          await this.producer.begin();
+          this.tasks.punctuateWallClock(Date.now());
+          this.punctuated = true;
+        }
         if (this.commitDue()) await this.commit();
       } catch (err) {
         await this.recover(err);
@@ -159,7 +166,7 @@ export class StreamThread {
 
   private commitDue(): boolean {
     // A prestarted transaction with nothing in it waits for records: there is nothing to commit.
-    if (!this.producer.inTransaction() || this.sinceCommit === 0) return false;
+    if (!this.producer.inTransaction() || (this.sinceCommit === 0 && !this.punctuated)) return false;
     return this.sinceCommit >= this.config.commitMaxRecords || Date.now() - this.lastCommitAt >= this.config.commitIntervalMs;
   }
 
@@ -173,6 +180,7 @@ export class StreamThread {
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
     }
     this.sinceCommit = 0;
+    this.punctuated = false;
     this.lastCommitAt = Date.now();
   }
 
@@ -229,6 +237,7 @@ export class StreamThread {
     }
     this.tasks.reset();
     this.sinceCommit = 0;
+    this.punctuated = false;
     this.lastCommitAt = Date.now();
   }
 
@@ -262,6 +271,7 @@ export class StreamThread {
     this.tasks.reset();
     await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
     this.sinceCommit = 0;
+    this.punctuated = false;
     this.lastCommitAt = Date.now();
   }
 

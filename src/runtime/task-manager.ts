@@ -186,6 +186,15 @@ export class TaskManager {
     return [...this.byPartition.keys()].map(parseKey);
   }
 
+  wallClockDue(now: number): boolean {
+    for (const t of this.tasks.values()) if (t.task.wallClockDue(now)) return true;
+    return false;
+  }
+
+  punctuateWallClock(now: number): void {
+    for (const t of this.tasks.values()) t.task.punctuateWallClock(now);
+  }
+
   /** The stores of a task this instance runs. */
   storesOf(taskId: string): TaskStores | undefined {
     return this.tasks.get(taskId)?.stores;

@@ -4,6 +4,7 @@
  * `KStream.process()`.
  */
 import type { KeyValueStore, WindowStore } from '../../state';
+import type { Cancellable, PunctuationType } from './punctuation';
 import type { RecordOrigin, StreamRecord } from './record';
 
 export interface ProcessorContext<KOut, VOut> {
@@ -26,6 +27,12 @@ export interface ProcessorContext<KOut, VOut> {
   getWindowStore<K, V>(name: string): WindowStore<K, V>;
   /** Counts a record dropped because every window it belongs to had closed (`events_late_total`). */
   recordLateDrop(): void;
+  /**
+   * Calls `callback` every `intervalMs` of stream time (as records arrive) or of wall-clock
+   * time (even without input), in this task; records it forwards go out with the task's
+   * next commit. An exception thrown by a wall-clock punctuator stops the instance.
+   */
+  schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void): Cancellable;
 }
 
 export interface Processor<KIn, VIn, KOut, VOut> {

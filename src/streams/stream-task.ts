@@ -24,8 +24,9 @@ export class StreamTask {
     private readonly collector: RecordCollector,
     private readonly observe: FailureObserver = () => undefined,
     stores?: TaskStores,
+    clock: () => number = Date.now,
   ) {
-    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'));
+    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'), clock);
   }
 
   topics(): string[] {
@@ -56,6 +57,21 @@ export class StreamTask {
 
   currentStreamTimeMs(): number {
     return this.graph.currentStreamTimeMs();
+  }
+
+  wallClockDue(now: number): boolean {
+    return this.graph.wallClockDue(now);
+  }
+
+  /** Wall-clock punctuation; a punctuator that throws stops processing (there is no record to skip). */
+  punctuateWallClock(now: number): void {
+    try {
+      this.graph.punctuateWallClock(now);
+    } catch (err) {
+      if (isStreamingError(err) && PASS_THROUGH.has(err.code)) throw err;
+      this.observe('processing');
+      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: a wall-clock punctuator failed: ${asError(err).message}`, { cause: err });
+    }
   }
 
   /** The record's key as its source reads it, or undefined when it cannot be read (the handler deals with that later). */

@@ -9,6 +9,7 @@ import type { NodeSpec } from './graph';
 import { StreamingError } from '../errors';
 import type { Processor, ProcessorContext } from './processor';
 import type { Headers, RecordOrigin, StreamRecord } from './record';
+import { Punctuations } from './punctuation';
 import type { TaskStores } from './task-stores';
 
 export interface RawRecord extends RecordOrigin {
@@ -39,6 +40,7 @@ export class TaskGraph {
   private readonly sourceByTopic = new Map<string, Extract<NodeSpec, { kind: 'source' }>>();
   private current: RecordOrigin | undefined;
   private streamTime = -1;
+  private readonly punctuations = new Punctuations();
 
   constructor(
     nodes: readonly NodeSpec[],
@@ -48,6 +50,7 @@ export class TaskGraph {
     private readonly onSinkError: SinkErrorHook,
     private readonly stores?: TaskStores,
     private readonly onLate: () => void = () => undefined,
+    private readonly clock: () => number = Date.now,
   ) {
     // Children first, so every instance can be wired to already-built children.
     for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
@@ -81,9 +84,19 @@ export class TaskGraph {
     this.stores?.observe(raw.timestamp);
     try {
       this.instances.get(source.name)!.process(record);
+      this.punctuations.streamTime(this.streamTime);
     } finally {
       this.current = undefined;
     }
+  }
+
+  /** Fires the wall-clock punctuators that are due (the runtime calls it between batches). */
+  punctuateWallClock(now: number): void {
+    this.punctuations.wallClock(now);
+  }
+
+  wallClockDue(now: number): boolean {
+    return this.punctuations.wallClockDue(now);
   }
 
   private source(topic: string): Extract<NodeSpec, { kind: 'source' }> {
@@ -126,6 +139,7 @@ export class TaskGraph {
       getStateStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.typed<K, V>(name), 'key-value'),
       getWindowStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.window<K, V>(name), 'window'),
       recordLateDrop: () => this.onLate(),
+      schedule: (intervalMs, type, callback) => this.punctuations.schedule(intervalMs, type, callback, this.clock()),
       taskId: this.taskId,
       applicationId: this.applicationId,
       origin: () => this.current,

@@ -41,7 +41,7 @@ export class TopologyTestDriver {
     const subtopologies = this.graph.subtopologies();
     // No database: RocksDB stores run in memory here (the same layers above the backend).
     this.stores = subtopologies.map((nodes) => new TaskStores(this.graph.storesOf(nodes), { partition: 0, db: undefined, maxLoadedKeys: 0 }, (s) => this.graph.changelogTopic(s), collector));
-    this.tasks = subtopologies.map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector, undefined, this.stores[i]));
+    this.tasks = subtopologies.map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector, undefined, this.stores[i], () => this.wallClock));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
 
@@ -88,7 +88,12 @@ export class TopologyTestDriver {
   /** Moves the driver's clock (the default timestamp of piped records) forward. */
   advanceWallClockTime(ms: number): void {
     if (!(ms >= 0)) throw new StreamingError('SA_ERR_USAGE', `advanceWallClockTime(${ms}): the clock only moves forward`);
+    if (this.closed) throw new StreamingError('SA_ERR_USAGE', 'the TopologyTestDriver is closed');
     this.wallClock += ms;
+    // Wall-clock punctuators that came due fire now; what they forward is fed on as output.
+    this.run(() => {
+      for (const t of this.tasks) t.punctuateWallClock(this.wallClock);
+    });
   }
 
   close(): void {
@@ -100,8 +105,13 @@ export class TopologyTestDriver {
 
   private pipe(topic: string, record: StoredRecord): void {
     if (this.closed) throw new StreamingError('SA_ERR_USAGE', 'the TopologyTestDriver is closed');
-    this.pending.push({ topic, record });
+    this.run(() => this.pending.push({ topic, record }));
+  }
+
+  /** Runs `start`, then everything it queued, then commits the stores (or rolls them back). */
+  private run(start: () => void): void {
     try {
+      start();
       while (this.pending.length > 0) {
         const next = this.pending.shift()!;
         const task = this.taskByTopic.get(next.topic)!;

@@ -140,4 +140,33 @@ describe('state stores on the real broker: changelog and restoration', function 
     const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 25 < 20).map((i) => `c${i}:name${i % 25}`).sort();
     assert.deepEqual(out, expected);
   });
+
+  it('wall-clock punctuation emits, and commits, without any input', async () => {
+    const input = uniqueName('punct-in');
+    const output = uniqueName('punct-out');
+    await createTopic(config(), input, 1);
+    await createTopic(config(), output, 1);
+    const b = new StreamsBuilder();
+    b.stream(input, { keySerde: S, valueSerde: S })
+      .process<string, string>(() => {
+        let fired = 0;
+        return {
+          init: (ctx) => void ctx.schedule(200, 'wall-clock', (now) => ctx.forward({ key: 'heartbeat', value: String(++fired), timestamp: now, headers: [] })),
+          process: () => undefined,
+        };
+      })
+      .to(output, { keySerde: S, valueSerde: S });
+    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('punct-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    await streams.start();
+    try {
+      await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000);
+      await new Promise((r) => setTimeout(r, 3_000)); // about 15 intervals of 200 ms
+    } finally {
+      await streams.close();
+    }
+    // Read once the output is quiet (readAll waits for a pause in the records).
+    const beats = (await readAll(config(), output, 'read_committed', 1, 500)).map((r) => Number(r.value));
+    assert.ok(beats.length >= 3, `heartbeats: ${beats.join(', ')}`);
+    assert.deepEqual(beats, beats.map((_, i) => i + 1), 'each heartbeat once, in order');
+  });
 });
