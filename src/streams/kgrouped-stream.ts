@@ -12,6 +12,8 @@ import type { TopologyGraph } from './graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
 import { TimeWindowedKStream, type LateRecords } from './time-windowed-stream';
+import { SessionWindowedKStream } from './session-windowed-stream';
+import { SessionWindows } from './session-windows';
 import type { TimeWindows } from './windows';
 
 /** Serdes of the grouped records: the key's for the store, both for a repartition topic. */
@@ -61,9 +63,16 @@ export class KGroupedStream<K, V> {
     return this.materialize<VA>('aggregate', folds.aggregate(initializer, aggregator), materialized);
   }
 
-  /** Cuts each key's records into time windows (tumbling, or hopping with `advanceBy`), to aggregate per window. */
-  windowedBy(windows: TimeWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> {
-    return new TimeWindowedKStream<K, V>(this.graph, (store) => (this.repartitionRequired ? this.repartitioned(store) : this.stream), this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
+  /**
+   * Cuts each key's records into time windows (tumbling, or hopping with `advanceBy`), or
+   * into sessions (`SessionWindows`), to aggregate per window.
+   */
+  windowedBy(windows: TimeWindows, options?: { lateRecords?: LateRecords<K, V> }): TimeWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SessionWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+    const input = (store: string): KStream<K, V> => (this.repartitionRequired ? this.repartitioned(store) : this.stream);
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows);
+    return new TimeWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
   }
 
   private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: Materialized<K, VA> & { valueSerde: SerdeFor<VA> }): KTable<K, VA> {

@@ -1,0 +1,58 @@
+import { strict as assert } from 'node:assert';
+import { Serdes, SessionWindows, StreamsBuilder, TopologyTestDriver } from '../../../src';
+
+const S = Serdes.String();
+
+function sessions(windows: SessionWindows, records: [string, number][]): { out: string[]; store: unknown } {
+  const b = new StreamsBuilder();
+  b.stream('in', { keySerde: S, valueSerde: S })
+    .groupByKey({ keySerde: S })
+    .windowedBy(windows)
+    .count({ name: 'sessions' })
+    .toStream()
+    .map((w, n) => [w.key, `${w.key}[${w.window.start},${w.window.end}]=${n ?? 'null'}`])
+    .to('out', { keySerde: S, valueSerde: S });
+  const driver = new TopologyTestDriver(b.build(), { applicationId: 'sessions' });
+  try {
+    const input = driver.createInputTopic('in', S, S);
+    for (const [k, ts] of records) input.pipeInput(k, 'x', { timestamp: ts });
+    return { out: driver.createOutputTopic('out', S, S).readValuesToList() as string[], store: driver.getKeyValueStore('sessions').get('a') };
+  } finally {
+    driver.close();
+  }
+}
+
+describe('session windows (TopologyTestDriver)', () => {
+  it('records within the gap extend a session; one that bridges two sessions merges them', () => {
+    const { out, store } = sessions(SessionWindows.ofInactivityGapAndGrace(5_000, 30_000), [['a', 1_000], ['a', 3_000], ['a', 20_000], ['b', 2_000], ['a', 12_000], ['a', 16_000]]);
+    assert.deepEqual(out, [
+      'a[1000,1000]=1',
+      'a[1000,1000]=null', // merged into the longer session
+      'a[1000,3000]=2',
+      'a[20000,20000]=1',
+      'b[2000,2000]=1',
+      'a[12000,12000]=1',
+      'a[12000,12000]=null', // 16 000 bridges [12 000] and [20 000]
+      'a[20000,20000]=null',
+      'a[12000,20000]=3',
+    ]);
+    assert.deepEqual(store, [{ start: 1_000, end: 3_000, value: 2 }, { start: 12_000, end: 20_000, value: 3 }]);
+  });
+
+  it('a record whose session would end before stream time − grace is late and dropped', () => {
+    const { out } = sessions(SessionWindows.ofInactivityGapWithNoGrace(5_000), [['a', 20_000], ['a', 10_000], ['a', 22_000]]);
+    assert.deepEqual(out, ['a[20000,20000]=1', 'a[20000,20000]=null', 'a[20000,22000]=2']);
+  });
+
+  it('sessions older than the retention are dropped when their key comes back', () => {
+    const { store } = sessions(SessionWindows.ofInactivityGapAndGrace(1_000, 0), [['a', 1_000], ['a', 100_000]]);
+    assert.deepEqual(store, [{ start: 100_000, end: 100_000, value: 1 }]);
+  });
+
+  it('refuses a gap below 1 ms and a retention below gap + grace', () => {
+    assert.throws(() => SessionWindows.ofInactivityGapWithNoGrace(0), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    const b = new StreamsBuilder();
+    const w = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(SessionWindows.ofInactivityGapAndGrace(1_000, 1_000));
+    assert.throws(() => w.count({ retentionMs: 1_500 }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /at least inactivity gap \+ grace/ });
+  });
+});
