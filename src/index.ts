@@ -10,6 +10,8 @@ export { TimeWindowedKStream, type LateRecords, type WindowedMaterialized } from
 export { TimeWindows, type Windowed } from './streams/windows';
 export { SessionWindows, type Session } from './streams/session-windows';
 export { SessionWindowedKStream } from './streams/session-windowed-stream';
+export { SlidingWindows } from './streams/sliding-windows';
+export { SlidingWindowedKStream } from './streams/sliding-windowed-stream';
 export type { Merger } from './streams/session-aggregate';
 export type { Initializer, Aggregator, Reducer } from './streams/aggregate';
 export type { KeyValueStore, ReadOnlyKeyValueStore, StoreOptions, WindowStore, ReadOnlyWindowStore } from '../state';

@@ -14,6 +14,8 @@ import { KTable } from './ktable';
 import { TimeWindowedKStream, type LateRecords } from './time-windowed-stream';
 import { SessionWindowedKStream } from './session-windowed-stream';
 import { SessionWindows } from './session-windows';
+import { SlidingWindowedKStream } from './sliding-windowed-stream';
+import { SlidingWindows } from './sliding-windows';
 import type { TimeWindows } from './windows';
 
 /** Serdes of the grouped records: the key's for the store, both for a repartition topic. */
@@ -64,13 +66,15 @@ export class KGroupedStream<K, V> {
   }
 
   /**
-   * Cuts each key's records into time windows (tumbling, or hopping with `advanceBy`), or
-   * into sessions (`SessionWindows`), to aggregate per window.
+   * Cuts each key's records into time windows (tumbling, or hopping with `advanceBy`),
+   * sliding windows (`SlidingWindows`) or sessions (`SessionWindows`), to aggregate per window.
    */
   windowedBy(windows: TimeWindows, options?: { lateRecords?: LateRecords<K, V> }): TimeWindowedKStream<K, V>;
   windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  windowedBy(windows: TimeWindows | SessionWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> {
+  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>;
+  windowedBy(windows: TimeWindows | SessionWindows | SlidingWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
     const input = (store: string): KStream<K, V> => (this.repartitionRequired ? this.repartitioned(store) : this.stream);
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows);
     if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows);
     return new TimeWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
   }

@@ -1,0 +1,73 @@
+/**
+ * Sliding windows (Kafka Streams' SlidingWindows): fixed-size windows [start, start + d]
+ * (both ends inclusive) placed by the records themselves — one ending at each record, and
+ * one starting just after each record that has a later record within d — so every
+ * distinct set of records no further apart than d is aggregated exactly once.
+ * Each key keeps its recent records (timestamp, value) as one store value; a window's
+ * aggregate is folded from them in timestamp order, so any aggregator is exact.
+ */
+import { StreamingError } from '../errors';
+import { SerdeError, type Serde } from '../serdes';
+
+export class SlidingWindows {
+  private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}
+
+  static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
+    for (const [name, v, min] of [['time difference', timeDifferenceMs, 1], ['grace period', graceMs, 0]] as const) {
+      if (!Number.isSafeInteger(v) || v < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${v}`);
+    }
+    return new SlidingWindows(timeDifferenceMs, graceMs);
+  }
+
+  static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {
+    return SlidingWindows.ofTimeDifferenceAndGrace(timeDifferenceMs, 0);
+  }
+
+  /** Starts of every window the records at these timestamps define. */
+  windowStarts(timestamps: readonly number[]): number[] {
+    const d = this.timeDifferenceMs;
+    const sorted = [...timestamps].sort((a, b) => a - b);
+    const starts = new Set<number>();
+    sorted.forEach((t, i) => {
+      starts.add(Math.max(0, t - d));
+      const next = sorted.slice(i + 1).find((u) => u > t);
+      if (next !== undefined && next <= t + 1 + d) starts.add(t + 1);
+    });
+    return [...starts].sort((a, b) => a - b);
+  }
+}
+
+export interface TimedValue<V> {
+  t: number;
+  value: V;
+}
+
+/** A key's recent records: count, then per record its timestamp (8 bytes), value length and value. */
+export function timedListSerde<V>(inner: Serde<V>): Serde<TimedValue<V>[]> {
+  return {
+    name: `Timed(${inner.name})`,
+    serialize: (topic, list) => {
+      const values = list.map((e) => inner.serialize(topic, e.value) ?? Buffer.alloc(0));
+      const out = Buffer.allocUnsafe(4 + values.reduce((n, v) => n + 12 + v.length, 0));
+      let at = out.writeUInt32BE(list.length, 0);
+      list.forEach((e, i) => {
+        at = out.writeDoubleBE(e.t, at);
+        at = out.writeUInt32BE(values[i]!.length, at);
+        at += values[i]!.copy(out, at);
+      });
+      return out;
+    },
+    deserialize: (topic, data) => {
+      if (!data || data.length < 4) throw new SerdeError('Timed', `a record list from "${topic}" is too short`);
+      const list: TimedValue<V>[] = [];
+      let at = 4;
+      for (let i = data.readUInt32BE(0); i > 0; i--) {
+        const t = data.readDoubleBE(at);
+        const length = data.readUInt32BE(at + 8);
+        list.push({ t, value: inner.deserialize(topic, data.subarray(at + 12, at + 12 + length)) });
+        at += 12 + length;
+      }
+      return list;
+    },
+  };
+}

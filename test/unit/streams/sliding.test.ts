@@ -1,0 +1,51 @@
+import { strict as assert } from 'node:assert';
+import { Serdes, SlidingWindows, StreamsBuilder, TopologyTestDriver } from '../../../src';
+
+const S = Serdes.String();
+
+function slide(windows: SlidingWindows, records: number[]): string[] {
+  const b = new StreamsBuilder();
+  b.stream('in', { keySerde: S, valueSerde: S })
+    .groupByKey({ keySerde: S, valueSerde: S })
+    .windowedBy(windows)
+    .count({ name: 'sliding' })
+    .toStream()
+    .map((w, n) => [w.key, `[${w.window.start},${w.window.end}]=${n}`])
+    .to('out', { keySerde: S, valueSerde: S });
+  const driver = new TopologyTestDriver(b.build(), { applicationId: 'sliding' });
+  try {
+    const input = driver.createInputTopic('in', S, S);
+    for (const ts of records) input.pipeInput('a', 'x', { timestamp: ts });
+    return driver.createOutputTopic('out', S, S).readValuesToList() as string[];
+  } finally {
+    driver.close();
+  }
+}
+
+describe('sliding windows (TopologyTestDriver)', () => {
+  it("a record updates the windows containing it, creates its own window, and the previous record's right window", () => {
+    const out = slide(SlidingWindows.ofTimeDifferenceAndGrace(5_000, 60_000), [8_000, 9_200, 12_400]);
+    assert.deepEqual(out, [
+      '[3000,8000]=1',
+      '[4200,9200]=2', '[8001,13001]=1',
+      '[7400,12400]=3', '[8001,13001]=2', '[9201,14201]=1',
+    ]);
+  });
+
+  it('an out-of-order record also gets a right window holding the later records', () => {
+    const out = slide(SlidingWindows.ofTimeDifferenceAndGrace(5_000, 60_000), [8_000, 9_200, 12_400, 10_000]);
+    assert.deepEqual(out.slice(6), ['[5000,10000]=3', '[7400,12400]=4', '[8001,13001]=3', '[9201,14201]=2', '[10001,15001]=1']);
+  });
+
+  it('windows closed by stream time − grace are not updated; a record with no open window is late', () => {
+    const out = slide(SlidingWindows.ofTimeDifferenceWithNoGrace(1_000), [10_000, 20_000, 12_000]);
+    assert.deepEqual(out, ['[9000,10000]=1', '[19000,20000]=1']);
+  });
+
+  it('needs a value serde, and refuses a time difference below 1 ms', () => {
+    assert.throws(() => SlidingWindows.ofTimeDifferenceWithNoGrace(0), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    const b = new StreamsBuilder();
+    const w = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(1_000));
+    assert.throws(() => w.count(), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /value serde/ });
+  });
+});
