@@ -6,7 +6,8 @@
  * aggregate); sessions older than the retention are dropped when their key is next seen.
  */
 import { StreamingError } from '../errors';
-import { SerdeError, type Serde } from '../serdes';
+import type { Serde } from '../serdes';
+import { mappedSerde, stampedListSerde } from '../serdes/list';
 
 export class SessionWindows {
   private constructor(readonly gapMs: number, readonly graceMs: number) {}
@@ -29,34 +30,11 @@ export interface Session<VA> {
   value: VA;
 }
 
-/** A key's sessions: count, then per session start, end (8 bytes each), value length and value. */
+/** A key's sessions, as one store value. */
 export function sessionListSerde<VA>(inner: Serde<VA>): Serde<Session<VA>[]> {
-  return {
-    name: `Sessions(${inner.name})`,
-    serialize: (topic, sessions) => {
-      const values = sessions.map((s) => inner.serialize(topic, s.value) ?? Buffer.alloc(0));
-      const out = Buffer.allocUnsafe(4 + values.reduce((n, v) => n + 20 + v.length, 0));
-      let at = out.writeUInt32BE(sessions.length, 0);
-      sessions.forEach((s, i) => {
-        at = out.writeDoubleBE(s.start, at);
-        at = out.writeDoubleBE(s.end, at);
-        at = out.writeUInt32BE(values[i]!.length, at);
-        at += values[i]!.copy(out, at);
-      });
-      return out;
-    },
-    deserialize: (topic, data) => {
-      if (!data || data.length < 4) throw new SerdeError('Sessions', `a session list from "${topic}" is too short`);
-      const sessions: Session<VA>[] = [];
-      let at = 4;
-      for (let i = data.readUInt32BE(0); i > 0; i--) {
-        const start = data.readDoubleBE(at);
-        const end = data.readDoubleBE(at + 8);
-        const length = data.readUInt32BE(at + 16);
-        sessions.push({ start, end, value: inner.deserialize(topic, data.subarray(at + 20, at + 20 + length)) });
-        at += 20 + length;
-      }
-      return sessions;
-    },
-  };
+  return mappedSerde(
+    stampedListSerde('Sessions', inner, 2),
+    (sessions: Session<VA>[]) => sessions.map((s) => ({ times: [s.start, s.end], value: s.value })),
+    (list) => list.map((e) => ({ start: e.times[0]!, end: e.times[1]!, value: e.value })),
+  );
 }

@@ -7,7 +7,8 @@
  * aggregate is folded from them in timestamp order, so any aggregator is exact.
  */
 import { StreamingError } from '../errors';
-import { SerdeError, type Serde } from '../serdes';
+import type { Serde } from '../serdes';
+import { mappedSerde, stampedListSerde } from '../serdes/list';
 
 export class SlidingWindows {
   private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}
@@ -42,32 +43,11 @@ export interface TimedValue<V> {
   value: V;
 }
 
-/** A key's recent records: count, then per record its timestamp (8 bytes), value length and value. */
+/** A key's recent records, as one store value. */
 export function timedListSerde<V>(inner: Serde<V>): Serde<TimedValue<V>[]> {
-  return {
-    name: `Timed(${inner.name})`,
-    serialize: (topic, list) => {
-      const values = list.map((e) => inner.serialize(topic, e.value) ?? Buffer.alloc(0));
-      const out = Buffer.allocUnsafe(4 + values.reduce((n, v) => n + 12 + v.length, 0));
-      let at = out.writeUInt32BE(list.length, 0);
-      list.forEach((e, i) => {
-        at = out.writeDoubleBE(e.t, at);
-        at = out.writeUInt32BE(values[i]!.length, at);
-        at += values[i]!.copy(out, at);
-      });
-      return out;
-    },
-    deserialize: (topic, data) => {
-      if (!data || data.length < 4) throw new SerdeError('Timed', `a record list from "${topic}" is too short`);
-      const list: TimedValue<V>[] = [];
-      let at = 4;
-      for (let i = data.readUInt32BE(0); i > 0; i--) {
-        const t = data.readDoubleBE(at);
-        const length = data.readUInt32BE(at + 8);
-        list.push({ t, value: inner.deserialize(topic, data.subarray(at + 12, at + 12 + length)) });
-        at += 12 + length;
-      }
-      return list;
-    },
-  };
+  return mappedSerde(
+    stampedListSerde('Timed', inner, 1),
+    (records: TimedValue<V>[]) => records.map((r) => ({ times: [r.t], value: r.value })),
+    (list) => list.map((e) => ({ t: e.times[0]!, value: e.value })),
+  );
 }
