@@ -54,6 +54,8 @@ export class StreamThread {
   private punctuated = false;
   private failedInARow = 0;
   private closed: Promise<void> | undefined;
+  /** forceClose() ran: the graceful close must not touch the clients any more. */
+  private forced = false;
   private readonly restorer: StoreRestorer;
   private readonly prefetcher: Prefetcher;
   /** The instance's RocksDB database, when the topology has persistent stores. */
@@ -293,18 +295,21 @@ export class StreamThread {
   }
 
   /**
-   * After the close timeout: the clients are dropped without the graceful steps. The open
-   * transaction is left to the broker, which aborts it after transaction.timeout.ms (or
-   * at once when this instance id starts again); nothing uncommitted becomes visible.
+   * After the close timeout: the consumers are dropped without the graceful steps (the
+   * group sees this instance leave). The open transaction is left to the broker, which
+   * aborts it after transaction.timeout.ms (or at once when this instance id starts
+   * again); nothing uncommitted becomes visible.
    */
   async forceClose(graceMs = 5_000): Promise<void> {
     this.running = false;
+    this.forced = true;
+    // A consumer leaving the group is revoked first: answer that at once, or its close never ends.
+    this.closing = true;
+    if (this.consumer) this.handOverQueued();
     const consumer = this.consumer;
-    const drop = Promise.allSettled([
-      consumer?.isConnected() ? new Promise<void>((resolve) => consumer.disconnect(() => resolve())) : undefined,
-      this.restorer.close(),
-      this.producer?.close(),
-    ]);
+    // The producer is left to the graceful close: it is inside a transactional call that
+    // returns within the transaction timeout, and destroying it meanwhile hangs librdkafka.
+    const drop = Promise.allSettled([consumer?.isConnected() ? new Promise<void>((resolve) => consumer.disconnect(() => resolve())) : undefined, this.restorer.close()]);
     await Promise.race([drop, new Promise((r) => setTimeout(r, graceMs).unref())]);
   }
 
@@ -324,6 +329,9 @@ export class StreamThread {
       this.log.warn({ err }, 'final commit failed; aborting');
       await this.producer?.abort().catch(() => undefined);
     }
+    // Past the close timeout forceClose() dropped the clients: touching them again would
+    // wait forever (node-rdkafka never calls back a second disconnect).
+    if (this.forced) return this.closeProducerAndState();
     this.closing = true;
     if (this.consumer) this.handOverQueued();
     try {
@@ -333,6 +341,10 @@ export class StreamThread {
     }
     if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
     await this.restorer.close();
+    await this.closeProducerAndState();
+  }
+
+  private async closeProducerAndState(): Promise<void> {
     await this.producer?.close();
     await this.db?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the state store database failed'));
   }

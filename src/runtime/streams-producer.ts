@@ -139,8 +139,8 @@ export class StreamsProducer implements RecordCollector {
       if (this.config.eos) {
         // commitTransaction flushes the outstanding records itself, and fails (abortable)
         // if any of them was not delivered: no separate flush round before the offsets.
-        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => promised((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
-        await withRetries('commitTransaction', deadline, () => promised((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
+        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => this.unlessClosed((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
+        await withRetries('commitTransaction', deadline, () => this.unlessClosed((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
       } else {
         await withRetries('flush', deadline, () => promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)));
         const failed = this.deliveryError;
@@ -165,13 +165,22 @@ export class StreamsProducer implements RecordCollector {
     this.txn.to('aborting');
     try {
       await promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)).catch(() => undefined);
-      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => promised((cb) => this.producer.abortTransaction(this.config.transactionTimeoutMs, cb)));
+      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => this.unlessClosed((cb) => this.producer.abortTransaction(this.config.transactionTimeoutMs, cb)));
       this.deliveryError = undefined;
       this.txn.to('ready');
     } catch (err) {
       this.txn.to('fatal');
       throw err instanceof StreamingError ? err : txnError('abortTransaction', err, 'fatal');
     }
+  }
+
+  /**
+   * A transactional call, unless close() came first (a close timeout): librdkafka calls on
+   * a handle being destroyed would block it, and the process, for good.
+   */
+  private unlessClosed(fn: (cb: Cb) => void): Promise<void> {
+    if (this.txn.is('closed')) return Promise.reject(txnError('a transactional call', new Error('the producer was closed (close timeout)'), 'fatal'));
+    return promised(fn);
   }
 
   async close(): Promise<void> {

@@ -40,6 +40,8 @@ export class TaskManager {
   private readonly tasks = new Map<string, RuntimeTask>();
   private readonly byPartition = new Map<string, RuntimeTask>();
   private readonly subtopologyOf = new Map<string, { id: number; nodes: NodeSpec[] }>();
+  /** Whether any store loads keys before a batch (RocksDB stores declare prefetchKeys). */
+  private readonly prefetching: boolean;
 
   constructor(
     private readonly graph: TopologyGraph,
@@ -48,6 +50,7 @@ export class TaskManager {
     private readonly observe: FailureObserver,
     private readonly stateDb: () => StateDb | undefined,
   ) {
+    this.prefetching = [...graph.stores.values()].some((st) => st.backend === 'rocksdb' && st.prefetchKeys !== undefined);
     graph.subtopologies().forEach((nodes, id) => {
       for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
     });
@@ -107,6 +110,7 @@ export class TaskManager {
 
   /** Loads, per task, what its persistent stores will read while processing these records. */
   async prefetch(records: readonly RawRecord[]): Promise<void> {
+    if (!this.prefetching) return; // no persistent store: nothing to load, no per-record look-up
     const byTask = new Map<RuntimeTask, RawRecord[]>();
     for (const r of records) {
       const t = this.byPartition.get(tpKey(r.topic, r.partition));
