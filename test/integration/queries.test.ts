@@ -34,13 +34,16 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
   const applicationId = uniqueName('iq-app');
   const dirs: string[] = [];
   const instances: { streams: KafkaStreams; url: string }[] = [];
-  const base = 1_700_000_040_000; // a whole minute: the windows start at base
+  // A whole minute an hour ago: windows start at base, and the window changelog's time
+  // retention (a day past the store's) keeps them (with 2023 timestamps the broker deleted them).
+  const base = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
 
   const topology = (): ReturnType<StreamsBuilder['build']> => {
     const b = new StreamsBuilder();
     const grouped = b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S });
     grouped.count({ name: 'counts' });
-    grouped.windowedBy(TimeWindows.ofSizeAndGrace(60_000, 600_000)).count({ name: 'per-minute' });
+    // A day of retention: stream time reaches base + 19 minutes, and k3's windows must still be there.
+    grouped.windowedBy(TimeWindows.ofSizeAndGrace(60_000, 600_000)).count({ name: 'per-minute', retentionMs: 86_400_000 });
     return b.build();
   };
   const start = async (id: string): Promise<{ streams: KafkaStreams; url: string; states: StreamsState[] }> => {

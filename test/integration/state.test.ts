@@ -69,7 +69,7 @@ describe('state stores on the real broker: changelog and restoration', function 
     await createTopic(config(), input, 2);
     await createTopic(config(), output, 2);
     // 600 records, keys k0..k5, event times spread over three 10-second windows.
-    const base = 1_700_000_000_000;
+    const base = Math.floor(Date.now() / 10_000) * 10_000 - 600_000; // recent: within the changelog's time retention
     const records = Array.from({ length: 600 }, (_, i) => ({ key: `k${i % 6}`, ts: base + ((i * 7919) % 30_000) }));
     const producer = await connectedProducer(config());
     for (const r of records) producer.produce(input, null, Buffer.from('x'), Buffer.from(r.key), r.ts);
