@@ -84,6 +84,13 @@ function positiveInt(name: string, value: number): number {
   return value;
 }
 
+/** The rocksdb binding takes these sizes as 32-bit numbers. */
+function belowFourGiB(name: string, value: number): number {
+  positiveInt(name, value);
+  if (value >= 2 ** 32) throw invalid(`${name} must be below 4 GiB (the RocksDB binding's limit), got ${value}`, `set ${name} to at most ${2 ** 32 - 1} bytes`);
+  return value;
+}
+
 /** Properties the runtime sets itself because its guarantees depend on them. */
 const CONSUMER_OWNED = ['group.id', 'group.instance.id', 'isolation.level', 'enable.auto.offset.store', 'partition.assignment.strategy', 'rebalance_cb'];
 const PRODUCER_OWNED = ['transactional.id', 'enable.idempotence', 'acks', 'transaction.timeout.ms'];
@@ -131,8 +138,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     handleSignals: config.handleSignals ?? true,
     closeTimeoutMs: positiveInt('closeTimeoutMs', config.closeTimeoutMs ?? 30_000),
     stateDir: config.stateDir ?? join(tmpdir(), 'streaming-analytics', base.applicationId, instanceId),
-    rocksDbCacheBytes: positiveInt('rocksDbCacheBytes', config.rocksDbCacheBytes ?? 64 << 20),
-    rocksDbWriteBufferBytes: positiveInt('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
+    rocksDbCacheBytes: belowFourGiB('rocksDbCacheBytes', config.rocksDbCacheBytes ?? 64 << 20),
+    rocksDbWriteBufferBytes: belowFourGiB('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
     storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),
   };
 }

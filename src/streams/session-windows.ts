@@ -5,7 +5,7 @@
  * as one value of a key-value store (so a batch loads them with one multi-get, like any
  * aggregate); sessions older than the retention are dropped when their key is next seen.
  */
-import { StreamingError } from '../errors';
+import { checkMs } from './windows';
 import type { Serde } from '../serdes';
 import { mappedSerde, stampedListSerde } from '../serdes/list';
 
@@ -13,10 +13,7 @@ export class SessionWindows {
   private constructor(readonly gapMs: number, readonly graceMs: number) {}
 
   static ofInactivityGapAndGrace(gapMs: number, graceMs: number): SessionWindows {
-    for (const [name, v, min] of [['inactivity gap', gapMs, 1], ['grace period', graceMs, 0]] as const) {
-      if (!Number.isSafeInteger(v) || v < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${v}`);
-    }
-    return new SessionWindows(gapMs, graceMs);
+    return new SessionWindows(checkMs('inactivity gap', gapMs, 1), checkMs('grace period', graceMs, 0));
   }
 
   static ofInactivityGapWithNoGrace(gapMs: number): SessionWindows {

@@ -6,7 +6,7 @@
  * Each key keeps its recent records (timestamp, value) as one store value; a window's
  * aggregate is folded from them in timestamp order, so any aggregator is exact.
  */
-import { StreamingError } from '../errors';
+import { checkMs } from './windows';
 import type { Serde } from '../serdes';
 import { mappedSerde, stampedListSerde } from '../serdes/list';
 
@@ -14,10 +14,7 @@ export class SlidingWindows {
   private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}
 
   static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
-    for (const [name, v, min] of [['time difference', timeDifferenceMs, 1], ['grace period', graceMs, 0]] as const) {
-      if (!Number.isSafeInteger(v) || v < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${v}`);
-    }
-    return new SlidingWindows(timeDifferenceMs, graceMs);
+    return new SlidingWindows(checkMs('time difference', timeDifferenceMs, 1), checkMs('grace period', graceMs, 0));
   }
 
   static ofTimeDifferenceWithNoGrace(timeDifferenceMs: number): SlidingWindows {

@@ -11,7 +11,8 @@ export interface Windowed<K> {
   readonly window: { readonly start: number; readonly end: number };
 }
 
-function check(name: string, value: number, min: number): number {
+/** A window parameter in whole milliseconds ≥ min, or a topology error naming it. */
+export function checkMs(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${value}`);
   return value;
 }
@@ -21,7 +22,7 @@ export class TimeWindows {
   private constructor(readonly sizeMs: number, readonly graceMs: number, readonly advanceMs: number) {}
 
   static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
-    return new TimeWindows(check('window size', sizeMs, 1), check('grace period', graceMs, 0), sizeMs);
+    return new TimeWindows(checkMs('window size', sizeMs, 1), checkMs('grace period', graceMs, 0), sizeMs);
   }
 
   static ofSizeWithNoGrace(sizeMs: number): TimeWindows {
@@ -30,7 +31,7 @@ export class TimeWindows {
 
   /** Hopping windows: a new window every `advanceMs` (≤ size). */
   advanceBy(advanceMs: number): TimeWindows {
-    check('window advance', advanceMs, 1);
+    checkMs('window advance', advanceMs, 1);
     if (advanceMs > this.sizeMs) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window advance (${advanceMs} ms) must not exceed the window size (${this.sizeMs} ms)`);
     return new TimeWindows(this.sizeMs, this.graceMs, advanceMs);
   }
