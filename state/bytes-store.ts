@@ -13,12 +13,21 @@
 export type Entry = readonly [key: Buffer, value: Buffer];
 export type Change = readonly [key: Buffer, value: Buffer | null];
 
+/** Called by a write-back cache, once per flushed key, with what the key's last write asked it to emit. */
+export type FlushListener = (emit: unknown) => void;
+
 export interface KeyValueBytesStore {
   readonly name: string;
   /** Throws SA_ERR_STORE_NOT_LOADED on a backend that must prefetch, for a key it did not. */
   get(key: Buffer): Buffer | undefined;
-  /** A null value deletes the key. */
-  put(key: Buffer, value: Buffer | null): void;
+  /**
+   * A null value deletes the key. `emit` is for a write-back cache's flush listener (emit
+   * on update through the cache): the cache keeps the last one per key and hands it to the
+   * listener when it flushes that key; layers without a cache ignore it.
+   */
+  put(key: Buffer, value: Buffer | null, emit?: unknown): void;
+  /** Registers the flush listener of the stack's write-back cache; false when the stack has none (emit at once then). */
+  setFlushListener?(listener: FlushListener): boolean;
   /** Makes `get` of these keys synchronous (a no-op for in-memory stores). */
   prefetch(keys: readonly Buffer[]): Promise<void>;
   /** Entries with `from` ≤ key < `to` in byte order (an absent bound is open), at most `limit`. */
@@ -75,8 +84,11 @@ export abstract class WrappedStore implements KeyValueBytesStore {
   get(key: Buffer): Buffer | undefined {
     return this.inner.get(key);
   }
-  put(key: Buffer, value: Buffer | null): void {
-    this.inner.put(key, value);
+  put(key: Buffer, value: Buffer | null, emit?: unknown): void {
+    this.inner.put(key, value, emit);
+  }
+  setFlushListener(listener: FlushListener): boolean {
+    return this.inner.setFlushListener?.(listener) ?? false;
   }
   prefetch(keys: readonly Buffer[]): Promise<void> {
     return this.inner.prefetch(keys);

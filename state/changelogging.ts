@@ -15,8 +15,8 @@ export class ChangeLoggingKeyValueStore extends WrappedStore {
     super(inner);
   }
 
-  override put(key: Buffer, value: Buffer | null): void {
-    this.inner.put(key, value);
+  override put(key: Buffer, value: Buffer | null, emit?: unknown): void {
+    this.inner.put(key, value, emit);
     this.writer.log(key, value);
   }
 }

@@ -6,3 +6,4 @@ export { TypedKeyValueStore, type KeyValueStore, type ReadOnlyKeyValueStore } fr
 export { buildKeyValueStore, storeSpec, DEFAULT_CACHE_MAX_ENTRIES, type StoreOptions, type StoreSpec, type StoreBackend, type StoreContext, type WindowSpec } from './store-spec';
 export { TypedWindowStore, segmentInterval, type WindowStore, type ReadOnlyWindowStore, type WindowTiming } from './window-store';
 export { StateDb, type StateDbOptions } from './rocksdb/state-db';
+export { COUNTED_OPERATIONS, type StoreMeter, type StoreStats, type StoreOperation, type TimedOperation } from './metered';

@@ -42,8 +42,14 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
     return value === undefined ? undefined : this.valueSerde.deserialize(this.topic, value);
   }
 
-  put(key: K, value: V): void {
-    this.bytes.put(this.keyBytes(key), this.valueSerde.serialize(this.topic, value));
+  /** `emit` (internal): what the write-back cache hands its flush listener for this key; see emitOnFlush. */
+  put(key: K, value: V, emit?: unknown): void {
+    this.bytes.put(this.keyBytes(key), this.valueSerde.serialize(this.topic, value), emit);
+  }
+
+  /** @internal Emit on update through the cache (see state/caching.ts); false when the store has no cache. */
+  emitOnFlush(listener: (emit: unknown) => void): boolean {
+    return this.bytes.setFlushListener?.(listener) ?? false;
   }
 
   delete(key: K): void {

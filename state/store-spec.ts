@@ -1,7 +1,7 @@
 /**
  * What a topology declares about a store, and how a task builds one from it: the
- * backend, then changelogging, then the write-back cache (Kafka Streams' layering,
- * one concern per layer).
+ * backend, then changelogging, then the write-back cache, then metering (Kafka Streams'
+ * layering, one concern per layer).
  */
 import { StreamingError } from '../src/errors';
 import type { Serde, SerdeFor } from '../src/serdes/serde';
@@ -9,6 +9,7 @@ import type { KeyValueBytesStore } from './bytes-store';
 import { CachingKeyValueStore } from './caching';
 import { ChangeLoggingKeyValueStore, type ChangelogWriter } from './changelogging';
 import { InMemoryKeyValueStore } from './in-memory';
+import { MeteredKeyValueStore, type StoreMeter } from './metered';
 import type { StateDb } from './rocksdb/state-db';
 import type { WindowTiming } from './window-store';
 import { RocksDbKeyValueStore } from './rocksdb/store';
@@ -57,6 +58,8 @@ export interface StoreContext {
   db: StateDb | undefined;
   /** Committed keys a RocksDB store keeps loaded in memory between batches. */
   maxLoadedKeys: number;
+  /** Where the metered layer reports; without one the stack has no metered layer. */
+  meter?: StoreMeter;
 }
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
@@ -73,12 +76,13 @@ export function storeSpec<K, V>(o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & { 
   return { name: o.name, keySerde: o.keySerde as Serde<K>, valueSerde: o.valueSerde as Serde<V>, logging: o.logging ?? true, cacheMaxEntries, backend, prefetchKeys: o.prefetchKeys, window: o.window };
 }
 
-/** Backend ← changelogging ← cache. Without a database (the test driver), RocksDB stores are kept in memory. */
+/** Backend ← changelogging ← cache ← metered. Without a database (the test driver), RocksDB stores are kept in memory. */
 export function buildKeyValueStore(spec: StoreSpec, changelog: ChangelogWriter | undefined, context: StoreContext = { partition: 0, db: undefined, maxLoadedKeys: 0 }): KeyValueBytesStore {
   let store: KeyValueBytesStore = spec.backend === 'rocksdb' && context.db
     ? new RocksDbKeyValueStore(spec.name, context.partition, context.db, context.maxLoadedKeys)
     : new InMemoryKeyValueStore(spec.name);
   if (changelog) store = new ChangeLoggingKeyValueStore(store, changelog);
   if (spec.cacheMaxEntries > 0) store = new CachingKeyValueStore(store, spec.cacheMaxEntries);
+  if (context.meter) store = new MeteredKeyValueStore(store, context.meter);
   return store;
 }

@@ -88,8 +88,14 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     return value === undefined ? undefined : this.valueSerde.deserialize(this.topic, value);
   }
 
-  put(key: K, start: number, value: V): void {
-    this.bytes.put(this.storeKey(key, start), this.valueSerde.serialize(this.topic, value));
+  /** `emit` (internal): what the write-back cache hands its flush listener for this window; see emitOnFlush. */
+  put(key: K, start: number, value: V, emit?: unknown): void {
+    this.bytes.put(this.storeKey(key, start), this.valueSerde.serialize(this.topic, value), emit);
+  }
+
+  /** @internal Emit on update through the cache (see state/caching.ts); false when the store has no cache. */
+  emitOnFlush(listener: (emit: unknown) => void): boolean {
+    return this.bytes.setFlushListener?.(listener) ?? false;
   }
 
   delete(key: K, start: number): void {

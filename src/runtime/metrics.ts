@@ -1,11 +1,13 @@
 /**
  * Prometheus metrics of a KafkaStreams instance (prom-client), under the seed's names:
  * events_processed_total, events_failed_total, event_processing_duration_ms and
- * kafka_consumer_lag, plus commit latency, transactions and rebalances. Each instance has
+ * kafka_consumer_lag, plus commit latency, transactions, rebalances, restoration and the
+ * state stores' operations (store-metrics.ts). Each instance has
  * its own registry (`streams.metrics`), labelled with its application id, so several
  * instances in one process do not collide; an HTTP server can merge registries.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { StoreMetrics } from './store-metrics';
 
 export type FailureReason = 'deserialization' | 'processing' | 'production' | 'late';
 
@@ -25,6 +27,8 @@ export class StreamsMetrics {
   private readonly restoredTotal: Counter<'store'>;
   private readonly lateTotal: Counter;
   private readonly restoreRemainingGauge: Gauge;
+  /** The state stores' meter (their metered layer reports here). */
+  readonly stores: StoreMetrics;
 
   constructor(applicationId: string, lag: LagSource, registry = new Registry()) {
     this.registry = registry;
@@ -39,6 +43,7 @@ export class StreamsMetrics {
     this.lateTotal = new Counter({ name: 'events_late_total', help: 'Records a windowed aggregation dropped because all their windows had closed (past the grace period).', registers });
     this.restoredTotal = new Counter({ name: 'streams_restored_records_total', help: 'Changelog records applied to state stores during restoration.', labelNames: ['store'], registers });
     this.restoreRemainingGauge = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog records left to restore (0 when no restoration runs).', registers });
+    this.stores = new StoreMetrics(registry);
     new Gauge({
       name: 'kafka_consumer_lag',
       help: 'Records between the consumer position and the high watermark, per input partition.',

@@ -11,7 +11,7 @@ import type { NodeSpec, TopologyGraph } from '../streams/graph';
 import { StreamTask, type FailureObserver } from '../streams/stream-task';
 import type { RecordCollector } from '../streams/task-graph';
 import { join } from 'node:path';
-import type { StateDb } from '../../state';
+import type { StateDb, StoreMeter } from '../../state';
 import type { RawRecord } from '../streams/task-graph';
 import { TaskStores, type RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
@@ -49,6 +49,7 @@ export class TaskManager {
     private readonly collector: RecordCollector,
     private readonly observe: FailureObserver,
     private readonly stateDb: () => StateDb | undefined,
+    private readonly meter?: StoreMeter,
   ) {
     this.prefetching = [...graph.stores.values()].some((st) => st.backend === 'rocksdb' && st.prefetchKeys !== undefined);
     graph.subtopologies().forEach((nodes, id) => {
@@ -65,7 +66,7 @@ export class TaskManager {
       const id = `${sub.id}_${tp.partition}`;
       let t = this.tasks.get(id);
       if (!t) {
-        const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys };
+        const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys, meter: this.meter };
         const stores = new TaskStores(this.graph.storesOf(sub.nodes), context, (s) => this.graph.changelogTopic(s), this.collector, join(this.config.stateDir, 'checkpoints', `${id}.json`));
         t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map() };
         this.tasks.set(id, t);
@@ -160,9 +161,9 @@ export class TaskManager {
     }));
   }
 
-  /** Commit protocol, before the Kafka commit: the stores' buffered writes go to their changelogs. */
+  /** Commit protocol, before the Kafka commit: the stores' buffered writes go to their changelogs, and cached aggregates downstream. */
   flushStores(): void {
-    for (const t of this.tasks.values()) t.stores.flush();
+    for (const t of this.tasks.values()) t.task.flushStores();
   }
 
   /** After the Kafka commit: progress is committed, and the stores write their committed state. */

@@ -1,11 +1,14 @@
 /**
  * The processor behind count/reduce/aggregate: read the key's aggregate from the task's
- * store, fold the record in, write it back and forward the new value (emit on update:
- * one output per input, as Kafka Streams with the record cache off downstream).
+ * store, fold the record in, write it back and emit the new value. Emit on update goes
+ * through the store's write-back cache, as in Kafka Streams: the cache emits each key's
+ * latest value when it flushes (at the commit, or early when full), so a key updated many
+ * times between commits sends one update downstream. A store without a cache
+ * (`cacheMaxEntries: 0`) emits every update at once.
  * Records with a null key or value are skipped, as in Kafka Streams: a table has no row
  * for a null key, and a null value would be a delete, not an update.
  */
-import type { KeyValueStore } from '../../state';
+import { TypedKeyValueStore, type KeyValueStore } from '../../state';
 import type { Processor, ProcessorContext } from './processor';
 import type { StreamRecord } from './record';
 
@@ -19,19 +22,25 @@ export type Fold<K, V, VA> = (key: K, value: V, old: VA | undefined) => VA;
 export class AggregateProcessor<K, V, VA> implements Processor<K, V, K, VA> {
   private ctx!: ProcessorContext<K, VA>;
   private store!: KeyValueStore<K, VA>;
+  private emitsOnFlush = false;
 
   constructor(private readonly storeName: string, private readonly fold: Fold<K, V, VA>) {}
 
   init(context: ProcessorContext<K, VA>): void {
     this.ctx = context;
     this.store = context.getStateStore<K, VA>(this.storeName);
+    this.emitsOnFlush = this.store instanceof TypedKeyValueStore && this.store.emitOnFlush((out) => context.forward(out as StreamRecord<K, VA>));
   }
 
   process(r: StreamRecord<K, V>): void {
     if (r.key === null || r.key === undefined || r.value === null || r.value === undefined) return;
     const next = this.fold(r.key, r.value, this.store.get(r.key));
-    this.store.put(r.key, next);
-    this.ctx.forward({ key: r.key, value: next, timestamp: r.timestamp, headers: r.headers });
+    const out: StreamRecord<K, VA> = { key: r.key, value: next, timestamp: r.timestamp, headers: r.headers };
+    if (!this.emitsOnFlush) {
+      this.store.put(r.key, next);
+      return this.ctx.forward(out);
+    }
+    (this.store as TypedKeyValueStore<K, VA>).put(r.key, next, out);
   }
 }
 

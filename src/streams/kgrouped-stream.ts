@@ -70,12 +70,12 @@ export class KGroupedStream<K, V> {
    * sliding windows (`SlidingWindows`) or sessions (`SessionWindows`), to aggregate per window.
    */
   windowedBy(windows: TimeWindows, options?: { lateRecords?: LateRecords<K, V> }): TimeWindowedKStream<K, V>;
-  windowedBy(windows: SessionWindows): SessionWindowedKStream<K, V>;
-  windowedBy(windows: SlidingWindows): SlidingWindowedKStream<K, V>;
+  windowedBy(windows: SessionWindows, options?: { lateRecords?: LateRecords<K, V> }): SessionWindowedKStream<K, V>;
+  windowedBy(windows: SlidingWindows, options?: { lateRecords?: LateRecords<K, V> }): SlidingWindowedKStream<K, V>;
   windowedBy(windows: TimeWindows | SessionWindows | SlidingWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
     const input = (store: string): KStream<K, V> => (this.repartitionRequired ? this.repartitioned(store) : this.stream);
-    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows);
-    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows);
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
     return new TimeWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
   }
 

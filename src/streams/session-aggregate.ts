@@ -3,10 +3,12 @@
  * KStreamSessionWindowAggregate): a record joins every session of its key that is within
  * the inactivity gap, merging them (`merger`) into one, then folds itself in. Sessions
  * merged away are forwarded with a null value, then the new session with its aggregate.
- * A record whose merged session ends before stream time − grace is late: dropped, counted.
+ * A record whose merged session ends before stream time − grace is late: dropped, counted,
+ * and sent to the late-records topic when there is one.
  */
 import type { KeyValueStore } from '../../state';
 import type { Aggregator, Initializer } from './aggregate';
+import { dropLate } from './late-records';
 import type { Processor, ProcessorContext } from './processor';
 import type { StreamRecord } from './record';
 import type { Session, SessionWindows } from './session-windows';
@@ -25,6 +27,7 @@ export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
     private readonly initializer: Initializer<VA>,
     private readonly aggregator: Aggregator<K, V, VA>,
     private readonly merger: Merger<K, VA>,
+    private readonly lateChild?: string,
   ) {}
 
   init(context: ProcessorContext<Windowed<K>, VA | null>): void {
@@ -41,10 +44,7 @@ export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
     const merging = live.filter((s) => s.end + gapMs >= t && s.start - gapMs <= t);
     const start = Math.min(t, ...merging.map((s) => s.start));
     const end = Math.max(t, ...merging.map((s) => s.end));
-    if (end < streamTime - graceMs) {
-      this.ctx.recordLateDrop();
-      return;
-    }
+    if (end < streamTime - graceMs) return dropLate(this.ctx as ProcessorContext<unknown, unknown>, r, this.lateChild);
     let value = this.initializer();
     for (const s of merging) value = this.merger(r.key, value, s.value);
     value = this.aggregator(r.key, r.value, value);

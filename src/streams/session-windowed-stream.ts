@@ -11,6 +11,7 @@ import type { Aggregator, Initializer, Reducer } from './aggregate';
 import type { TopologyGraph } from './graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
+import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { SessionAggregateProcessor, type Merger } from './session-aggregate';
 import { sessionListSerde, type SessionWindows } from './session-windows';
 import type { WindowedMaterialized } from './time-windowed-stream';
@@ -24,6 +25,7 @@ export class SessionWindowedKStream<K, V> {
     private readonly keySerde: SerdeFor<K>,
     private readonly valueSerde: SerdeFor<V> | undefined,
     private readonly windows: SessionWindows,
+    private readonly late: LateRecords<K, V> | undefined,
   ) {}
 
   count(materialized: WindowedMaterialized<K, number> = {}): KTable<Windowed<K>, number | null> {
@@ -53,8 +55,10 @@ export class SessionWindowedKStream<K, V> {
     this.graph.addStore(storeSpec({ name: storeName, keySerde, valueSerde: sessionListSerde(m.valueSerde as Serde<VA>), logging: m.logging, cacheMaxEntries: m.cacheMaxEntries, backend: m.backend ?? 'rocksdb', prefetchKeys: (k) => [k] }));
     const input = this.input(storeName);
     const name = this.graph.newName('KSTREAM-SESSION-AGGREGATE');
-    this.graph.add({ kind: 'processor', name, operator: 'session aggregate', supplier: () => new SessionAggregateProcessor<K, V, VA>(storeName, w, retentionMs, init, agg, merger), children: [] }, [input.nodeName]);
+    const lateChild = lateChildOf(name, this.late as LateRecords<unknown, unknown> | undefined);
+    this.graph.add({ kind: 'processor', name, operator: 'session aggregate', supplier: () => new SessionAggregateProcessor<K, V, VA>(storeName, w, retentionMs, init, agg, merger, lateChild), children: [] }, [input.nodeName]);
     this.graph.connectStores(name, [storeName]);
+    addLateSink(this.graph, name, this.late);
     return new KTable<Windowed<K>, VA | null>(this.graph, name, storeName);
   }
 }

@@ -3,10 +3,12 @@
  * records; the windows it changes — every window containing it, its own window ending at
  * it, and a window starting just after it when later records exist — are recomputed and
  * forwarded (emit on update). Windows that closed (end before stream time − grace) are not
- * updated; a record that changes no open window is late: dropped and counted.
+ * updated; a record that changes no open window is late: dropped, counted, and sent to
+ * the late-records topic when there is one.
  */
 import type { KeyValueStore } from '../../state';
 import type { Aggregator, Initializer } from './aggregate';
+import { dropLate } from './late-records';
 import type { Processor, ProcessorContext } from './processor';
 import type { StreamRecord } from './record';
 import type { SlidingWindows, TimedValue } from './sliding-windows';
@@ -16,7 +18,7 @@ export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
   private ctx!: ProcessorContext<Windowed<K>, VA>;
   private store!: KeyValueStore<K, TimedValue<V>[]>;
 
-  constructor(private readonly storeName: string, private readonly windows: SlidingWindows, private readonly retentionMs: number, private readonly initializer: Initializer<VA>, private readonly aggregator: Aggregator<K, V, VA>) {}
+  constructor(private readonly storeName: string, private readonly windows: SlidingWindows, private readonly retentionMs: number, private readonly initializer: Initializer<VA>, private readonly aggregator: Aggregator<K, V, VA>, private readonly lateChild?: string) {}
 
   init(context: ProcessorContext<Windowed<K>, VA>): void {
     this.ctx = context;
@@ -34,10 +36,7 @@ export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
     const before = new Set(this.windows.windowStarts(earlier.map((e) => e.t)));
     const changed = this.windows.windowStarts(records.map((e) => e.t)).filter((start) => (start <= t && t <= start + d) || (start === t + 1 && !before.has(start)));
     const open = changed.filter((start) => start + d >= closeTime);
-    if (open.length === 0) {
-      this.ctx.recordLateDrop();
-      return;
-    }
+    if (open.length === 0) return dropLate(this.ctx as ProcessorContext<unknown, unknown>, r, this.lateChild);
     this.store.put(r.key, records);
     const inOrder = [...records].sort((a, b) => a.t - b.t);
     for (const start of open) {

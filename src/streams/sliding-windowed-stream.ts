@@ -11,6 +11,7 @@ import { folds, type Aggregator, type Initializer, type Reducer } from './aggreg
 import type { TopologyGraph } from './graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
+import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { SlidingAggregateProcessor } from './sliding-aggregate';
 import { timedListSerde, type SlidingWindows } from './sliding-windows';
 import type { WindowedMaterialized } from './time-windowed-stream';
@@ -24,6 +25,7 @@ export class SlidingWindowedKStream<K, V> {
     private readonly keySerde: SerdeFor<K>,
     private readonly valueSerde: SerdeFor<V> | undefined,
     private readonly windows: SlidingWindows,
+    private readonly late: LateRecords<K, V> | undefined,
   ) {}
 
   count(materialized: Omit<WindowedMaterialized<K, number>, 'valueSerde'> = {}): KTable<Windowed<K>, number> {
@@ -50,7 +52,9 @@ export class SlidingWindowedKStream<K, V> {
     this.graph.addStore(storeSpec({ name: storeName, keySerde: (m.keySerde ?? this.keySerde) as Serde<K>, valueSerde: timedListSerde(this.valueSerde as Serde<V>), logging: m.logging, cacheMaxEntries: m.cacheMaxEntries, backend: m.backend ?? 'rocksdb', prefetchKeys: (k) => [k] }));
     const input = this.input(storeName);
     const name = this.graph.newName('KSTREAM-SLIDING-AGGREGATE');
-    this.graph.add({ kind: 'processor', name, operator: 'sliding aggregate', supplier: () => new SlidingAggregateProcessor<K, V, VA>(storeName, w, retentionMs, init, agg), children: [] }, [input.nodeName]);
+    const lateChild = lateChildOf(name, this.late as LateRecords<unknown, unknown> | undefined);
+    this.graph.add({ kind: 'processor', name, operator: 'sliding aggregate', supplier: () => new SlidingAggregateProcessor<K, V, VA>(storeName, w, retentionMs, init, agg, lateChild), children: [] }, [input.nodeName]);
+    addLateSink(this.graph, name, this.late);
     this.graph.connectStores(name, [storeName]);
     return new KTable<Windowed<K>, VA>(this.graph, name, storeName);
   }

@@ -23,7 +23,7 @@ export class StreamTask {
     private readonly options: ResolvedStreamsOptions,
     private readonly collector: RecordCollector,
     private readonly observe: FailureObserver = () => undefined,
-    stores?: TaskStores,
+    private readonly stores?: TaskStores,
     clock: () => number = Date.now,
   ) {
     this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'), clock);
@@ -74,6 +74,21 @@ export class StreamTask {
     }
   }
 
+  /**
+   * Commit step 1b for this task: the stores' caches flush, and what they held is emitted
+   * downstream. A failure there has no input record to skip, so it stops processing, as a
+   * failing wall-clock punctuator does.
+   */
+  flushStores(): void {
+    try {
+      this.stores?.flush();
+    } catch (err) {
+      if (isStreamingError(err) && PASS_THROUGH.has(err.code)) throw err;
+      this.observe('processing');
+      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: emitting the cached aggregates at the commit failed: ${asError(err).message}`, { cause: err });
+    }
+  }
+
   /** The record's key as its source reads it, or undefined when it cannot be read (the handler deals with that later). */
   keyOf(raw: RawRecord): unknown {
     try {
@@ -110,7 +125,9 @@ export class StreamTask {
 
   private onSinkError(error: Error, topic: string): void {
     this.observe('production');
-    const raw = this.current!;
+    const raw = this.current;
+    // Emitted by a cache flush at the commit: there is no input record the handler could skip.
+    if (!raw) throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a cached aggregate to "${topic}" at the commit: ${error.message}`, { cause: error });
     if (this.options.productionExceptionHandler(this.failure(raw, error)) === 'fail') {
       throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a record to "${topic}" (from ${where(raw)}): ${error.message}`, { cause: error });
     }

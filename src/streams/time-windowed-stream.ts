@@ -5,21 +5,17 @@
  */
 import { segmentInterval, storeSpec } from '../../state';
 import { StreamingError } from '../errors';
-import { Serdes, type Serde, type SerdeFor, type Serializer } from '../serdes';
+import { Serdes, type Serde, type SerdeFor } from '../serdes';
 import { folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
 import type { TopologyGraph } from './graph';
 import type { Materialized } from './kgrouped-stream';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
+import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { WindowAggregateProcessor } from './window-aggregate';
 import type { TimeWindows, Windowed } from './windows';
 
-/** Where records that fall in no open window go, besides being counted (`events_late_total`). */
-export interface LateRecords<K, V> {
-  topic: string;
-  keySerde: Serializer<K>;
-  valueSerde: Serializer<V>;
-}
+export type { LateRecords } from './late-records';
 
 export interface WindowedMaterialized<K, VA> extends Materialized<K, VA> {
   /** How long windows stay in the store (queryable). Default and minimum: window size + grace. */
@@ -70,10 +66,10 @@ export class TimeWindowedKStream<K, V> {
     }));
     const input = this.input(storeName);
     const name = this.graph.newName('KSTREAM-WINDOW-AGGREGATE');
-    const lateChild = this.late ? `${name}-late` : undefined;
+    const lateChild = lateChildOf(name, this.late as LateRecords<unknown, unknown> | undefined);
     this.graph.add({ kind: 'processor', name, operator: `windowed ${operator}`, supplier: () => new WindowAggregateProcessor<K, V, VA>(storeName, w, fold, lateChild), children: [] }, [input.nodeName]);
     this.graph.connectStores(name, [storeName]);
-    if (this.late && lateChild) this.graph.add({ kind: 'sink', name: lateChild, topic: this.late.topic, keySerde: this.late.keySerde, valueSerde: this.late.valueSerde, children: [], byNameOnly: true }, [name]);
+    addLateSink(this.graph, name, this.late);
     return new KTable<Windowed<K>, VA>(this.graph, name, storeName, { graceMs: w.graceMs, keySerde: (m.keySerde ?? this.keySerde) as Serde<unknown>, valueSerde: m.valueSerde as Serde<unknown> });
   }
 }

@@ -112,15 +112,17 @@ export class TopologyTestDriver {
   private run(start: () => void): void {
     try {
       start();
-      while (this.pending.length > 0) {
-        const next = this.pending.shift()!;
-        const task = this.taskByTopic.get(next.topic)!;
-        const log = this.log(next.topic);
-        log.push(next.record);
-        task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
-      }
-      // A commit after every piped record: changelog records go out, the stores' writes are committed.
-      for (const s of this.stores) s.flush();
+      // A commit after every piped record: caches flush (what they emit may feed other tasks), then the stores commit.
+      do {
+        while (this.pending.length > 0) {
+          const next = this.pending.shift()!;
+          const task = this.taskByTopic.get(next.topic)!;
+          const log = this.log(next.topic);
+          log.push(next.record);
+          task.process({ topic: next.topic, partition: 0, offset: log.length - 1, ...next.record });
+        }
+        for (const t of this.tasks) t.flushStores();
+      } while (this.pending.length > 0);
       for (const s of this.stores) s.commitInMemory();
     } catch (err) {
       for (const s of this.stores) s.abort();

@@ -8,10 +8,11 @@ declare module 'rocksdb' {
     maxOpenFiles?: number;
     compression?: boolean;
   }
-  interface BatchOp {
-    type: 'put' | 'del';
-    key: Buffer;
-    value?: Buffer;
+  /** A chained batch: writes collected one native call each, applied atomically by write(). */
+  interface ChainedBatch {
+    put(key: Buffer, value: Buffer): ChainedBatch;
+    del(key: Buffer): ChainedBatch;
+    write(cb: Cb): void;
   }
   interface RangeOptions {
     gte?: Buffer;
@@ -28,7 +29,7 @@ declare module 'rocksdb' {
     open(options: OpenOptions, cb: Cb): void;
     close(cb: Cb): void;
     getMany(keys: Buffer[], options: { asBuffer: boolean }, cb: Cb<(Buffer | undefined)[]>): void;
-    batch(ops: BatchOp[], cb: Cb): void;
+    batch(): ChainedBatch;
     iterator(options: RangeOptions): Iterator;
     clear(options: RangeOptions, cb: Cb): void;
   }

@@ -23,4 +23,15 @@ describe('eos-verify: running aggregates recomputed from the input', () => {
     assert.equal(checkRunning('min', input, ['a=3', 'a=5', 'a=3', 'b=2'].map(rec)).wrongKeys, 1);
     assert.equal(checkRunning('min', input, ['a=5', 'a=3', 'a=3', 'b=2', 'c=1'].map(rec)).wrongKeys, 1, 'an output key with no input');
   });
+
+  it('through a cache: accepts running values in order ending at the final one; catches a lost or duplicated input', () => {
+    assert.equal(checkRunning('sum', input, ['a=8', 'b=2', 'a=15'].map(rec), 'through-cache').wrongKeys, 0);
+    assert.equal(checkRunning('sum', input, ['a=15', 'b=2'].map(rec), 'through-cache').wrongKeys, 0);
+    const lost = checkRunning('sum', input, ['a=5', 'a=12', 'b=2'].map(rec), 'through-cache');
+    assert.match(lost.firstProblem!, /sum of key a: output #2 \(12\) is not a later running value/);
+    const duplicated = checkRunning('sum', input, ['a=8', 'a=18', 'b=2'].map(rec), 'through-cache');
+    assert.equal(duplicated.wrongKeys, 1);
+    assert.equal(checkRunning('sum', input, ['a=8', 'b=2'].map(rec), 'through-cache').wrongKeys, 1, 'a last output short of the final value');
+    assert.equal(checkRunning('sum', input, ['a=8', 'a=5', 'a=15', 'b=2'].map(rec), 'through-cache').wrongKeys, 1, 'out of order');
+  });
 });

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildKeyValueStore, prefixEnd, StateDb, storeSpec, type KeyValueBytesStore, type StoreBackend } from '../../../state';
+import { Registry } from 'prom-client';
 import { Serdes } from '../../../src';
+import { StoreMetrics } from '../../../src/runtime/store-metrics';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const text = (entries: readonly (readonly [Buffer, Buffer])[]): string[] => entries.map(([k, v]) => `${k.toString('latin1')}=${v.toString('latin1')}`);
@@ -32,6 +34,10 @@ const stacks: { name: string; make(): KeyValueBytesStore }[] = (['in-memory', 'r
     name: `${backend} + changelogging + cache(${cache})`,
     make: () => buildKeyValueStore(spec(backend, cache), { log: () => undefined }, { partition: partition++, db, maxLoadedKeys: 1000 }),
   })),
+  {
+    name: `${backend} + changelogging + cache(2) + metered`,
+    make: () => buildKeyValueStore(spec(backend, 2), { log: () => undefined }, { partition: partition++, db, maxLoadedKeys: 1000, meter: new StoreMetrics(new Registry()) }),
+  },
 ]);
 
 for (const stack of stacks) {
@@ -133,6 +139,55 @@ describe('state store layers', () => {
     assert.equal(logged.length, 0);
     store.put(b('c'), b('1'));
     assert.deepEqual(logged.sort(), ['a=1', 'b=1', 'c=1']);
+  });
+
+  it('emit through the cache: a flush hands the listener each key\'s last emit, after logging it; an abort drops them', () => {
+    const events: string[] = [];
+    const store = buildKeyValueStore(spec('in-memory', 100), { log: (k, v) => events.push(`log ${k.toString()}=${v?.toString() ?? 'null'}`) });
+    assert.equal(store.setFlushListener?.((emit) => events.push(`emit ${String(emit)}`)), true);
+    store.put(b('a'), b('1'), 'a@1');
+    store.put(b('a'), b('2'), 'a@2');
+    store.put(b('b'), b('1'), 'b@1');
+    store.put(b('c'), b('1')); // a write without an emit: logged, emits nothing
+    assert.deepEqual(events, []);
+    store.flush();
+    assert.deepEqual(events, ['log a=2', 'log b=1', 'log c=1', 'emit a@2', 'emit b@1']);
+    events.length = 0;
+    store.put(b('a'), b('3'), 'a@3');
+    store.abort();
+    store.flush();
+    assert.deepEqual(events, []);
+  });
+
+  it('a stack without a cache has no flush listener (its users emit at once)', () => {
+    const store = buildKeyValueStore(spec('in-memory', 0), { log: () => undefined });
+    assert.equal(store.setFlushListener?.(() => undefined) ?? false, false);
+  });
+
+  it('the metered layer counts every operation per store, times batch operations, and keeps a closed store\'s counts', async () => {
+    const registry = new Registry();
+    const meter = new StoreMetrics(registry);
+    const make = (): KeyValueBytesStore => buildKeyValueStore(spec('in-memory', 10), undefined, { partition: 0, db: undefined, maxLoadedKeys: 0, meter });
+    const one = make();
+    one.put(b('a'), b('1'));
+    one.put(b('b'), b('1'));
+    one.put(b('b'), null);
+    one.get(b('a'));
+    one.flush();
+    await one.commit();
+    await one.range(undefined, undefined);
+    const two = make();
+    two.put(b('c'), b('1'));
+    await one.close();
+    const text = await registry.metrics();
+    const value = (name: string, labels: string): number => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    assert.equal(value('state_store_operations_total', 'store="s",operation="put"'), 3);
+    assert.equal(value('state_store_operations_total', 'store="s",operation="delete"'), 1);
+    assert.equal(value('state_store_operations_total', 'store="s",operation="get"'), 1);
+    assert.equal(value('state_store_operations_total', 'store="s",operation="commit"'), 1);
+    assert.equal(value('state_store_operation_duration_ms_count', 'store="s",operation="range"'), 1);
+    assert.equal(value('state_store_entries', 'store="s"'), 1, 'only the open store counts: its one dirty key');
+    await two.close();
   });
 
   it('refuses a store name that cannot name a topic, and a RocksDB store without prefetchKeys', () => {

@@ -3,11 +3,11 @@ import { Serdes, SessionWindows, StreamsBuilder, TopologyTestDriver } from '../.
 
 const S = Serdes.String();
 
-function sessions(windows: SessionWindows, records: [string, number][]): { out: string[]; store: unknown } {
+function sessions(windows: SessionWindows, records: [string, number][]): { out: string[]; store: unknown; late: string[] } {
   const b = new StreamsBuilder();
   b.stream('in', { keySerde: S, valueSerde: S })
     .groupByKey({ keySerde: S })
-    .windowedBy(windows)
+    .windowedBy(windows, { lateRecords: { topic: 'late', keySerde: S, valueSerde: S } })
     .count({ name: 'sessions' })
     .toStream()
     .map((w, n) => [w.key, `${w.key}[${w.window.start},${w.window.end}]=${n ?? 'null'}`])
@@ -15,8 +15,9 @@ function sessions(windows: SessionWindows, records: [string, number][]): { out: 
   const driver = new TopologyTestDriver(b.build(), { applicationId: 'sessions' });
   try {
     const input = driver.createInputTopic('in', S, S);
-    for (const [k, ts] of records) input.pipeInput(k, 'x', { timestamp: ts });
-    return { out: driver.createOutputTopic('out', S, S).readValuesToList() as string[], store: driver.getKeyValueStore('sessions').get('a') };
+    for (const [k, ts] of records) input.pipeInput(k, `${k}@${ts}`, { timestamp: ts });
+    const late = driver.createOutputTopic('late', S, S).readValuesToList() as string[];
+    return { out: driver.createOutputTopic('out', S, S).readValuesToList() as string[], store: driver.getKeyValueStore('sessions').get('a'), late };
   } finally {
     driver.close();
   }
@@ -39,9 +40,10 @@ describe('session windows (TopologyTestDriver)', () => {
     assert.deepEqual(store, [{ start: 1_000, end: 3_000, value: 2 }, { start: 12_000, end: 20_000, value: 3 }]);
   });
 
-  it('a record whose session would end before stream time − grace is late and dropped', () => {
-    const { out } = sessions(SessionWindows.ofInactivityGapWithNoGrace(5_000), [['a', 20_000], ['a', 10_000], ['a', 22_000]]);
+  it('a record whose session would end before stream time − grace is late: dropped, and sent to the late-records topic', () => {
+    const { out, late } = sessions(SessionWindows.ofInactivityGapWithNoGrace(5_000), [['a', 20_000], ['a', 10_000], ['a', 22_000]]);
     assert.deepEqual(out, ['a[20000,20000]=1', 'a[20000,20000]=null', 'a[20000,22000]=2']);
+    assert.deepEqual(late, ['a@10000']);
   });
 
   it('sessions older than the retention are dropped when their key comes back', () => {

@@ -3,11 +3,11 @@ import { Serdes, SlidingWindows, StreamsBuilder, TopologyTestDriver } from '../.
 
 const S = Serdes.String();
 
-function slide(windows: SlidingWindows, records: number[]): string[] {
+function slide(windows: SlidingWindows, records: number[], late: string[] = []): string[] {
   const b = new StreamsBuilder();
   b.stream('in', { keySerde: S, valueSerde: S })
     .groupByKey({ keySerde: S, valueSerde: S })
-    .windowedBy(windows)
+    .windowedBy(windows, { lateRecords: { topic: 'late', keySerde: S, valueSerde: S } })
     .count({ name: 'sliding' })
     .toStream()
     .map((w, n) => [w.key, `[${w.window.start},${w.window.end}]=${n}`])
@@ -15,7 +15,8 @@ function slide(windows: SlidingWindows, records: number[]): string[] {
   const driver = new TopologyTestDriver(b.build(), { applicationId: 'sliding' });
   try {
     const input = driver.createInputTopic('in', S, S);
-    for (const ts of records) input.pipeInput('a', 'x', { timestamp: ts });
+    for (const ts of records) input.pipeInput('a', `a@${ts}`, { timestamp: ts });
+    late.push(...(driver.createOutputTopic('late', S, S).readValuesToList() as string[]));
     return driver.createOutputTopic('out', S, S).readValuesToList() as string[];
   } finally {
     driver.close();
@@ -37,9 +38,11 @@ describe('sliding windows (TopologyTestDriver)', () => {
     assert.deepEqual(out.slice(6), ['[5000,10000]=3', '[7400,12400]=4', '[8001,13001]=3', '[9201,14201]=2', '[10001,15001]=1']);
   });
 
-  it('windows closed by stream time − grace are not updated; a record with no open window is late', () => {
-    const out = slide(SlidingWindows.ofTimeDifferenceWithNoGrace(1_000), [10_000, 20_000, 12_000]);
+  it('windows closed by stream time − grace are not updated; a record with no open window is late (to the late-records topic)', () => {
+    const late: string[] = [];
+    const out = slide(SlidingWindows.ofTimeDifferenceWithNoGrace(1_000), [10_000, 20_000, 12_000], late);
     assert.deepEqual(out, ['[9000,10000]=1', '[19000,20000]=1']);
+    assert.deepEqual(late, ['a@12000']);
   });
 
   it('needs a value serde, and refuses a time difference below 1 ms', () => {
