@@ -26,6 +26,9 @@ export interface KeyValueStore<K, V> extends ReadOnlyKeyValueStore<K, V> {
 }
 
 export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
+  /** The last primitive key serialized: an aggregation gets, then puts, the same key. */
+  private last: { key: K; bytes: Buffer } | undefined;
+
   constructor(
     private readonly bytes: KeyValueBytesStore,
     private readonly keySerde: Serde<K>,
@@ -77,8 +80,10 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
   }
 
   private keyBytes(key: K): Buffer {
+    if (this.last !== undefined && this.last.key === key) return this.last.bytes;
     const bytes = this.keySerde.serialize(this.topic, key);
     if (bytes === null) throw new TypeError(`store "${this.name}": a key serialized to null (keys must not be null)`);
+    if (typeof key !== 'object') this.last = { key, bytes };
     return bytes;
   }
 }

@@ -65,6 +65,8 @@ export interface WindowStore<K, V> extends ReadOnlyWindowStore<K, V> {
 
 export class TypedWindowStore<K, V> implements WindowStore<K, V> {
   private expiredBelow = 0;
+  /** The last primitive key and start serialized: an aggregation fetches, then puts, the same window. */
+  private last: { key: K; start: number; bytes: Buffer } | undefined;
 
   constructor(
     private readonly bytes: KeyValueBytesStore,
@@ -80,7 +82,11 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
 
   /** The store key of a window (what a batch prefetches). */
   storeKey(key: K, start: number): Buffer {
-    return windowKey(this.keyBytes(key), start, this.timing.segmentMs);
+    const last = this.last;
+    if (last !== undefined && last.key === key && last.start === start) return last.bytes;
+    const bytes = windowKey(this.keyBytes(key), start, this.timing.segmentMs);
+    if (typeof key !== 'object') this.last = { key, start, bytes };
+    return bytes;
   }
 
   fetch(key: K, start: number): V | undefined {

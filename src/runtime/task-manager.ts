@@ -103,10 +103,12 @@ export class TaskManager {
 
   private async closeTasks(tasks: readonly RuntimeTask[], endOffsets?: EndOffsets): Promise<void> {
     const ends = endOffsets ? await endOffsets(tasks.flatMap((t) => t.stores.persistentChangelogs())).catch(() => undefined) : undefined;
+    let failure: unknown;
     for (const t of tasks) {
       t.task.close();
-      await t.stores.close(ends);
+      await t.stores.close(ends).catch((err: unknown) => (failure ??= err));
     }
+    if (failure !== undefined) throw failure;
   }
 
   /** Loads, per task, what its persistent stores will read while processing these records. */

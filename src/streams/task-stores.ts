@@ -154,16 +154,23 @@ export class TaskStores {
     return [...this.stores.values()].filter((s) => s.persistent && s.spec.logging).map((s) => ({ topic: s.changelog, partition: this.context.partition }));
   }
 
-  /** A clean close (after a commit) records where the local stores are, from the changelogs' end offsets. */
+  /**
+   * A clean close (after a commit) records where the local stores are, from the changelogs'
+   * end offsets — once every store has its committed writes on disk. A store that could
+   * not write them fails the close, and no checkpoint is written: the next start rebuilds.
+   */
   async close(endOffsets?: ReadonlyMap<string, number>): Promise<void> {
+    const changelogs = this.persistentChangelogs();
+    const closed = await Promise.allSettled([...this.stores.values()].map((s) => s.bytes.close()));
+    this.stores.clear();
+    const failure = closed.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+    if (failure) throw failure.reason;
     if (endOffsets && this.checkpointFile) {
-      for (const c of this.persistentChangelogs()) {
+      for (const c of changelogs) {
         const end = endOffsets.get(`${c.topic}:${c.partition}`);
         if (end !== undefined) this.checkpointed.set(`${c.topic}:${c.partition}`, end);
       }
       if (this.checkpointed.size > 0) writeCheckpoint(this.checkpointFile, this.checkpointed);
     }
-    await Promise.all([...this.stores.values()].map((s) => s.bytes.close()));
-    this.stores.clear();
   }
 }

@@ -22,7 +22,15 @@ export interface StateDbOptions {
 const cb = <T = void>(resolve: (v: T) => void, reject: (e: Error) => void) => (err: Error | null | undefined, value?: T): void => (err ? reject(err) : resolve(value as T));
 
 export class StateDb {
+  /** The native binding crashes the process on a call after close; this refuses it instead. */
+  private closed = false;
+
   private constructor(private readonly db: ReturnType<typeof rocksdb>, readonly path: string) {}
+
+  private whenOpen<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new StreamingError('SA_ERR_STATE_DIR', `the state store database in ${this.path} is closed`, { hint: 'a store was used after its instance closed the database' }));
+    return call();
+  }
 
   static async open(o: StateDbOptions): Promise<StateDb> {
     mkdirSync(o.path, { recursive: true });
@@ -40,24 +48,26 @@ export class StateDb {
 
   getMany(keys: Buffer[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => this.db.getMany(keys, { asBuffer: true }, cb(resolve, reject)));
+    return this.whenOpen(() => new Promise((resolve, reject) => this.db.getMany(keys, { asBuffer: true }, cb(resolve, reject))));
   }
 
   /** One atomic batch. A chained batch (one native call per write) runs about twice as fast here as the array form, whose native side reads every operation object's properties. */
   write(changes: Iterable<Change>): Promise<void> {
-    const batch = this.db.batch();
-    let n = 0;
-    for (const [key, value] of changes) {
-      if (value === null) batch.del(key);
-      else batch.put(key, value);
-      n++;
-    }
-    if (n === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => batch.write(cb(resolve, reject)));
+    return this.whenOpen(() => {
+      const batch = this.db.batch();
+      let n = 0;
+      for (const [key, value] of changes) {
+        if (value === null) batch.del(key);
+        else batch.put(key, value);
+        n++;
+      }
+      return n === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => batch.write(cb(resolve, reject)));
+    });
   }
 
   /** Entries with gte ≤ key < lt, at most `limit`. */
   async scan(gte: Buffer, lt: Buffer | undefined, limit = Infinity): Promise<Entry[]> {
+    await this.whenOpen(() => Promise.resolve());
     const it = this.db.iterator({ gte, ...(lt ? { lt } : {}), ...(limit === Infinity ? {} : { limit }), keyAsBuffer: true, valueAsBuffer: true });
     const out: Entry[] = [];
     try {
@@ -72,10 +82,12 @@ export class StateDb {
   }
 
   clear(gte: Buffer, lt: Buffer | undefined): Promise<void> {
-    return new Promise((resolve, reject) => this.db.clear({ gte, ...(lt ? { lt } : {}) }, cb(resolve, reject)));
+    return this.whenOpen(() => new Promise((resolve, reject) => this.db.clear({ gte, ...(lt ? { lt } : {}) }, cb(resolve, reject))));
   }
 
   close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
     return new Promise((resolve, reject) => this.db.close(cb(resolve, reject)));
   }
 }

@@ -212,6 +212,20 @@ describe('RocksDB backend', () => {
     assert.throws(() => store.get(b('x')), { code: 'SA_ERR_STORE_NOT_LOADED' });
   });
 
+  it('a commit writes RocksDB in the background; a write that fails makes the next commit and the close fail with a typed error', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'sa-write-fail-'));
+    const db2 = await StateDb.open({ path: dir2, cacheBytes: 1 << 20, writeBufferBytes: 1 << 20 });
+    const store = buildKeyValueStore(spec('rocksdb', 0), undefined, { partition: 0, db: db2, maxLoadedKeys: 10 });
+    store.put(b('k'), b('v'));
+    await db2.close(); // the background write will find the database closed
+    await store.commit();
+    assert.equal(store.get(b('k'))?.toString(), 'v', 'committed state is served from memory at once');
+    store.put(b('k'), b('w'));
+    await assert.rejects(store.commit(), { code: 'SA_ERR_STATE_DIR', message: /writing committed state to RocksDB failed/ });
+    await assert.rejects(store.close(), { code: 'SA_ERR_STATE_DIR' });
+    rmSync(dir2, { recursive: true, force: true });
+  });
+
   it('committed writes outlive the store object; partitions and stores do not see each other; wipe is per partition', async () => {
     const one = rocks(901);
     const two = rocks(902);
