@@ -113,11 +113,14 @@ export async function benchRestore(config: Config, o: StatefulBenchOptions, say:
   const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: config.kafka, logger, handleSignals: false });
   try {
     started = Date.now();
+    const cpu = cpuMeter(config);
     await streams.start();
     await new Promise<void>((resolve) => (streams.state === 'RUNNING' ? resolve() : streams.on('stateChange', (s) => s === 'RUNNING' && resolve())));
+    const usage = cpu.stop(Date.now() - started);
     const done = lines.find((l) => l.msg === 'state stores restored');
     if (!done) throw new Error('the instance became RUNNING without restoring: was the changelog written?');
     say(`restored ${done.records!.toLocaleString('en-US')} changelog records in ${(done.durationMs! / 1000).toFixed(2)} s = ${done.recordsPerSecond!.toLocaleString('en-US')} records/s (start to RUNNING: ${((Date.now() - started) / 1000).toFixed(1)} s); RSS ${mib(process.memoryUsage().rss)}`);
+    say(`  CPU from start to RUNNING: this process ${usage.self}% of one core, broker ${usage.broker}% of one core`);
     for (const l of lines.filter((x) => x.msg === 'restoring state stores')) say(`  progress: ${JSON.stringify(l)}`);
   } finally {
     await streams.close();

@@ -110,19 +110,24 @@ export class StoreRestorer {
 
   private async apply(batch: readonly Message[], progress: ReadonlyMap<string, Progress>): Promise<void> {
     const byPartition = new Map<Progress, [Buffer, Buffer | null][]>();
+    // Batches come in runs of one partition: look the partition up once per run.
+    let p: Progress | undefined;
+    let entries: [Buffer, Buffer | null][] = [];
     for (const m of batch) {
-      const p = progress.get(`${m.topic}:${m.partition}`);
+      if (p === undefined || m.partition !== p.target.partition || m.topic !== p.target.topic) {
+        p = progress.get(`${m.topic}:${m.partition}`);
+        if (!p) continue;
+        entries = byPartition.get(p) ?? [];
+        byPartition.set(p, entries);
+      }
       const key = keyBytes(m);
-      if (!p || key === null) continue;
-      let entries = byPartition.get(p);
-      if (!entries) byPartition.set(p, (entries = []));
-      entries.push([key, m.value ?? null]);
+      if (key !== null) entries.push([key, m.value ?? null]);
       if (m.offset >= p.end - 1) p.done = true;
     }
-    await Promise.all([...byPartition].map(async ([p, entries]) => {
-      await p.target.restore(entries);
-      p.restored += entries.length;
-      this.metrics.restored(p.target.store, entries.length);
+    await Promise.all([...byPartition].map(async ([target, list]) => {
+      await target.target.restore(list);
+      target.restored += list.length;
+      this.metrics.restored(target.target.store, list.length);
     }));
   }
 
