@@ -3,9 +3,9 @@
  * values through the store's serdes, over the byte-level layers. The serdes are called
  * with the changelog topic's name, so an Avro serde registers `<changelog>-value`.
  */
-import type { Serde } from '../src/serdes/serde';
+import type { Serde, Serializer } from '../src/serdes/serde';
 import type { KeyValue } from '../src/streams/record';
-import type { KeyValueBytesStore } from './bytes-store';
+import { prefixEnd, type KeyValueBytesStore } from './bytes-store';
 
 export interface ReadOnlyKeyValueStore<K, V> {
   readonly name: string;
@@ -17,6 +17,12 @@ export interface ReadOnlyKeyValueStore<K, V> {
    */
   range(from?: K, to?: K, limit?: number): Promise<KeyValue<K, V>[]>;
   all(limit?: number): Promise<KeyValue<K, V>[]>;
+  /**
+   * Entries whose serialized key starts with the serialized `prefix` (Kafka Streams'
+   * prefixScan). The prefix is serialized with `prefixSerializer`, by default the store's
+   * key serde: right for string keys, whose UTF-8 bytes keep prefixes.
+   */
+  prefixScan<P = K>(prefix: P, prefixSerializer?: Serializer<P>, limit?: number): Promise<KeyValue<K, V>[]>;
   approximateNumEntries(): number;
 }
 
@@ -67,6 +73,11 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   all(limit?: number): Promise<KeyValue<K, V>[]> {
     return this.range(undefined, undefined, limit);
+  }
+
+  async prefixScan<P = K>(prefix: P, prefixSerializer?: Serializer<P>, limit?: number): Promise<KeyValue<K, V>[]> {
+    const from = (prefixSerializer ?? (this.keySerde as unknown as Serializer<P>)).serialize(this.topic, prefix) ?? Buffer.alloc(0);
+    return (await this.bytes.range(from, prefixEnd(from), limit)).map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
   }
 
   approximateNumEntries(): number {

@@ -32,6 +32,16 @@ describe('DSL: grouping and aggregation (TopologyTestDriver)', () => {
     });
   });
 
+  it('a store scans by key prefix (prefixScan), with the key serde or a given prefix serializer', async () => {
+    await drive((b) => source(b).groupByKey({ keySerde: S }).count({ name: 'counts' }), [['user-1', 'x'], ['user-2', 'x'], ['user-2', 'x'], ['users', 'x'], ['admin-1', 'x']], async (d) => {
+      const store = d.getKeyValueStore<string, number>('counts');
+      assert.deepEqual(await store.prefixScan('user-'), [['user-1', 1], ['user-2', 2]]);
+      assert.deepEqual(await store.prefixScan('user', undefined, 2), [['user-1', 1], ['user-2', 2]], 'limited');
+      assert.deepEqual(await store.prefixScan(0x61, { serialize: (_t: string, byte: number) => Buffer.from([byte]) }), [['admin-1', 1]]);
+      assert.deepEqual(await store.prefixScan('nobody'), []);
+    });
+  });
+
   it('reduce folds values; aggregate starts from the initializer', async () => {
     await drive((b) => {
       const grouped = source(b).mapValues((v) => Number(v)).groupByKey({ keySerde: S, valueSerde: L });
