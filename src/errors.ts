@@ -30,6 +30,10 @@ export const ERROR_CATALOGUE = {
   SA_ERR_QUERY_NOT_FOUND: { retriable: false, summary: 'An interactive query for a key the store does not hold.' },
   SA_ERR_QUERY_UNAVAILABLE: { retriable: true, summary: 'A store cannot be queried right now (restoring, rebalancing, or its owner is unreachable).' },
   SA_ERR_STORE_NOT_LOADED: { retriable: false, summary: 'A RocksDB store was read for a key the batch did not load first.' },
+  SA_ERR_MODEL_NOT_FOUND: { retriable: false, summary: 'A model directory lacks model.onnx or metadata.json.' },
+  SA_ERR_MODEL_INVALID: { retriable: false, summary: 'A model or its metadata cannot be used (damaged file, bad metadata, wrong signature).' },
+  SA_ERR_INFERENCE_FAILED: { retriable: false, summary: 'Scoring a batch with a model failed.' },
+  SA_ERR_FEATURES_INVALID: { retriable: false, summary: 'A record\'s features are missing, not finite, or outside their valid range (dead-letter reason).' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

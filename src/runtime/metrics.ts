@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { StoreMetrics } from './store-metrics';
 
-export type FailureReason = 'deserialization' | 'processing' | 'production' | 'late';
+export type FailureReason = 'deserialization' | 'processing' | 'production' | 'late' | 'rejected';
 
 export interface LagSource {
   /** topic, partition, lag (high watermark − position) for every assigned partition. */

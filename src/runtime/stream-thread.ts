@@ -132,6 +132,7 @@ export class StreamThread {
           });
           await this.producer.begin();
           this.processBatch(records);
+          this.tasks.endBatch();
         }
         if (this.tasks.wallClockDue(Date.now())) {
           await this.producer.begin();

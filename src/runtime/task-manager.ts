@@ -163,6 +163,11 @@ export class TaskManager {
     }));
   }
 
+  /** After each input batch: processors that hold records back emit them. */
+  endBatch(): void {
+    for (const t of this.tasks.values()) t.task.endBatch();
+  }
+
   /** Commit protocol, before the Kafka commit: the stores' buffered writes go to their changelogs, and cached aggregates downstream. */
   flushStores(): void {
     for (const t of this.tasks.values()) t.task.flushStores();

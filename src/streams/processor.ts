@@ -33,11 +33,24 @@ export interface ProcessorContext<KOut, VOut> {
    * next commit. An exception thrown by a wall-clock punctuator stops the instance.
    */
   schedule(intervalMs: number, type: PunctuationType, callback: (timestamp: number) => void): Cancellable;
+  /**
+   * Sends a record this processor rejects to the dead-letter topic (when one is configured),
+   * with `code` and `message` in its headers, plus the task and, when there is one, the
+   * input record being processed (topic, partition, offset). Counted in
+   * `events_failed_total{reason="rejected"}`.
+   */
+  deadLetter(record: { key: Buffer | null; value: Buffer | null; timestamp: number }, code: string, message: string): void;
 }
 
 export interface Processor<KIn, VIn, KOut, VOut> {
   init?(context: ProcessorContext<KOut, VOut>): void;
   process(record: StreamRecord<KIn, VIn>): void;
+  /**
+   * Called after every input batch and at every commit (before and after the state stores
+   * flush, until nothing more moves): a processor that holds records back — to score them
+   * in one model call — forwards them here, inside the same transaction.
+   */
+  flush?(): void;
   close?(): void;
 }
 

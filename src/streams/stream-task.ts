@@ -5,13 +5,13 @@
  */
 import { StreamingError, isStreamingError } from '../errors';
 import type { NodeSpec } from './graph';
-import { deadLetterHeaders, type Failure } from './handlers';
+import { deadLetterHeaders, DLQ_HEADERS, type Failure } from './handlers';
 import type { ResolvedStreamsOptions } from './options';
 import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
 import type { TaskStores } from './task-stores';
 
 /** Told about every record an error policy dealt with, or a window dropped as late (the runtime counts them in metrics). */
-export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production' | 'late') => void;
+export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production' | 'late' | 'rejected') => void;
 
 export class StreamTask {
   private readonly graph: TaskGraph;
@@ -26,7 +26,7 @@ export class StreamTask {
     private readonly stores?: TaskStores,
     clock: () => number = Date.now,
   ) {
-    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'), clock);
+    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'), clock, (record, code, message) => this.onDeadLetter(record, code, message));
   }
 
   topics(): string[] {
@@ -74,19 +74,49 @@ export class StreamTask {
     }
   }
 
+  /** After each input batch: processors that hold records back (micro-batched inference) emit them. */
+  endBatch(): void {
+    this.flushing('emitting the records held back for the batch', () => this.graph.flushProcessors());
+  }
+
   /**
-   * Commit step 1b for this task: the stores' caches flush, and what they held is emitted
-   * downstream. A failure there has no input record to skip, so it stops processing, as a
-   * failing wall-clock punctuator does.
+   * Commit step 1b for this task: processors that hold records back emit them, and the
+   * stores' caches flush, emitting what they held downstream — pass after pass until a
+   * pass moves no record, so every effect of the committed input is in this transaction.
+   * A failure there has no input record to skip, so it stops processing, as a failing
+   * wall-clock punctuator does.
    */
   flushStores(): void {
+    this.flushing('emitting the cached aggregates at the commit', () => {
+      for (let pass = 0; ; pass++) {
+        const before = this.graph.forwardedCount;
+        this.graph.flushProcessors();
+        this.stores?.flush();
+        if (this.graph.forwardedCount === before) return;
+        if (pass >= MAX_FLUSH_PASSES) throw new Error(`records still moving after ${MAX_FLUSH_PASSES} flush passes (a cycle between processors that hold records back?)`);
+      }
+    });
+  }
+
+  private flushing(what: string, run: () => void): void {
     try {
-      this.stores?.flush();
+      run();
     } catch (err) {
       if (isStreamingError(err) && PASS_THROUGH.has(err.code)) throw err;
       this.observe('processing');
-      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: emitting the cached aggregates at the commit failed: ${asError(err).message}`, { cause: err });
+      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: ${what} failed: ${asError(err).message}`, { cause: err });
     }
+  }
+
+  private onDeadLetter(record: { key: Buffer | null; value: Buffer | null; timestamp: number }, code: string, message: string): void {
+    this.observe('rejected');
+    const dlq = this.options.deadLetterTopic;
+    if (dlq === null) return;
+    const raw = this.current;
+    const h = (key: string, value: string | number): { key: string; value: Buffer } => ({ key, value: Buffer.from(String(value), 'utf8') });
+    const headers = [h(DLQ_HEADERS.code, code), h(DLQ_HEADERS.message, message), h(DLQ_HEADERS.taskId, this.id)];
+    if (raw) headers.push(h(DLQ_HEADERS.topic, raw.topic), h(DLQ_HEADERS.partition, raw.partition), h(DLQ_HEADERS.offset, raw.offset));
+    this.collector.send(dlq, record.key, record.value, record.timestamp, headers);
   }
 
   /** The record's key as its source reads it, or undefined when it cannot be read (the handler deals with that later). */
@@ -133,6 +163,8 @@ export class StreamTask {
     }
   }
 }
+
+const MAX_FLUSH_PASSES = 100;
 
 const PASS_THROUGH = new Set<string>(['SA_ERR_PRODUCTION_FAILED', 'SA_ERR_TXN_ABORTABLE', 'SA_ERR_TXN_FATAL', 'SA_ERR_TXN_STATE']);
 

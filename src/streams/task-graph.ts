@@ -32,8 +32,12 @@ type AnyRecord = StreamRecord<unknown, unknown>;
 interface Instance {
   spec: NodeSpec;
   process(record: AnyRecord): void;
+  flush?(): void;
   close(): void;
 }
+
+/** Sends a rejected record to the dead-letter topic (StreamTask knows where it is, and the input record). */
+export type DeadLetterHook = (record: { key: Buffer | null; value: Buffer | null; timestamp: number }, code: string, message: string) => void;
 
 export class TaskGraph {
   private readonly instances = new Map<string, Instance>();
@@ -41,6 +45,10 @@ export class TaskGraph {
   private current: RecordOrigin | undefined;
   private streamTime = -1;
   private readonly punctuations = new Punctuations();
+  /** Records forwarded so far: a flush pass that forwards nothing has nothing left to move. */
+  private forwarded = 0;
+  /** Instances parents first (the order the topology added them). */
+  private readonly ordered: Instance[];
 
   constructor(
     nodes: readonly NodeSpec[],
@@ -51,10 +59,12 @@ export class TaskGraph {
     private readonly stores?: TaskStores,
     private readonly onLate: () => void = () => undefined,
     private readonly clock: () => number = Date.now,
+    private readonly deadLetter: DeadLetterHook = () => undefined,
   ) {
     // Children first, so every instance can be wired to already-built children.
     for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
     for (const spec of nodes) if (spec.kind === 'source') for (const t of spec.topics) this.sourceByTopic.set(t, spec);
+    this.ordered = nodes.map((n) => this.instances.get(n.name)!);
   }
 
   topics(): string[] {
@@ -90,6 +100,17 @@ export class TaskGraph {
     }
   }
 
+  /** Flushes every processor that holds records back, parents first; returns how many records moved. */
+  flushProcessors(): number {
+    const before = this.forwarded;
+    for (const i of this.ordered) i.flush?.();
+    return this.forwarded - before;
+  }
+
+  get forwardedCount(): number {
+    return this.forwarded;
+  }
+
   /** Fires the wall-clock punctuators that are due (the runtime calls it between batches). */
   punctuateWallClock(now: number): void {
     this.punctuations.wallClock(now);
@@ -120,6 +141,7 @@ export class TaskGraph {
     // Children reached only by name (a late-records sink) are skipped by a plain forward.
     const everyone = children.filter((c) => c.spec.kind === 'source' || !c.spec.byNameOnly);
     const forward = (record: AnyRecord, childName?: string): void => {
+      this.forwarded++;
       if (childName === undefined) for (const c of everyone) c.process(record);
       else {
         const child = byName.get(childName);
@@ -130,7 +152,7 @@ export class TaskGraph {
     if (spec.kind === 'source') return { spec, process: (r) => forward(r), close: () => undefined };
     const processor = spec.supplier() as Processor<unknown, unknown, unknown, unknown>;
     processor.init?.(this.context(spec, forward));
-    return { spec, process: (r) => processor.process(r), close: () => processor.close?.() };
+    return { spec, process: (r) => processor.process(r), ...(processor.flush ? { flush: () => processor.flush!() } : {}), close: () => processor.close?.() };
   }
 
   private context(spec: Extract<NodeSpec, { kind: 'processor' }>, forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
@@ -139,6 +161,7 @@ export class TaskGraph {
       getStateStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.typed<K, V>(name), 'key-value'),
       getWindowStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.window<K, V>(name), 'window'),
       recordLateDrop: () => this.onLate(),
+      deadLetter: (record, code, message) => this.deadLetter(record, code, message),
       schedule: (intervalMs, type, callback) => this.punctuations.schedule(intervalMs, type, callback, this.clock()),
       taskId: this.taskId,
       applicationId: this.applicationId,

@@ -30,6 +30,7 @@ export class TestInputTopic<K, V> {
     private readonly valueSerde: Serializer<V>,
     private readonly pipe: (topic: string, record: StoredRecord) => void,
     private readonly now: () => number,
+    private readonly pipeMany: (topic: string, records: StoredRecord[]) => void,
   ) {}
 
   /** Pipes one record; its timestamp defaults to the driver's current time. */
@@ -44,6 +45,20 @@ export class TestInputTopic<K, V> {
 
   pipeKeyValueList(records: Iterable<KeyValue<K, V>>, options: PipeOptions = {}): void {
     for (const [k, v] of records) this.pipeInput(k, v, options);
+  }
+
+  /**
+   * Pipes the records as one input batch, as one poll would bring them to the runtime:
+   * all are processed, then processors that hold records back (micro-batched inference)
+   * and the caches flush once, and one commit follows. pipeInput is a batch of one.
+   */
+  pipeBatch(records: Iterable<KeyValue<K, V>>, options: PipeOptions = {}): void {
+    this.pipeMany(this.name, [...records].map(([key, value]) => ({
+      key: this.keySerde.serialize(this.name, key),
+      value: this.valueSerde.serialize(this.name, value),
+      timestamp: options.timestamp ?? this.now(),
+      headers: options.headers ?? [],
+    })));
   }
 
   /** Pipes raw bytes, e.g. a poison pill that no serde can read. */

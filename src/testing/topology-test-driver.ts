@@ -47,7 +47,7 @@ export class TopologyTestDriver {
 
   createInputTopic<K, V>(name: string, keySerde: Serializer<K>, valueSerde: Serializer<V>): TestInputTopic<K, V> {
     if (!this.taskByTopic.has(name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${name}" is not a source topic of this topology`, { hint: `its sources are: ${[...this.taskByTopic.keys()].join(', ')}` });
-    return new TestInputTopic(name, keySerde, valueSerde, (topic, record) => this.pipe(topic, record), () => this.wallClock);
+    return new TestInputTopic(name, keySerde, valueSerde, (topic, record) => this.pipe(topic, record), () => this.wallClock, (topic, records) => this.pipeBatch(topic, records));
   }
 
   createOutputTopic<K, V>(name: string, keySerde: Deserializer<K>, valueSerde: Deserializer<V>): TestOutputTopic<K, V> {
@@ -104,8 +104,12 @@ export class TopologyTestDriver {
   }
 
   private pipe(topic: string, record: StoredRecord): void {
+    this.pipeBatch(topic, [record]);
+  }
+
+  private pipeBatch(topic: string, records: readonly StoredRecord[]): void {
     if (this.closed) throw new StreamingError('SA_ERR_USAGE', 'the TopologyTestDriver is closed');
-    this.run(() => this.pending.push({ topic, record }));
+    this.run(() => this.pending.push(...records.map((record) => ({ topic, record }))));
   }
 
   /** Runs `start`, then everything it queued, then commits the stores (or rolls them back). */

@@ -1,0 +1,51 @@
+/**
+ * Inference metrics (prom-client), one set per registry:
+ *   ml_inference_duration_ms{model, version, per}  — per="batch": one model call; per="record": that call ÷ its rows
+ *   ml_inference_batch_size{model}                 — rows per model call
+ *   ml_predictions_total{model, version}
+ *   ml_inference_failures_total{model, version}    — model calls that threw
+ *   ml_invalid_features_total{model}               — records sent to the dead-letter topic instead of being scored
+ *   ml_model_info{model, version}                  — 1 for the version that scored last
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { OnnxModel } from './onnx-model';
+
+export interface InferenceMetrics {
+  scored(model: OnnxModel, rows: number, ms: number): void;
+  failed(model: OnnxModel): void;
+  invalid(model: OnnxModel): void;
+}
+
+const byRegistry = new WeakMap<Registry, InferenceMetrics>();
+
+export function inferenceMetrics(registry: Registry): InferenceMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const registers = [registry];
+  const duration = new Histogram({ name: 'ml_inference_duration_ms', help: 'Model call duration (ms): per="batch" for one call, per="record" for that call divided by its rows.', labelNames: ['model', 'version', 'per'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 50], registers });
+  const batchSize = new Histogram({ name: 'ml_inference_batch_size', help: 'Rows scored in one model call.', labelNames: ['model'], buckets: [1, 4, 16, 64, 128, 256, 512, 1024, 4096], registers });
+  const predictions = new Counter({ name: 'ml_predictions_total', help: 'Predictions made, by model version.', labelNames: ['model', 'version'], registers });
+  const failures = new Counter({ name: 'ml_inference_failures_total', help: 'Model calls that failed.', labelNames: ['model', 'version'], registers });
+  const invalid = new Counter({ name: 'ml_invalid_features_total', help: 'Records whose features failed the model\'s metadata (sent to the dead-letter topic, not scored).', labelNames: ['model'], registers });
+  const info = new Gauge({ name: 'ml_model_info', help: 'The model version that scored most recently (value 1).', labelNames: ['model', 'version'], registers });
+  const serving = new Map<string, string>();
+  const metrics: InferenceMetrics = {
+    scored(model, rows, ms) {
+      const labels = { model: model.name, version: model.version };
+      duration.observe({ ...labels, per: 'batch' }, ms);
+      duration.observe({ ...labels, per: 'record' }, ms / rows);
+      batchSize.observe({ model: model.name }, rows);
+      predictions.inc(labels, rows);
+      if (serving.get(model.name) !== model.version) {
+        const previous = serving.get(model.name);
+        if (previous !== undefined) info.remove({ model: model.name, version: previous });
+        serving.set(model.name, model.version);
+        info.set(labels, 1);
+      }
+    },
+    failed: (model) => failures.inc({ model: model.name, version: model.version }),
+    invalid: (model) => invalid.inc({ model: model.name }),
+  };
+  byRegistry.set(registry, metrics);
+  return metrics;
+}
