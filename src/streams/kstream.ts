@@ -111,6 +111,16 @@ export class KStream<K, V> {
   }
 
   /**
+   * A custom processor that changes values only (Kafka Streams' processValues): it must
+   * forward records with the key it was given, so grouping after it does not repartition.
+   */
+  processValues<V2>(supplier: ProcessorSupplier<K, V, K, V2>, options?: ProcessOptions): KStream<K, V2> {
+    const out = this.add<K, V2>('KSTREAM-PROCESSVALUES', 'processValues', supplier, options, this.keyChanged);
+    if (options?.stores?.length) this.graph.connectStores(out.nodeName, options.stores);
+    return out;
+  }
+
+  /**
    * Groups by the current key, to aggregate. If the key may have changed upstream, the
    * aggregation repartitions first (so `grouped.valueSerde` is then needed).
    */

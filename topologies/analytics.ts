@@ -1,0 +1,131 @@
+/**
+ * The analytics topology — the product's main job:
+ *
+ *   analytics-events (Avro, keyed by entity_id)
+ *     → validate (bad events to the dead-letter topic, SA_ERR_EVENT_INVALID)
+ *     → per entity, 1-minute tumbling windows: the window features (store `entity-features-1m`)
+ *         → predict (micro-batched, exactly once) → ml-predictions (Avro)
+ *                                                 → streaming-alerts (Avro) when flagged
+ *     → per entity, 5-minute windows hopping by 1 minute: event counts (store `entity-events-5m`)
+ *   and every `summaryIntervalMs` of wall-clock time, per task, a throughput/latency
+ *   summary → streaming-metrics (JSON).
+ *
+ * A window is scored each time its features change — once per commit, through the
+ * store's cache — so predictions follow a window as it fills; each names the model
+ * version that made it. Both stores are queryable over HTTP.
+ */
+import type { Registry } from 'prom-client';
+import type { AnalyticsEvent } from '../src/generator/event';
+import { predict, type ModelSource, type Prediction } from '../src/inference/predict';
+import { Serdes, type Serde } from '../src/serdes';
+import { StreamsBuilder } from '../src/streams/builder';
+import type { Topology } from '../src/streams/topology';
+import type { Windowed } from '../src/streams/windows';
+import { TimeWindows } from '../src/streams/windows';
+import { addEvent, emptyAggregate, featureVector, type WindowAggregate } from './features';
+import { summaries, validateEvents, type Summary } from './analytics-processors';
+
+export interface MlPrediction {
+  entity_id: string;
+  window_start: number;
+  window_end: number;
+  score: number;
+  label: string;
+  flagged: boolean;
+  threshold: number;
+  model_name: string;
+  model_version: string;
+  features: Record<string, number>;
+  event_time: number;
+  processing_time: number;
+}
+
+export interface StreamingAlert {
+  alert_id: string;
+  entity_id: string;
+  kind: string;
+  severity: 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+  score: number;
+  threshold: number;
+  window_start: number;
+  window_end: number;
+  model_name: string;
+  model_version: string;
+  event_time: number;
+  message: string;
+}
+
+export interface AnalyticsTopologyOptions {
+  topics: { events: string; predictions: string; alerts: string; metrics: string };
+  serdes: { event: Serde<AnalyticsEvent | null>; prediction: Serde<MlPrediction | null>; alert: Serde<StreamingAlert | null> };
+  model: ModelSource;
+  /** Where ml_* metrics go (the instance's registry). */
+  metrics?: Registry;
+  /** Feature window (default 1 minute) and its grace period (default 10 s). */
+  windowMs?: number;
+  graceMs?: number;
+  maxBatch?: number;
+  /** Wall-clock interval of the streaming-metrics summaries (default 10 s). */
+  summaryIntervalMs?: number;
+  clock?: () => number;
+}
+
+export const FEATURE_STORE = 'entity-features-1m';
+export const COUNT_STORE = 'entity-events-5m';
+
+export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
+  const S = Serdes.String();
+  const windowMs = o.windowMs ?? 60_000;
+  const clock = o.clock ?? Date.now;
+  const b = new StreamsBuilder();
+  const stats = new Map<string, { events: number }>();
+  const events = b.stream(o.topics.events, { keySerde: S, valueSerde: o.serdes.event }).processValues(validateEvents(stats, clock));
+  const perEntity = events.groupByKey({ keySerde: S });
+  perEntity.windowedBy(TimeWindows.ofSizeAndGrace(5 * windowMs, o.graceMs ?? 10_000).advanceBy(windowMs)).count({ name: COUNT_STORE });
+  const predictions = perEntity
+    .windowedBy(TimeWindows.ofSizeAndGrace(windowMs, o.graceMs ?? 10_000))
+    .aggregate(emptyAggregate, (_k, e, a) => addEvent(a, e), { name: FEATURE_STORE, valueSerde: Serdes.Json<WindowAggregate>() })
+    .toStream()
+    .process(predict<Windowed<string>, WindowAggregate>({ model: o.model, features: (a) => featureVector(a, windowMs), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.metrics ? { metrics: o.metrics } : {}) }))
+    .map((w, p): [string, MlPrediction] => [w.key, toPrediction(w, p, clock())]);
+  predictions.to(o.topics.predictions, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
+  predictions.filter((_k, p) => p.flagged).mapValues(toAlert).to(o.topics.alerts, { keySerde: S, valueSerde: o.serdes.alert as Serde<StreamingAlert> });
+  predictions.processValues(summaries(stats, o.summaryIntervalMs ?? 10_000, clock)).to(o.topics.metrics, { keySerde: S, valueSerde: Serdes.Json<Summary>() });
+  return b.build();
+}
+
+function toPrediction(w: Windowed<string>, p: Prediction<WindowAggregate>, now: number): MlPrediction {
+  return {
+    entity_id: w.key,
+    window_start: w.window.start,
+    window_end: w.window.end,
+    score: p.score,
+    label: p.label,
+    flagged: p.flagged,
+    threshold: p.threshold,
+    model_name: p.model,
+    model_version: p.modelVersion,
+    features: p.features,
+    event_time: p.input.last,
+    processing_time: now,
+  };
+}
+
+function toAlert(p: MlPrediction): StreamingAlert {
+  const margin = (p.score - p.threshold) / (1 - p.threshold);
+  const severity = margin >= 0.9 ? 'CRITICAL' : margin >= 0.6 ? 'HIGH' : margin >= 0.3 ? 'MEDIUM' : 'LOW';
+  return {
+    alert_id: `${p.entity_id}@${p.window_start}`,
+    entity_id: p.entity_id,
+    kind: p.label,
+    severity,
+    score: p.score,
+    threshold: p.threshold,
+    window_start: p.window_start,
+    window_end: p.window_end,
+    model_name: p.model_name,
+    model_version: p.model_version,
+    event_time: p.event_time,
+    message: `${p.entity_id}: ${p.label} score ${p.score.toFixed(3)} ≥ ${p.threshold} in the window starting ${new Date(p.window_start).toISOString()} (${p.features.events ?? 0} events)`,
+  };
+}
