@@ -27,7 +27,7 @@ describe('the analytics topology (TopologyTestDriver)', function () {
       model: registry,
       clock: () => wall,
     });
-    driver = new TopologyTestDriver(topology, { applicationId: 'analytics', initialWallClockTimeMs: wall });
+    driver = new TopologyTestDriver(topology, { applicationId: 'analytics' }, { initialWallClockTimeMs: wall });
     const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
     for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
     input.pipeInput('entity-x', { ...events[0]!, entity_id: 'entity-y' }, { timestamp: events[0]!.event_time });
