@@ -22,6 +22,10 @@ export function loadSchema(file: string): Schema {
 }
 
 export function schemaCatalog(config: Config): SchemaEntry[] {
-  const entries: [string, string][] = [['analytics-event.avsc', config.topics.events]];
+  const entries: [string, string][] = [
+    ['analytics-event.avsc', config.topics.events],
+    ['ml-prediction.avsc', config.topics.predictions],
+    ['streaming-alert.avsc', config.topics.alerts],
+  ];
   return entries.map(([file, topic]) => ({ file, topic, subject: `${topic}-value`, schema: loadSchema(file) }));
 }

@@ -52,6 +52,24 @@ export const schema = {
     partitions: integer({ doc: 'Partitions of the topics the project creates.', default: 6, min: 1, max: 10000 }),
     replicationFactor: integer({ doc: 'Replication factor of created topics; -1 = the broker default.', default: -1, min: -1, max: 32 }),
   },
+  processor: {
+    applicationId: text({ doc: 'Application id of the processor: its consumer group and the prefix of its internal topics.', default: 'streaming-analytics', pattern: /^[A-Za-z0-9._-]{1,200}$/, expected: 'letters, digits, ".", "_" and "-"' }),
+    instanceId: text({ doc: 'Stable name of this instance (the StatefulSet pod name); unset: the host name.', default: undefined, pattern: /^[A-Za-z0-9._-]{1,200}$/, expected: 'letters, digits, ".", "_" and "-"' }),
+    stateDir: text({ doc: 'Directory of the RocksDB state and checkpoints; unset: under the OS temp directory.', default: undefined }),
+    queryHost: text({ doc: 'Address the query, health and metrics HTTP server listens on.', default: '0.0.0.0' }),
+    queryPort: integer({ doc: 'Port of the query, health and metrics HTTP server.', default: 8080, min: 1, max: 65535 }),
+    advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s HTTP server (forwarded queries); unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
+  },
+  realtimeMl: {
+    modelsDir: text({ doc: 'Directory of model versions: <MODEL_NAME>/<version>/ with model.onnx and metadata.json.', default: 'models' }),
+    modelName: text({ doc: 'The model to serve.', default: 'anomaly-detector', pattern: /^[A-Za-z0-9._-]{1,100}$/, expected: 'letters, digits, ".", "_" and "-"' }),
+    modelVersion: text({ doc: 'Serve this version; unset: the highest, swapped in when a higher one appears.', default: undefined }),
+    pollSeconds: integer({ doc: 'How often to look for a new model version; 0: never.', default: 30, min: 0, max: 86400 }),
+    maxBatch: integer({ doc: 'Most records scored in one model call.', default: 512, min: 1, max: 100000 }),
+  },
+  generator: {
+    rate: integer({ doc: 'Events per second of the generator `npm start` runs beside the processor (local stack only).', default: 200, min: 1, max: 1000000 }),
+  },
   log: {
     level: oneOf(LOG_LEVELS, { doc: 'Log level (logs are JSON lines on stdout).', default: 'info' }),
   },

@@ -75,7 +75,7 @@ export class StreamThread {
   }
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
-    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) });
+    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry);
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db, this.metrics.stores);
     this.restorer = new StoreRestorer(config, log, this.metrics);

@@ -2,6 +2,7 @@
  * The runtime's options, validated once when KafkaStreams is created. Exactly-once is
  * the default; settings that would quietly break it are refused rather than adjusted.
  */
+import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,8 @@ export interface StreamsConfig extends StreamsOptions {
   storeMaxLoadedKeys?: number;
   /** Serve interactive queries, health and metrics over HTTP (see docs/queries.md). */
   queryServer?: QueryServerOptions;
+  /** The Prometheus registry for this instance's metrics (default: its own); share it to serve your metrics beside them. */
+  metricsRegistry?: Registry;
   logger?: Logger;
 }
 
@@ -73,6 +76,7 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   rocksDbCacheBytes: number;
   rocksDbWriteBufferBytes: number;
   storeMaxLoadedKeys: number;
+  metricsRegistry: Registry | undefined;
 }
 
 function invalid(message: string, hint: string): StreamingError {
@@ -141,5 +145,6 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     rocksDbCacheBytes: belowFourGiB('rocksDbCacheBytes', config.rocksDbCacheBytes ?? 64 << 20),
     rocksDbWriteBufferBytes: belowFourGiB('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
     storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),
+    metricsRegistry: config.metricsRegistry,
   };
 }

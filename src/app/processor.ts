@@ -1,0 +1,73 @@
+/**
+ * The processor: the analytics topology on KafkaStreams, with its model registry, Avro
+ * serdes on the schema registry, and the query/health/metrics server — what
+ * `npm run processor` and `npm start` run, and what the StatefulSet runs.
+ */
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Registry } from 'prom-client';
+import { loadSchema } from '../../schemas/catalog';
+import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
+import { registryClientOptions, type Config } from '../config';
+import type { AnalyticsEvent } from '../generator/event';
+import { localCatalogue, ModelRegistry } from '../inference/model-registry';
+import type { Logger } from '../logger';
+import { KafkaStreams } from '../runtime/kafka-streams';
+import { AvroSerdes } from '../serdes';
+
+export interface ProcessorApp {
+  streams: KafkaStreams;
+  models: ModelRegistry;
+  /** Where the HTTP server answers (query API, /healthz, /readyz, /metrics). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
+  const metrics = new Registry();
+  const ml = config.realtimeMl;
+  const models = await ModelRegistry.open({ catalogue: localCatalogue(resolve(ml.modelsDir), ml.modelName, ml.modelVersion), log, pollMs: ml.pollSeconds * 1000, metrics });
+  const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
+  const topology = analyticsTopology({
+    topics: config.topics,
+    serdes: {
+      event: avro.serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') }),
+      prediction: avro.serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') }),
+      alert: avro.serde<StreamingAlert>({ schema: loadSchema('streaming-alert.avsc') }),
+    },
+    model: models,
+    metrics,
+    maxBatch: ml.maxBatch,
+  });
+  const p = config.processor;
+  const streams = new KafkaStreams(topology, {
+    applicationId: p.applicationId,
+    instanceId: p.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
+    ...(p.stateDir ? { stateDir: p.stateDir } : {}),
+    kafka: config.kafka,
+    logger: log,
+    handleSignals: o.handleSignals ?? true,
+    metricsRegistry: metrics,
+    queryServer: { port: p.queryPort, host: p.queryHost, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
+  });
+  streams.on('stateChange', (state) => {
+    if (state === 'NOT_RUNNING' || state === 'ERROR') models.close();
+  });
+  try {
+    await streams.start();
+  } catch (err) {
+    models.close();
+    throw err;
+  }
+  const host = p.queryHost === '0.0.0.0' ? '127.0.0.1' : p.queryHost;
+  return {
+    streams,
+    models,
+    url: `http://${host}:${p.queryPort}`,
+    close: async () => {
+      await streams.close();
+      models.close();
+    },
+  };
+}

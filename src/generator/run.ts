@@ -1,0 +1,95 @@
+/**
+ * Runs the event generator in real time against Kafka: events in Avro (the registered
+ * analytics-event schema) on the events topic, keyed by entity_id, with the event time as
+ * the record timestamp. The rate is reached by simulating as many entities as it takes
+ * (measured on the generator itself at start), so the events keep their structure —
+ * sessions, bursts, the few attackers — at any rate. A progress line every 5 s.
+ */
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import Kafka from 'node-rdkafka';
+import { loadSchema } from '../../schemas/catalog';
+import { JAVA_PARTITIONER } from '../config/clients';
+import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
+import { StreamingError } from '../errors';
+import { AvroSerdes } from '../serdes';
+import type { AnalyticsEvent } from './event';
+import { EventGenerator } from './events';
+
+export interface GeneratorRun {
+  config: Config;
+  /** Events per second to aim at. */
+  rate: number;
+  /** Stop after this many seconds (default: until `signal` aborts). */
+  durationS?: number;
+  seed?: number;
+  say: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+const TICK_MS = 100;
+
+/** Events per second one simulated entity produces on average (a quick simulation of the generator itself). */
+export function eventsPerEntitySecond(): number {
+  const start = Date.UTC(2026, 0, 1);
+  const entities = 1_000;
+  const hours = 2;
+  const n = new EventGenerator({ seed: 1, entities, startMs: start }).eventsBetween(start + 3_600_000, start + (hours + 1) * 3_600_000).length;
+  return n / (entities * hours * 3_600);
+}
+
+export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
+  const entities = Math.max(1, Math.round(o.rate / eventsPerEntitySecond()));
+  const topic = o.config.topics.events;
+  const serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(o.config.schemaRegistry))).serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') });
+  try {
+    await serde.prepare(topic);
+  } catch (cause) {
+    throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', `cannot get a schema id for ${topic}-value: ${(cause as Error).message}`, { cause, hint: 'start the registry (npm run stack -- up) or register the schemas (npm run schemas -- register)' });
+  }
+  const producer = new Kafka.Producer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok())));
+  producer.setPollInterval(100);
+  const now = Date.now();
+  const generator = new EventGenerator({ seed: o.seed ?? now % 1_000_000, entities, startMs: now - 3_600_000 });
+  generator.eventsBetween(now - 3_600_000, now); // an hour of history, so sessions and bursts are already under way
+  o.say(`generator: ${entities.toLocaleString('en-US')} simulated entities for about ${o.rate.toLocaleString('en-US')} events/s → ${topic}${o.durationS ? ` for ${o.durationS} s` : ''}`);
+  let sent = 0;
+  let last = now;
+  let lastReport = now;
+  let sentAtReport = 0;
+  const until = o.durationS ? now + o.durationS * 1000 : Infinity;
+  try {
+    while (!o.signal?.aborted && last < until) {
+      await new Promise((r) => setTimeout(r, TICK_MS));
+      const to = Math.min(Date.now(), until);
+      for (const e of generator.eventsBetween(last, to)) {
+        const { anomalous: _label, ...event } = e;
+        await produce(producer, topic, serde.serialize(topic, event), e.entity_id, e.event_time);
+        sent++;
+      }
+      last = to;
+      if (to - lastReport >= 5_000) {
+        o.say(`generator: ${sent.toLocaleString('en-US')} events sent, ${Math.round(((sent - sentAtReport) * 1000) / (to - lastReport)).toLocaleString('en-US')}/s over the last ${Math.round((to - lastReport) / 1000)} s`);
+        lastReport = to;
+        sentAtReport = sent;
+      }
+    }
+  } finally {
+    await new Promise<void>((r) => producer.flush(10_000, () => r()));
+    await new Promise<void>((r) => producer.disconnect(() => r()));
+  }
+  o.say(`generator: done, ${sent.toLocaleString('en-US')} events sent`);
+  return { sent };
+}
+
+async function produce(producer: Kafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      producer.produce(topic, null, value, Buffer.from(key), timestamp);
+      return;
+    } catch (err) {
+      if (attempt >= 200) throw err;
+      await new Promise((r) => setTimeout(r, 10)); // the local queue is full: let the broker catch up
+    }
+  }
+}
