@@ -2,6 +2,7 @@
  * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]
  * npm run bench -- windowed [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N]
  * npm run bench -- restore [--keys N] [--partitions N]
+ * npm run bench -- pipeline [--records N] [--partitions N] [--rate N] [--seconds N]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
@@ -9,10 +10,11 @@
 import { loadConfigOrExit } from '../../src/config';
 import { isStreamingError, StreamingError } from '../../src/errors';
 import { benchEngine, type EngineBenchOptions } from './engine';
+import { benchPipeline } from './pipeline';
 import { benchRestore, benchWindowed } from './stateful';
 
-const USAGE = 'usage: npm run bench -- engine|windowed|restore [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
-const NAMES = ['engine', 'windowed', 'restore'] as const;
+const USAGE = 'usage: npm run bench -- engine|windowed|restore|pipeline [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
+const NAMES = ['engine', 'windowed', 'restore', 'pipeline'] as const;
 type Options = EngineBenchOptions & { keys: number };
 
 function parse(argv: string[]): { name: (typeof NAMES)[number]; options: Options } {
@@ -37,10 +39,12 @@ function parse(argv: string[]): { name: (typeof NAMES)[number]; options: Options
 
 async function main(): Promise<void> {
   const { name, options } = parse(process.argv.slice(2));
+  const rateGiven = process.argv.includes('--rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   if (name === 'engine') await benchEngine(config, options, say);
   else if (name === 'windowed') await benchWindowed(config, options, say);
+  else if (name === 'pipeline') await benchPipeline(config, { ...options, rate: rateGiven ? options.rate : 0 }, say);
   else await benchRestore(config, options, say);
 }
 

@@ -56,29 +56,50 @@ interface Entity {
 
 export class EventGenerator {
   private readonly random: () => number;
-  private readonly entities: Entity[];
+  /** Entities in a binary min-heap by the time of their next event. */
+  private readonly heap: Entity[];
   private sequence = 0;
 
   constructor(private readonly o: GeneratorOptions) {
     this.random = prng(o.seed);
     const share = o.anomalousShare ?? 0.04;
     const kinds: Behaviour[] = ['card-testing', 'credential-stuffing', 'scraping'];
-    this.entities = Array.from({ length: o.entities }, (_, i) => {
+    this.heap = Array.from({ length: o.entities }, (_, i) => {
       const behaviour: Behaviour = this.random() < share ? kinds[Math.floor(this.random() * kinds.length)]! : 'normal';
       return { id: `entity-${String(i).padStart(6, '0')}`, behaviour, home: this.pick(COUNTRIES.slice(0, 8)), next: o.startMs + this.random() * 600_000, pending: 0, gapMs: [1_000, 1_000], session: 0, attack: false };
     });
+    this.heap.sort((a, b) => a.next - b.next); // a sorted array is a heap
   }
 
-  /** The events of every entity with event time in [from, to), in time order. */
+  /**
+   * The events of every entity with event time in [from, to), in time order; events
+   * before `from` are generated and dropped (`eventsBetween(t, t)` fast-forwards to t).
+   * Calls must move forward in time.
+   */
   eventsBetween(from: number, to: number): GeneratedEvent[] {
     const out: GeneratedEvent[] = [];
-    for (const e of this.entities) {
-      while (e.next < to) {
-        if (e.next >= from) out.push(this.emit(e));
-        else this.emit(e); // before the range: advance without keeping
-      }
+    while (this.heap.length > 0 && this.heap[0]!.next < to) {
+      const e = this.heap[0]!;
+      const keep = e.next >= from;
+      const event = this.emit(e);
+      if (keep) out.push(event);
+      this.siftDown(0);
     }
-    return out.sort((a, b) => a.event_time - b.event_time);
+    return out;
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let least = i;
+      if (l < h.length && h[l]!.next < h[least]!.next) least = l;
+      if (r < h.length && h[r]!.next < h[least]!.next) least = r;
+      if (least === i) return;
+      [h[i], h[least]] = [h[least]!, h[i]!];
+      i = least;
+    }
   }
 
   private emit(e: Entity): GeneratedEvent {
@@ -161,12 +182,16 @@ export class EventGenerator {
   }
 }
 
-/** A deterministic UUID (version 4 layout) from the seed and a sequence number. */
+/** A deterministic UUID (version 4 layout) from the seed and a sequence number (its own hash: it draws nothing from the event stream's generator). */
 function uuidFrom(seed: number, n: number): string {
-  const r = prng((seed * 2_654_435_761 + n) >>> 0);
-  const hex = Array.from({ length: 32 }, () => Math.floor(r() * 16).toString(16));
-  hex[12] = '4';
-  hex[16] = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-  const h = hex.join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  let x = (seed ^ Math.imul(n + 1, 0x9e3779b1)) >>> 0;
+  let hex = '';
+  for (let i = 0; i < 4; i++) {
+    x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+    x = (x ^ (x >>> 16)) >>> 0;
+    hex += x.toString(16).padStart(8, '0');
+  }
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

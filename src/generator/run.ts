@@ -37,6 +37,21 @@ export function eventsPerEntitySecond(): number {
   return n / (entities * hours * 3_600);
 }
 
+/**
+ * Fast-forwards a generator to the present: events before now are generated and dropped,
+ * repeatedly, until the simulation is within 50 ms of the wall clock (fast-forwarding many
+ * entities takes a while itself). Returns the simulated time reached.
+ */
+export function catchUp(generator: EventGenerator, clock: () => number = Date.now): number {
+  let at = clock();
+  generator.eventsBetween(at, at);
+  while (clock() - at > 50) {
+    at = clock();
+    generator.eventsBetween(at, at);
+  }
+  return at;
+}
+
 export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   const entities = Math.max(1, Math.round(o.rate / eventsPerEntitySecond()));
   const topic = o.config.topics.events;
@@ -49,9 +64,8 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   const producer = new Kafka.Producer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok())));
   producer.setPollInterval(100);
-  const now = Date.now();
-  const generator = new EventGenerator({ seed: o.seed ?? now % 1_000_000, entities, startMs: now - 3_600_000 });
-  generator.eventsBetween(now - 3_600_000, now); // an hour of history, so sessions and bursts are already under way
+  const generator = new EventGenerator({ seed: o.seed ?? Date.now() % 1_000_000, entities, startMs: Date.now() - 900_000 });
+  const now = catchUp(generator); // a quarter of an hour simulated first: sessions and bursts are under way
   o.say(`generator: ${entities.toLocaleString('en-US')} simulated entities for about ${o.rate.toLocaleString('en-US')} events/s → ${topic}${o.durationS ? ` for ${o.durationS} s` : ''}`);
   let sent = 0;
   let last = now;
