@@ -6,14 +6,18 @@
  *   ml_inference_failures_total{model, version}    — model calls that threw
  *   ml_invalid_features_total{model}               — records sent to the dead-letter topic instead of being scored
  *   ml_model_info{model, version}                  — 1 for the version that scored last
+ *   ml_shadow_predictions_total{model, version}    — records a shadow model scored beside the served one
+ *   ml_shadow_disagreements_total{model, version}  — …where it flagged differently (÷ the above: the disagreement rate)
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { OnnxModel } from './onnx-model';
 
 export interface InferenceMetrics {
-  scored(model: OnnxModel, rows: number, ms: number): void;
+  /** A model call; `served`: its predictions go out (a shadow's do not: they count in ml_shadow_* only). */
+  scored(model: OnnxModel, rows: number, ms: number, served: boolean): void;
   failed(model: OnnxModel): void;
   invalid(model: OnnxModel): void;
+  shadow(model: OnnxModel, disagreed: boolean): void;
 }
 
 const byRegistry = new WeakMap<Registry, InferenceMetrics>();
@@ -28,13 +32,16 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const failures = new Counter({ name: 'ml_inference_failures_total', help: 'Model calls that failed.', labelNames: ['model', 'version'], registers });
   const invalid = new Counter({ name: 'ml_invalid_features_total', help: 'Records whose features failed the model\'s metadata (sent to the dead-letter topic, not scored).', labelNames: ['model'], registers });
   const info = new Gauge({ name: 'ml_model_info', help: 'The model version that scored most recently (value 1).', labelNames: ['model', 'version'], registers });
+  const shadowed = new Counter({ name: 'ml_shadow_predictions_total', help: 'Records a shadow model scored beside the served model.', labelNames: ['model', 'version'], registers });
+  const disagreements = new Counter({ name: 'ml_shadow_disagreements_total', help: 'Shadow-scored records the shadow model flagged differently from the served model.', labelNames: ['model', 'version'], registers });
   const serving = new Map<string, string>();
   const metrics: InferenceMetrics = {
-    scored(model, rows, ms) {
+    scored(model, rows, ms, served) {
       const labels = { model: model.name, version: model.version };
       duration.observe({ ...labels, per: 'batch' }, ms);
       duration.observe({ ...labels, per: 'record' }, ms / rows);
       batchSize.observe({ model: model.name }, rows);
+      if (!served) return;
       predictions.inc(labels, rows);
       if (serving.get(model.name) !== model.version) {
         const previous = serving.get(model.name);
@@ -45,6 +52,11 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     },
     failed: (model) => failures.inc({ model: model.name, version: model.version }),
     invalid: (model) => invalid.inc({ model: model.name }),
+    shadow(model, disagreed) {
+      const labels = { model: model.name, version: model.version };
+      shadowed.inc(labels);
+      if (disagreed) disagreements.inc(labels);
+    },
   };
   byRegistry.set(registry, metrics);
   return metrics;

@@ -17,6 +17,7 @@ import type { StreamRecord } from '../streams/record';
 import { writeFeatures, type FeatureValues } from './features';
 import { inferenceMetrics, type InferenceMetrics } from './metrics';
 import type { OnnxModel } from './onnx-model';
+import { murmur2 } from '../query/murmur2';
 
 /** Where the serving model comes from (a fixed model, or a registry that swaps versions). */
 export interface ModelSource {
@@ -33,6 +34,8 @@ export interface Prediction<V> {
   threshold: number;
   features: Record<string, number>;
   input: V;
+  /** The shadow model's answer on the same record, when `shadow.emit` is set (route it to a shadow topic, never to the predictions topic). */
+  shadow?: { score: number; flagged: boolean; model: string; modelVersion: string };
 }
 
 export interface PredictOptions<K, V> {
@@ -43,16 +46,47 @@ export interface PredictOptions<K, V> {
   maxBatch?: number;
   /** Where ml_* metrics go (the KafkaStreams instance's `metricsRegistry`); none: not measured. */
   metrics?: Registry;
+  /**
+   * A/B split: records whose split key hashes into the first `share` (0..1) of the hash
+   * space are scored by `model` instead — stably, the same key always on the same side.
+   */
+  variant?: { model: ModelSource | OnnxModel; share: number };
+  /**
+   * A shadow model scores every scored record too; its answers go to metrics
+   * (`ml_shadow_*`), and onto `Prediction.shadow` when `emit` is set — never in place of
+   * the served prediction.
+   */
+  shadow?: { model: ModelSource | OnnxModel; emit?: boolean };
+  /** The string the A/B split hashes (default: String(key)); e.g. the entity of a windowed key. */
+  splitKey?: (key: K) => string;
 }
 
-const isSource = (m: ModelSource | OnnxModel): m is ModelSource => typeof (m as ModelSource).current === 'function';
+const sourceOf = (m: ModelSource | OnnxModel): ModelSource => (typeof (m as ModelSource).current === 'function' ? (m as ModelSource) : { current: () => m as OnnxModel });
 
 export function predict<K, V>(o: PredictOptions<K, V>): ProcessorSupplier<K, V, K, Prediction<V>> {
-  const source: ModelSource = isSource(o.model) ? o.model : { current: () => o.model as OnnxModel };
   const maxBatch = o.maxBatch ?? 512;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError(`predict: maxBatch must be a whole number ≥ 1, not ${String(o.maxBatch)}`);
-  const metrics = o.metrics ? inferenceMetrics(o.metrics) : undefined;
-  return () => new PredictProcessor(source, o.features, maxBatch, metrics);
+  if (o.variant && !(o.variant.share >= 0 && o.variant.share <= 1)) throw new TypeError(`predict: variant.share must be between 0 and 1, not ${String(o.variant.share)}`);
+  const settings: Settings<K, V> = {
+    primary: sourceOf(o.model),
+    variant: o.variant ? { source: sourceOf(o.variant.model), below: Math.floor(o.variant.share * 2 ** 32) } : undefined,
+    shadow: o.shadow ? { source: sourceOf(o.shadow.model), emit: o.shadow.emit ?? false } : undefined,
+    featuresOf: o.features,
+    splitKey: o.splitKey ?? ((k) => String(k)),
+    maxBatch,
+    metrics: o.metrics ? inferenceMetrics(o.metrics) : undefined,
+  };
+  return () => new PredictProcessor(settings);
+}
+
+interface Settings<K, V> {
+  primary: ModelSource;
+  variant: { source: ModelSource; below: number } | undefined;
+  shadow: { source: ModelSource; emit: boolean } | undefined;
+  featuresOf: (value: V, key: K) => FeatureValues;
+  splitKey: (key: K) => string;
+  maxBatch: number;
+  metrics: InferenceMetrics | undefined;
 }
 
 interface Pending<K, V> {
@@ -65,7 +99,7 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
   private pending: Pending<K, V>[] = [];
   private rows = new Float32Array(0);
 
-  constructor(private readonly source: ModelSource, private readonly featuresOf: (value: V, key: K) => FeatureValues, private readonly maxBatch: number, private readonly metrics: InferenceMetrics | undefined) {}
+  constructor(private readonly s: Settings<K, V>) {}
 
   init(context: ProcessorContext<K, Prediction<V>>): void {
     this.ctx = context;
@@ -73,45 +107,81 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
 
   process(record: StreamRecord<K, V>): void {
     if (record.value === null || record.value === undefined) return;
-    this.pending.push({ record, features: this.featuresOf(record.value, record.key) });
-    if (this.pending.length >= this.maxBatch) this.flush();
+    this.pending.push({ record, features: this.s.featuresOf(record.value, record.key) });
+    if (this.pending.length >= this.s.maxBatch) this.flush();
   }
 
+  /** Scores what is held back — one call per model — and forwards the predictions in arrival order. */
   flush(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const model = this.source.current();
+    const results: (Prediction<V> | undefined)[] = new Array(batch.length);
+    const variant = this.s.variant;
+    const onVariant = variant ? batch.map((p) => murmur2(Buffer.from(this.s.splitKey(p.record.key))) >>> 0 < variant.below) : undefined;
+    const primary = batch.map((_p, i) => i).filter((i) => !onVariant?.[i]);
+    this.scoreInto(this.s.primary.current(), batch, primary, results, true);
+    if (variant) this.scoreInto(variant.source.current(), batch, batch.map((_p, i) => i).filter((i) => onVariant![i]), results, true);
+    if (this.s.shadow) this.shadowScore(this.s.shadow, batch, results);
+    results.forEach((value, i) => {
+      const { key, timestamp, headers } = batch[i]!.record;
+      if (value) this.ctx.forward({ key, value, timestamp, headers });
+    });
+  }
+
+  /** Validates and scores the records at `indices` with one model call; invalid ones go to the dead-letter topic. */
+  private scoreInto(model: OnnxModel, batch: readonly Pending<K, V>[], indices: readonly number[], results: (Prediction<V> | undefined)[], served: boolean): { valid: number[]; scores: Float32Array } | undefined {
+    if (indices.length === 0) return undefined;
     const specs = model.metadata.features;
-    if (this.rows.length < batch.length * specs.length) this.rows = new Float32Array(Math.max(batch.length, this.maxBatch) * specs.length);
-    const scored: Pending<K, V>[] = [];
-    for (const p of batch) {
-      const reason = writeFeatures(specs, p.features, this.rows, scored.length * specs.length);
-      if (reason === undefined) scored.push(p);
-      else this.reject(p, reason, model);
+    if (this.rows.length < indices.length * specs.length) this.rows = new Float32Array(Math.max(indices.length, this.s.maxBatch) * specs.length);
+    const valid: number[] = [];
+    for (const i of indices) {
+      const reason = writeFeatures(specs, batch[i]!.features, this.rows, valid.length * specs.length);
+      if (reason === undefined) valid.push(i);
+      else if (served) this.reject(batch[i]!, reason, model);
     }
-    if (scored.length === 0) return;
+    if (valid.length === 0) return undefined;
     const started = performance.now();
     let scores: Float32Array;
     try {
-      scores = model.score(this.rows, scored.length);
+      scores = model.score(this.rows, valid.length);
     } catch (err) {
-      this.metrics?.failed(model);
+      this.s.metrics?.failed(model);
       throw err;
     }
-    this.metrics?.scored(model, scored.length, performance.now() - started);
+    this.s.metrics?.scored(model, valid.length, performance.now() - started, served);
+    if (!served) return { valid, scores };
     const { threshold, positiveLabel, negativeLabel } = model.metadata;
-    for (let i = 0; i < scored.length; i++) {
-      const { record, features } = scored[i]!;
-      const score = scores[i]!;
+    valid.forEach((i, row) => {
+      const { record, features } = batch[i]!;
+      const score = scores[row]!;
       const flagged = score >= threshold;
-      const value: Prediction<V> = { score, label: flagged ? positiveLabel : negativeLabel, flagged, model: model.name, modelVersion: model.version, threshold, features: features as Record<string, number>, input: record.value };
-      this.ctx.forward({ key: record.key, value, timestamp: record.timestamp, headers: record.headers });
+      results[i] = { score, label: flagged ? positiveLabel : negativeLabel, flagged, model: model.name, modelVersion: model.version, threshold, features: features as Record<string, number>, input: record.value };
+    });
+    return undefined;
+  }
+
+  /** The shadow model on every record that was served; it never changes what is served. */
+  private shadowScore(shadow: { source: ModelSource; emit: boolean }, batch: readonly Pending<K, V>[], results: (Prediction<V> | undefined)[]): void {
+    const model = shadow.source.current();
+    let scored;
+    try {
+      scored = this.scoreInto(model, batch, results.flatMap((r, i) => (r ? [i] : [])), results, false);
+    } catch {
+      return; // a failing shadow is counted (ml_inference_failures_total) and never stops serving
     }
+    if (!scored) return;
+    const { valid, scores } = scored;
+    valid.forEach((i, row) => {
+      const r = results[i]!;
+      const flagged = scores[row]! >= model.metadata.threshold;
+      this.s.metrics?.shadow(model, flagged !== r.flagged);
+      if (shadow.emit) r.shadow = { score: scores[row]!, flagged, model: model.name, modelVersion: model.version };
+    });
   }
 
   private reject(p: Pending<K, V>, reason: string, model: OnnxModel): void {
-    this.metrics?.invalid(model);
+    this.s.metrics?.invalid(model);
     const body = JSON.stringify({ key: p.record.key, features: p.features, reason, model: model.name, modelVersion: model.version });
     this.ctx.deadLetter({ key: p.record.key === null || p.record.key === undefined ? null : Buffer.from(String(p.record.key)), value: Buffer.from(body), timestamp: p.record.timestamp }, 'SA_ERR_FEATURES_INVALID', reason);
   }

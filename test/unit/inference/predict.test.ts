@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DLQ_HEADERS, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
@@ -76,5 +77,73 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
     assert.match(text, /ml_predictions_total\{model="anomaly-detector",version="1"\} 2/);
     assert.match(text, /ml_inference_duration_ms_count\{model="anomaly-detector",version="1",per="batch"\} 1/);
     assert.match(text, /ml_model_info\{model="anomaly-detector",version="1"\} 1/);
+  });
+
+  describe('A/B split and shadow model', () => {
+    let dir: string;
+    /** The committed graph under another version and threshold. */
+    const variantOf = (version: string, threshold: number): OnnxModel => {
+      const at = join(dir, version);
+      cpSync(MODEL, at, { recursive: true });
+      const meta = JSON.parse(readFileSync(join(at, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(at, 'metadata.json'), JSON.stringify({ ...meta, version, threshold }));
+      return OnnxModel.load(at);
+    };
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'sa-variants-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    const pipe = (supplierOptions: Partial<Parameters<typeof predict<string, Row>>[0]>, inputs: [string, Row][], registry?: Registry): Prediction<Row>[] => {
+      const b = new StreamsBuilder();
+      b.stream('features', { keySerde: S, valueSerde: J }).process(predict<string, Row>({ model, features: (v) => v, ...supplierOptions, ...(registry ? { metrics: registry } : {}) })).to('predictions', { keySerde: S, valueSerde: P });
+      const driver = new TopologyTestDriver(b.build(), { applicationId: 'ab-test' });
+      try {
+        driver.createInputTopic('features', S, J).pipeBatch(inputs);
+        return driver.createOutputTopic('predictions', S, P).readValuesToList().map((p) => p!);
+      } finally {
+        driver.close();
+      }
+    };
+
+    it('A/B: a stable share of keys is scored by the variant, the same key always on the same side, in order', () => {
+      const v2 = variantOf('2', model.metadata.threshold);
+      try {
+        const inputs = Array.from({ length: 400 }, (_, i): [string, Row] => [`entity-${i % 200}`, named(parity.rows[i % parity.rows.length]!)]);
+        const out = pipe({ variant: { model: v2, share: 0.3 } }, inputs);
+        assert.equal(out.length, 400);
+        const side = new Map<string, string>();
+        out.forEach((p, i) => {
+          const key = inputs[i]![0];
+          assert.equal(side.get(key) ?? p.modelVersion, p.modelVersion, `${key} switched sides`);
+          side.set(key, p.modelVersion);
+        });
+        const share = [...side.values()].filter((v) => v === '2').length / side.size;
+        assert.ok(share > 0.2 && share < 0.4, `variant share ${share}`);
+      } finally {
+        v2.dispose();
+      }
+    });
+
+    it('shadow: scored on the same records, counted, attached when asked, and never changing what is served', async () => {
+      const inputs = parity.rows.map((r, i): [string, Row] => [`e${i}`, named(r)]);
+      const plain = pipe({}, inputs);
+      // A looser shadow: its threshold is the 90th percentile of the scores the served model does not flag.
+      const normalScores = plain.filter((p) => !p.flagged).map((p) => p.score).sort((x, y) => x - y);
+      const shadowModel = variantOf('2-shadow', Math.max(1e-6, normalScores[Math.floor(normalScores.length * 0.9)]!));
+      try {
+        const registry = new Registry();
+        const withShadow = pipe({ shadow: { model: shadowModel, emit: true } }, inputs, registry);
+        assert.deepEqual(withShadow.map(({ shadow: _s, ...p }) => p), plain, 'the served predictions are the same with a shadow');
+        const disagreements = withShadow.filter((p) => p.shadow!.flagged !== p.flagged).length;
+        assert.ok(disagreements > 0, 'the looser shadow disagrees somewhere');
+        assert.ok(withShadow.every((p) => p.shadow!.modelVersion === '2-shadow' && Math.abs(p.shadow!.score - p.score) < 1e-6));
+        const text = await registry.metrics();
+        assert.match(text, new RegExp(`ml_shadow_predictions_total\\{model="anomaly-detector",version="2-shadow"\\} ${inputs.length}`));
+        assert.match(text, new RegExp(`ml_shadow_disagreements_total\\{model="anomaly-detector",version="2-shadow"\\} ${disagreements}`));
+        assert.match(text, /ml_model_info\{model="anomaly-detector",version="1"\} 1/);
+        assert.doesNotMatch(text, /ml_predictions_total\{[^}]*version="2-shadow"/);
+      } finally {
+        shadowModel.dispose();
+      }
+    });
   });
 });
