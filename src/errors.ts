@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_STORE_NOT_LOADED: { retriable: false, summary: 'A RocksDB store was read for a key the batch did not load first.' },
   SA_ERR_MODEL_NOT_FOUND: { retriable: false, summary: 'A model directory lacks model.onnx or metadata.json.' },
   SA_ERR_MODEL_INVALID: { retriable: false, summary: 'A model or its metadata cannot be used (damaged file, bad metadata, wrong signature).' },
+  SA_ERR_MODEL_REGISTRY_UNAVAILABLE: { retriable: true, summary: 'The model registry (MLflow) did not answer, or its circuit breaker is open.' },
   SA_ERR_INFERENCE_FAILED: { retriable: false, summary: 'Scoring a batch with a model failed.' },
   SA_ERR_EVENT_INVALID: { retriable: false, summary: 'An analytics event cannot be used (no key, a bad event time or value): dead-letter reason.' },
   SA_ERR_FEATURES_INVALID: { retriable: false, summary: 'A record\'s features are missing, not finite, or outside their valid range (dead-letter reason).' },

@@ -3,15 +3,17 @@
  * serdes on the schema registry, and the query/health/metrics server — what
  * `npm run processor` and `npm start` run, and what the StatefulSet runs.
  */
-import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import { loadSchema } from '../../schemas/catalog';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
 import { registryClientOptions, type Config } from '../config';
 import type { AnalyticsEvent } from '../generator/event';
-import { localCatalogue, ModelRegistry } from '../inference/model-registry';
+import { CircuitBreaker } from '../inference/circuit-breaker';
+import { mlflowCatalogue } from '../inference/mlflow';
+import { localCatalogue, ModelRegistry, type ModelCatalogue } from '../inference/model-registry';
 import type { Logger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
 import { AvroSerdes } from '../serdes';
@@ -24,10 +26,26 @@ export interface ProcessorApp {
   close(): Promise<void>;
 }
 
+/** MLflow when a tracking URI is set (behind a circuit breaker whose state is a metric), else the local models directory. */
+function modelCatalogue(config: Config, log: Logger, metrics: Registry): ModelCatalogue {
+  const ml = config.realtimeMl;
+  if (!ml.mlflowTrackingUri) return localCatalogue(resolve(ml.modelsDir), ml.modelName, ml.modelVersion);
+  const state = new Gauge({ name: 'ml_registry_circuit_state', help: 'Circuit breaker of the model registry calls: 0 closed, 1 half-open, 2 open.', registers: [metrics] });
+  const breaker = new CircuitBreaker({
+    name: `MLflow at ${ml.mlflowTrackingUri}`,
+    onStateChange: (s) => {
+      state.set(s === 'closed' ? 0 : s === 'half-open' ? 1 : 2);
+      log.warn({ registry: ml.mlflowTrackingUri, circuit: s }, 'model registry circuit breaker changed state');
+    },
+  });
+  const cacheDir = join(config.processor.stateDir ?? join(tmpdir(), 'streaming-analytics', config.processor.applicationId), 'models');
+  return mlflowCatalogue({ trackingUri: ml.mlflowTrackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(ml.modelVersion ? { version: ml.modelVersion } : {}), cacheDir, breaker });
+}
+
 export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
   const metrics = new Registry();
   const ml = config.realtimeMl;
-  const models = await ModelRegistry.open({ catalogue: localCatalogue(resolve(ml.modelsDir), ml.modelName, ml.modelVersion), log, pollMs: ml.pollSeconds * 1000, metrics });
+  const models = await ModelRegistry.open({ catalogue: modelCatalogue(config, log, metrics), log, pollMs: ml.pollSeconds * 1000, metrics });
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
   const topology = analyticsTopology({
     topics: config.topics,

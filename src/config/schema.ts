@@ -61,7 +61,9 @@ export const schema = {
     advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s HTTP server (forwarded queries); unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
   },
   realtimeMl: {
-    modelsDir: text({ doc: 'Directory of model versions: <MODEL_NAME>/<version>/ with model.onnx and metadata.json.', default: 'models' }),
+    modelsDir: text({ doc: 'Directory of model versions: <MODEL_NAME>/<version>/ with model.onnx and metadata.json (when no MLflow registry is set).', default: 'models' }),
+    mlflowTrackingUri: httpUrl({ doc: 'MLflow tracking server to load the model from (its Model Registry, artifacts proxied); unset: MODELS_DIR.', default: undefined }),
+    mlflowAlias: text({ doc: 'With MLflow: serve the version behind this alias (unless MODEL_VERSION pins one).', default: 'champion' }),
     modelName: text({ doc: 'The model to serve.', default: 'anomaly-detector', pattern: /^[A-Za-z0-9._-]{1,100}$/, expected: 'letters, digits, ".", "_" and "-"' }),
     modelVersion: text({ doc: 'Serve this version; unset: the highest, swapped in when a higher one appears.', default: undefined }),
     pollSeconds: integer({ doc: 'How often to look for a new model version; 0: never.', default: 30, min: 0, max: 86400 }),

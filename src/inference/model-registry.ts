@@ -75,7 +75,7 @@ export class ModelRegistry implements ModelSource {
     if (!found) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `no model version found in ${o.catalogue.where}`, { hint: 'a models directory holds <name>/<version>/ with model.onnx and metadata.json (npm run train writes one)' });
     const started = Date.now();
     o.log.info({ where: o.catalogue.where, version: found.version }, 'loading model');
-    const model = OnnxModel.load(found.directory, o.session);
+    const model = OnnxModel.load(found.directory, o.session, found.version);
     o.log.info({ model: model.name, version: model.version, features: model.metadata.features.length, threshold: model.metadata.threshold, ms: Date.now() - started }, 'model loaded');
     return new ModelRegistry(o, { model, fingerprint: found.fingerprint });
   }
@@ -102,7 +102,7 @@ export class ModelRegistry implements ModelSource {
   private swapTo(found: { version: string; directory: string; fingerprint: string }): void {
     let next: OnnxModel;
     try {
-      next = OnnxModel.load(found.directory, this.o.session);
+      next = OnnxModel.load(found.directory, this.o.session, found.version);
     } catch (err) {
       this.failed = found.fingerprint;
       this.loadFailures?.inc({ model: this.serving.name });

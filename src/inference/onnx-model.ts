@@ -30,8 +30,12 @@ export class OnnxModel {
 
   private constructor(readonly metadata: ModelMetadata, readonly directory: string, private readonly session: Binding.InferenceSession) {}
 
-  /** Loads and checks a model directory; a missing or bad file is a typed error naming it. */
-  static load(directory: string, settings: SessionSettings = DEFAULT_SESSION): OnnxModel {
+  /**
+   * Loads and checks a model directory; a missing or bad file is a typed error naming it.
+   * `version` overrides the metadata's (a registry's own version number is the one
+   * predictions should name).
+   */
+  static load(directory: string, settings: SessionSettings = DEFAULT_SESSION, version?: string): OnnxModel {
     const modelFile = join(directory, 'model.onnx');
     const metadataFile = join(directory, 'metadata.json');
     for (const file of [modelFile, metadataFile]) {
@@ -43,7 +47,7 @@ export class OnnxModel {
     } catch (cause) {
       throw new StreamingError('SA_ERR_MODEL_INVALID', `${metadataFile} is not valid JSON: ${(cause as Error).message}`, { cause });
     }
-    const metadata = parseMetadata(raw, metadataFile);
+    const metadata = { ...parseMetadata(raw, metadataFile), ...(version !== undefined ? { version } : {}) };
     initOrt();
     const session = new binding.InferenceSession();
     try {
