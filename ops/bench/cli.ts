@@ -2,7 +2,7 @@
  * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]
  * npm run bench -- windowed [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N]
  * npm run bench -- restore [--keys N] [--partitions N]
- * npm run bench -- pipeline [--records N] [--partitions N] [--rate N] [--seconds N]
+ * npm run bench -- pipeline [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.

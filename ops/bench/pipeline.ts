@@ -38,6 +38,7 @@ export interface PipelineBenchOptions {
   /** 0: half the measured throughput. */
   rate: number;
   seconds: number;
+  commitInterval: number;
 }
 
 interface Call {
@@ -73,7 +74,7 @@ export async function benchPipeline(config: Config, o: PipelineBenchOptions, say
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
   const eventSerde = avro.serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') });
   await eventSerde.prepare(topics.events);
-  say(`pipeline benchmark: the analytics topology (Avro, RocksDB window features, ONNX inference, exactly_once_v2), ${o.partitions} partitions, on the local broker and registry (2 cores shared by broker, registry, application and load generator)`);
+  say(`pipeline benchmark: the analytics topology (Avro, RocksDB window features, ONNX inference, exactly_once_v2, commit every ${o.commitInterval} ms), ${o.partitions} partitions, on the local broker and registry (2 cores shared by broker, registry, application and load generator)`);
 
   // A backlog of generated events from the last 20 minutes: as many entities as that takes.
   const now = Date.now();
@@ -96,7 +97,7 @@ export async function benchPipeline(config: Config, o: PipelineBenchOptions, say
   });
   const applicationId = `bench-pipeline-${id}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
-  const streams = new KafkaStreams(topology, { applicationId, stateDir, kafka: config.kafka, logger: log, handleSignals: false });
+  const streams = new KafkaStreams(topology, { applicationId, stateDir, kafka: config.kafka, logger: log, handleSignals: false, commitIntervalMs: o.commitInterval });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {
@@ -149,8 +150,10 @@ async function send(producer: Kafka.Producer, topic: string, events: readonly Ge
 /** Live events at `rate` for `seconds`; every prediction of them read read_committed, timed from its window's latest event. */
 async function measure(config: Config, producer: Kafka.Producer, topics: { events: string; predictions: string }, eventSerde: AvroSerde<AnalyticsEvent>, avro: AvroSerdes, rate: number, seconds: number, say: Say): Promise<number[]> {
   const serde = avro.serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
-  const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config.kafka), 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10 } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' });
+  // consume(n) waits for each message until n arrived: a short timeout and partition-end events make it return what has arrived, so the read time is when a prediction became visible.
+  const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config.kafka), 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10, 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' });
   await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
+  consumer.setDefaultConsumeTimeout(5);
   const ends = await new Promise<Kafka.Metadata>((ok, fail) => consumer.getMetadata({ topic: topics.predictions, timeout: 10_000 }, (err, m) => (err ? fail(err) : ok(m))));
   const partitions = ends.topics.find((t) => t.name === topics.predictions)!.partitions.map((p) => p.id);
   const offsets = await Promise.all(partitions.map((partition) => new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(topics.predictions, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))))));
@@ -161,7 +164,7 @@ async function measure(config: Config, producer: Kafka.Producer, topics: { event
   let reading = true;
   const reader = (async () => {
     while (reading) {
-      const batch = await new Promise<Kafka.Message[]>((ok, fail) => consumer.consume(1_000, (err, m) => (err ? fail(err) : ok(m))));
+      const batch = await new Promise<Kafka.Message[]>((ok, fail) => consumer.consume(500, (err, m) => (err ? fail(err) : ok(m))));
       const at = Date.now();
       if (batch.length === 0) continue;
       await serde.prepareBatch(topics.predictions, batch.map((m) => m.value ?? null));
