@@ -24,7 +24,11 @@ export interface ModelCatalogue {
   resolve(): Promise<{ version: string; directory: string; fingerprint: string } | undefined>;
 }
 
-/** Versions in `<root>/<name>/<version>/`; the highest version (numerically where possible) is served, or a pinned one. */
+/**
+ * Versions in `<root>/<name>/<version>/`; the highest version (numerically where possible)
+ * is served, or a pinned one. Names starting with "." are ignored: copy a new version in
+ * under such a name and rename it, so a poll never sees half a version.
+ */
 export function localCatalogue(root: string, name: string, pinned?: string): ModelCatalogue {
   const dir = join(root, name);
   return {
@@ -32,7 +36,7 @@ export function localCatalogue(root: string, name: string, pinned?: string): Mod
     async resolve() {
       let versions: string[];
       try {
-        versions = readdirSync(dir).filter((v) => statSync(join(dir, v)).isDirectory());
+        versions = readdirSync(dir).filter((v) => !v.startsWith('.') && statSync(join(dir, v)).isDirectory());
       } catch {
         return undefined;
       }
