@@ -59,6 +59,10 @@ export interface AnalyticsTopologyOptions {
   topics: { events: string; predictions: string; alerts: string; metrics: string };
   serdes: { event: Serde<AnalyticsEvent | null>; prediction: Serde<MlPrediction | null>; alert: Serde<StreamingAlert | null> };
   model: ModelSource;
+  /** A/B: this share (0..1) of the entities is scored by `variant.model` instead (stable per entity). */
+  variant?: { model: ModelSource; share: number };
+  /** Shadow: every scored window is also scored by `shadow.model`; its answers go to metrics, and to `shadow.topic` when given — never to the predictions topic. */
+  shadow?: { model: ModelSource; topic?: string };
   /** Where ml_* metrics go (the instance's registry). */
   metrics?: Registry;
   /** Feature window (default 1 minute) and its grace period (default 10 s). */
@@ -82,12 +86,25 @@ export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
   const events = b.stream(o.topics.events, { keySerde: S, valueSerde: o.serdes.event }).processValues(validateEvents(stats, clock));
   const perEntity = events.groupByKey({ keySerde: S });
   perEntity.windowedBy(TimeWindows.ofSizeAndGrace(5 * windowMs, o.graceMs ?? 10_000).advanceBy(windowMs)).count({ name: COUNT_STORE });
-  const predictions = perEntity
+  const scored = perEntity
     .windowedBy(TimeWindows.ofSizeAndGrace(windowMs, o.graceMs ?? 10_000))
     .aggregate(emptyAggregate, (_k, e, a) => addEvent(a, e), { name: FEATURE_STORE, valueSerde: Serdes.Json<WindowAggregate>() })
     .toStream()
-    .process(predict<Windowed<string>, WindowAggregate>({ model: o.model, features: (a) => featureVector(a, windowMs), ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}), ...(o.metrics ? { metrics: o.metrics } : {}) }))
-    .map((w, p): [string, MlPrediction] => [w.key, toPrediction(w, p, clock())]);
+    .process(predict<Windowed<string>, WindowAggregate>({
+      model: o.model,
+      features: (a) => featureVector(a, windowMs),
+      splitKey: (w) => w.key,
+      ...(o.variant ? { variant: o.variant } : {}),
+      ...(o.shadow ? { shadow: { model: o.shadow.model, emit: o.shadow.topic !== undefined } } : {}),
+      ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
+    }));
+  const shadowTopic = o.shadow?.topic;
+  if (shadowTopic) {
+    const asServed = (p: Prediction<WindowAggregate>): Prediction<WindowAggregate> => ({ ...p, ...p.shadow!, model: p.shadow!.model, modelVersion: p.shadow!.modelVersion });
+    scored.flatMap((w, p): [string, MlPrediction][] => (p.shadow ? [[w.key, toPrediction(w, asServed(p), clock())]] : [])).to(shadowTopic, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
+  }
+  const predictions = scored.map((w, p): [string, MlPrediction] => [w.key, toPrediction(w, p, clock())]);
   predictions.to(o.topics.predictions, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
   predictions.filter((_k, p) => p.flagged).mapValues(toAlert).to(o.topics.alerts, { keySerde: S, valueSerde: o.serdes.alert as Serde<StreamingAlert> });
   predictions.processValues(summaries(stats, o.summaryIntervalMs ?? 10_000, clock)).to(o.topics.metrics, { keySerde: S, valueSerde: Serdes.Json<Summary>() });

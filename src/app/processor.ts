@@ -26,10 +26,15 @@ export interface ProcessorApp {
   close(): Promise<void>;
 }
 
-/** MLflow when a tracking URI is set (behind a circuit breaker whose state is a metric), else the local models directory. */
-function modelCatalogue(config: Config, log: Logger, metrics: Registry): ModelCatalogue {
+/**
+ * Where model versions come from: MLflow when a tracking URI is set (behind one circuit
+ * breaker whose state is a metric), else the local models directory. The result gives the
+ * catalogue of the served version (`undefined`: the alias, or the highest) or of a pinned one.
+ */
+function catalogues(config: Config, log: Logger, metrics: Registry): (version: string | undefined) => ModelCatalogue {
   const ml = config.realtimeMl;
-  if (!ml.mlflowTrackingUri) return localCatalogue(resolve(ml.modelsDir), ml.modelName, ml.modelVersion);
+  if (!ml.mlflowTrackingUri) return (version) => localCatalogue(resolve(ml.modelsDir), ml.modelName, version);
+  const trackingUri = ml.mlflowTrackingUri;
   const state = new Gauge({ name: 'ml_registry_circuit_state', help: 'Circuit breaker of the model registry calls: 0 closed, 1 half-open, 2 open.', registers: [metrics] });
   const breaker = new CircuitBreaker({
     name: `MLflow at ${ml.mlflowTrackingUri}`,
@@ -39,13 +44,18 @@ function modelCatalogue(config: Config, log: Logger, metrics: Registry): ModelCa
     },
   });
   const cacheDir = join(config.processor.stateDir ?? join(tmpdir(), 'streaming-analytics', config.processor.applicationId), 'models');
-  return mlflowCatalogue({ trackingUri: ml.mlflowTrackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(ml.modelVersion ? { version: ml.modelVersion } : {}), cacheDir, breaker });
+  return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cacheDir, breaker });
 }
 
 export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
   const metrics = new Registry();
   const ml = config.realtimeMl;
-  const models = await ModelRegistry.open({ catalogue: modelCatalogue(config, log, metrics), log, pollMs: ml.pollSeconds * 1000, metrics });
+  const catalogue = catalogues(config, log, metrics);
+  const open = (version: string | undefined): Promise<ModelRegistry> => ModelRegistry.open({ catalogue: catalogue(version), log, pollMs: ml.pollSeconds * 1000, metrics });
+  const models = await open(ml.modelVersion);
+  const variant = ml.variantVersion && ml.variantPercent > 0 ? await open(ml.variantVersion) : undefined;
+  const shadow = ml.shadowVersion ? await open(ml.shadowVersion) : undefined;
+  const closeModels = (): void => [models, variant, shadow].forEach((m) => m?.close());
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
   const topology = analyticsTopology({
     topics: config.topics,
@@ -55,6 +65,8 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
       alert: avro.serde<StreamingAlert>({ schema: loadSchema('streaming-alert.avsc') }),
     },
     model: models,
+    ...(variant ? { variant: { model: variant, share: ml.variantPercent / 100 } } : {}),
+    ...(shadow ? { shadow: { model: shadow, ...(ml.shadowTopic ? { topic: ml.shadowTopic } : {}) } } : {}),
     metrics,
     maxBatch: ml.maxBatch,
   });
@@ -70,12 +82,12 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     queryServer: { port: p.queryPort, host: p.queryHost, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
   });
   streams.on('stateChange', (state) => {
-    if (state === 'NOT_RUNNING' || state === 'ERROR') models.close();
+    if (state === 'NOT_RUNNING' || state === 'ERROR') closeModels();
   });
   try {
     await streams.start();
   } catch (err) {
-    models.close();
+    closeModels();
     throw err;
   }
   const host = p.queryHost === '0.0.0.0' ? '127.0.0.1' : p.queryHost;
@@ -85,7 +97,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     url: `http://${host}:${p.queryPort}`,
     close: async () => {
       await streams.close();
-      models.close();
+      closeModels();
     },
   };
 }

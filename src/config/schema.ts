@@ -67,6 +67,10 @@ export const schema = {
     modelName: text({ doc: 'The model to serve.', default: 'anomaly-detector', pattern: /^[A-Za-z0-9._-]{1,100}$/, expected: 'letters, digits, ".", "_" and "-"' }),
     modelVersion: text({ doc: 'Serve this version; unset: the highest, swapped in when a higher one appears.', default: undefined }),
     pollSeconds: integer({ doc: 'How often to look for a new model version; 0: never.', default: 30, min: 0, max: 86400 }),
+    variantVersion: text({ doc: 'A/B: a second version of MODEL_NAME that scores VARIANT_PERCENT % of the entities (stable per entity).', default: undefined }),
+    variantPercent: integer({ doc: 'A/B: the share of entities VARIANT_VERSION scores, in percent.', default: 0, min: 0, max: 100 }),
+    shadowVersion: text({ doc: 'A version of MODEL_NAME scored beside the served one on every window; its answers go to metrics (ml_shadow_*) and SHADOW_TOPIC, never to the predictions topic.', default: undefined }),
+    shadowTopic: text({ ...TOPIC, doc: 'Where the shadow model\'s predictions go (same schema as ml-predictions); unset: metrics only.', default: undefined }),
     maxBatch: integer({ doc: 'Most records scored in one model call.', default: 512, min: 1, max: 100000 }),
   },
   generator: {

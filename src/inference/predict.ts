@@ -35,7 +35,7 @@ export interface Prediction<V> {
   features: Record<string, number>;
   input: V;
   /** The shadow model's answer on the same record, when `shadow.emit` is set (route it to a shadow topic, never to the predictions topic). */
-  shadow?: { score: number; flagged: boolean; model: string; modelVersion: string };
+  shadow?: { score: number; flagged: boolean; label: string; threshold: number; model: string; modelVersion: string };
 }
 
 export interface PredictOptions<K, V> {
@@ -174,9 +174,10 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
     const { valid, scores } = scored;
     valid.forEach((i, row) => {
       const r = results[i]!;
-      const flagged = scores[row]! >= model.metadata.threshold;
+      const { threshold, positiveLabel, negativeLabel } = model.metadata;
+      const flagged = scores[row]! >= threshold;
       this.s.metrics?.shadow(model, flagged !== r.flagged);
-      if (shadow.emit) r.shadow = { score: scores[row]!, flagged, model: model.name, modelVersion: model.version };
+      if (shadow.emit) r.shadow = { score: scores[row]!, flagged, label: flagged ? positiveLabel : negativeLabel, threshold, model: model.name, modelVersion: model.version };
     });
   }
 

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DLQ_HEADERS, Serdes, TopologyTestDriver } from '../../../src';
 import type { AnalyticsEvent } from '../../../src/generator/event';
@@ -101,5 +103,48 @@ describe('the analytics topology (TopologyTestDriver)', function () {
     assert.equal(summaries.length, 1);
     assert.equal(summaries[0]!.events, events.length + 1);
     assert.ok(summaries[0]!.predictions >= events.length && summaries[0]!.alerts > 0);
+  });
+});
+
+describe('the analytics topology with a shadow model and an A/B variant (TopologyTestDriver)', () => {
+  it('shadow predictions go to the shadow topic only; the variant scores a stable half of the entities', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sa-analytics-models-'));
+    for (const v of ['1', '2', 'shadow']) {
+      cpSync(join(__dirname, '../../../models/anomaly-detector/1'), join(root, 'anomaly-detector', v), { recursive: true });
+      const file = join(root, 'anomaly-detector', v, 'metadata.json');
+      writeFileSync(file, JSON.stringify({ ...(JSON.parse(readFileSync(file, 'utf8')) as object), version: v }));
+    }
+    const log = createLogger({ level: 'warn' });
+    const open = (v: string): Promise<ModelRegistry> => ModelRegistry.open({ catalogue: localCatalogue(root, 'anomaly-detector', v), log, pollMs: 0 });
+    const [served, variant, shadow] = [await open('1'), await open('2'), await open('shadow')];
+    const topology = analyticsTopology({
+      topics,
+      serdes: { event: Serdes.Json<AnalyticsEvent>(), prediction: Serdes.Json<MlPrediction>(), alert: Serdes.Json<StreamingAlert>() },
+      model: served,
+      variant: { model: variant, share: 0.5 },
+      shadow: { model: shadow, topic: 'shadow-predictions' },
+    });
+    const driver = new TopologyTestDriver(topology, { applicationId: 'analytics-ab' });
+    try {
+      const events = new EventGenerator({ seed: 9, entities: 60, startMs: START }).eventsBetween(START, START + 5 * 60_000);
+      const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
+      for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
+      const predictions = driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => p!);
+      const shadowed = driver.createOutputTopic('shadow-predictions', S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => p!);
+      assert.equal(shadowed.length, predictions.length, 'every served prediction has its shadow');
+      assert.ok(shadowed.every((p) => p.model_version === 'shadow'));
+      assert.ok(predictions.every((p) => p.model_version !== 'shadow'), 'the shadow never reaches the predictions topic');
+      const side = new Map<string, string>();
+      for (const p of predictions) {
+        assert.equal(side.get(p.entity_id) ?? p.model_version, p.model_version, `${p.entity_id} switched sides`);
+        side.set(p.entity_id, p.model_version);
+      }
+      const onVariant = [...side.values()].filter((v) => v === '2').length;
+      assert.ok(onVariant > 0 && onVariant < side.size, `${onVariant} of ${side.size} entities on the variant`);
+    } finally {
+      driver.close();
+      [served, variant, shadow].forEach((m) => m.close());
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
