@@ -6,9 +6,11 @@
  *   throughput — a backlog of `--records` generated events drained (events/s between the
  *     first and last committed offset), CPU;
  *   latency — live events at `--rate` (default: half the measured throughput) for
- *     `--seconds`: the latest event time of a window → its prediction read read_committed;
+ *     `--seconds`, produced and read by a separate process (pipeline-load.ts): the latest
+ *     event time of a window → its prediction read read_committed;
  *   inference — every model call timed: p50/p95/p99 per batch and per record.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +24,7 @@ import { createTopics } from '../../src/admin/topics';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
 import type { AnalyticsEvent } from '../../src/generator/event';
 import { EventGenerator, type GeneratedEvent } from '../../src/generator/events';
-import { catchUp, eventsPerEntitySecond } from '../../src/generator/run';
+import { eventsPerEntitySecond } from '../../src/generator/run';
 import { localCatalogue, ModelRegistry } from '../../src/inference/model-registry';
 import type { OnnxModel } from '../../src/inference/onnx-model';
 import type { ModelSource } from '../../src/inference/predict';
@@ -112,7 +114,7 @@ export async function benchPipeline(config: Config, o: PipelineBenchOptions, say
     reportInference(calls.splice(0), say, 'backlog');
 
     const rate = o.rate > 0 ? o.rate : Math.max(100, Math.round(throughput / 2));
-    const latencies = await measure(config, producer, topics, eventSerde, avro, rate, o.seconds, say);
+    const latencies = await measure(topics, rate, o.seconds, say);
     const p = percentiles(latencies, [50, 95, 99]);
     say(`latency at ${rate.toLocaleString('en-US')} events/s for ${o.seconds} s (latest event time of a window → its prediction visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms over ${latencies.length.toLocaleString('en-US')} predictions`);
     reportInference(calls.splice(0), say, `live at ${rate.toLocaleString('en-US')} events/s`);
@@ -147,53 +149,15 @@ async function send(producer: Kafka.Producer, topic: string, events: readonly Ge
   await new Promise<void>((ok, fail) => producer.flush(60_000, (err) => (err ? fail(err) : ok())));
 }
 
-/** Live events at `rate` for `seconds`; every prediction of them read read_committed, timed from its window's latest event. */
-async function measure(config: Config, producer: Kafka.Producer, topics: { events: string; predictions: string }, eventSerde: AvroSerde<AnalyticsEvent>, avro: AvroSerdes, rate: number, seconds: number, say: Say): Promise<number[]> {
-  const serde = avro.serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
-  // consume(n) waits for each message until n arrived: a short timeout and partition-end events make it return what has arrived, so the read time is when a prediction became visible.
-  const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config.kafka), 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10, 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' });
-  await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
-  consumer.setDefaultConsumeTimeout(5);
-  const ends = await new Promise<Kafka.Metadata>((ok, fail) => consumer.getMetadata({ topic: topics.predictions, timeout: 10_000 }, (err, m) => (err ? fail(err) : ok(m))));
-  const partitions = ends.topics.find((t) => t.name === topics.predictions)!.partitions.map((p) => p.id);
-  const offsets = await Promise.all(partitions.map((partition) => new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(topics.predictions, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))))));
-  consumer.assign(partitions.map((partition, i) => ({ topic: topics.predictions, partition, offset: offsets[i]! })));
-  const latencies: number[] = [];
-  const generator = new EventGenerator({ seed: 5, entities: Math.max(1, Math.round(rate / eventsPerEntitySecond())), startMs: Date.now() - 900_000 });
-  const started = catchUp(generator); // a quarter of an hour simulated first: sessions and bursts are under way
-  let reading = true;
-  const reader = (async () => {
-    while (reading) {
-      const batch = await new Promise<Kafka.Message[]>((ok, fail) => consumer.consume(500, (err, m) => (err ? fail(err) : ok(m))));
-      const at = Date.now();
-      if (batch.length === 0) continue;
-      await serde.prepareBatch(topics.predictions, batch.map((m) => m.value ?? null));
-      for (const m of batch) {
-        const p = serde.deserialize(topics.predictions, m.value ?? null);
-        if (p && p.event_time >= started) latencies.push(at - p.event_time);
-      }
-    }
-  })();
-  say(`latency phase: producing about ${rate.toLocaleString('en-US')} events/s for ${seconds} s…`);
-  let last = started;
-  let produced = 0;
-  while (last < started + seconds * 1000) {
-    await new Promise((r) => setTimeout(r, 10));
-    const to = Math.min(Date.now(), started + seconds * 1000);
-    for (const { anomalous: _label, ...e } of generator.eventsBetween(last, to)) {
-      try {
-        producer.produce(topics.events, null, eventSerde.serialize(topics.events, e), Buffer.from(e.entity_id), e.event_time);
-        produced++;
-      } catch {
-        // the local queue is full: this event is not sent (the latency of the others is still measured)
-      }
-    }
-    last = to;
-  }
-  say(`latency phase: ${produced.toLocaleString('en-US')} events produced = ${Math.round(produced / seconds).toLocaleString('en-US')} events/s`);
-  await new Promise((r) => setTimeout(r, 3_000)); // the last commits
-  reading = false;
-  await reader;
-  await new Promise<void>((r) => consumer.disconnect(() => r()));
-  return latencies;
+/** Live events at `rate` for `seconds`, produced and read by a separate process (pipeline-load.ts): latencies in ms. */
+async function measure(topics: { events: string; predictions: string }, rate: number, seconds: number, say: Say): Promise<number[]> {
+  say(`latency phase: a separate process produces about ${rate.toLocaleString('en-US')} events/s for ${seconds} s and reads the predictions…`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'pipeline-load.ts'), topics.events, topics.predictions, String(rate), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`the latency load process exited with ${code}`);
+  const result = JSON.parse(out.trim().split('\n').pop()!) as { produced: number; latencies: number[] };
+  say(`latency phase: ${result.produced.toLocaleString('en-US')} events produced = ${Math.round(result.produced / seconds).toLocaleString('en-US')} events/s`);
+  return result.latencies;
 }

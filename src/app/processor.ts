@@ -78,6 +78,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     kafka: config.kafka,
     logger: log,
     handleSignals: o.handleSignals ?? true,
+    commitIntervalMs: p.commitIntervalMs,
     metricsRegistry: metrics,
     queryServer: { port: p.queryPort, host: p.queryHost, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
   });

@@ -56,6 +56,7 @@ export const schema = {
     applicationId: text({ doc: 'Application id of the processor: its consumer group and the prefix of its internal topics.', default: 'streaming-analytics', pattern: /^[A-Za-z0-9._-]{1,200}$/, expected: 'letters, digits, ".", "_" and "-"' }),
     instanceId: text({ doc: 'Stable name of this instance (the StatefulSet pod name); unset: the host name.', default: undefined, pattern: /^[A-Za-z0-9._-]{1,200}$/, expected: 'letters, digits, ".", "_" and "-"' }),
     stateDir: text({ doc: 'Directory of the RocksDB state and checkpoints; unset: under the OS temp directory.', default: undefined }),
+    commitIntervalMs: integer({ doc: 'How often the processor commits (ms): predictions become visible at commits, so lower means lower latency and lower throughput.', default: 100, min: 10, max: 60000 }),
     queryHost: text({ doc: 'Address the query, health and metrics HTTP server listens on.', default: '0.0.0.0' }),
     queryPort: integer({ doc: 'Port of the query, health and metrics HTTP server.', default: 8080, min: 1, max: 65535 }),
     advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s HTTP server (forwarded queries); unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
