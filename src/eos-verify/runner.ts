@@ -132,6 +132,11 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
       const mark = first.outputLength;
       await first.start();
       await sleep(1_500); // its stores restore right after it rejoins
+      if (o.checkpointFault) {
+        // Its tasks may be assigned a little later; then the next fault needs checkpoints to damage, written once they restored.
+        await waitUntil(() => first.outputSince(mark).includes('no usable checkpoint'), 20_000);
+        await waitUntil(() => existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.json')), 20_000);
+      }
       o.say(`${first.instance} restarted: ${first.outputSince(mark).includes('no usable checkpoint') ? 'stores wiped and restored from the beginning (no usable checkpoint)' : 'stores restored from their checkpoint'}`);
     }
     if (i < o.bounces) {
@@ -187,6 +192,12 @@ function damageCheckpoints(dir: string, fault: 'delete' | 'garbage'): number {
     else writeFileSync(join(dir, f), '{"version":1,"offsets":{"not json');
   }
   return files.length;
+}
+
+/** Polls until `done` or the timeout; the caller's checks then report what did not happen. */
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !done()) await sleep(100);
 }
 
 function sleep(ms: number): Promise<void> {
