@@ -15,6 +15,7 @@ import { StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { graphOf, type Topology } from '../streams/topology';
 import { QueryFrontend } from '../query/frontend';
+import { checkReachable } from './prepare';
 import { StreamThread } from './stream-thread';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
 
@@ -85,8 +86,9 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     }
   }
 
-  /** The query server first (health answers during restoration), then the stream thread. */
+  /** Kafka answering first (one clear error), the query server next (health answers during restoration), then the stream thread. */
   private async startParts(): Promise<void> {
+    await checkReachable(this.config);
     await this.query?.start({
       ready: () => (this.current !== 'RUNNING' ? { ok: false, why: `state ${this.current}` } : this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true }),
       localStores: (taskId) => this.thread.localStores(taskId),

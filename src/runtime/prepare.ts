@@ -12,8 +12,8 @@ import type { TopologyGraph } from '../streams/graph';
 import { keyBytes } from './consumer';
 import type { ResolvedStreamsConfig } from './streams-config';
 
+/** Topics and sinks, once the cluster is known to answer (KafkaStreams checks that first: checkReachable). */
 export async function prepareTopology(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
-  await checkReachable(config);
   if (config.deadLetterTopic !== null) {
     try {
       const created = await createTopics(config.client, [{ name: config.deadLetterTopic, partitions: 1, replicationFactor: -1 }]);
@@ -27,7 +27,7 @@ export async function prepareTopology(graph: TopologyGraph, config: ResolvedStre
 }
 
 /** One metadata request first, so an unreachable cluster is one clear error, not a chain of time-outs. */
-async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
+export async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
   try {
     await clusterInfo(config.client, 10_000);
   } catch (err) {

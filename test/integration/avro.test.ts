@@ -10,21 +10,8 @@ import { loadSchema } from '../../schemas/catalog';
 import { call, createTopic, readAll, uniqueName } from '../support/kafka';
 import { useStack } from '../support/stack';
 import { runTs } from '../support/cli';
+import type { AnalyticsEvent } from '../../src/generator/event';
 
-interface AnalyticsEvent {
-  event_id: string;
-  event_type: string;
-  entity_id: string;
-  user_id: string | null;
-  session_id: string | null;
-  event_time: number;
-  value: number | null;
-  currency: string | null;
-  metrics: Record<string, number>;
-  properties: Record<string, string>;
-  source: string;
-  schema_version: number;
-}
 
 function event(i: number): AnalyticsEvent {
   return {

@@ -28,4 +28,28 @@ describe('command-line tools: bad arguments', function () {
     assert.match(res.stderr, /→ start it with `npm run stack -- up`, or set STREAMING_SCHEMA_REGISTRY__URL/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
+
+  it('npm run generate with a bad option or value prints the usage and exits 2', async () => {
+    const unknown = await runTs('src/cli/generate.ts', ['--rat', '10'], cleanEnv({}));
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown option --rat\n  → usage: npm run generate -- \[--rate N\] \[--duration S\] \[--seed N\]/);
+    const bad = await runTs('src/cli/generate.ts', ['--rate', '0'], cleanEnv({}));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^SA_ERR_USAGE: --rate needs a whole number ≥ 1, not 0/);
+    assert.doesNotMatch(unknown.stderr + bad.stderr, STACK_TRACE);
+  });
+
+  it('npm run processor without its model says which directory lacks it, before touching Kafka', async () => {
+    const res = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_REALTIME_ML__MODELS_DIR: '/nonexistent-models' }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^SA_ERR_MODEL_NOT_FOUND: no model version found in \/nonexistent-models\/anomaly-detector/);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
+
+  it('npm start against a configured Kafka that does not answer fails with a typed error, no stack trace', async () => {
+    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
 });
