@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   await reader;
   await new Promise<void>((r) => consumer.disconnect(() => r()));
   await new Promise<void>((r) => producer.disconnect(() => r()));
-  process.stdout.write(`${JSON.stringify({ produced, latencies })}\n`);
+  // A large line through a pipe is written asynchronously: exiting before it drains truncates it.
+  await new Promise<void>((r) => process.stdout.write(`${JSON.stringify({ produced, latencies })}\n`, () => r()));
 }
 
 main().then(

@@ -9,7 +9,9 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Gauge, Registry } from 'prom-client';
 import { loadSchema } from '../../schemas/catalog';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
-import { registryClientOptions, type Config } from '../config';
+import { clusterInfo } from '../admin/cluster';
+import { createTopics } from '../admin/topics';
+import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
 import type { AnalyticsEvent } from '../generator/event';
 import { CircuitBreaker } from '../inference/circuit-breaker';
 import { mlflowCatalogue } from '../inference/mlflow';
@@ -45,6 +47,23 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
   });
   const cacheDir = join(config.processor.stateDir ?? join(tmpdir(), 'streaming-analytics', config.processor.applicationId), 'models');
   return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cacheDir, breaker });
+}
+
+/**
+ * The shadow topic is the processor's own output, not one of the stack's topics: created
+ * like the predictions topic (same partition count) when missing, before anything is
+ * produced to it. A cluster that does not answer is left to KafkaStreams' start, which
+ * reports it as one typed error.
+ */
+async function createShadowTopic(config: Config, topic: string, log: Logger): Promise<void> {
+  const client = kafkaClientConfig(config.kafka);
+  try {
+    const predictions = (await clusterInfo(client, 10_000)).topics.get(config.topics.predictions);
+    const created = await createTopics(client, [{ name: topic, partitions: predictions?.partitions ?? 1, replicationFactor: -1 }]);
+    if (created.length > 0) log.info({ topic }, 'created the shadow predictions topic');
+  } catch (err) {
+    log.warn({ err, topic }, 'could not create the shadow predictions topic');
+  }
 }
 
 export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
@@ -86,6 +105,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     if (state === 'NOT_RUNNING' || state === 'ERROR') closeModels();
   });
   try {
+    if (shadow && ml.shadowTopic) await createShadowTopic(config, ml.shadowTopic, log);
     await streams.start();
   } catch (err) {
     closeModels();

@@ -27,9 +27,10 @@ describe('the analytics processor on the real broker: inference exactly once und
   this.timeout(240_000);
   const config = useStack();
 
-  it('kill -9 twice mid-stream and a model hot swap: one committed prediction per window update, the last with exactly the features of the window\'s events', async () => {
+  it('kill -9 twice mid-stream, a model hot swap and a shadow model: one committed prediction per window update, the last with exactly the features of the window\'s events', async () => {
     const topics = { events: uniqueName('an-events'), predictions: uniqueName('an-predictions'), alerts: uniqueName('an-alerts'), metrics: uniqueName('an-metrics') };
     for (const t of Object.values(topics)) await createTopic(config(), t, 3);
+    const shadowTopic = uniqueName('an-shadow');
     const stateDir = mkdtempSync(join(tmpdir(), 'sa-analytics-it-'));
     // The models directory starts with version 1; version 2 appears mid-stream and is picked up by polling.
     const modelsDir = join(stateDir, 'models');
@@ -46,6 +47,9 @@ describe('the analytics processor on the real broker: inference exactly once und
       STREAMING_PROCESSOR__QUERY_PORT: String(20_000 + Math.floor(Math.random() * 10_000)),
       STREAMING_REALTIME_ML__MODELS_DIR: modelsDir,
       STREAMING_REALTIME_ML__POLL_SECONDS: '1',
+      // Version 1 also runs as shadow, to a topic the processor creates itself.
+      STREAMING_REALTIME_ML__SHADOW_VERSION: '1',
+      STREAMING_REALTIME_ML__SHADOW_TOPIC: shadowTopic,
       STREAMING_LOG__LEVEL: 'warn',
     });
     const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry)));
@@ -75,6 +79,7 @@ describe('the analytics processor on the real broker: inference exactly once und
       await exited;
     };
     const predictions = new PredictionReader(config, topics.predictions, avro);
+    const shadow = new PredictionReader(config, shadowTopic, avro);
     try {
       await send(chunks[0]!);
       start();
@@ -94,31 +99,41 @@ describe('the analytics processor on the real broker: inference exactly once und
       await kill('SIGTERM');
 
       const all = await predictions.read();
-      const byWindow = new Map<string, MlPrediction[]>();
-      for (const p of all) {
-        const k = `${p.entity_id}@${p.window_start}`;
-        byWindow.set(k, [...(byWindow.get(k) ?? []), p]);
-      }
-      assert.equal(byWindow.size, expected.size);
-      for (const [k, list] of byWindow) {
-        const counts = list.map((p) => p.features.events!);
-        assert.ok(counts.every((n, i) => i === 0 || n > counts[i - 1]!), `${k}: the same update committed twice, or out of order: ${counts.join(', ')}`);
-        assert.deepEqual(list.at(-1)!.features, featureVector(expected.get(k)!, 60_000), k);
-      }
+      assertOnePerUpdate(all, expected);
       assert.ok(all.some((p) => p.flagged) && all.some((p) => !p.flagged));
       // Both versions served, none lost: every window's checks above hold across the swap.
       assert.deepEqual([...new Set(all.map((p) => `${p.model_name} v${p.model_version}`))].sort(), ['anomaly-detector v1', 'anomaly-detector v2']);
+      // The shadow's answers: in their own topic, by the pinned version only, exactly once too.
+      const shadowed = await shadow.read();
+      assertOnePerUpdate(shadowed, expected);
+      assert.deepEqual([...new Set(shadowed.map((p) => p.model_version))], ['1']);
     } catch (err) {
       process.stdout.write(output.join('').slice(-4000));
       throw err;
     } finally {
       await kill('SIGKILL').catch(() => undefined);
       await predictions.close();
+      await shadow.close();
       await call((cb) => producer.disconnect((err) => cb(err)));
       rmSync(stateDir, { recursive: true, force: true });
     }
   });
 });
+
+/** Per window: one prediction per update (strictly more events each time), the last with exactly the window's features. */
+function assertOnePerUpdate(all: readonly MlPrediction[], expected: ReadonlyMap<string, WindowAggregate>): void {
+  const byWindow = new Map<string, MlPrediction[]>();
+  for (const p of all) {
+    const k = `${p.entity_id}@${p.window_start}`;
+    byWindow.set(k, [...(byWindow.get(k) ?? []), p]);
+  }
+  assert.equal(byWindow.size, expected.size);
+  for (const [k, list] of byWindow) {
+    const counts = list.map((p) => p.features.events!);
+    assert.ok(counts.every((n, i) => i === 0 || n > counts[i - 1]!), `${k}: the same update committed twice, or out of order: ${counts.join(', ')}`);
+    assert.deepEqual(list.at(-1)!.features, featureVector(expected.get(k)!, 60_000), k);
+  }
+}
 
 /** Version 2: the same graph under another version (what matters here is the swap, not the model). */
 function addVersion2(modelsDir: string): void {
