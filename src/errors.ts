@@ -36,6 +36,16 @@ export const ERROR_CATALOGUE = {
   SA_ERR_INFERENCE_FAILED: { retriable: false, summary: 'Scoring a batch with a model failed.' },
   SA_ERR_EVENT_INVALID: { retriable: false, summary: 'An analytics event cannot be used (no key, a bad event time or value): dead-letter reason.' },
   SA_ERR_FEATURES_INVALID: { retriable: false, summary: 'A record\'s features are missing, not finite, or outside their valid range (dead-letter reason).' },
+  SA_ERR_WS_UNAUTHORIZED: { retriable: false, summary: 'A WebSocket client\'s token is missing, invalid or expired (401 at the upgrade, close 4001 later).' },
+  SA_ERR_WS_ORIGIN_FORBIDDEN: { retriable: false, summary: 'A browser connected from an origin the fan-out tier does not allow (403).' },
+  SA_ERR_WS_TOO_MANY_CONNECTIONS: { retriable: true, summary: 'The fan-out process (503) or the client\'s address (429) holds as many connections as allowed.' },
+  SA_ERR_WS_BAD_REQUEST: { retriable: false, summary: 'A WebSocket message that is not valid JSON or has bad parameters.' },
+  SA_ERR_WS_UNKNOWN_METHOD: { retriable: false, summary: 'A WebSocket request with a method the protocol does not have.' },
+  SA_ERR_WS_UNKNOWN_CHANNEL: { retriable: false, summary: 'A subscription to a channel that does not exist.' },
+  SA_ERR_WS_FORBIDDEN: { retriable: false, summary: 'A subscription to a channel or key prefix the token does not permit.' },
+  SA_ERR_WS_SUBSCRIPTION: { retriable: false, summary: 'Subscribing to a channel already subscribed, or unsubscribing from one that is not.' },
+  SA_ERR_WS_RATE_LIMITED: { retriable: true, summary: 'A WebSocket client sent more messages than its rate limit allows.' },
+  SA_ERR_WS_UNAVAILABLE: { retriable: true, summary: 'The fan-out tier cannot answer now (shutting down, or Kafka did not answer a resume).' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -97,6 +97,15 @@ export function hostList(opts: Common<readonly string[]>): Field<readonly string
   });
 }
 
+/** A list of strings, each matching `item`, as a JSON array or comma-separated. */
+export function textList(opts: Common<readonly string[]> & { item: RegExp; expected: string }): Field<readonly string[]> {
+  return field(`${opts.expected}, as a JSON array or comma-separated`, opts, (raw) => {
+    const items = splitList(raw);
+    if (items === undefined || items.length === 0) return bad;
+    return items.every((i) => opts.item.test(i)) ? ok(items) : bad;
+  });
+}
+
 function splitList(raw: string): string[] | undefined {
   const trimmed = raw.trim();
   if (!trimmed.startsWith('[')) return trimmed.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

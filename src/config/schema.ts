@@ -4,13 +4,14 @@
  * configuration table is generated from this file (`npm run config -- table`) and a
  * test keeps the two identical.
  */
-import { flag, hostList, httpUrl, integer, oneOf, text, type Field } from './fields';
+import { flag, hostList, httpUrl, integer, oneOf, text, textList, type Field } from './fields';
 
 const TOPIC = { pattern: /^[A-Za-z0-9._-]{1,249}$/, expected: 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)' };
 const PATH = { expected: 'a path to a readable file' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 
 export const schema = {
@@ -73,6 +74,28 @@ export const schema = {
     shadowVersion: text({ doc: 'A version of MODEL_NAME scored beside the served one on every window; its answers go to metrics (ml_shadow_*) and SHADOW_TOPIC, never to the predictions topic.', default: undefined }),
     shadowTopic: text({ ...TOPIC, doc: 'Where the shadow model\'s predictions go (same schema as ml-predictions); unset: metrics only.', default: undefined }),
     maxBatch: integer({ doc: 'Most records scored in one model call.', default: 512, min: 1, max: 100000 }),
+  },
+  websocket: {
+    host: text({ doc: 'Address the fan-out tier (WebSocket, dashboard, health, metrics) listens on.', default: '0.0.0.0' }),
+    port: integer({ doc: 'Port of the fan-out tier.', default: 8765, min: 1, max: 65535 }),
+    maxConnections: integer({ doc: 'Open WebSocket connections one fan-out process accepts; beyond it an upgrade gets 503.', default: 10000, min: 1, max: 1000000 }),
+    maxConnectionsPerIp: integer({ doc: 'Open connections from one client address; beyond it an upgrade gets 429.', default: 200, min: 1, max: 1000000 }),
+    maxPayloadBytes: integer({ doc: 'Largest message a client may send; a bigger one closes the connection (1009).', default: 65536, min: 128, max: 16777216 }),
+    messagesPerSecond: integer({ doc: 'Sustained messages per second a client may send (token bucket); beyond the burst, requests are refused and a flood closes the connection.', default: 20, min: 1, max: 100000 }),
+    messageBurst: integer({ doc: 'Token-bucket size of the per-connection inbound rate limit.', default: 40, min: 1, max: 100000 }),
+    idleTimeoutMs: integer({ doc: 'A connection that has not subscribed within this time is closed (4003).', default: 10000, min: 100, max: 600000 }),
+    pingIntervalMs: integer({ doc: 'How often the server pings; a peer that has not answered the previous ping is terminated.', default: 25000, min: 100, max: 600000 }),
+    maxBufferedBytes: integer({ doc: 'Outbound bytes queued for one client before it counts as slow: predictions and alerts disconnect it (4008), metrics drop the oldest.', default: 1048576, min: 1024, max: 1073741824 }),
+    historyPerPartition: integer({ doc: 'Records kept in memory per partition for resume; older positions are read back from Kafka.', default: 10000, min: 0, max: 10000000 }),
+    jwtAlgorithms: textList({ doc: 'The JWT algorithms accepted (pinned: a token naming another is refused).', default: ['HS256'], item: /^(HS256|RS256|ES256)$/, expected: 'HS256, RS256 and/or ES256' }),
+    jwtSecret: text({ doc: 'Shared secret of HS256 tokens (at least 32 bytes).', default: undefined, secret: true, pattern: /^.{32,}$/s, expected: 'at least 32 characters' }),
+    jwtPublicKeyFile: text({ ...PATH, doc: 'PEM public key of RS256/ES256 tokens.', default: undefined }),
+    jwksUrl: httpUrl({ doc: 'JWKS URL of RS256/ES256 keys (by kid; fetched again for an unknown kid, at most every 30 s).', default: undefined }),
+    jwtIssuer: text({ doc: 'Required `iss` of tokens; unset: not checked.', default: undefined }),
+    jwtAudience: text({ doc: 'Required `aud` of tokens; unset: not checked.', default: undefined }),
+    tokenGraceSeconds: integer({ doc: 'After a token expires on an open connection: seconds to send a fresh one (`refresh`) before the connection is closed (4001).', default: 30, min: 0, max: 3600 }),
+    allowedOrigins: textList({ doc: 'Origins browsers may connect from; unset: only the fan-out\'s own origin. Connections without an Origin header (non-browser clients) are not affected.', default: [], defaultText: '(own origin only)', item: /^(https?:\/\/[^\s/]+|\*)$/, expected: 'origins like https://dash.example.com, or *' }),
+    devTokens: flag({ doc: 'Development only: GET /dev/token issues tokens signed with JWT_SECRET for any channel (what the dashboard of `npm start` uses). Never enable in production.', default: false }),
   },
   generator: {
     rate: integer({ doc: 'Events per second of the generator `npm start` runs beside the processor (local stack only).', default: 200, min: 1, max: 1000000 }),

@@ -1,0 +1,199 @@
+/**
+ * One client connection after its upgrade was authenticated: its requests (rate-limited
+ * by a token bucket), its subscriptions, its token's expiry (a `refresh` push at expiry,
+ * then a disconnect after the grace period unless a fresh token came), and its outbound
+ * buffer: past `maxBufferedBytes`, predictions and alerts disconnect it as slow, while
+ * metrics keep only the newest few until the socket drains.
+ */
+import type { WebSocket } from 'ws';
+import { StreamingError } from '../errors';
+import type { Publication } from './history';
+import { pubJson, writeFrames, type Subscription } from './hub';
+import { grantsFromClaims, type Grants } from './permissions';
+import { DISCONNECT, parseFrame, ProtocolError, reply, type Disconnect, type Request } from './protocol';
+import type { Claims } from './jwt';
+import type { FanoutContext } from './context';
+import { subscribe } from './subscribe';
+
+/** Newest metrics publications held for a slow client. */
+const HELD_METRICS = 50;
+/** Bad requests in a row before the connection is closed. */
+const MAX_BAD_IN_A_ROW = 20;
+
+export class Connection {
+  readonly subs = new Map<string, Subscription>();
+  alive = true;
+  private grants: Grants;
+  private tokens: number;
+  private lastRefill = Date.now();
+  private refused = 0;
+  private badInARow = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private heldMetrics: { p: Publication; frames: Buffer[] }[] = [];
+  private closed = false;
+
+  constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext) {
+    this.grants = grantsFromClaims(claims);
+    this.tokens = ctx.settings.messageBurst;
+    this.idleTimer = setTimeout(() => this.disconnect(DISCONNECT.idle), ctx.settings.idleTimeoutMs);
+    this.scheduleExpiry();
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => (this.alive = true));
+    ws.on('close', () => this.cleanUp());
+    ws.on('error', () => this.cleanUp());
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) return this.answer(new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'binary frames are not part of the protocol: send JSON text'));
+    for (const r of parseFrame(data.toString('utf8'))) {
+      if (this.closed) return;
+      if (!this.take()) {
+        this.refused++;
+        if (this.refused > this.ctx.settings.messageBurst) return this.disconnect(DISCONNECT.flood);
+        this.answer(new ProtocolError('SA_ERR_WS_RATE_LIMITED', `more than ${this.ctx.settings.messagesPerSecond} messages/s: slow down`, r instanceof ProtocolError ? r.id : r.id));
+        continue;
+      }
+      this.refused = 0;
+      if (r instanceof ProtocolError) this.answer(r);
+      else this.handle(r).catch((err: unknown) => this.answer(toProtocolError(err, r.id)));
+    }
+  }
+
+  /** Token bucket: `messagesPerSecond` sustained, `messageBurst` at once. */
+  private take(): boolean {
+    const now = Date.now();
+    const s = this.ctx.settings;
+    this.tokens = Math.min(s.messageBurst, this.tokens + ((now - this.lastRefill) / 1000) * s.messagesPerSecond);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+
+  private async handle(r: Request): Promise<void> {
+    switch (r.method) {
+      case 'ping':
+        return this.send(reply(r.id, {}));
+      case 'unsubscribe': {
+        const sub = this.subs.get(r.channel);
+        if (!sub) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `not subscribed to "${r.channel}"`, r.id);
+        this.ctx.hub.remove(sub);
+        this.subs.delete(r.channel);
+        return this.send(reply(r.id, {}));
+      }
+      case 'refresh':
+        return this.refresh(r.id, r.token);
+      case 'subscribe': {
+        if (this.subs.has(r.channel)) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
+        const { result, goLive } = await subscribe(this, r, this.grants, this.ctx);
+        this.badInARow = 0;
+        clearTimeout(this.idleTimer);
+        this.idleTimer = undefined;
+        this.send(reply(r.id, result));
+        return goLive();
+      }
+    }
+  }
+
+  private async refresh(id: Request['id'], token: string): Promise<void> {
+    let claims: Claims;
+    try {
+      claims = await this.ctx.verify(token);
+    } catch (err) {
+      throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', `the new token was refused: ${(err as Error).message}`, id);
+    }
+    this.claims = claims;
+    this.grants = grantsFromClaims(claims);
+    this.scheduleExpiry();
+    this.send(reply(id, { expires_at: claims.exp * 1000 }));
+  }
+
+  private scheduleExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.graceTimer);
+    const inMs = Math.max(0, this.claims.exp * 1000 - Date.now());
+    // setTimeout's limit is 2^31-1 ms: a token valid longer than ~24 days is checked again then.
+    this.expiryTimer = setTimeout(() => (inMs > 2 ** 31 - 1 ? this.scheduleExpiry() : this.expired()), Math.min(inMs, 2 ** 31 - 1));
+  }
+
+  private expired(): void {
+    const graceMs = this.ctx.settings.tokenGraceSeconds * 1000;
+    this.send(JSON.stringify({ push: { refresh: { reason: 'token expired', grace_ms: graceMs } } }));
+    this.graceTimer = setTimeout(() => this.disconnect(DISCONNECT.unauthorized), graceMs);
+  }
+
+  /** One publication to this client, under the slow-client policy. */
+  deliver(p: Publication, frames: Buffer[], channel: string): void {
+    if (this.closed) return;
+    if (this.ws.bufferedAmount > this.ctx.settings.maxBufferedBytes) {
+      if (p.channel !== 'metrics') return this.slow();
+      this.heldMetrics.push({ p, frames });
+      if (this.heldMetrics.length > HELD_METRICS) {
+        this.heldMetrics.shift();
+        this.ctx.metrics.dropped(channel);
+      }
+      if (this.heldMetrics.length === 1) rawSocket(this.ws)?.once('drain', () => this.drained());
+      return;
+    }
+    writeFrames(this.ws, frames, () => JSON.stringify({ push: { channel, pub: pubJson(p) } }));
+    this.ctx.metrics.sent(channel);
+    this.ctx.metrics.delivery.observe(Date.now() - p.timestamp);
+  }
+
+  /** The socket drained: send the metrics held back meanwhile. */
+  drained(): void {
+    const held = this.heldMetrics.splice(0);
+    for (const h of held) this.deliver(h.p, h.frames, 'metrics');
+  }
+
+  private slow(): void {
+    this.ctx.metrics.slowDisconnects.inc();
+    this.disconnect(DISCONNECT.slow);
+  }
+
+  send(text: string): void {
+    if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  private answer(e: ProtocolError): void {
+    this.send(e.toReply());
+    if (++this.badInARow > MAX_BAD_IN_A_ROW) this.disconnect(DISCONNECT.badRequests);
+  }
+
+  /**
+   * Tells the client why, then closes with the code. A slow client gets only the close
+   * frame, after what is already queued; if it does not read that within 5 s, the socket
+   * is destroyed.
+   */
+  disconnect(d: Disconnect): void {
+    if (this.closed) return;
+    this.ctx.metrics.disconnects.inc({ code: String(d.code) });
+    if (d !== DISCONNECT.slow) this.send(JSON.stringify({ disconnect: d }));
+    this.cleanUp();
+    this.ws.close(d.code, JSON.stringify({ reason: d.reason, reconnect: d.reconnect })); // under the 123-byte limit of a close reason
+    if (d === DISCONNECT.slow) setTimeout(() => this.ws.terminate(), 5_000).unref();
+  }
+
+  private cleanUp(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.subs.values()) this.ctx.hub.remove(s);
+    this.subs.clear();
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.expiryTimer);
+    clearTimeout(this.graceTimer);
+    this.ctx.forget(this);
+  }
+}
+
+function rawSocket(ws: WebSocket): NodeJS.EventEmitter | undefined {
+  return (ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
+}
+
+function toProtocolError(err: unknown, id: Request['id']): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  if (err instanceof StreamingError && err.code.startsWith('SA_ERR_WS_')) return new ProtocolError(err.code, err.message, id);
+  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', `the request failed: ${(err as Error).message}`, id);
+}

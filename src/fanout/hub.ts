@@ -1,0 +1,87 @@
+/**
+ * Routing publications to subscriptions. Each publication is encoded and framed once per
+ * channel name and the same frame is written to every matching client (ws would frame it
+ * again per `send()` — websockets/ws#617); this is only valid with compression off,
+ * which the server enforces.
+ */
+import WebSocket from 'ws';
+import type { Publication } from './history';
+import type { Channel, Filter } from './protocol';
+
+/** ws's frame builder (exported by ws, not in its type declarations). */
+const Sender = (WebSocket as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] } }).Sender;
+
+export interface Subscription {
+  /** As the client named it: `predictions`, `predictions:<model>`, `alerts`, `metrics`. */
+  channel: string;
+  base: Channel;
+  model?: string;
+  filter: Filter;
+  /** Key prefixes the token limits this channel to (undefined: any key). */
+  prefixes?: string[];
+  /** While a resume reads Kafka: live publications wait here. */
+  pending?: Publication[];
+  deliver(p: Publication, frames: Buffer[]): void;
+}
+
+export function matches(s: Subscription, p: Publication): boolean {
+  if (s.model !== undefined && p.model !== s.model) return false;
+  const f = s.filter;
+  if (f.minScore !== undefined && (p.score === undefined || p.score < f.minScore)) return false;
+  const key = p.key ?? '';
+  if (s.prefixes && !s.prefixes.some((x) => key.startsWith(x))) return false;
+  if (f.keyPrefix !== undefined && !key.startsWith(f.keyPrefix)) return false;
+  if (f.keys && !f.keys.includes(key)) return false;
+  return true;
+}
+
+/** The publication as clients see it (in pushes and in resume replies). */
+export function pubJson(p: Publication): object {
+  return { topic: p.topic, partition: p.partition, offset: p.offset, key: p.key, timestamp: p.timestamp, data: p.data };
+}
+
+/** The push frame of `p` on `channel`, made once and kept on the publication. */
+export function pushFrames(p: Publication, channel: string): Buffer[] {
+  p.frames ??= new Map();
+  let frames = p.frames.get(channel);
+  if (!frames) {
+    const payload = Buffer.from(JSON.stringify({ push: { channel, pub: pubJson(p) } }));
+    frames = Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
+    p.frames.set(channel, frames);
+  }
+  return frames;
+}
+
+/**
+ * Writes ready-made frames to a client: through ws's sender, which writes them to the
+ * socket as they are when nothing is queued (no compression). Falls back to `send`.
+ */
+export function writeFrames(ws: WebSocket, frames: Buffer[], text: () => string): void {
+  const sender = (ws as unknown as { _sender?: { sendFrame?: (list: Buffer[], cb?: () => void) => void } })._sender;
+  if (sender?.sendFrame) sender.sendFrame(frames);
+  else ws.send(text());
+}
+
+export class Hub {
+  private readonly byChannel = new Map<Channel, Set<Subscription>>();
+
+  add(s: Subscription): void {
+    let set = this.byChannel.get(s.base);
+    if (!set) this.byChannel.set(s.base, (set = new Set()));
+    set.add(s);
+  }
+
+  remove(s: Subscription): void {
+    this.byChannel.get(s.base)?.delete(s);
+  }
+
+  publish(p: Publication): void {
+    const subs = this.byChannel.get(p.channel);
+    if (!subs) return;
+    for (const s of subs) {
+      if (!matches(s, p)) continue;
+      if (s.pending) s.pending.push(p);
+      else s.deliver(p, pushFrames(p, s.channel));
+    }
+  }
+}

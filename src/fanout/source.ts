@@ -1,0 +1,191 @@
+/**
+ * The fan-out's Kafka side. Every fan-out instance reads every partition of the
+ * predictions, alerts and metrics topics read_committed (assigned, not subscribed: no
+ * group, no shared offsets), decodes each record once (Avro through the registry; the
+ * metrics summaries are JSON), keeps the last records of each partition for resume, and
+ * hands each publication to the hub. It starts `historyPerPartition` records back, so a
+ * restarted instance can resume clients from its history at once.
+ * `readRange` reads older positions back from Kafka for a resume the history no longer covers.
+ */
+import { randomUUID } from 'node:crypto';
+import Kafka from 'node-rdkafka';
+import type { Logger } from '../logger';
+import type { Serde } from '../serdes';
+import { PartitionHistory, type Publication } from './history';
+import type { Channel } from './protocol';
+
+export interface SourceTopic {
+  channel: Channel;
+  topic: string;
+  serde: Serde<unknown>;
+}
+
+export interface SourceOptions {
+  client: Kafka.ConsumerGlobalConfig;
+  topics: readonly SourceTopic[];
+  historyPerPartition: number;
+  log: Logger;
+  onPublication(p: Publication): void;
+  onUndecodable(topic: string): void;
+}
+
+const call = <T>(f: (cb: (err: Kafka.LibrdKafkaError | null | undefined, v: T) => void) => void): Promise<T> =>
+  new Promise((ok, fail) => f((err, v) => (err ? fail(err) : ok(v))));
+
+export class FanoutSource {
+  private consumer: Kafka.KafkaConsumer | undefined;
+  private readonly histories = new Map<string, PartitionHistory>();
+  private running = false;
+  private loop: Promise<void> = Promise.resolve();
+  /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
+  private readonly catchingUp = new Set<string>();
+
+  constructor(private readonly o: SourceOptions) {}
+
+  private consumerConfig(): Kafka.ConsumerGlobalConfig {
+    return { ...this.o.client, 'group.id': `fanout-${randomUUID()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 10, 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig;
+  }
+
+  async start(): Promise<void> {
+    const c = new Kafka.KafkaConsumer(this.consumerConfig(), { 'auto.offset.reset': 'earliest' });
+    await call<unknown>((cb) => c.connect({ timeout: 15_000 }, cb));
+    c.setDefaultConsumeTimeout(5);
+    this.consumer = c;
+    const meta = await call<Kafka.Metadata>((cb) => c.getMetadata({ timeout: 10_000 }, cb));
+    const assignment: Kafka.Assignment[] = [];
+    for (const t of this.o.topics) {
+      const partitions = meta.topics.find((m) => m.name === t.topic)?.partitions.map((p) => p.id) ?? [];
+      if (partitions.length === 0) this.o.log.warn({ topic: t.topic }, 'topic not found: its channel stays empty until the fan-out restarts');
+      for (const partition of partitions) {
+        const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(t.topic, partition, 10_000, cb));
+        const start = Math.max(w.lowOffset, w.highOffset - this.o.historyPerPartition);
+        this.histories.set(`${t.topic}:${partition}`, new PartitionHistory(this.o.historyPerPartition, start));
+        this.catchingUp.add(`${t.topic}:${partition}`);
+        assignment.push({ topic: t.topic, partition, offset: start });
+      }
+    }
+    // Caught up with a partition: its end was reached (its last offsets may be transaction markers).
+    c.on('partition.eof', (e: Kafka.EofEvent) => this.catchingUp.delete(`${e.topic}:${e.partition}`));
+    c.assign(assignment);
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Caught up with what was in the topics at start (history warm). */
+  ready(): boolean {
+    return this.running && this.catchingUp.size === 0;
+  }
+
+  /** Resolves once ready; logs progress every 5 s meanwhile. */
+  async whenReady(): Promise<void> {
+    let waited = 0;
+    while (!this.ready()) {
+      await new Promise((r) => setTimeout(r, 50));
+      if ((waited += 50) % 5_000 === 0) this.o.log.info({ partitionsLeft: this.catchingUp.size }, 'reading the history of the fan-out topics');
+    }
+  }
+
+  history(topic: string, partition: number): PartitionHistory | undefined {
+    return this.histories.get(`${topic}:${partition}`);
+  }
+
+  partitions(topic: string): number[] {
+    return [...this.histories.keys()].filter((k) => k.startsWith(`${topic}:`)).map((k) => Number(k.slice(topic.length + 1)));
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let batch: Kafka.Message[];
+      try {
+        batch = await call<Kafka.Message[]>((cb) => this.consumer!.consume(1000, cb));
+      } catch (err) {
+        this.o.log.warn({ err }, 'consuming failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (batch.length === 0) continue;
+      const pubs = await this.decode(batch);
+      for (const p of pubs) {
+        this.histories.get(`${p.topic}:${p.partition}`)?.add(p);
+        this.o.onPublication(p);
+      }
+    }
+  }
+
+  /** Decoded publications of a batch; records that do not decode are counted and skipped. */
+  private async decode(batch: readonly Kafka.Message[]): Promise<Publication[]> {
+    const receivedAt = Date.now();
+    const out: Publication[] = [];
+    for (const t of this.o.topics) {
+      const records = batch.filter((m) => m.topic === t.topic);
+      if (records.length === 0) continue;
+      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)).catch((err: unknown) => this.o.log.warn({ err, topic: t.topic }, 'fetching writer schemas failed'));
+      for (const m of records) {
+        try {
+          const data = t.serde.deserialize(t.topic, m.value ?? null);
+          if (data === null || data === undefined) continue;
+          out.push(publication(t.channel, m, data, receivedAt));
+        } catch (err) {
+          this.o.onUndecodable(t.topic);
+          this.o.log.debug({ err, topic: t.topic, partition: m.partition, offset: m.offset }, 'a record could not be decoded; skipped');
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Records of a partition with from ≤ offset < to, read back from Kafka; also the partition's low watermark. */
+  async readRange(topic: string, partition: number, from: number, to: number, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+    const c = new Kafka.KafkaConsumer(this.consumerConfig(), { 'auto.offset.reset': 'earliest' });
+    await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
+    try {
+      c.setDefaultConsumeTimeout(20);
+      const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
+      const start = Math.max(from, w.lowOffset);
+      const stop = Math.min(to, w.highOffset);
+      const source = this.o.topics.find((t) => t.topic === topic)!;
+      const pubs: Publication[] = [];
+      if (start >= stop) return { low: w.lowOffset, pubs };
+      c.assign([{ topic, partition, offset: start }]);
+      const deadline = Date.now() + timeoutMs;
+      for (let next = start; next < stop; ) {
+        if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
+        const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
+        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null));
+        for (const m of batch) {
+          next = m.offset + 1;
+          if (m.offset >= stop) break;
+          const data = source.serde.deserialize(topic, m.value ?? null);
+          if (data !== null && data !== undefined) pubs.push(publication(source.channel, m, data, Date.now()));
+        }
+        // read_committed: the last offsets may be markers or aborted records, which never arrive
+        if (batch.length === 0 && (c.position([{ topic, partition }])[0]?.offset ?? next) >= stop) break;
+      }
+      return { low: w.lowOffset, pubs };
+    } finally {
+      await new Promise<void>((r) => c.disconnect(() => r()));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    if (this.consumer?.isConnected()) await new Promise<void>((r) => this.consumer!.disconnect(() => r()));
+  }
+}
+
+function publication(channel: Channel, m: Kafka.Message, data: unknown, receivedAt: number): Publication {
+  const d = data as { model_name?: unknown; score?: unknown };
+  return {
+    channel,
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    key: m.key === undefined || m.key === null ? null : m.key.toString(),
+    timestamp: m.timestamp ?? receivedAt,
+    receivedAt,
+    data,
+    ...(typeof d.model_name === 'string' ? { model: d.model_name } : {}),
+    ...(typeof d.score === 'number' ? { score: d.score } : {}),
+  };
+}
