@@ -127,8 +127,9 @@ export class Connection {
   /** One publication to this client, under the slow-client policy. */
   deliver(p: Publication, frames: Buffer[], channel: string): void {
     if (this.closed) return;
-    if (this.ws.bufferedAmount > this.ctx.settings.maxBufferedBytes) {
-      if (p.channel !== 'metrics') return this.slow();
+    const congested = this.ws.bufferedAmount > this.ctx.settings.maxBufferedBytes;
+    if (congested && p.channel !== 'metrics') return this.slow();
+    if (p.channel === 'metrics' && (congested || this.heldMetrics.length > 0)) { // held ones go first: order kept
       this.heldMetrics.push({ p, frames });
       if (this.heldMetrics.length > HELD_METRICS) {
         this.heldMetrics.shift();

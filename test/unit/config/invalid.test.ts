@@ -61,9 +61,9 @@ describe('configuration: every bad input is named, with what was given and what 
   });
 
   it('reports every bad variable at once, one line each', () => {
-    const found = lines({ STREAMING_TOPICS__PARTITIONS: 'x', STREAMING_LOG__LEVEL: 'loud', STREAMING_WEBSOCKET__PORT: '8765' });
+    const found = lines({ STREAMING_TOPICS__PARTITIONS: 'x', STREAMING_LOG__LEVEL: 'loud', STREAMING_WEBSOCKET__LISTEN_PORT: '8765' });
     assert.equal(found.length, 3);
-    assert.deepEqual(found.map((l) => l.split(':')[0]).sort(), ['STREAMING_LOG__LEVEL', 'STREAMING_TOPICS__PARTITIONS', 'STREAMING_WEBSOCKET__PORT']);
+    assert.deepEqual(found.map((l) => l.split(':')[0]).sort(), ['STREAMING_LOG__LEVEL', 'STREAMING_TOPICS__PARTITIONS', 'STREAMING_WEBSOCKET__LISTEN_PORT']);
   });
 
   it('never echoes a secret value, nor the value of an unknown variable', () => {
