@@ -2,7 +2,8 @@
  * npm start — the main job. With no STREAMING_KAFKA__BOOTSTRAP_SERVERS set it brings up
  * the local stack (Kafka, the schema registry, the topics), registers the schemas, starts
  * the processor with the analytics topology and a built-in event generator at
- * STREAMING_GENERATOR__RATE events/s, and prints where to look. With Kafka configured it
+ * STREAMING_GENERATOR__RATE events/s, the fan-out tier with the live dashboard (its own
+ * process, development tokens on), and prints where to look. With Kafka configured it
  * runs only the processor. Ctrl-C (or SIGTERM) stops the generator and closes the
  * processor gracefully; a local stack keeps running for the next start
  * (`npm run stack -- down` stops it).
@@ -14,6 +15,7 @@ import { loadConfigOrExit } from '../config';
 import { isStreamingError, StreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
 import { createLogger } from '../logger';
+import { startLocalFanout, type LocalFanout } from './start-fanout';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -28,6 +30,14 @@ async function main(): Promise<void> {
   const log = createLogger(config.log, 'processor');
   say(`start: starting the processor (model ${config.realtimeMl.modelName} from ${config.realtimeMl.modelsDir}/)…`);
   const app = await startProcessor(config, log, { handleSignals: false });
+  let fanout: LocalFanout | undefined;
+  if (local) {
+    say('start: starting the fan-out tier and the dashboard…');
+    fanout = await startLocalFanout(config).catch(async (err: unknown) => {
+      await app.close();
+      throw err;
+    });
+  }
   const stop = new AbortController();
   const generating = local ? runGenerator({ config, rate: config.generator.rate, say, signal: stop.signal }) : Promise.resolve({ sent: 0 });
   say([
@@ -38,9 +48,10 @@ async function main(): Promise<void> {
     `  metrics         ${app.url}/metrics`,
     `  topics          ${config.topics.events} → ${config.topics.predictions}, ${config.topics.alerts}, ${config.topics.metrics}`,
     local ? `  generator       about ${config.generator.rate} events/s (STREAMING_GENERATOR__RATE)` : '  generator       off (Kafka is configured: produce events yourself, or npm run generate)',
-    '  dashboard       arrives with the fan-out tier (step 5)',
+    fanout ? `  dashboard       ${fanout.url}/dashboard/` : '  dashboard       run the fan-out tier yourself: npm run fanout (Kafka is configured)',
+    ...(fanout ? [`  WebSocket       ${fanout.url.replace(/^http/, 'ws')}/ws   (fan-out metrics: ${fanout.url}/metrics)`] : []),
     '',
-    'Ctrl-C stops the processor' + (local ? ' and the generator; `npm run stack -- down` stops the local Kafka and registry.' : '.'),
+    'Ctrl-C stops the processor' + (local ? ', the fan-out and the generator; `npm run stack -- down` stops the local Kafka and registry.' : '.'),
   ].join('\n'));
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -49,6 +60,7 @@ async function main(): Promise<void> {
     say('start: stopping…');
     stop.abort();
     await generating.catch(() => undefined);
+    await fanout?.stop();
     await app.close();
     say('start: stopped');
     process.exit(0);

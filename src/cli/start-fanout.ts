@@ -1,0 +1,50 @@
+/**
+ * For `npm start` on the local stack: the fan-out tier as its own process (as it runs in
+ * production: a separate Deployment), with development tokens so the dashboard can
+ * connect. Its token secret is made per run unless STREAMING_WEBSOCKET__JWT_SECRET is set,
+ * and it listens on 127.0.0.1 unless STREAMING_WEBSOCKET__HOST says otherwise — a
+ * token-minting endpoint must not face the network.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Config } from '../config';
+import { StreamingError } from '../errors';
+
+export interface LocalFanout {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalFanout(config: Config): Promise<LocalFanout> {
+  const env = {
+    ...process.env,
+    STREAMING_WEBSOCKET__DEV_TOKENS: 'true',
+    STREAMING_WEBSOCKET__JWT_SECRET: process.env.STREAMING_WEBSOCKET__JWT_SECRET ?? randomBytes(32).toString('hex'),
+    STREAMING_WEBSOCKET__HOST: process.env.STREAMING_WEBSOCKET__HOST ?? '127.0.0.1',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fanout.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const host = env.STREAMING_WEBSOCKET__HOST === '0.0.0.0' ? '127.0.0.1' : env.STREAMING_WEBSOCKET__HOST;
+  const url = `http://${host}:${config.websocket.port}`;
+  await untilReady(child, url);
+  return { url, stop: () => stop(child) };
+}
+
+async function untilReady(child: ChildProcess, url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new StreamingError('SA_ERR_WS_UNAVAILABLE', `the fan-out tier exited with ${child.exitCode} before it was ready (see its log above)`, { hint: `is port ${new URL(url).port} taken? Set STREAMING_WEBSOCKET__PORT` });
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  child.kill('SIGKILL');
+  throw new StreamingError('SA_ERR_WS_UNAVAILABLE', `the fan-out tier at ${url} was not ready within 60 s`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  return exited;
+}
