@@ -8,7 +8,7 @@
 import type { WebSocket } from 'ws';
 import { StreamingError } from '../errors';
 import type { Publication } from './history';
-import { pubJson, writeFrames, type Subscription } from './hub';
+import { pubJson, writeFrame, type Subscription } from './hub';
 import { grantsFromClaims, type Grants } from './permissions';
 import { DISCONNECT, parseFrame, ProtocolError, reply, type Disconnect, type Request } from './protocol';
 import type { Claims } from './jwt';
@@ -31,7 +31,7 @@ export class Connection {
   private idleTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
-  private heldMetrics: { p: Publication; frames: Buffer[] }[] = [];
+  private heldMetrics: { p: Publication; frame: Buffer }[] = [];
   private closed = false;
 
   constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext) {
@@ -125,12 +125,12 @@ export class Connection {
   }
 
   /** One publication to this client, under the slow-client policy. */
-  deliver(p: Publication, frames: Buffer[], channel: string): void {
+  deliver(p: Publication, frame: Buffer, channel: string): void {
     if (this.closed) return;
     const congested = this.ws.bufferedAmount > this.ctx.settings.maxBufferedBytes;
     if (congested && p.channel !== 'metrics') return this.slow();
     if (p.channel === 'metrics' && (congested || this.heldMetrics.length > 0)) { // held ones go first: order kept
-      this.heldMetrics.push({ p, frames });
+      this.heldMetrics.push({ p, frame });
       if (this.heldMetrics.length > HELD_METRICS) {
         this.heldMetrics.shift();
         this.ctx.metrics.dropped(channel);
@@ -138,7 +138,7 @@ export class Connection {
       if (this.heldMetrics.length === 1) rawSocket(this.ws)?.once('drain', () => this.drained());
       return;
     }
-    writeFrames(this.ws, frames, () => JSON.stringify({ push: { channel, pub: pubJson(p) } }));
+    writeFrame(this.ws, frame, () => JSON.stringify({ push: { channel, pub: pubJson(p) } }));
     this.ctx.metrics.sent(channel);
     this.ctx.metrics.delivery.observe(Date.now() - p.timestamp);
   }
@@ -146,7 +146,7 @@ export class Connection {
   /** The socket drained: send the metrics held back meanwhile. */
   drained(): void {
     const held = this.heldMetrics.splice(0);
-    for (const h of held) this.deliver(h.p, h.frames, 'metrics');
+    for (const h of held) this.deliver(h.p, h.frame, 'metrics');
   }
 
   private slow(): void {

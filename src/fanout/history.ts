@@ -21,7 +21,7 @@ export interface Publication {
   /** predictions and alerts: for the minScore filter. */
   score?: number;
   /** The push message, encoded and framed once per channel name (compression is off). */
-  frames?: Map<string, Buffer[]>;
+  frames?: Map<string, Buffer>;
 }
 
 export class PartitionHistory {

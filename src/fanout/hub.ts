@@ -21,7 +21,7 @@ export interface Subscription {
   prefixes?: string[];
   /** While a resume reads Kafka: live publications wait here. */
   pending?: Publication[];
-  deliver(p: Publication, frames: Buffer[]): void;
+  deliver(p: Publication, frame: Buffer): void;
 }
 
 export function matches(s: Subscription, p: Publication): boolean {
@@ -40,25 +40,26 @@ export function pubJson(p: Publication): object {
   return { topic: p.topic, partition: p.partition, offset: p.offset, key: p.key, timestamp: p.timestamp, data: p.data };
 }
 
-/** The push frame of `p` on `channel`, made once and kept on the publication. */
-export function pushFrames(p: Publication, channel: string): Buffer[] {
+/** The push frame of `p` on `channel` (header and payload in one buffer), made once and kept on the publication. */
+export function pushFrame(p: Publication, channel: string): Buffer {
   p.frames ??= new Map();
-  let frames = p.frames.get(channel);
-  if (!frames) {
+  let frame = p.frames.get(channel);
+  if (!frame) {
     const payload = Buffer.from(JSON.stringify({ push: { channel, pub: pubJson(p) } }));
-    frames = Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
-    p.frames.set(channel, frames);
+    frame = Buffer.concat(Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }));
+    p.frames.set(channel, frame);
   }
-  return frames;
+  return frame;
 }
 
 /**
- * Writes ready-made frames to a client: through ws's sender, which writes them to the
- * socket as they are when nothing is queued (no compression). Falls back to `send`.
+ * Writes a ready-made frame to a client's socket: one write, no re-framing. Valid because
+ * compression is off, so ws's sender never holds frames back in a queue of its own (its
+ * pings and closes go straight to the same socket, in order). Falls back to `send`.
  */
-export function writeFrames(ws: WebSocket, frames: Buffer[], text: () => string): void {
-  const sender = (ws as unknown as { _sender?: { sendFrame?: (list: Buffer[], cb?: () => void) => void } })._sender;
-  if (sender?.sendFrame) sender.sendFrame(frames);
+export function writeFrame(ws: WebSocket, frame: Buffer, text: () => string): void {
+  const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket;
+  if (socket && ws.readyState === WebSocket.OPEN) socket.write(frame);
   else ws.send(text());
 }
 
@@ -81,7 +82,7 @@ export class Hub {
     for (const s of subs) {
       if (!matches(s, p)) continue;
       if (s.pending) s.pending.push(p);
-      else s.deliver(p, pushFrames(p, s.channel));
+      else s.deliver(p, pushFrame(p, s.channel));
     }
   }
 }

@@ -11,7 +11,7 @@ export class FanoutMetrics {
   readonly delivery = new Histogram({
     name: 'websocket_delivery_latency_ms',
     help: 'From a record\'s Kafka timestamp to its write to a client (ms). For processor output the timestamp is the window\'s event time, so this includes processing; the bench stamps records when produced.',
-    buckets: [1, 2, 5, 10, 20, 50, 100, 250, 1000, 5000],
+    buckets: [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 50, 100, 250, 1000, 5000],
     registers: [this.registry],
   });
   readonly authFailures = new Counter({ name: 'websocket_auth_failures_total', help: 'Upgrades refused for a missing or invalid token.', labelNames: ['reason'], registers: [this.registry] });

@@ -11,7 +11,7 @@
 import type { Connection } from './connection';
 import type { FanoutContext } from './context';
 import type { Publication } from './history';
-import { matches, pubJson, pushFrames, type Subscription } from './hub';
+import { matches, pubJson, pushFrame, type Subscription } from './hub';
 import { authorize, type Grants } from './permissions';
 import { parseChannel, ProtocolError, type Request } from './protocol';
 
@@ -39,7 +39,7 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
     ...(ch.model ? { model: ch.model } : {}),
     filter: r.filter,
     ...(prefixes ? { prefixes } : {}),
-    deliver: (p, frames) => conn.deliver(p, frames, r.channel),
+    deliver: (p, frame) => conn.deliver(p, frame, r.channel),
   };
   const positions = (): Record<number, number> => Object.fromEntries(partitions.map((p) => [p, ctx.source.history(topic, p)!.next() - 1]));
   conn.subs.set(r.channel, sub);
@@ -62,7 +62,7 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
       goLive: () => {
         const waiting = sub.pending ?? [];
         sub.pending = undefined;
-        for (const p of waiting) if (p.offset > (last.get(p.partition) ?? -1)) sub.deliver(p, pushFrames(p, sub.channel));
+        for (const p of waiting) if (p.offset > (last.get(p.partition) ?? -1)) sub.deliver(p, pushFrame(p, sub.channel));
       },
     };
   } catch (err) {
