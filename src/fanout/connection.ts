@@ -56,8 +56,12 @@ export class Connection {
         continue;
       }
       this.refused = 0;
-      if (r instanceof ProtocolError) this.answer(r);
-      else this.handle(r).catch((err: unknown) => this.answer(toProtocolError(err, r.id)));
+      if (r instanceof ProtocolError) {
+        this.answer(r);
+        continue;
+      }
+      this.badInARow = 0;
+      this.handle(r).catch((err: unknown) => this.answer(toProtocolError(err, r.id)));
     }
   }
 
@@ -88,7 +92,6 @@ export class Connection {
       case 'subscribe': {
         if (this.subs.has(r.channel)) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
         const { result, goLive } = await subscribe(this, r, this.grants, this.ctx);
-        this.badInARow = 0;
         clearTimeout(this.idleTimer);
         this.idleTimer = undefined;
         this.send(reply(r.id, result));

@@ -39,6 +39,7 @@ export class FanoutSource {
   private loop: Promise<void> = Promise.resolve();
   /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
   private readonly catchingUp = new Set<string>();
+  private readonly warnedAt = new Map<string, number>();
 
   constructor(private readonly o: SourceOptions) {}
 
@@ -121,17 +122,27 @@ export class FanoutSource {
       if (records.length === 0) continue;
       await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)).catch((err: unknown) => this.o.log.warn({ err, topic: t.topic }, 'fetching writer schemas failed'));
       for (const m of records) {
-        try {
-          const data = t.serde.deserialize(t.topic, m.value ?? null);
-          if (data === null || data === undefined) continue;
-          out.push(publication(t.channel, m, data, receivedAt));
-        } catch (err) {
-          this.o.onUndecodable(t.topic);
-          this.o.log.debug({ err, topic: t.topic, partition: m.partition, offset: m.offset }, 'a record could not be decoded; skipped');
-        }
+        const data = this.decodeOne(t, m);
+        if (data !== undefined) out.push(publication(t.channel, m, data, receivedAt));
       }
     }
     return out;
+  }
+
+  /** The record's value, or undefined when it is empty or does not decode (counted, and logged at most once a minute per topic). */
+  private decodeOne(t: SourceTopic, m: Kafka.Message): unknown {
+    try {
+      const data = t.serde.deserialize(t.topic, m.value ?? null);
+      return data === null ? undefined : data;
+    } catch (err) {
+      this.o.onUndecodable(t.topic);
+      // A producer writing garbage must not flood the log.
+      if (Date.now() - (this.warnedAt.get(t.topic) ?? 0) >= 60_000) {
+        this.warnedAt.set(t.topic, Date.now());
+        this.o.log.warn({ err, topic: t.topic, partition: m.partition, offset: m.offset }, 'a record could not be decoded and is skipped (counted in fanout_records_undecodable_total; further ones are logged at most once a minute)');
+      }
+      return undefined;
+    }
   }
 
   /** Records of a partition with from ≤ offset < to, read back from Kafka; also the partition's low watermark. */
@@ -151,12 +162,12 @@ export class FanoutSource {
       for (let next = start; next < stop; ) {
         if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
         const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
-        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null));
+        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)).catch(() => undefined); // a record whose schema is missing is skipped below
         for (const m of batch) {
           next = m.offset + 1;
           if (m.offset >= stop) break;
-          const data = source.serde.deserialize(topic, m.value ?? null);
-          if (data !== null && data !== undefined) pubs.push(publication(source.channel, m, data, Date.now()));
+          const data = this.decodeOne(source, m);
+          if (data !== undefined) pubs.push(publication(source.channel, m, data, Date.now()));
         }
         // read_committed: the last offsets may be markers or aborted records, which never arrive
         if (batch.length === 0 && (c.position([{ topic, partition }])[0]?.offset ?? next) >= stop) break;

@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
@@ -8,7 +10,8 @@ import { signHs256 } from '../../src/fanout/jwt';
 import { createLogger } from '../../src/logger';
 import { AvroSerdes, type AvroSerde } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
-import { call, connectedProducer, createTopic, uniqueName } from '../support/kafka';
+import { cleanEnv, ROOT } from '../support/cli';
+import { call, connectedProducer, createTopic, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
 import { WsTestClient, type Push } from '../support/ws-client';
 
@@ -33,7 +36,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     topics: { ...config().topics, ...topics },
     websocket: { ...config().websocket, host: '127.0.0.1', port: 0, jwtSecret: SECRET, ...ws },
   });
-  const start = (ws: Partial<Config['websocket']> = {}): Promise<FanoutApp> => startFanout(fanoutConfig(ws), createLogger({ level: 'warn' }, 'fanout-test'));
+  const start = (ws: Partial<Config['websocket']> = {}): Promise<FanoutApp> => startFanout(fanoutConfig(ws), createLogger({ level: 'error' }, 'fanout-test'));
   const wsUrl = (app: FanoutApp): string => `${app.url.replace(/^http/, 'ws')}/ws`;
 
   /** Produces predictions; returns their keys. */
@@ -86,6 +89,22 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       await produce(1, { key: () => 'a-again', score: 0.9, model: 'm2' });
       await c.waitFor('the second m2 prediction', () => c.pushes('predictions:m2').length === 2);
       assert.equal(c.pushes('predictions').length, 1);
+      await c.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a record that does not decode is skipped and counted; the ones after it are delivered', async () => {
+    const app = await start();
+    try {
+      const c = await WsTestClient.connect(wsUrl(app), { token: token() });
+      await c.request('subscribe', { channel: 'predictions' });
+      producer.produce(topics.predictions, 0, Buffer.from('not avro at all'), Buffer.from('garbage'), Date.now());
+      const [good] = await produce(1, { key: () => 'after-garbage' });
+      await c.waitFor('the prediction after the bad record', () => c.pushes().some((p) => p.pub.key === good));
+      assert.ok(!c.pushes().some((p) => p.pub.key === 'garbage'));
+      assert.match(await (await fetch(`${app.url}/metrics`)).text(), new RegExp(`fanout_records_undecodable_total\\{topic="${topics.predictions}"\\} 1`));
       await c.close();
     } finally {
       await app.close();
@@ -165,5 +184,22 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     assert.equal(closed.code, 4000);
     assert.deepEqual(JSON.parse(closed.reason), { reason: 'shutting down: reconnect to another instance', reconnect: true });
     assert.deepEqual(c.messages.find((m) => m.disconnect)?.disconnect, { code: 4000, reason: 'shutting down: reconnect to another instance', reconnect: true });
+  });
+
+  it('npm run fanout: SIGTERM tells its clients to reconnect elsewhere and exits 0', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const env = cleanEnv({ STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics, STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(port), STREAMING_WEBSOCKET__JWT_SECRET: SECRET, STREAMING_LOG__LEVEL: 'warn' });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/fanout.ts')], { cwd: ROOT, env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      await waitFor('the fan-out to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true, 60_000);
+      const c = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`, { token: token() });
+      await c.request('subscribe', { channel: 'predictions' });
+      child.kill('SIGTERM');
+      assert.equal((await c.closed).code, 4000);
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -52,4 +52,18 @@ describe('command-line tools: bad arguments', function () {
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
+
+  it('npm run fanout without a key to verify tokens with says which setting is missing, before touching Kafka', async () => {
+    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_WEBSOCKET__JWT_ALGORITHMS: 'HS256,ES256' }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the fan-out cannot verify tokens: HS256 is accepted but STREAMING_WEBSOCKET__JWT_SECRET is not set; ES256 is accepted but neither STREAMING_WEBSOCKET__JWT_PUBLIC_KEY_FILE nor STREAMING_WEBSOCKET__JWKS_URL is set/);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
+
+  it('npm run fanout against a Kafka that does not answer fails with a typed error, no stack trace', async () => {
+    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_WEBSOCKET__JWT_SECRET: 'x'.repeat(32), STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
 });
