@@ -30,6 +30,7 @@ export function jwtSettings(ws: Config['websocket']): JwtSettings {
   if (algorithms.includes('HS256') && !ws.jwtSecret) problems.push('HS256 is accepted but STREAMING_WEBSOCKET__JWT_SECRET is not set');
   const asymmetric = algorithms.some((a) => a !== 'HS256');
   if (asymmetric && !ws.jwtPublicKeyFile && !ws.jwksUrl) problems.push(`${algorithms.filter((a) => a !== 'HS256').join('/')} is accepted but neither STREAMING_WEBSOCKET__JWT_PUBLIC_KEY_FILE nor STREAMING_WEBSOCKET__JWKS_URL is set`);
+  if (asymmetric && ws.jwtPublicKeyFile && ws.jwksUrl) problems.push('both STREAMING_WEBSOCKET__JWT_PUBLIC_KEY_FILE and STREAMING_WEBSOCKET__JWKS_URL are set: keep one');
   if (ws.devTokens && !ws.jwtSecret) problems.push('DEV_TOKENS needs STREAMING_WEBSOCKET__JWT_SECRET to sign with');
   let publicKey;
   if (asymmetric && ws.jwtPublicKeyFile) {

@@ -2,8 +2,8 @@
  * For `npm start` on the local stack: the fan-out tier as its own process (as it runs in
  * production: a separate Deployment), with development tokens so the dashboard can
  * connect. Its token secret is made per run unless STREAMING_WEBSOCKET__JWT_SECRET is set,
- * and it listens on 127.0.0.1 unless STREAMING_WEBSOCKET__HOST says otherwise — a
- * token-minting endpoint must not face the network.
+ * and it listens on 127.0.0.1 (another loopback address if STREAMING_WEBSOCKET__HOST says
+ * so; anything else is refused) — a token-minting endpoint must not face the network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +16,13 @@ export interface LocalFanout {
   stop(): Promise<void>;
 }
 
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
 export async function startLocalFanout(config: Config): Promise<LocalFanout> {
+  const host = process.env.STREAMING_WEBSOCKET__HOST;
+  if (host !== undefined && !LOOPBACK.has(host)) {
+    throw new StreamingError('SA_ERR_CONFIG_INVALID', `npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is ${host}`, { hint: 'unset STREAMING_WEBSOCKET__HOST (npm start listens on 127.0.0.1), or run `npm run fanout` with real tokens' });
+  }
   const env = {
     ...process.env,
     STREAMING_WEBSOCKET__DEV_TOKENS: 'true',
@@ -24,8 +30,7 @@ export async function startLocalFanout(config: Config): Promise<LocalFanout> {
     STREAMING_WEBSOCKET__HOST: process.env.STREAMING_WEBSOCKET__HOST ?? '127.0.0.1',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fanout.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const host = env.STREAMING_WEBSOCKET__HOST === '0.0.0.0' ? '127.0.0.1' : env.STREAMING_WEBSOCKET__HOST;
-  const url = `http://${host}:${config.websocket.port}`;
+  const url = `http://${env.STREAMING_WEBSOCKET__HOST === '::1' ? '[::1]' : env.STREAMING_WEBSOCKET__HOST}:${config.websocket.port}`;
   await untilReady(child, url);
   return { url, stop: () => stop(child) };
 }

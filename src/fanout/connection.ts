@@ -8,17 +8,18 @@
 import type { WebSocket } from 'ws';
 import { StreamingError } from '../errors';
 import type { Publication } from './history';
-import { pubJson, writeFrame, type Subscription } from './hub';
-import { grantsFromClaims, type Grants } from './permissions';
+import type { Subscription } from './hub';
+import { Outbound } from './outbound';
+import { authorize, grantsFromClaims, type Grants } from './permissions';
 import { DISCONNECT, parseFrame, ProtocolError, reply, type Disconnect, type Request } from './protocol';
 import type { Claims } from './jwt';
 import type { FanoutContext } from './context';
 import { subscribe } from './subscribe';
 
-/** Newest metrics publications held for a slow client. */
-const HELD_METRICS = 50;
 /** Bad requests in a row before the connection is closed. */
 const MAX_BAD_IN_A_ROW = 20;
+/** Subscriptions one connection may hold (each costs a filter check per record). */
+const MAX_SUBSCRIPTIONS = 32;
 
 export class Connection {
   readonly subs = new Map<string, Subscription>();
@@ -31,11 +32,12 @@ export class Connection {
   private idleTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
-  private heldMetrics: { p: Publication; frame: Buffer }[] = [];
+  private readonly out: Outbound;
   private closed = false;
 
   constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext) {
     this.grants = grantsFromClaims(claims);
+    this.out = new Outbound(ws, ctx.settings.maxBufferedBytes, ctx.metrics, () => this.slow());
     this.tokens = ctx.settings.messageBurst;
     this.idleTimer = setTimeout(() => this.disconnect(DISCONNECT.idle), ctx.settings.idleTimeoutMs);
     this.scheduleExpiry();
@@ -89,17 +91,31 @@ export class Connection {
       }
       case 'refresh':
         return this.refresh(r.id, r.token);
-      case 'subscribe': {
-        if (this.subs.has(r.channel)) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
-        const { result, goLive } = await subscribe(this, r, this.grants, this.ctx);
-        clearTimeout(this.idleTimer);
-        this.idleTimer = undefined;
-        this.send(reply(r.id, result));
-        return goLive();
-      }
+      case 'subscribe':
+        return this.subscribe(r);
     }
   }
 
+  private async subscribe(r: Extract<Request, { method: 'subscribe' }>): Promise<void> {
+    if (this.subs.has(r.channel)) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
+    if (this.subs.size >= MAX_SUBSCRIPTIONS) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`, r.id);
+    clearTimeout(this.idleTimer); // a resume reading Kafka may take a while
+    let subscribed;
+    try {
+      subscribed = await subscribe(this, r, this.grants, this.ctx);
+    } catch (err) {
+      if (this.subs.size === 0 && !this.closed) this.idleTimer = setTimeout(() => this.disconnect(DISCONNECT.idle), this.ctx.settings.idleTimeoutMs);
+      throw err;
+    }
+    try {
+      this.send(reply(r.id, subscribed.result));
+      this.out.replied(); // a resume's reply may be large: not counted as slowness while it drains
+    } finally {
+      subscribed.goLive();
+    }
+  }
+
+  /** A fresh token for the same subject; open subscriptions are checked against its grants again. */
   private async refresh(id: Request['id'], token: string): Promise<void> {
     let claims: Claims;
     try {
@@ -107,8 +123,21 @@ export class Connection {
     } catch (err) {
       throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', `the new token was refused: ${(err as Error).message}`, id);
     }
+    if (claims.sub !== this.claims.sub) throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', 'the new token is for another subject: open a new connection for it', id);
+    if (this.closed) return;
     this.claims = claims;
     this.grants = grantsFromClaims(claims);
+    for (const [name, sub] of this.subs) {
+      try {
+        const prefixes = authorize(this.grants, name, sub.filter, id);
+        if (prefixes) sub.prefixes = prefixes;
+        else delete sub.prefixes;
+      } catch {
+        this.ctx.hub.remove(sub);
+        this.subs.delete(name);
+        this.send(JSON.stringify({ push: { channel: name, unsubscribed: { reason: 'the new token does not permit this channel' } } }));
+      }
+    }
     this.scheduleExpiry();
     this.send(reply(id, { expires_at: claims.exp * 1000 }));
   }
@@ -127,29 +156,9 @@ export class Connection {
     this.graceTimer = setTimeout(() => this.disconnect(DISCONNECT.unauthorized), graceMs);
   }
 
-  /** One publication to this client, under the slow-client policy. */
+  /** One publication to this client (outbound.ts holds the slow-client policy). */
   deliver(p: Publication, frame: Buffer, channel: string): void {
-    if (this.closed) return;
-    const congested = this.ws.bufferedAmount > this.ctx.settings.maxBufferedBytes;
-    if (congested && p.channel !== 'metrics') return this.slow();
-    if (p.channel === 'metrics' && (congested || this.heldMetrics.length > 0)) { // held ones go first: order kept
-      this.heldMetrics.push({ p, frame });
-      if (this.heldMetrics.length > HELD_METRICS) {
-        this.heldMetrics.shift();
-        this.ctx.metrics.dropped(channel);
-      }
-      if (this.heldMetrics.length === 1) rawSocket(this.ws)?.once('drain', () => this.drained());
-      return;
-    }
-    writeFrame(this.ws, frame, () => JSON.stringify({ push: { channel, pub: pubJson(p) } }));
-    this.ctx.metrics.sent(channel);
-    this.ctx.metrics.delivery.observe(Date.now() - p.timestamp);
-  }
-
-  /** The socket drained: send the metrics held back meanwhile. */
-  drained(): void {
-    const held = this.heldMetrics.splice(0);
-    for (const h of held) this.deliver(h.p, h.frame, 'metrics');
+    if (!this.closed) this.out.deliver(p, frame, channel);
   }
 
   private slow(): void {
@@ -192,12 +201,9 @@ export class Connection {
   }
 }
 
-function rawSocket(ws: WebSocket): NodeJS.EventEmitter | undefined {
-  return (ws as unknown as { _socket?: NodeJS.EventEmitter })._socket;
-}
 
 function toProtocolError(err: unknown, id: Request['id']): ProtocolError {
   if (err instanceof ProtocolError) return err;
   if (err instanceof StreamingError && err.code.startsWith('SA_ERR_WS_')) return new ProtocolError(err.code, err.message, id);
-  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', `the request failed: ${(err as Error).message}`, id);
+  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', 'the request failed on the server; retry', id);
 }

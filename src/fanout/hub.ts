@@ -21,6 +21,8 @@ export interface Subscription {
   prefixes?: string[];
   /** While a resume reads Kafka: live publications wait here. */
   pending?: Publication[];
+  /** After a resume: per partition, the last offset the client has; nothing at or before it is sent. */
+  after?: Map<number, number>;
   deliver(p: Publication, frame: Buffer): void;
 }
 
@@ -32,6 +34,15 @@ export function matches(s: Subscription, p: Publication): boolean {
   if (s.prefixes && !s.prefixes.some((x) => key.startsWith(x))) return false;
   if (f.keyPrefix !== undefined && !key.startsWith(f.keyPrefix)) return false;
   if (f.keys && !f.keys.includes(key)) return false;
+  return true;
+}
+
+/** The publication is past the subscription's floor in its partition (a resumed position); the floor is dropped once passed. */
+export function passes(s: Subscription, p: Publication): boolean {
+  const floor = s.after?.get(p.partition);
+  if (floor === undefined) return true;
+  if (p.offset <= floor) return false;
+  s.after!.delete(p.partition);
   return true;
 }
 
@@ -82,7 +93,7 @@ export class Hub {
     for (const s of subs) {
       if (!matches(s, p)) continue;
       if (s.pending) s.pending.push(p);
-      else s.deliver(p, pushFrame(p, s.channel));
+      else if (s.after === undefined || passes(s, p)) s.deliver(p, pushFrame(p, s.channel));
     }
   }
 }

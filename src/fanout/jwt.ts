@@ -59,6 +59,7 @@ async function signatureValid(alg: JwtAlgorithm, data: Buffer, signature: Buffer
   if (!key) throw new TokenError(`no public key for ${alg} tokens${kid ? ` with kid ${JSON.stringify(kid)}` : ''}`);
   const wanted = alg === 'RS256' ? 'rsa' : 'ec';
   if (key.asymmetricKeyType !== wanted) throw new TokenError(`the key for this token is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ${wanted} as ${alg} needs`);
+  if (alg === 'ES256' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TokenError('ES256 needs a P-256 key');
   return alg === 'RS256' ? verify('sha256', data, key, signature) : verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
@@ -93,31 +94,45 @@ export function signHs256(claims: Record<string, unknown>, secret: string): stri
   return `${h}.${p}.${createHmac('sha256', secret).update(`${h}.${p}`).digest('base64url')}`;
 }
 
-/** Public keys from a JWKS URL, by kid; an unknown kid fetches the set again, at most every `minRefreshMs`. */
+/**
+ * Public keys from a JWKS URL, by kid. The set is fetched again for an unknown kid (at
+ * most every `minRefreshMs`) and when it is older than `maxAgeMs`, so a key removed from
+ * the set stops verifying. A key that cannot be used is skipped, not the whole set.
+ */
 export class Jwks {
   private keys = new Map<string, KeyObject>();
   private fetchedAt = 0;
   private pending: Promise<void> | undefined;
 
-  constructor(private readonly url: string, private readonly minRefreshMs = 30_000) {}
+  constructor(private readonly url: string, private readonly minRefreshMs = 30_000, private readonly maxAgeMs = 600_000) {}
 
   async key(kid: string | undefined): Promise<KeyObject | undefined> {
     if (kid === undefined) throw new TokenError('the token has no kid, which a JWKS needs to pick its key');
-    if (!this.keys.has(kid) && Date.now() - this.fetchedAt >= this.minRefreshMs) await (this.pending ??= this.refresh().finally(() => (this.pending = undefined)));
+    const age = Date.now() - this.fetchedAt;
+    if (age >= this.maxAgeMs || (!this.keys.has(kid) && age >= this.minRefreshMs)) await (this.pending ??= this.refresh().finally(() => (this.pending = undefined)));
     return this.keys.get(kid);
   }
 
   private async refresh(): Promise<void> {
     this.fetchedAt = Date.now();
+    let body: { keys?: ({ kid?: string } & Record<string, unknown>)[] };
     try {
       const res = await fetch(this.url, { signal: AbortSignal.timeout(5_000) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const body = (await res.json()) as { keys?: ({ kid?: string } & Record<string, unknown>)[] };
-      const keys = new Map<string, KeyObject>();
-      for (const jwk of body.keys ?? []) if (typeof jwk.kid === 'string') keys.set(jwk.kid, createPublicKey({ key: jwk as never, format: 'jwk' }));
-      this.keys = keys;
+      body = (await res.json()) as typeof body;
     } catch (err) {
-      throw new TokenError(`the key set at ${this.url} could not be read: ${(err as Error).message}`);
+      // The client is told the keys are unavailable, not where they live or why.
+      throw new TokenError('the keys to verify tokens are unavailable right now; retry', { cause: err });
     }
+    const keys = new Map<string, KeyObject>();
+    for (const jwk of body.keys ?? []) {
+      if (typeof jwk.kid !== 'string') continue;
+      try {
+        keys.set(jwk.kid, createPublicKey({ key: jwk as never, format: 'jwk' }));
+      } catch {
+        // not a public key this process can use (e.g. a symmetric one): skipped
+      }
+    }
+    this.keys = keys;
   }
 }

@@ -22,8 +22,9 @@ export class FanoutServer {
   readonly app: FastifyInstance;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  /** Upgrade sockets from their request until they close (refused, upgrading, or open). */
+  private readonly sockets = new Set<Duplex>();
   private readonly perIp = new Map<string, number>();
-  private upgrading = 0;
   private shuttingDown = false;
   private pinger: NodeJS.Timeout | undefined;
 
@@ -33,7 +34,7 @@ export class FanoutServer {
     this.app = fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000 });
     this.app.server.headersTimeout = 10_000; // slowloris: a request's headers must arrive within 10 s
     this.routes();
-    this.app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onUpgrade(req, socket, head));
+    this.app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
 
   private routes(): void {
@@ -63,31 +64,41 @@ export class FanoutServer {
     return `http://${host}:${(this.app.server.address() as { port: number }).port}`;
   }
 
-  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /**
+   * Every upgrade socket is counted (in all and per address) from its request until it
+   * closes, whatever path it takes — refused, failed in ws's handshake, dropped by the
+   * peer during the token check, or served and closed — so no path leaks a slot.
+   */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (new URL(req.url ?? '/', 'http://fanout').pathname !== '/ws') return void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     const ip = req.socket.remoteAddress ?? 'unknown';
-    this.upgrading++;
+    this.sockets.add(socket);
     this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    let admitted = false;
-    try {
-      const verdict = await admit(req, ip, { open: this.connections.size + this.upgrading - 1, perIp: new Map([[ip, this.perIp.get(ip)! - 1]]), shuttingDown: this.shuttingDown }, this.ctx);
-      if ('refusal' in verdict) return writeRefusal(socket, verdict.refusal);
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        const c = new Connection(ws, ip, verdict.claims, this.ctx);
-        this.connections.add(c);
-        this.ctx.metrics.connections.set(this.connections.size);
-      });
-      admitted = true;
-    } finally {
-      this.upgrading--;
-      if (!admitted) this.release(ip);
-    }
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.release(ip);
+    });
+    this.upgrade(req, socket, head, ip).catch((err: unknown) => {
+      this.log.warn({ err }, 'an upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
+    if ((req.url ?? '/').split('?')[0] !== '/ws') return writeRefusal(socket, { status: 404, code: 'SA_ERR_WS_BAD_REQUEST', message: `no WebSocket endpoint at ${(req.url ?? '').slice(0, 100)}`, hint: 'connect to /ws' });
+    const verdict = await admit(req, ip, { open: this.sockets.size - 1, perIp: (this.perIp.get(ip) ?? 1) - 1, shuttingDown: this.shuttingDown }, this.ctx);
+    if ('refusal' in verdict) return writeRefusal(socket, verdict.refusal);
+    if (socket.destroyed) return; // the peer left during the token check
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const c = new Connection(ws, ip, verdict.claims, this.ctx);
+      this.connections.add(c);
+      this.ctx.metrics.connections.set(this.connections.size);
+      if (this.shuttingDown) c.disconnect(DISCONNECT.shutdown); // admitted while the shutdown began
+    });
   }
 
   private forget(c: Connection): void {
     if (!this.connections.delete(c)) return;
-    this.release(c.ip);
     this.ctx.metrics.connections.set(this.connections.size);
   }
 
@@ -108,19 +119,23 @@ export class FanoutServer {
     }
   }
 
-  /** Stop accepting, tell every client to reconnect elsewhere, wait for them to go (at most `graceMs`), then close. */
-  async close(graceMs = 25_000): Promise<void> {
+  /**
+   * Stop accepting (503), tell every client to reconnect elsewhere (4000), wait up to
+   * `graceMs` for their sockets to close, destroy what is left, and close the HTTP server
+   * (at most 2 s more): within the 30 s a Deployment's pod gets.
+   */
+  async close(graceMs = 20_000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     clearInterval(this.pinger);
-    const sockets = [...this.connections].map((c) => c.ws);
-    const gone = Promise.all(sockets.map((ws) => new Promise<void>((r) => (ws.readyState === ws.CLOSED ? r() : ws.once('close', () => r())))));
+    const told = this.connections.size;
     for (const c of [...this.connections]) c.disconnect(DISCONNECT.shutdown);
-    this.log.info({ connections: sockets.length }, 'shutting down: told every client to reconnect elsewhere');
-    await Promise.race([gone, new Promise<void>((r) => setTimeout(r, graceMs).unref())]);
-    const left = sockets.filter((ws) => ws.readyState !== ws.CLOSED);
-    for (const ws of left) ws.terminate();
-    if (left.length > 0) this.log.warn({ connections: left.length }, 'clients that did not close in time were cut off');
-    await this.app.close();
+    this.log.info({ connections: told }, 'shutting down: told every client to reconnect elsewhere');
+    const deadline = Date.now() + graceMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (this.sockets.size > 0) this.log.warn({ sockets: this.sockets.size }, 'clients that did not close in time were cut off');
+    for (const socket of this.sockets) socket.destroy();
+    this.app.server.closeAllConnections();
+    await Promise.race([this.app.close(), new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 }

@@ -40,6 +40,7 @@ export class FanoutSource {
   /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
   private readonly catchingUp = new Set<string>();
   private readonly warnedAt = new Map<string, number>();
+  private discoverer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: SourceOptions) {}
 
@@ -52,24 +53,40 @@ export class FanoutSource {
     await call<unknown>((cb) => c.connect({ timeout: 15_000 }, cb));
     c.setDefaultConsumeTimeout(1); // a latency-critical reader: a longer timeout holds a lone record back (measured: 5 ms → +4 ms p50)
     this.consumer = c;
-    const meta = await call<Kafka.Metadata>((cb) => c.getMetadata({ timeout: 10_000 }, cb));
-    const assignment: Kafka.Assignment[] = [];
-    for (const t of this.o.topics) {
-      const partitions = meta.topics.find((m) => m.name === t.topic)?.partitions.map((p) => p.id) ?? [];
-      if (partitions.length === 0) this.o.log.warn({ topic: t.topic }, 'topic not found: its channel stays empty until the fan-out restarts');
-      for (const partition of partitions) {
-        const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(t.topic, partition, 10_000, cb));
-        const start = Math.max(w.lowOffset, w.highOffset - this.o.historyPerPartition);
-        this.histories.set(`${t.topic}:${partition}`, new PartitionHistory(this.o.historyPerPartition, start));
-        this.catchingUp.add(`${t.topic}:${partition}`);
-        assignment.push({ topic: t.topic, partition, offset: start });
-      }
-    }
     // Caught up with a partition: its end was reached (its last offsets may be transaction markers).
     c.on('partition.eof', (e: Kafka.EofEvent) => this.catchingUp.delete(`${e.topic}:${e.partition}`));
-    c.assign(assignment);
+    c.assign([]);
+    // A topic just created may not be in the metadata yet: looked for a while at start, then every 30 s.
+    const deadline = Date.now() + 10_000;
+    while ((await this.discover()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    const missing = this.o.topics.filter((t) => this.partitions(t.topic).length === 0).map((t) => t.topic);
+    if (missing.length > 0) this.o.log.warn({ topics: missing }, 'topics not found: their channels stay empty until they appear (looked for every 30 s)');
+    this.discoverer = setInterval(() => void this.discover().catch((err: unknown) => this.o.log.warn({ err }, 'looking for new partitions failed')), 30_000);
     this.running = true;
     this.loop = this.run();
+  }
+
+  /** Assigns partitions not read yet (new topics, added partitions), each from `historyPerPartition` back. Returns how many topics are still missing. */
+  private async discover(): Promise<number> {
+    const c = this.consumer!;
+    const meta = await call<Kafka.Metadata>((cb) => c.getMetadata({ timeout: 10_000 }, cb));
+    const added: Kafka.Assignment[] = [];
+    let missing = 0;
+    for (const t of this.o.topics) {
+      const partitions = meta.topics.find((m) => m.name === t.topic)?.partitions.map((p) => p.id) ?? [];
+      if (partitions.length === 0) missing++;
+      for (const partition of partitions) {
+        const key = `${t.topic}:${partition}`;
+        if (this.histories.has(key)) continue;
+        const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(t.topic, partition, 10_000, cb));
+        const start = Math.max(w.lowOffset, w.highOffset - this.o.historyPerPartition);
+        this.histories.set(key, new PartitionHistory(this.o.historyPerPartition, start));
+        this.catchingUp.add(key);
+        added.push({ topic: t.topic, partition, offset: start });
+      }
+    }
+    if (added.length > 0) c.incrementalAssign(added);
+    return missing;
   }
 
   /** Caught up with what was in the topics at start (history warm). */
@@ -105,10 +122,30 @@ export class FanoutSource {
         continue;
       }
       if (batch.length === 0) continue;
-      const pubs = await this.decode(batch);
+      const pubs = await this.decodeRetrying(batch);
       for (const p of pubs) {
         this.histories.get(`${p.topic}:${p.partition}`)?.add(p);
-        this.o.onPublication(p);
+        try {
+          this.o.onPublication(p);
+        } catch (err) {
+          this.o.log.error({ err, topic: p.topic, partition: p.partition, offset: p.offset }, 'delivering a record failed');
+        }
+      }
+    }
+  }
+
+  /**
+   * A registry that does not answer is waited for, with the batch held: skipping its
+   * records would move clients' positions past records they never got.
+   */
+  private async decodeRetrying(batch: readonly Kafka.Message[]): Promise<Publication[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.decode(batch);
+      } catch (err) {
+        if (!this.running) return [];
+        this.o.log.warn({ err, attempt }, 'the schema registry did not answer; retrying the batch');
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
       }
     }
   }
@@ -120,7 +157,7 @@ export class FanoutSource {
     for (const t of this.o.topics) {
       const records = batch.filter((m) => m.topic === t.topic);
       if (records.length === 0) continue;
-      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)).catch((err: unknown) => this.o.log.warn({ err, topic: t.topic }, 'fetching writer schemas failed'));
+      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)); // throws only when the registry does not answer
       for (const m of records) {
         const data = this.decodeOne(t, m);
         if (data !== undefined) out.push(publication(t.channel, m, data, receivedAt));
@@ -157,20 +194,21 @@ export class FanoutSource {
       const source = this.o.topics.find((t) => t.topic === topic)!;
       const pubs: Publication[] = [];
       if (start >= stop) return { low: w.lowOffset, pubs };
+      // read_committed: the last offsets may be markers or aborted records, which never arrive; the end says so
+      let atEnd = false;
+      c.on('partition.eof', () => (atEnd = true));
       c.assign([{ topic, partition, offset: start }]);
       const deadline = Date.now() + timeoutMs;
-      for (let next = start; next < stop; ) {
+      for (let next = start; next < stop && !atEnd; ) {
         if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
         const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
-        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)).catch(() => undefined); // a record whose schema is missing is skipped below
+        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)); // the registry down: the resume fails, temporarily
         for (const m of batch) {
           next = m.offset + 1;
           if (m.offset >= stop) break;
           const data = this.decodeOne(source, m);
           if (data !== undefined) pubs.push(publication(source.channel, m, data, Date.now()));
         }
-        // read_committed: the last offsets may be markers or aborted records, which never arrive
-        if (batch.length === 0 && (c.position([{ topic, partition }])[0]?.offset ?? next) >= stop) break;
       }
       return { low: w.lowOffset, pubs };
     } finally {
@@ -180,6 +218,7 @@ export class FanoutSource {
 
   async close(): Promise<void> {
     this.running = false;
+    clearInterval(this.discoverer);
     await this.loop;
     if (this.consumer?.isConnected()) await new Promise<void>((r) => this.consumer!.disconnect(() => r()));
   }

@@ -11,7 +11,7 @@
 import type { Connection } from './connection';
 import type { FanoutContext } from './context';
 import type { Publication } from './history';
-import { matches, pubJson, pushFrame, type Subscription } from './hub';
+import { matches, passes, pubJson, pushFrame, type Subscription } from './hub';
 import { authorize, type Grants } from './permissions';
 import { parseChannel, ProtocolError, type Request } from './protocol';
 
@@ -41,52 +41,71 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
     ...(prefixes ? { prefixes } : {}),
     deliver: (p, frame) => conn.deliver(p, frame, r.channel),
   };
-  const positions = (): Record<number, number> => Object.fromEntries(partitions.map((p) => [p, ctx.source.history(topic, p)!.next() - 1]));
+  // Taken with the history snapshot, in the same tick as the hub registration: what the reply
+  // says the client has seen never runs ahead of what it will have been sent.
+  const positions = Object.fromEntries(partitions.map((p) => [p, ctx.source.history(topic, p)!.next() - 1]));
   conn.subs.set(r.channel, sub);
   if (!r.recover) {
     ctx.hub.add(sub);
-    return { result: { channel: r.channel, positions: positions() }, goLive: () => undefined };
+    return { result: { channel: r.channel, positions }, goLive: () => undefined };
   }
+  // Nothing at or before a named position is sent again, live or replayed.
+  sub.after = new Map([...r.recover].map(([partition, want]) => [partition, want - 1]));
   sub.pending = [];
+  const snapshot = [...r.recover].map(([partition, want]) => snapshotOf(ctx, topic, partition, want));
   ctx.hub.add(sub);
   try {
-    const { missed, recovered, fromKafka } = await gather(r.recover, topic, ctx);
+    const { missed, recovered, fromKafka } = await gather(snapshot, topic, ctx);
     ctx.metrics.resumes.inc({ from: fromKafka ? 'kafka' : 'history', recovered: String(recovered) });
-    const last = new Map<number, number>();
     const publications = missed.filter((p) => matches(sub, p)).map((p) => {
-      last.set(p.partition, p.offset);
+      sub.after!.set(p.partition, Math.max(sub.after!.get(p.partition) ?? -1, p.offset));
       return pubJson(p);
     });
     return {
-      result: { channel: r.channel, recovered, publications, positions: positions() },
+      result: { channel: r.channel, recovered, publications, positions },
       goLive: () => {
         const waiting = sub.pending ?? [];
         sub.pending = undefined;
-        for (const p of waiting) if (p.offset > (last.get(p.partition) ?? -1)) sub.deliver(p, pushFrame(p, sub.channel));
+        if (conn.subs.get(r.channel) !== sub) return; // unsubscribed meanwhile
+        for (const p of waiting) if (passes(sub, p)) sub.deliver(p, pushFrame(p, sub.channel));
       },
     };
   } catch (err) {
     ctx.hub.remove(sub);
-    conn.subs.delete(r.channel);
-    throw new ProtocolError('SA_ERR_WS_UNAVAILABLE', `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed: ${(err as Error).message}; retry`, r.id);
+    if (conn.subs.get(r.channel) === sub) conn.subs.delete(r.channel);
+    throw new ProtocolError('SA_ERR_WS_UNAVAILABLE', `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed (${(err as Error).message}); retry`, r.id);
   }
 }
 
-/** Per partition: what the history holds from the position on, preceded by what Kafka holds before the history starts. */
-async function gather(recover: ReadonlyMap<number, number>, topic: string, ctx: FanoutContext): Promise<{ missed: Publication[]; recovered: boolean; fromKafka: boolean }> {
-  const snapshot: [number, number, Publication[], number][] = [];
-  for (const [partition, want] of recover) {
-    const h = ctx.source.history(topic, partition)!;
-    const held = h.from(want);
-    snapshot.push([partition, want, held, h.first() ?? h.next()]);
-  }
+interface PartitionSnapshot {
+  partition: number;
+  want: number;
+  /** What the history held from `want` on. */
+  held: Publication[];
+  /** Where the history starts: older offsets come from Kafka. */
+  historyStart: number;
+}
+
+function snapshotOf(ctx: FanoutContext, topic: string, partition: number, want: number): PartitionSnapshot {
+  const h = ctx.source.history(topic, partition)!;
+  return { partition, want, held: h.from(want), historyStart: h.first() ?? h.next() };
+}
+
+/**
+ * Per partition: what Kafka holds before the history starts (at most
+ * MAX_RESUME_READ_PER_PARTITION offsets back: an older gap is not fully recovered), then
+ * what the history held. Kafka reads run at most MAX_CONCURRENT_KAFKA_READS at a time in
+ * the process.
+ */
+async function gather(snapshot: readonly PartitionSnapshot[], topic: string, ctx: FanoutContext): Promise<{ missed: Publication[]; recovered: boolean; fromKafka: boolean }> {
   const missed: Publication[] = [];
   let recovered = true;
   let fromKafka = false;
-  for (const [partition, want, held, historyStart] of snapshot) {
+  for (const { partition, want, held, historyStart } of snapshot) {
     if (want < historyStart) {
-      const { low, pubs } = await ctx.source.readRange(topic, partition, want, historyStart);
-      if (want < low) recovered = false;
+      const from = Math.max(want, historyStart - MAX_RESUME_READ_PER_PARTITION);
+      const { low, pubs } = await kafkaReads.run(() => ctx.source.readRange(topic, partition, from, historyStart));
+      if (want < Math.max(low, from)) recovered = false;
       missed.push(...pubs);
       fromKafka = true;
     }
@@ -94,3 +113,26 @@ async function gather(recover: ReadonlyMap<number, number>, topic: string, ctx: 
   }
   return { missed, recovered, fromKafka };
 }
+
+/** At most `limit` tasks at once. */
+class Limiter {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((r) => this.queue.push(r));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+const MAX_RESUME_READ_PER_PARTITION = 10_000;
+const MAX_CONCURRENT_KAFKA_READS = 2;
+const kafkaReads = new Limiter(MAX_CONCURRENT_KAFKA_READS);

@@ -27,8 +27,8 @@ export function tokenOf(req: IncomingMessage): string | undefined {
   const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
   const inProtocol = offered.find((p) => p.startsWith('bearer.'));
   if (inProtocol) return inProtocol.slice('bearer.'.length);
-  const url = new URL(req.url ?? '/', 'http://fanout');
-  return url.searchParams.get('token') ?? undefined;
+  const query = (req.url ?? '').split('?')[1];
+  return query === undefined ? undefined : (new URLSearchParams(query).get('token') ?? undefined);
 }
 
 export function originAllowed(req: IncomingMessage, allowed: readonly string[]): boolean {
@@ -43,8 +43,10 @@ export function originAllowed(req: IncomingMessage, allowed: readonly string[]):
 }
 
 export interface Admission {
+  /** Other sockets in upgrade or open. */
   open: number;
-  perIp: ReadonlyMap<string, number>;
+  /** Other sockets of the same address. */
+  perIp: number;
   shuttingDown: boolean;
 }
 
@@ -53,7 +55,7 @@ export async function admit(req: IncomingMessage, ip: string, a: Admission, ctx:
   if (a.shuttingDown) return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is shutting down', 'connect again: another instance will answer', 'shutdown', ctx);
   if (!ctx.source.ready()) return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is still reading its history from Kafka', 'retry in a few seconds', 'catching_up', ctx);
   if (a.open >= s.maxConnections) return refuse(503, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `this fan-out instance holds its maximum of ${s.maxConnections} connections`, 'retry later, or scale out the fan-out Deployment', 'max_connections', ctx);
-  if ((a.perIp.get(ip) ?? 0) >= s.maxConnectionsPerIp) return refuse(429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `${ip} holds its maximum of ${s.maxConnectionsPerIp} connections`, 'close connections you do not use; one connection can hold many subscriptions', 'per_ip', ctx);
+  if (a.perIp >= s.maxConnectionsPerIp) return refuse(429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `${ip} holds its maximum of ${s.maxConnectionsPerIp} connections`, 'close connections you do not use; one connection can hold many subscriptions', 'per_ip', ctx);
   if (!originAllowed(req, s.allowedOrigins)) return refuse(403, 'SA_ERR_WS_ORIGIN_FORBIDDEN', `origin ${req.headers.origin} may not connect`, 'add it to STREAMING_WEBSOCKET__ALLOWED_ORIGINS', 'origin', ctx);
   const token = tokenOf(req);
   if (!token) return unauthorized('no token: send it as "Authorization: Bearer <jwt>", as the subprotocol "bearer.<jwt>", or as ?token=<jwt>', 'missing', ctx);
@@ -74,10 +76,17 @@ function refuse(status: number, code: ErrorCode, message: string, hint: string, 
   return { refusal: { status, code, message, hint } };
 }
 
-/** Answers the upgrade request with a plain HTTP error and closes the socket: no WebSocket is opened. */
+/**
+ * Answers the upgrade request with a plain HTTP error and closes the socket: no WebSocket
+ * is opened. The socket is destroyed once the answer is written (or after 1 s): after an
+ * upgrade request Node's HTTP timeouts no longer apply, so a half-closed socket whose
+ * peer never closes would otherwise stay open.
+ */
 export function writeRefusal(socket: Duplex, r: Refusal): void {
   const body = JSON.stringify({ error: { code: r.code, message: r.message, hint: r.hint } });
-  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' }[r.status] ?? 'Error';
+  const reason = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[r.status] ?? 'Error';
   const extra = r.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
+  socket.once('finish', () => socket.destroy());
+  setTimeout(() => socket.destroy(), 1_000).unref();
   socket.end(`HTTP/1.1 ${r.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }

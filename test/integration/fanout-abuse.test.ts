@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
+import { connect as tcpConnect } from 'node:net';
 import WebSocket from 'ws';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
@@ -202,5 +203,48 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await slow.waitFor('the newest summary once drained', () => slow.pushes('metrics').some((p) => p.pub.key === last), 30_000);
     assert.equal(slow.ws.readyState, WebSocket.OPEN);
     await slow.close();
+  });
+
+  /** A raw HTTP request on its own socket: what comes back, and whether the server closed the socket. */
+  function raw(request: string): Promise<{ response: string; closedByServer: boolean }> {
+    const { port } = new URL(url);
+    return new Promise((resolve) => {
+      const socket = tcpConnect(Number(port), '127.0.0.1', () => socket.write(request));
+      let response = '';
+      socket.on('data', (d) => (response += d.toString()));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ response, closedByServer: true }));
+      setTimeout(() => {
+        socket.destroy();
+        resolve({ response, closedByServer: false });
+      }, 3_000);
+    });
+  }
+
+  it('odd upgrade requests: a path that is not a URL, a handshake ws refuses, a refused client that never closes — answered, sockets closed, no slot leaked', async () => {
+    const upgrade = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+    const odd = await raw(upgrade('//'));
+    assert.match(odd.response, /^HTTP\/1.1 404/);
+    assert.ok(odd.closedByServer);
+    const unauthorized = await raw(upgrade('/ws', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'));
+    assert.match(unauthorized.response, /^HTTP\/1.1 401/);
+    assert.ok(unauthorized.closedByServer, 'a refused socket is closed by the server, not left half-open');
+    // More handshakes than the per-address limit that ws itself refuses (no key), each with a valid token:
+    for (let i = 0; i < 8; i++) assert.match((await raw(upgrade(`/ws?token=${token()}`))).response, /^HTTP\/1.1 400/);
+    const after = await WsTestClient.connect(url, { token: token() });
+    assert.deepEqual((await after.request('ping')).result, {});
+    await after.close();
+  });
+
+  it('refresh: a token for another subject is refused; one with narrower grants ends the subscriptions it no longer permits', async () => {
+    const c = await WsTestClient.connect(url, { token: token({ channels: ['alerts', 'metrics'] }) });
+    await c.request('subscribe', { channel: 'alerts' });
+    await c.request('subscribe', { channel: 'metrics' });
+    assert.equal((await c.request('refresh', { token: token({ sub: 'someone-else' }) })).error?.code, 'SA_ERR_WS_UNAUTHORIZED');
+    assert.ok((await c.request('refresh', { token: token({ channels: ['metrics'] }) })).result?.expires_at);
+    assert.ok(c.messages.some((m) => m.push?.channel === 'alerts' && 'unsubscribed' in m.push));
+    assert.equal((await c.request('unsubscribe', { channel: 'alerts' })).error?.code, 'SA_ERR_WS_SUBSCRIPTION');
+    assert.deepEqual((await c.request('unsubscribe', { channel: 'metrics' })).result, {});
+    await c.close();
   });
 });

@@ -140,6 +140,27 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     }
   });
 
+  it('resume from a position this instance has not reached yet: nothing at or before it is sent', async () => {
+    const app = await start();
+    try {
+      const probe = await WsTestClient.connect(wsUrl(app), { token: token() });
+      const positions = (await probe.request('subscribe', { channel: 'predictions' })).result!.positions as Record<string, number>;
+      await probe.close();
+      // As if the client had seen two more records of partition 0 (e.g. from another instance that was ahead).
+      const c = await WsTestClient.connect(wsUrl(app), { token: token() });
+      const resumed = await c.request('subscribe', { channel: 'predictions', recover: { positions: { ...positions, 0: positions[0]! + 2 } } });
+      assert.deepEqual(resumed.result!.publications, []);
+      for (let i = 0; i < 4; i++) producer.produce(topics.predictions, 0, serde.serialize(topics.predictions, { entity_id: `ahead-${i}`, window_start: 0, window_end: 1, score: 0.5, label: 'x', flagged: false, threshold: 0.5, model_name: 'm1', model_version: '1', features: {}, event_time: Date.now(), processing_time: Date.now() }), Buffer.from(`ahead-${i}`), Date.now());
+      await call((cb) => producer.flush(10_000, (err) => cb(err)));
+      await c.waitFor('the records past the position', () => c.pushes().length === 2);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(c.pushes().map((p) => p.pub.key), ['ahead-2', 'ahead-3']);
+      await c.close();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('resume across a fan-out restart: what its small history lacks is read back from Kafka', async () => {
     let app = await start({ historyPerPartition: 3 });
     try {

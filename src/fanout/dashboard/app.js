@@ -36,19 +36,33 @@ function setConnection(/** @type {'connecting' | 'open' | 'closed'} */ s, text =
   el.textContent = text;
 }
 
+/** The token: from `#token=` (it cannot be renewed here), else a fresh development token. */
 async function token() {
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromHash) return fromHash;
+  if (fromHash) {
+    if (expiresAt(fromHash) <= Date.now()) throw new Error('the token in the URL has expired: open this page with a new #token=<jwt>');
+    return fromHash;
+  }
   const res = await fetch('/dev/token?channels=*');
   if (!res.ok) throw new Error('no token: open this page with #token=<jwt> (development tokens are off on this server)');
   return (await res.json()).token;
 }
 
+function expiresAt(/** @type {string} */ jwt) {
+  try {
+    return JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))).exp * 1000;
+  } catch {
+    return Infinity; // not readable here: the server decides
+  }
+}
+
 function request(/** @type {string} */ method, /** @type {object} */ params) {
+  const ws = state.ws;
+  if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.resolve({ error: { code: 'SA_ERR_WS_UNAVAILABLE', message: 'not connected' } });
   const id = state.nextId++;
   return new Promise((resolve) => {
     state.waiting.set(id, resolve);
-    state.ws?.send(JSON.stringify({ id, method, params }));
+    ws.send(JSON.stringify({ id, method, params }));
   });
 }
 
@@ -87,10 +101,12 @@ async function connect() {
     for (const line of String(e.data).split('\n')) if (line) onMessage(JSON.parse(line));
   };
   ws.onclose = (e) => {
-    let reconnect = e.code !== 4002;
+    for (const resolve of state.waiting.values()) resolve({ error: { code: 'SA_ERR_WS_UNAVAILABLE', message: 'disconnected' } });
+    state.waiting.clear();
+    let reconnect = e.code !== 1009;
     try {
       reconnect = JSON.parse(e.reason).reconnect !== false;
-    } catch { /* no JSON reason: a network drop */ }
+    } catch { /* no JSON reason: a network drop, or the upgrade was refused */ }
     setConnection('closed', `disconnected (${e.code})${reconnect ? ', reconnecting…' : ''}`);
     if (reconnect) setTimeout(connect, (state.retryMs = Math.min(10_000, state.retryMs * 2)));
   };
@@ -103,8 +119,12 @@ function onMessage(/** @type {any} */ m) {
 }
 
 async function refresh() {
-  const reply = await request('refresh', { token: await token() });
-  if (reply.error) setConnection('closed', `token refresh failed: ${reply.error.message}`);
+  try {
+    const reply = await request('refresh', { token: await token() });
+    if (reply.error) setConnection('closed', `token refresh failed: ${reply.error.message}`);
+  } catch (err) {
+    setConnection('closed', String(/** @type {Error} */ (err).message));
+  }
 }
 
 function onPub(/** @type {string} */ channel, /** @type {any} */ pub) {

@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import { signHs256, verifyJwt, TokenError, type JwtSettings } from '../../../src/fanout/jwt';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Jwks, signHs256, verifyJwt, TokenError, type JwtSettings } from '../../../src/fanout/jwt';
 
 const SECRET = 'a-test-secret-that-is-long-enough-32+';
 const now = Math.floor(Date.now() / 1000);
@@ -8,8 +10,8 @@ const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
-function signed(alg: 'RS256' | 'ES256', claims: object, key = alg === 'RS256' ? rsa.privateKey : ec.privateKey): string {
-  const data = `${b64({ alg, typ: 'JWT' })}.${b64(claims)}`;
+function signed(alg: 'RS256' | 'ES256', claims: object, key = alg === 'RS256' ? rsa.privateKey : ec.privateKey, kid?: string): string {
+  const data = `${b64({ alg, typ: 'JWT', ...(kid ? { kid } : {}) })}.${b64(claims)}`;
   const sig = alg === 'RS256' ? sign('sha256', Buffer.from(data), key) : sign('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' });
   return `${data}.${sig.toString('base64url')}`;
 }
@@ -62,5 +64,28 @@ describe('fan-out: JWT verification', () => {
     const forged = `${data}.${createHmac('sha256', pem).update(data).digest('base64url')}`;
     await refused(forged, { algorithms: ['RS256'], publicKey: rsa.publicKey }, /algorithm "HS256" is not accepted/);
     await refused(forged, { algorithms: ['RS256', 'HS256'], publicKey: rsa.publicKey }, /no shared secret/);
+  });
+
+  it('takes RS256/ES256 keys from a JWKS URL by kid, fetching again for an unknown kid', async () => {
+    const keys = [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r1' }];
+    let fetches = 0;
+    const server: Server = createServer((_req, res) => {
+      fetches++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const s: JwtSettings = { algorithms: ['RS256', 'ES256'], jwks: new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, 0) };
+      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'j' }, rsa.privateKey, 'r1'), s)).sub, 'j');
+      await refused(signed('ES256', { exp: now + 60 }, ec.privateKey, 'e1'), s, /no public key for ES256 tokens with kid "e1"/);
+      keys.push({ ...ec.publicKey.export({ format: 'jwk' }), kid: 'e1' }); // a key rotated in
+      assert.equal((await verifyJwt(signed('ES256', { exp: now + 60, sub: 'e' }, ec.privateKey, 'e1'), s)).sub, 'e');
+      assert.equal(fetches, 3);
+      await refused(signed('RS256', { exp: now + 60 }, rsa.privateKey, 'e1'), s, /is ec, not rsa/);
+      await refused(signed('RS256', { exp: now + 60 }), s, /no kid/);
+    } finally {
+      server.close();
+    }
   });
 });
