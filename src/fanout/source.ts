@@ -9,9 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
+import { call } from './callback';
 import type { Logger } from '../logger';
 import type { Serde } from '../serdes';
+import { Decoder } from './decode';
 import { PartitionHistory, type Publication } from './history';
+import { readBack } from './read-back';
 import type { Channel } from './protocol';
 
 export interface SourceTopic {
@@ -29,9 +32,6 @@ export interface SourceOptions {
   onUndecodable(topic: string): void;
 }
 
-const call = <T>(f: (cb: (err: Kafka.LibrdKafkaError | null | undefined, v: T) => void) => void): Promise<T> =>
-  new Promise((ok, fail) => f((err, v) => (err ? fail(err) : ok(v))));
-
 export class FanoutSource {
   private consumer: Kafka.KafkaConsumer | undefined;
   private readonly histories = new Map<string, PartitionHistory>();
@@ -39,10 +39,12 @@ export class FanoutSource {
   private loop: Promise<void> = Promise.resolve();
   /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
   private readonly catchingUp = new Set<string>();
-  private readonly warnedAt = new Map<string, number>();
+  private readonly decoder: Decoder;
   private discoverer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: SourceOptions) {}
+  constructor(private readonly o: SourceOptions) {
+    this.decoder = new Decoder(o.log, o.onUndecodable);
+  }
 
   private consumerConfig(): Kafka.ConsumerGlobalConfig {
     return { ...this.o.client, 'group.id': `fanout-${randomUUID()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 10, 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig;
@@ -159,61 +161,16 @@ export class FanoutSource {
       if (records.length === 0) continue;
       await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)); // throws only when the registry does not answer
       for (const m of records) {
-        const data = this.decodeOne(t, m);
-        if (data !== undefined) out.push(publication(t.channel, m, data, receivedAt));
+        const p = this.decoder.publication(t, m, receivedAt);
+        if (p) out.push(p);
       }
     }
     return out;
   }
 
-  /** The record's value, or undefined when it is empty or does not decode (counted, and logged at most once a minute per topic). */
-  private decodeOne(t: SourceTopic, m: Kafka.Message): unknown {
-    try {
-      const data = t.serde.deserialize(t.topic, m.value ?? null);
-      return data === null ? undefined : data;
-    } catch (err) {
-      this.o.onUndecodable(t.topic);
-      // A producer writing garbage must not flood the log.
-      if (Date.now() - (this.warnedAt.get(t.topic) ?? 0) >= 60_000) {
-        this.warnedAt.set(t.topic, Date.now());
-        this.o.log.warn({ err, topic: t.topic, partition: m.partition, offset: m.offset }, 'a record could not be decoded and is skipped (counted in fanout_records_undecodable_total; further ones are logged at most once a minute)');
-      }
-      return undefined;
-    }
-  }
-
-  /** Records of a partition with from ≤ offset < to, read back from Kafka; also the partition's low watermark. */
-  async readRange(topic: string, partition: number, from: number, to: number, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
-    const c = new Kafka.KafkaConsumer(this.consumerConfig(), { 'auto.offset.reset': 'earliest' });
-    await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
-    try {
-      c.setDefaultConsumeTimeout(20);
-      const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
-      const start = Math.max(from, w.lowOffset);
-      const stop = Math.min(to, w.highOffset);
-      const source = this.o.topics.find((t) => t.topic === topic)!;
-      const pubs: Publication[] = [];
-      if (start >= stop) return { low: w.lowOffset, pubs };
-      // read_committed: the last offsets may be markers or aborted records, which never arrive; the end says so
-      let atEnd = false;
-      c.on('partition.eof', () => (atEnd = true));
-      c.assign([{ topic, partition, offset: start }]);
-      const deadline = Date.now() + timeoutMs;
-      for (let next = start; next < stop && !atEnd; ) {
-        if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
-        const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
-        await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)); // the registry down: the resume fails, temporarily
-        for (const m of batch) {
-          next = m.offset + 1;
-          if (m.offset >= stop) break;
-          const data = this.decodeOne(source, m);
-          if (data !== undefined) pubs.push(publication(source.channel, m, data, Date.now()));
-        }
-      }
-      return { low: w.lowOffset, pubs };
-    } finally {
-      await new Promise<void>((r) => c.disconnect(() => r()));
-    }
+  /** Records of a partition with from ≤ offset < to, read back from Kafka (read-back.ts); also the partition's low watermark. */
+  readRange(topic: string, partition: number, from: number, to: number): Promise<{ low: number; pubs: Publication[] }> {
+    return readBack(this.consumerConfig(), this.o.topics.find((t) => t.topic === topic)!, this.decoder, partition, from, to);
   }
 
   async close(): Promise<void> {
@@ -222,20 +179,4 @@ export class FanoutSource {
     await this.loop;
     if (this.consumer?.isConnected()) await new Promise<void>((r) => this.consumer!.disconnect(() => r()));
   }
-}
-
-function publication(channel: Channel, m: Kafka.Message, data: unknown, receivedAt: number): Publication {
-  const d = data as { model_name?: unknown; score?: unknown };
-  return {
-    channel,
-    topic: m.topic,
-    partition: m.partition,
-    offset: m.offset,
-    key: m.key === undefined || m.key === null ? null : m.key.toString(),
-    timestamp: m.timestamp ?? receivedAt,
-    receivedAt,
-    data,
-    ...(typeof d.model_name === 'string' ? { model: d.model_name } : {}),
-    ...(typeof d.score === 'number' ? { score: d.score } : {}),
-  };
 }

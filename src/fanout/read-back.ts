@@ -1,0 +1,45 @@
+/**
+ * Reading a partition's older records back from Kafka, for a resume the in-memory history
+ * no longer covers: a consumer of its own, assigned at the position, read_committed, until
+ * the end of the range or of the partition (a range may end in transaction markers or
+ * aborted records, which never arrive).
+ */
+import Kafka from 'node-rdkafka';
+import { call } from './callback';
+import type { Decoder } from './decode';
+import type { Publication } from './history';
+import type { SourceTopic } from './source';
+
+/** Records with from ≤ offset < to; also the partition's low watermark. */
+export async function readBack(config: Kafka.ConsumerGlobalConfig, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+  const topic = source.topic;
+  const c = new Kafka.KafkaConsumer(config, { 'auto.offset.reset': 'earliest' });
+  await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
+  try {
+    c.setDefaultConsumeTimeout(20);
+    const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
+    const start = Math.max(from, w.lowOffset);
+    const stop = Math.min(to, w.highOffset);
+    const pubs: Publication[] = [];
+    if (start >= stop) return { low: w.lowOffset, pubs };
+    // read_committed: the last offsets may be markers or aborted records, which never arrive; the end says so
+    let atEnd = false;
+    c.on('partition.eof', () => (atEnd = true));
+    c.assign([{ topic, partition, offset: start }]);
+    const deadline = Date.now() + timeoutMs;
+    for (let next = start; next < stop && !atEnd; ) {
+      if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
+      const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
+      await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)); // the registry down: the resume fails, temporarily
+      for (const m of batch) {
+        next = m.offset + 1;
+        if (m.offset >= stop) break;
+        const p = decoder.publication(source, m, Date.now());
+        if (p) pubs.push(p);
+      }
+    }
+    return { low: w.lowOffset, pubs };
+  } finally {
+    await new Promise<void>((r) => c.disconnect(() => r()));
+  }
+}
