@@ -191,6 +191,22 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     }
   });
 
+  it('a peer that stops answering pings is terminated, and its slot freed', async () => {
+    const app = await start({ pingIntervalMs: 200 });
+    try {
+      const c = await WsTestClient.connect(wsUrl(app), { token: token() });
+      await c.request('subscribe', { channel: 'alerts' });
+      const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause(); // reads nothing, so it never sees a ping nor answers one
+      const gauge = async (): Promise<number> => Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1]);
+      await waitFor('the dead peer to be dropped', async () => (await gauge()) === 0, 10_000);
+      socket.resume();
+      assert.equal((await c.closed).code, 1006, 'terminated without a close frame');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a shutdown tells every client to reconnect elsewhere, and /readyz says so meanwhile', async () => {
     const app = await start();
     const c = await WsTestClient.connect(wsUrl(app), { token: token() });
