@@ -49,9 +49,9 @@ export class FanoutServer {
       const s = this.ctx.settings;
       if (!s.devTokens || !s.jwtSecret) return reply.code(404).send({ error: { code: 'SA_ERR_WS_UNAUTHORIZED', message: 'development tokens are off', hint: 'set STREAMING_WEBSOCKET__DEV_TOKENS=true and a JWT_SECRET (development only)' } });
       const ttl = Math.min(86_400, Math.max(1, Number(req.query.ttl ?? 3600) || 3600));
-      const channels = (req.query.channels ?? '*').split(',').filter((c) => c.length > 0);
+      const channels = String(req.query.channels ?? '*').split(',').filter((c) => c.length > 0); // a repeated parameter arrives as an array
       const now = Math.floor(Date.now() / 1000);
-      return { token: signHs256({ sub: req.query.sub ?? 'dev', channels, iat: now, exp: now + ttl, ...(s.jwtIssuer ? { iss: s.jwtIssuer } : {}), ...(s.jwtAudience ? { aud: s.jwtAudience } : {}) }, s.jwtSecret), expires_in: ttl };
+      return { token: signHs256({ sub: String(req.query.sub ?? 'dev'), channels, iat: now, exp: now + ttl, ...(s.jwtIssuer ? { iss: s.jwtIssuer } : {}), ...(s.jwtAudience ? { aud: s.jwtAudience } : {}) }, s.jwtSecret), expires_in: ttl };
     });
     dashboardRoutes(app);
   }
