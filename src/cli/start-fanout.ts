@@ -18,11 +18,16 @@ export interface LocalFanout {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-export async function startLocalFanout(config: Config): Promise<LocalFanout> {
+/** Before anything starts: the local fan-out's development tokens must stay on a loopback address. */
+export function checkLocalFanoutHost(): void {
   const host = process.env.STREAMING_WEBSOCKET__HOST;
   if (host !== undefined && !LOOPBACK.has(host)) {
     throw new StreamingError('SA_ERR_CONFIG_INVALID', `npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is ${host}`, { hint: 'unset STREAMING_WEBSOCKET__HOST (npm start listens on 127.0.0.1), or run `npm run fanout` with real tokens' });
   }
+}
+
+export async function startLocalFanout(config: Config): Promise<LocalFanout> {
+  checkLocalFanoutHost();
   const env = {
     ...process.env,
     STREAMING_WEBSOCKET__DEV_TOKENS: 'true',

@@ -15,7 +15,7 @@ import { loadConfigOrExit } from '../config';
 import { isStreamingError, StreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
 import { createLogger } from '../logger';
-import { startLocalFanout, type LocalFanout } from './start-fanout';
+import { checkLocalFanoutHost, startLocalFanout, type LocalFanout } from './start-fanout';
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const local = !process.env.STREAMING_KAFKA__BOOTSTRAP_SERVERS;
   if (local) {
+    checkLocalFanoutHost();
     say('start: no STREAMING_KAFKA__BOOTSTRAP_SERVERS set: running everything locally');
     await stackUp(config, process.env, say);
     if ((await registerSchemas(config, say, say)) > 0) throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', 'some schemas could not be registered (see above)');

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
@@ -108,6 +110,41 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       await c.close();
     } finally {
       await app.close();
+    }
+  });
+
+  it('while the schema registry does not answer, records wait rather than being skipped', async () => {
+    // A proxy in front of the real registry that can be switched off; fresh topics, so the fan-out knows no schema id yet.
+    let registryUp = true;
+    const proxy = createServer((req, res) => {
+      if (!registryUp) return void res.writeHead(503).end();
+      fetch(`${config().schemaRegistry.url}${req.url}`, { headers: { accept: req.headers.accept ?? '*/*' } }).then(
+        async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer())),
+        () => res.writeHead(502).end(),
+      );
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const own = { predictions: uniqueName('fo-outage-p'), alerts: uniqueName('fo-outage-a'), metrics: uniqueName('fo-outage-m') };
+    for (const t of Object.values(own)) await createTopic(config(), t, 1);
+    await serde.prepare(own.predictions);
+    const app = await startFanout({ ...fanoutConfig(), topics: { ...config().topics, ...own }, schemaRegistry: { ...config().schemaRegistry, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` } }, createLogger({ level: 'silent' }, 'fanout-test'));
+    try {
+      const c = await WsTestClient.connect(wsUrl(app), { token: token() });
+      await c.request('subscribe', { channel: 'predictions' });
+      registryUp = false;
+      const p: MlPrediction = { entity_id: 'during-outage', window_start: 0, window_end: 1, score: 0.5, label: 'x', flagged: false, threshold: 0.5, model_name: 'm1', model_version: '1', features: {}, event_time: Date.now(), processing_time: Date.now() };
+      producer.produce(own.predictions, null, serde.serialize(own.predictions, p), Buffer.from(p.entity_id), Date.now());
+      await call((cb) => producer.flush(10_000, (err) => cb(err)));
+      await new Promise((r) => setTimeout(r, 1_500));
+      assert.equal(c.pushes().length, 0, 'not delivered while its schema cannot be fetched');
+      registryUp = true;
+      await c.waitFor('the record once the registry answers', () => c.pushes().length === 1, 15_000);
+      assert.equal(c.pushes()[0]!.pub.key, 'during-outage');
+      assert.doesNotMatch(await (await fetch(`${app.url}/metrics`)).text(), /fanout_records_undecodable_total\{topic="fo-outage/);
+      await c.close();
+    } finally {
+      await app.close();
+      proxy.close();
     }
   });
 

@@ -66,4 +66,12 @@ describe('command-line tools: bad arguments', function () {
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
+
+  it('npm start refuses to put the dashboard\'s development tokens on a non-loopback address, before starting anything', async () => {
+    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_WEBSOCKET__HOST: '0.0.0.0' }));
+    assert.equal(res.code, 1, res.stdout + res.stderr);
+    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is 0\.0\.0\.0/);
+    assert.doesNotMatch(res.stdout, /running everything locally/);
+    assert.doesNotMatch(res.stderr, STACK_TRACE);
+  });
 });
