@@ -1,8 +1,10 @@
 /**
  * npm run fanout — the WebSocket fan-out tier (the Deployment's command). SIGTERM/SIGINT:
- * stop accepting, tell clients to reconnect elsewhere, drain, exit within 30 s.
+ * stop accepting, tell clients to reconnect elsewhere, drain, exit within 30 s. The
+ * signal handlers are installed before anything starts: /readyz answers 200 before the
+ * start call returns, so a SIGTERM can come that early and must still close gracefully.
  */
-import { startFanout } from '../app/fanout';
+import { startFanout, type FanoutApp } from '../app/fanout';
 import { loadConfigOrExit } from '../config';
 import { isStreamingError } from '../errors';
 import { createLogger } from '../logger';
@@ -10,21 +12,25 @@ import { createLogger } from '../logger';
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger(config.log, 'fanout');
-  const app = await startFanout(config, log);
-  log.info({ url: app.url, websocket: `${app.url.replace(/^http/, 'ws')}/ws`, dashboard: `${app.url}/dashboard/` }, 'fan-out running');
+  let app: Promise<FanoutApp> | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
     setTimeout(() => process.exit(1), 30_000).unref(); // the 30 s promise, whatever hangs
-    app.close().then(() => process.exit(0), (err: unknown) => {
-      log.error({ err }, 'closing failed');
-      process.exit(1);
-    });
+    (app ?? Promise.reject(new Error('not started')))
+      .then((a) => a.close())
+      .then(() => process.exit(0), (err: unknown) => {
+        log.error({ err }, 'closing failed');
+        process.exit(1);
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  app = startFanout(config, log);
+  const { url } = await app;
+  log.info({ url, websocket: `${url.replace(/^http/, 'ws')}/ws`, dashboard: `${url}/dashboard/` }, 'fan-out running');
 }
 
 main().catch((err: unknown) => {
