@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_TXN_ABORTABLE: { retriable: true, summary: 'A transaction must be aborted; its input is re-processed.' },
   SA_ERR_TXN_FATAL: { retriable: true, summary: 'The transactional producer failed fatally (e.g. fenced); it is rebuilt.' },
   SA_ERR_TXN_STATE: { retriable: false, summary: 'An illegal transaction state transition (a runtime bug).' },
+  SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE: { retriable: true, summary: 'The schema registry did not answer; the processor waits for it, not ready meanwhile.' },
   SA_ERR_SCHEMA_REGISTRATION: { retriable: false, summary: 'A schema could not be registered (incompatible, or the registry is unreachable).' },
   SA_ERR_KAFKA_UNREACHABLE: { retriable: true, summary: 'No Kafka broker answered at the configured bootstrap servers.' },
   SA_ERR_STREAMS_STATE: { retriable: false, summary: 'A KafkaStreams call that its current state does not allow.' },
@@ -29,6 +30,9 @@ export const ERROR_CATALOGUE = {
   SA_ERR_QUERY_UNKNOWN_STORE: { retriable: false, summary: 'An interactive query for a store the topology does not have.' },
   SA_ERR_QUERY_NOT_FOUND: { retriable: false, summary: 'An interactive query for a key the store does not hold.' },
   SA_ERR_QUERY_UNAVAILABLE: { retriable: true, summary: 'A store cannot be queried right now (restoring, rebalancing, or its owner is unreachable).' },
+  SA_ERR_QUERY_UNAUTHORIZED: { retriable: false, summary: 'A query without a valid bearer token (missing, bad signature, expired, wrong audience).' },
+  SA_ERR_QUERY_FORBIDDEN: { retriable: false, summary: 'A query for a store the token does not grant, or for a non-loopback host on an open (development) API.' },
+  SA_ERR_QUERY_AMBIGUOUS: { retriable: false, summary: 'A key has values in more than one partition: its input was written with different partitioners.' },
   SA_ERR_STORE_NOT_LOADED: { retriable: false, summary: 'A RocksDB store was read for a key the batch did not load first.' },
   SA_ERR_MODEL_NOT_FOUND: { retriable: false, summary: 'A model directory lacks model.onnx or metadata.json.' },
   SA_ERR_MODEL_INVALID: { retriable: false, summary: 'A model or its metadata cannot be used (damaged file, bad metadata, wrong signature).' },
@@ -45,6 +49,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_WS_FORBIDDEN: { retriable: false, summary: 'A subscription to a channel or key prefix the token does not permit.' },
   SA_ERR_WS_SUBSCRIPTION: { retriable: false, summary: 'Subscribing to a channel already subscribed, or unsubscribing from one that is not.' },
   SA_ERR_WS_RATE_LIMITED: { retriable: true, summary: 'A WebSocket client sent more messages than its rate limit allows.' },
+  SA_ERR_WS_BUSY: { retriable: true, summary: 'A resume was refused at once: too many resumes are waiting to read Kafka on the connection or the fan-out instance.' },
   SA_ERR_WS_UNAVAILABLE: { retriable: true, summary: 'The fan-out tier cannot answer now (shutting down, or Kafka did not answer a resume).' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 

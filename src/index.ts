@@ -26,8 +26,14 @@ export type { HandlerResponse, Failure, DeserializationExceptionHandler, Process
 export type { RawRecord } from './streams/task-graph';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
+export type { InputPartitioner } from './runtime/partitioner';
+export type { QueryServerOptions } from './query/server';
+export type { QueryAuth } from './query/auth';
+export type { AdminServerOptions } from './query/admin';
+export { verifyJwt, TokenError, type JwtSettings, type Claims } from './auth/jwt';
+export { Jwks, type JwksOptions } from './auth/jwks';
 export { WindowedSerdes } from './serdes/windowed';
-export { Serdes, SerdeError, AvroSerde, AvroSerdes, type AvroSerdeOptions, type Serde, type Serializer, type Deserializer } from './serdes';
+export { Serdes, SerdeError, AvroSerde, AvroSerdes, DEFAULT_MAX_RECORD_BYTES, type AvroSerdeOptions, type AvroSerdesOptions, type JsonSerdeOptions, type Serde, type Serializer, type Deserializer } from './serdes';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type PipeOptions } from './testing';
 export { loadConfig, loadConfigOrExit, ConfigError, kafkaClientConfig, registryClientOptions } from './config';
 export type { Config, ConfigIssue, LibrdkafkaConfig, RegistryClientOptions } from './config';

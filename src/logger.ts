@@ -1,11 +1,55 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
+import { schema } from './config/schema';
 
 export type { Logger };
 
 /**
- * JSON logs on stdout (one object per line), level from STREAMING_LOG__LEVEL. Secrets
- * that may reach a log object through a client config are redacted by path.
+ * Keys whose values are secrets, wherever they sit in a logged object: the secret
+ * settings of the configuration (by field and variable name), librdkafka's secret
+ * properties, and what carries credentials in HTTP. Compared in lower case.
+ */
+const SECRET_KEYS = new Set([
+  ...Object.entries(schema).flatMap(([section, fields]) => Object.entries(fields).filter(([, f]) => f.secret).flatMap(([key]) => [key, `STREAMING_${snake(section)}__${snake(key)}`])),
+  'password', 'secret', 'token', 'authorization', 'cookie', 'sasl.password', 'ssl.key.password', 'ssl.keystore.password', 'ssl.key.pem', 'sasl.oauthbearer.client.secret', 'sasl.oauthbearer.config',
+].map((k) => k.toLowerCase()));
+
+function snake(camel: string): string {
+  return camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+const CENSOR = '[redacted]';
+/** Deeper than any object the project logs; cycles end at the same bound. */
+const MAX_DEPTH = 12;
+
+/**
+ * A copy of `value` with every secret replaced, at any depth (pino's redact paths reach a
+ * fixed depth only). Objects without secrets are returned as they are; errors are left to
+ * pino's error serializer.
+ */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || value instanceof Error || Buffer.isBuffer(value) || depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const r = redactSecrets(item, depth + 1);
+      if (r !== item) (copy ??= [...value])[i] = r;
+    });
+    return copy ?? value;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value; // class instances (Maps, clients…) are logged by their own means
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const r = SECRET_KEYS.has(key.toLowerCase()) && item !== undefined && item !== null ? CENSOR : redactSecrets(item, depth + 1);
+    if (r !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = r;
+  }
+  return copy ?? value;
+}
+
+/**
+ * JSON logs on stdout (one object per line), level from STREAMING_LOG__LEVEL. Secrets are
+ * redacted by key name at any depth, in logged objects and in child loggers' bindings.
  */
 export function createLogger(log: Config['log'], name = 'streaming-analytics', destination?: DestinationStream): Logger {
   const options = {
@@ -13,10 +57,17 @@ export function createLogger(log: Config['log'], name = 'streaming-analytics', d
     level: log.level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: ['*.password', '*["sasl.password"]', '*["ssl.key.password"]', '*["sasl.oauthbearer.client.secret"]'],
-      censor: '[redacted]',
+    formatters: {
+      log: (obj: Record<string, unknown>) => redactSecrets(obj) as Record<string, unknown>,
+      bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings) as Record<string, unknown>,
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // pino applies the bindings formatter to the root only: children are made through this
+  // (inherited by every descendant, which pino creates with Object.create).
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings: Record<string, unknown>, childOptions?: Parameters<Logger['child']>[1]) {
+    return child.call(this, redactSecrets(bindings) as Record<string, unknown>, childOptions);
+  } as Logger['child'];
+  return logger;
 }

@@ -5,7 +5,7 @@
  * delete, and a key's windows within a segment are adjacent and in start order.
  * Window starts are epoch milliseconds ≥ 0.
  */
-import type { Serde } from '../src/serdes/serde';
+import { SerdeError, type Serde } from '../src/serdes/serde';
 import type { KeyValueBytesStore } from './bytes-store';
 
 export interface WindowTiming {
@@ -43,7 +43,23 @@ export function windowKey(key: Buffer, start: number, segmentMs: number): Buffer
   return out;
 }
 
+/**
+ * Why `full` cannot be a window-store key, or undefined when it can: its key length must
+ * fit its bytes exactly, its start must be a safe integer and, given the segment
+ * interval, its segment must be the one of its start (restoration skips other keys).
+ */
+export function windowKeyProblem(full: Buffer, segmentMs?: number): string | undefined {
+  if (full.length < 20) return `${full.length} bytes are fewer than the 20 of the shortest window key`;
+  const length = full.readUInt32BE(8);
+  if (length !== full.length - 20) return `its key length ${length} does not fit its ${full.length} bytes`;
+  if (full.readUInt32BE(12 + length) >= 2 ** 21) return 'its window start is beyond 2^53 ms';
+  if (segmentMs !== undefined && readUint64(full, 0) !== Math.floor(readUint64(full, 12 + length) / segmentMs)) return 'its segment is not the one of its window start (written with another segment interval, or not by this engine)';
+  return undefined;
+}
+
 export function decodeWindowKey(full: Buffer): { key: Buffer; start: number } {
+  const problem = windowKeyProblem(full);
+  if (problem !== undefined) throw new SerdeError('WindowKey', `a window-store key cannot be read: ${problem}`);
   const length = full.readUInt32BE(8);
   return { key: full.subarray(12, 12 + length), start: readUint64(full, 12 + length) };
 }
@@ -112,7 +128,7 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
     const k = this.keyBytes(key);
     const seg = this.timing.segmentMs;
     const out: { start: number; value: V }[] = [];
-    for (let s = Math.floor(Math.max(0, from) / seg); s <= Math.floor(to / seg); s++) {
+    for await (const s of this.segmentsWithin(from, to)) {
       const lo = Math.max(from, s * seg);
       const hi = Math.min(to, (s + 1) * seg - 1);
       for (const [full, v] of await this.bytes.range(windowKey(k, lo, seg), windowKey(k, hi, seg).fill(0xff, 12 + k.length))) {
@@ -124,17 +140,32 @@ export class TypedWindowStore<K, V> implements WindowStore<K, V> {
   }
 
   async fetchAll(from: number, to: number, limit = Infinity): Promise<{ key: K; start: number; value: V }[]> {
-    const seg = this.timing.segmentMs;
     const out: { key: K; start: number; value: V }[] = [];
-    for (let s = Math.floor(Math.max(0, from) / seg); s <= Math.floor(to / seg) && out.length < limit; s++) {
+    for await (const s of this.segmentsWithin(from, to)) {
       for (const [full, v] of await this.bytes.range(segmentPrefix(s), segmentPrefix(s + 1))) {
         const { key, start } = decodeWindowKey(full);
         if (start < from || start > to) continue;
         out.push({ key: this.keySerde.deserialize(this.topic, key), start, value: this.valueSerde.deserialize(this.topic, v) });
-        if (out.length >= limit) break;
+        if (out.length >= limit) return out;
       }
     }
     return out;
+  }
+
+  /**
+   * The segments holding windows that start within [from, to], in order — found by
+   * jumping from one stored segment to the next, so a wide range (a query for all time)
+   * costs as many steps as there are segments, not as many as the range could hold.
+   */
+  private async *segmentsWithin(from: number, to: number): AsyncGenerator<number> {
+    const seg = this.timing.segmentMs;
+    const last = Math.floor(Math.max(0, to) / seg);
+    for (let s = Math.floor(Math.max(0, from) / seg); s <= last; s++) {
+      const next = await this.bytes.range(segmentPrefix(s), segmentPrefix(last + 1), 1);
+      if (next.length === 0 || next[0]![0].length < 8) return;
+      s = readUint64(next[0]![0], 0);
+      yield s;
+    }
   }
 
   /** Drops the segments whose every window started before stream time − retention. */

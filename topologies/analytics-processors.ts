@@ -56,10 +56,16 @@ export interface Summary {
   latency_ms: { p50: number; p95: number; max: number } | null;
 }
 
+/** Latencies kept per interval for the percentiles: a uniform sample of the whole interval, however long. */
 const SAMPLE = 10_000;
 
-/** Every `intervalMs` of wall-clock time, one summary of the task's interval; records in are not forwarded. */
-export function summaries(stats: TaskStats, intervalMs: number, clock: () => number): ProcessorSupplier<string, MlPrediction, string, Summary> {
+/**
+ * Every `intervalMs` of wall-clock time, one summary of the task's interval; records in
+ * are not forwarded. The latency percentiles come from a uniform random sample (reservoir)
+ * of the interval's predictions, so a long interval is not summarised by its first
+ * SAMPLE predictions only.
+ */
+export function summaries(stats: TaskStats, intervalMs: number, clock: () => number, random: () => number = Math.random): ProcessorSupplier<string, MlPrediction, string, Summary> {
   return () => {
     let predictions = 0;
     let alerts = 0;
@@ -86,7 +92,12 @@ export function summaries(stats: TaskStats, intervalMs: number, clock: () => num
       process(r: StreamRecord<string, MlPrediction>) {
         predictions++;
         if (r.value.flagged) alerts++;
-        if (latencies.length < SAMPLE) latencies.push(r.value.processing_time - r.value.event_time);
+        const latency = r.value.processing_time - r.value.event_time;
+        if (latencies.length < SAMPLE) latencies.push(latency);
+        else {
+          const slot = Math.floor(random() * predictions);
+          if (slot < SAMPLE) latencies[slot] = latency;
+        }
       },
     } satisfies Processor<string, MlPrediction, string, Summary>;
   };

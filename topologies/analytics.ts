@@ -7,7 +7,7 @@
  *         → predict (micro-batched, exactly once) → ml-predictions (Avro)
  *                                                 → streaming-alerts (Avro) when flagged
  *   and every `summaryIntervalMs` of wall-clock time, per task, a throughput/latency
- *   summary → streaming-metrics (JSON).
+ *   summary of that interval → streaming-metrics (JSON).
  *
  * A window is scored each time its features change — once per commit, through the
  * store's cache — so predictions follow a window as it fills; each names the model
@@ -20,6 +20,7 @@
  * the pipeline's throughput (docs/inference.md).
  */
 import type { Registry } from 'prom-client';
+import type { Logger } from '../src/logger';
 import type { AnalyticsEvent } from '../src/generator/event';
 import { predict, type ModelSource, type Prediction } from '../src/inference/predict';
 import { Serdes, type Serde } from '../src/serdes';
@@ -74,9 +75,16 @@ export interface AnalyticsTopologyOptions {
   windowMs?: number;
   graceMs?: number;
   maxBatch?: number;
-  /** Wall-clock interval of the streaming-metrics summaries (default 10 s). */
+  /** Latency budget of one model call (ms; default none): see `predict()`'s `maxLatencyMs` (STREAMING_REALTIME_ML__MAX_LATENCY_MS). */
+  maxLatencyMs?: number;
+  /** Where the over-budget warning goes. */
+  log?: Logger;
+  /** Wall-clock interval of the streaming-metrics summaries (default 10 s; STREAMING_MONITORING__METRICS_INTERVAL_SECONDS × 1000). */
   summaryIntervalMs?: number;
+  /** Wall-clock time (ms): event validation, processing times, summaries. */
   clock?: () => number;
+  /** Milliseconds for timing model calls against the budget (default performance.now). */
+  inferenceClock?: () => number;
 }
 
 export const FEATURE_STORE = 'entity-features-1m';
@@ -84,6 +92,8 @@ export const FEATURE_STORE = 'entity-features-1m';
 export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
   const S = Serdes.String();
   const windowMs = o.windowMs ?? 60_000;
+  const summaryIntervalMs = o.summaryIntervalMs ?? 10_000;
+  if (!Number.isInteger(summaryIntervalMs) || summaryIntervalMs < 1) throw new TypeError(`analyticsTopology: summaryIntervalMs must be a whole number of ms ≥ 1, not ${String(o.summaryIntervalMs)}`);
   const clock = o.clock ?? Date.now;
   const b = new StreamsBuilder();
   const stats = new Map<string, { events: number }>();
@@ -100,6 +110,9 @@ export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
       ...(o.variant ? { variant: o.variant } : {}),
       ...(o.shadow ? { shadow: { model: o.shadow.model, emit: o.shadow.topic !== undefined } } : {}),
       ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
+      ...(o.maxLatencyMs !== undefined ? { maxLatencyMs: o.maxLatencyMs } : {}),
+      ...(o.log ? { log: o.log } : {}),
+      ...(o.inferenceClock ? { clock: o.inferenceClock } : {}),
       ...(o.metrics ? { metrics: o.metrics } : {}),
     }));
   const shadowTopic = o.shadow?.topic;
@@ -110,7 +123,7 @@ export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
   const predictions = scored.map((w, p): [string, MlPrediction] => [w.key, toPrediction(w, p, clock())]);
   predictions.to(o.topics.predictions, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
   predictions.filter((_k, p) => p.flagged).mapValues(toAlert).to(o.topics.alerts, { keySerde: S, valueSerde: o.serdes.alert as Serde<StreamingAlert> });
-  predictions.processValues(summaries(stats, o.summaryIntervalMs ?? 10_000, clock)).to(o.topics.metrics, { keySerde: S, valueSerde: Serdes.Json<Summary>() });
+  predictions.processValues(summaries(stats, summaryIntervalMs, clock)).to(o.topics.metrics, { keySerde: S, valueSerde: Serdes.Json<Summary>() });
   return b.build();
 }
 

@@ -16,7 +16,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
 import { createTopics } from '../../src/admin/topics';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
-import { signHs256 } from '../../src/fanout/jwt';
+import { signHs256 } from '../../src/auth/jwt';
 import { AvroSerdes } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
 import Kafka from 'node-rdkafka';
@@ -53,7 +53,8 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       STREAMING_TOPICS__METRICS: topics.metrics,
       STREAMING_WEBSOCKET__HOST: '127.0.0.1',
       STREAMING_WEBSOCKET__PORT: String(PORT),
-      STREAMING_WEBSOCKET__JWT_SECRET: secret,
+      STREAMING_WEBSOCKET__ADMIN_PORT: String(PORT + 1),
+      STREAMING_AUTH__JWT_SECRET: secret,
       STREAMING_WEBSOCKET__MAX_CONNECTIONS: String(o.clients + 100),
       STREAMING_WEBSOCKET__MAX_CONNECTIONS_PER_IP: String(o.clients + 100),
       STREAMING_LOG__LEVEL: 'warn',
@@ -61,12 +62,13 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${PORT}`;
+  const adminUrl = `http://127.0.0.1:${PORT + 1}`;
   const loads: ChildProcess[] = [];
   // No linger: the latency measured starts at the record's timestamp, set when produced.
   const producer = new Kafka.Producer({ ...client, 'linger.ms': 0 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((ok, fail) => producer.connect({}, (err) => (err ? fail(err) : ok())));
   try {
-    await until(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'the fan-out to be ready');
+    await until(async () => (await fetch(`${adminUrl}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'the fan-out to be ready');
     const token = signHs256({ sub: 'bench', channels: ['predictions'], exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
     let started = Date.now();
     const connectedLines: Promise<void>[] = [];
@@ -77,8 +79,8 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       connectedLines.push(new Promise((r) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('connected') && r())));
     }
     await Promise.all(connectedLines);
-    const held = await gauge(url, 'websocket_connections_active');
-    say(`connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(url, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`);
+    const held = await gauge(adminUrl, 'websocket_connections_active');
+    say(`connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`);
 
     const cpu0 = ticks(fanout.pid!);
     started = Date.now();
@@ -96,14 +98,14 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     const seconds = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 2_000)); // the last deliveries
     const cpu = Math.round(((ticks(fanout.pid!) - cpu0) * 10) / (seconds * 1000) * 100);
-    const rss = await gauge(url, 'process_resident_memory_bytes');
+    const rss = await gauge(adminUrl, 'process_resident_memory_bytes');
     const results = await Promise.all(loads.map((c) => finish(c)));
     const deliveries = results.reduce((n, r) => n + r.deliveries, 0);
     const latencies = results.flatMap((r) => r.latencies);
     const [p50, p95, p99] = percentiles(latencies, [50, 95, 99]);
     say(`deliveries: ${deliveries.toLocaleString('en-US')} of ${(sent * held).toLocaleString('en-US')} expected (${sent.toLocaleString('en-US')} predictions × ${held.toLocaleString('en-US')} clients) = ${Math.round(deliveries / seconds).toLocaleString('en-US')} deliveries/s`);
     say(`delivery latency (record timestamp when produced → client receive, sample of ${latencies.length.toLocaleString('en-US')}): p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms`);
-    say(`  of which inside the fan-out (record timestamp → written to the socket, from its histogram): p50 ≤ ${await bucketQuantile(url, 0.5)} ms, p95 ≤ ${await bucketQuantile(url, 0.95)} ms`);
+    say(`  of which inside the fan-out (record timestamp → written to the socket, from its histogram): p50 ≤ ${await bucketQuantile(adminUrl, 0.5)} ms, p95 ≤ ${await bucketQuantile(adminUrl, 0.95)} ms`);
     say(`errors: ${results.reduce((n, r) => n + r.errors, 0)} connection errors, ${results.reduce((n, r) => n + r.closes, 0)} unexpected closes; fan-out CPU ${cpu}% of one core, RSS ${Math.round(rss / 2 ** 20)} MiB`);
   } finally {
     for (const c of loads) if (c.exitCode === null) c.kill('SIGKILL');

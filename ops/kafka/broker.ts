@@ -53,6 +53,7 @@ export function fetchKafka(stack: Config['stack'], say: (line: string) => void):
   return ensureJars(stack.dir!, {
     name: `kafka-${stack.kafkaVersion}`,
     label: `Apache Kafka ${stack.kafkaVersion}`,
+    versionSetting: 'STREAMING_STACK__KAFKA_VERSION',
     mavenArgs: (out) => ['dependency:copy-dependencies', `-DoutputDirectory=${out}`, `-Dkafka.version=${stack.kafkaVersion}`],
   }, say);
 }
@@ -106,13 +107,13 @@ const LOG4J = [
   '',
 ].join('\n');
 
+/** The way out of a cluster id and node storage that do not match: start the local cluster afresh. */
+const PURGE_HINT = 'run `npm run stack -- down --purge` (it stops the local stack and deletes its broker and registry data, including the cluster id; the fetched jars stay), then `npm run stack -- up`';
+
 /** Writes each node's configuration and formats its storage on first use. */
 export function prepareNodes(nodes: BrokerNode[], libs: string, stack: Config['stack']): void {
   requireTool('java');
-  const idFile = join(clusterDir(stack), 'cluster.id');
-  mkdirSync(clusterDir(stack), { recursive: true });
-  if (!existsSync(idFile)) writeFileSync(idFile, randomBytes(16).toString('base64url'));
-  const clusterId = readFileSync(idFile, 'utf8').trim();
+  const clusterId = clusterIdOf(stack, nodes);
   for (const node of nodes) {
     mkdirSync(join(node.dir, 'data'), { recursive: true });
     writeFileSync(join(node.dir, 'server.properties'), serverProperties(node, nodes));
@@ -121,12 +122,65 @@ export function prepareNodes(nodes: BrokerNode[], libs: string, stack: Config['s
   }
 }
 
+/**
+ * A cluster id as Kafka's `Uuid.randomUuid()` makes one: a version-4 UUID in base64url
+ * without padding, never one that starts with "-" (kafka-storage would read it as an
+ * option) and never the all-zero or metadata-topic ids.
+ */
+export function newClusterId(random: (n: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const b = random(16);
+    b[6] = (b[6]! & 0x0f) | 0x40;
+    b[8] = (b[8]! & 0x3f) | 0x80;
+    const id = b.toString('base64url');
+    if (isClusterId(id)) return id;
+  }
+}
+
+/** 22 base64url characters (16 bytes), not starting with "-", not the reserved all-zero (AAAA…) or metadata-topic (AAAA…AQ) ids. */
+export function isClusterId(id: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_-]{20}[AQgw]$/.test(id) && !/^A{21}[AQ]$/.test(id);
+}
+
+/**
+ * The id kept beside the nodes. One that kafka-storage cannot take (written by an older
+ * version of this script, or damaged) is replaced while no node is formatted with it yet;
+ * one that is missing or damaged while nodes are formatted is taken back from their
+ * meta.properties when they agree on a valid one.
+ */
+export function clusterIdOf(stack: Config['stack'], nodes: readonly BrokerNode[], random: (n: number) => Buffer = randomBytes): string {
+  const idFile = join(clusterDir(stack), 'cluster.id');
+  mkdirSync(clusterDir(stack), { recursive: true });
+  const kept = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : '';
+  if (isClusterId(kept)) return kept;
+  const formatted = nodes.filter((n) => existsSync(join(n.dir, 'data', 'meta.properties')));
+  if (formatted.length > 0) {
+    const ids = new Set(formatted.map((n) => /^cluster\.id=(.*)$/m.exec(readFileSync(join(n.dir, 'data', 'meta.properties'), 'utf8'))?.[1]?.trim()));
+    const [only] = ids;
+    if (ids.size === 1 && only !== undefined && isClusterId(only)) {
+      writeFileSync(idFile, only);
+      return only;
+    }
+    throw new StreamingError('SA_ERR_STACK_START_FAILED', `the cluster id in ${idFile} is not valid, but node(s) ${formatted.map((n) => n.id).join(', ')} were formatted with another one`, {
+      hint: PURGE_HINT,
+    });
+  }
+  const id = newClusterId(random);
+  writeFileSync(idFile, id);
+  return id;
+}
+
 function formatStorage(node: BrokerNode, libs: string, clusterId: string): void {
-  const args = [...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(node.dir, 'server.properties')];
+  // --cluster-id=<id> in one argument: an id can never be taken for an option.
+  const args = [...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', join(node.dir, 'server.properties')];
   const res = spawnSync('java', args, { encoding: 'utf8' });
   if (res.status !== 0) {
-    throw new StreamingError('SA_ERR_STACK_START_FAILED', `formatting the storage of broker ${node.id} failed:\n${`${res.stdout}${res.stderr}`.trim()}`, {
-      hint: `remove ${node.dir} and try again`,
+    const output = `${res.stdout}${res.stderr}`.trim();
+    const jarsBroken = /Could not find or load main class|ClassNotFoundException|NoClassDefFoundError/.test(output);
+    throw new StreamingError('SA_ERR_STACK_START_FAILED', `formatting the storage of broker ${node.id} failed:\n${output.split('\n').slice(-15).join('\n')}`, {
+      hint: jarsBroken
+        ? `the broker jars in ${libs} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\``
+        : PURGE_HINT,
     });
   }
 }

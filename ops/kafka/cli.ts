@@ -1,5 +1,5 @@
 /**
- * npm run stack -- up|down|status [--nodes N] [--partitions N] [--purge]
+ * npm run stack -- up [--nodes N] [--partitions N] | down [--purge] | status [--nodes N]
  *
  * Brings the local Kafka cluster and schema registry up or down, creates the topics,
  * and says what runs where. Settings come from STREAMING_* variables (README table);
@@ -9,7 +9,7 @@ import { loadConfigOrExit } from '../../src/config';
 import { StreamingError, isStreamingError } from '../../src/errors';
 import { stackDown, stackStatus, stackUp } from './stack';
 
-const USAGE = 'usage: npm run stack -- up|down|status [--nodes N] [--partitions N] [--purge]';
+const USAGE = 'usage: npm run stack -- up [--nodes N] [--partitions N] | down [--purge] | status [--nodes N]';
 
 interface Args {
   command: 'up' | 'down' | 'status';

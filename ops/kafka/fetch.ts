@@ -13,6 +13,8 @@ export interface JarSet {
   /** Folder name under <stack dir>/lib, e.g. kafka-4.1.1. */
   name: string;
   label: string;
+  /** The setting that chose the version (named in the hint when the fetch fails). */
+  versionSetting: string;
   /** Maven arguments that put the artifacts into `outputDir`. */
   mavenArgs: (outputDir: string) => string[];
   /** Runs after Maven succeeded, inside the not-yet-published output folder. */
@@ -31,18 +33,26 @@ export function ensureJars(stackDir: string, set: JarSet, say: (line: string) =>
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   const started = Date.now();
-  const res = spawnSync('mvn', ['-q', '-B', '-f', OPS_POM, ...set.mavenArgs(partial)], {
+  const res = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', OPS_POM, ...set.mavenArgs(partial)], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
   if (res.status !== 0) {
     rmSync(partial, { recursive: true, force: true });
     const output = `${res.stdout}${res.stderr}`.trim().split('\n').slice(-15).join('\n');
+    const missing = /Could not find artifact|was not found in|Failure to find/.test(output);
     throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `Maven could not fetch ${set.label}:\n${output}`, {
-      hint: 'check that Maven Central is reachable and that the version exists',
+      hint: missing
+        ? `Maven Central has no ${set.label}: set ${set.versionSetting} to a released version, then run \`npm run stack -- up\``
+        : `check that Maven Central (repo.maven.apache.org) is reachable from here — a proxy goes in ~/.m2/settings.xml — then run \`npm run stack -- up\` again`,
     });
   }
-  set.afterFetch?.(partial);
+  try {
+    set.afterFetch?.(partial);
+  } catch (err) {
+    rmSync(partial, { recursive: true, force: true });
+    throw err;
+  }
   writeFileSync(join(partial, '.complete'), new Date().toISOString());
   rmSync(target, { recursive: true, force: true });
   mkdirSync(join(stackDir, 'lib'), { recursive: true });

@@ -3,6 +3,8 @@
  * a live process is reused; a port held by a foreign Kafka broker means "use that one";
  * a port held by anything else is an error naming the port and the setting to change.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaClientConfig, type Config } from '../../src/config';
 import { StreamingError } from '../../src/errors';
@@ -32,8 +34,10 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   const stack = config.stack;
   const nodes = brokerNodes(stack);
   const toStart = nodes.filter((n) => runningPid(n.pidFile) === undefined);
-  if (toStart.length < nodes.length) await checkRunningPorts(nodes.filter((n) => !toStart.includes(n)));
+  if (toStart.length < nodes.length) checkRunningPorts(nodes.filter((n) => !toStart.includes(n)));
   if (toStart.length === 0) {
+    // Running is not ready: after a start that timed out, `up` again waits for it once more.
+    await waitReady(config, nodes, libsDir(stack));
     say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
     return [];
   }
@@ -50,7 +54,7 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
     startDetached('java', brokerCommand(node, libs, stack.brokerHeapMb), node, node.dir);
   }
   say(`kafka: starting ${toStart.length} node(s) (${toStart.map((n) => `127.0.0.1:${n.port}`).join(', ')}), waiting until it accepts requests…`);
-  await waitReady(config, nodes);
+  await waitReady(config, nodes, libs);
   return toStart.map((n) => n.id);
 }
 
@@ -60,18 +64,36 @@ function checkNoOtherClusterSize(stack: Config['stack'], nodes: BrokerNode[]): v
   const others = allPidFiles(stack).filter((f) => !mine.has(f) && runningPid(f) !== undefined);
   if (others.length === 0) return;
   throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `a local cluster of another size is running (${others.length} node(s), e.g. ${others[0]}) and holds the ports`, {
-    hint: 'run `npm run stack -- down` first, then `up` with the node count you want',
+    hint: `run \`npm run stack -- down\` (it stops every local cluster size), then \`npm run stack -- up --nodes ${nodes.length}\``,
   });
 }
 
-/** A node started earlier with other port settings cannot be reused under these ones. */
-async function checkRunningPorts(running: BrokerNode[]): Promise<void> {
+/**
+ * A node started earlier with other port settings cannot be reused under these ones. Its
+ * server.properties, written when it started, says which ports it took; a node that is
+ * still starting has not opened them yet, and is waited for instead.
+ */
+function checkRunningPorts(running: BrokerNode[]): void {
   for (const node of running) {
-    if (await portAccepts(node.port)) continue;
-    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `kafka node ${node.id} is running but not on port ${node.port}: it was started with other port settings`, {
-      hint: 'run `npm run stack -- down` (it finds the nodes by pid file), then `up` again with the settings you want',
+    const listener = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+),CONTROLLER:\/\/[^:]+:(\d+)$/m.exec(readOrEmpty(join(node.dir, 'server.properties')));
+    if (!listener || (Number(listener[1]) === node.port && Number(listener[2]) === node.controllerPort)) continue;
+    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `kafka node ${node.id} is running on ports ${listener[1]}/${listener[2]}, not ${node.port}/${node.controllerPort}: it was started with other port settings`, {
+      hint: 'run `npm run stack -- down` (it finds the nodes by pid file, whatever their ports), then `npm run stack -- up` with the port settings you want',
     });
   }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Where the broker jars of the configured version are (fetch.ts). */
+function libsDir(stack: Config['stack']): string {
+  return join(stack.dir!, 'lib', `kafka-${stack.kafkaVersion}`);
 }
 
 async function foreignKafka(config: Config): Promise<boolean> {
@@ -94,13 +116,13 @@ async function checkPortsFree(node: BrokerNode): Promise<void> {
   }
 }
 
-async function waitReady(config: Config, nodes: BrokerNode[], timeoutMs = 120_000): Promise<void> {
+async function waitReady(config: Config, nodes: BrokerNode[], libs: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const client = kafkaClientConfig(config.kafka);
   const started = Date.now();
   while (Date.now() < deadline) {
     const dead = nodes.find((n) => runningPid(n.pidFile) === undefined);
-    if (dead) throw startFailed(dead, 'exited during start-up');
+    if (dead) throw startFailed(dead, 'exited during start-up', startHint(dead, libs, config.stack));
     try {
       const info = await clusterInfo(client, 2000);
       if (info.brokers.length >= nodes.length) {
@@ -111,13 +133,30 @@ async function waitReady(config: Config, nodes: BrokerNode[], timeoutMs = 120_00
     }
     await sleep(500);
   }
-  throw startFailed(nodes[0]!, `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`);
+  const node = nodes[0]!;
+  throw startFailed(node, `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`, `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- status\` shows it, \`npm run stack -- down\` stops it (its log: ${node.logFile})`);
 }
 
-function startFailed(node: BrokerNode, what: string): StreamingError {
-  return new StreamingError('SA_ERR_STACK_START_FAILED', `kafka node ${node.id} ${what}. Last lines of ${node.logFile}:\n${tail(node.logFile)}`, {
-    hint: 'fix the cause above, then run `npm run stack -- up` again',
-  });
+function startFailed(node: BrokerNode, what: string, hint: string): StreamingError {
+  return new StreamingError('SA_ERR_STACK_START_FAILED', `kafka node ${node.id} ${what}. Last lines of ${node.logFile}:\n${tail(node.logFile)}`, { hint });
+}
+
+/** What to do about a node that died at start-up, from the causes its log names. */
+function startHint(node: BrokerNode, libs: string, stack: Config['stack']): string {
+  const log = tail(node.logFile, 200);
+  if (/Could not find or load main class|ClassNotFoundException|NoClassDefFoundError/.test(log)) {
+    return `the broker jars in ${libs} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\``;
+  }
+  if (/Invalid cluster\.id|INCONSISTENT_CLUSTER_ID|No readable meta\.properties/.test(log)) {
+    return 'the node\'s storage does not match the cluster id kept beside it: run `npm run stack -- down --purge` (it deletes the local broker and registry data; the jars stay), then `npm run stack -- up`';
+  }
+  if (/Address already in use/.test(log)) {
+    return `another program took port ${node.port} or ${node.controllerPort} meanwhile: stop it, or set STREAMING_STACK__KAFKA_PORT / STREAMING_STACK__CONTROLLER_PORT to free ports (node n uses the port + n - 1)`;
+  }
+  if (/OutOfMemoryError|Could not reserve enough space/.test(log)) {
+    return `the broker's heap (${stack.brokerHeapMb} MiB) does not fit: set STREAMING_STACK__BROKER_HEAP_MB, then run \`npm run stack -- up\``;
+  }
+  return 'fix the cause above, then run `npm run stack -- up` again';
 }
 
 /**

@@ -4,7 +4,7 @@
  * can return and a later `stack down` or `stack status` can find them.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -53,12 +53,24 @@ export function runningPid(pidFile: string): number | undefined {
   return cmd === undefined || cmd.includes(dirname(pidFile)) ? pid : undefined;
 }
 
-function commandLine(pid: number): string | undefined {
+/** The process's command line (arguments joined by spaces), where /proc shows it. */
+export function commandLine(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
   } catch {
     return undefined; // no /proc (macOS): trust the pid file
   }
+}
+
+/** Live processes (other than this one) whose command line contains `text`, where /proc lists them; undefined without /proc. */
+export function processesNaming(text: string): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return undefined;
+  }
+  return entries.map(Number).filter((pid) => pid !== process.pid && (commandLine(pid) ?? '').includes(text));
 }
 
 /** SIGTERM (the JVM runs its shutdown hooks), then SIGKILL after `graceMs`. */

@@ -13,7 +13,7 @@ import { StreamingError } from '../../src/errors';
 import { ensureJars } from './fetch';
 import { answersOk, httpRequest } from './http';
 import { portAccepts, portIsFree } from './ports';
-import { removeFile, runningPid, startDetached, stopProcess, tail } from './process';
+import { commandLine, processesNaming, removeFile, runningPid, startDetached, stopProcess, tail } from './process';
 import { requireTool } from './toolchain';
 
 type Say = (line: string) => void;
@@ -32,6 +32,7 @@ function fetchRegistry(stack: Config['stack'], say: Say): string {
   return ensureJars(stack.dir!, {
     name: `apicurio-registry-${v}`,
     label: `Apicurio Registry ${v}`,
+    versionSetting: 'STREAMING_STACK__REGISTRY_VERSION',
     // The parent pom of some versions is not on Maven Central, and dependency plugins from
     // 3.x read it even for a non-transitive `get`; 2.8's `get` does not. A
     // private local repository keeps the archive's path known, and is deleted after.
@@ -43,7 +44,7 @@ function fetchRegistry(stack: Config['stack'], say: Say): string {
     afterFetch: (out) => {
       const archive = join(out, '.m2', 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`);
       const res = spawnSync('tar', ['-xzf', archive, '-C', out], { encoding: 'utf8' });
-      if (res.status !== 0) throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `could not unpack ${archive}: ${res.stderr}`);
+      if (res.status !== 0) throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `could not unpack ${archive}: ${res.stderr}`, { hint: 'the download was damaged or the disk is full: run `npm run stack -- up` again (it fetches the archive again)' });
       rmSync(join(out, '.m2'), { recursive: true, force: true });
     },
   }, say);
@@ -54,7 +55,7 @@ function runnerJar(dir: string, version: string): string {
   for (const name of [`apicurio-registry-app-${version}-runner.jar`, 'quarkus-run.jar']) {
     if (existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new StreamingError('SA_ERR_STACK_START_FAILED', `no runnable jar in ${dir}`, { hint: `remove ${dir} so it is fetched again` });
+  throw new StreamingError('SA_ERR_STACK_START_FAILED', `no runnable jar in ${dir}`, { hint: `remove ${dir} (it is fetched again), then run \`npm run stack -- up\`` });
 }
 
 function registryArgs(config: Config, jar: string): string[] {
@@ -80,19 +81,23 @@ export async function startRegistry(config: Config, say: Say): Promise<boolean> 
   const stack = config.stack;
   const f = files(stack);
   const port = stack.registryPort;
-  if (runningPid(f.pidFile) !== undefined) {
-    if (!(await portAccepts(port))) {
-      throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `the local registry is running but not on port ${port}: it was started with other port settings`, {
-        hint: 'run `npm run stack -- down`, then `up` again with the settings you want',
+  const running = runningPid(f.pidFile);
+  if (running !== undefined) {
+    const startedOn = /-Dquarkus\.http\.port=(\d+)/.exec(commandLine(running) ?? '')?.[1];
+    if (startedOn !== undefined ? Number(startedOn) !== port : !(await portAccepts(port))) {
+      throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `the local registry is running${startedOn ? ` on port ${startedOn}` : ''}, not on port ${port}: it was started with other port settings`, {
+        hint: 'run `npm run stack -- down` (it finds the registry by pid file, whatever its port), then `npm run stack -- up` with the port settings you want',
       });
     }
+    // Running is not ready: after a start that timed out, `up` again waits for it once more.
+    await waitReady(config);
     say(`registry: reusing the running registry at ${config.schemaRegistry.url}`);
     return false;
   }
   if (!(await portIsFree(port))) {
     if (await answersAsRegistry(port)) {
       say(`registry: a registry not started by this project answers on port ${port}; using it`);
-      await setGlobalCompatibility(port, 'BACKWARD');
+      await setGlobalCompatibility(port, 'BACKWARD', true);
       return false;
     }
     throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `port ${port} (schema registry) is already in use by another program`, {
@@ -111,14 +116,18 @@ export async function startRegistry(config: Config, say: Say): Promise<boolean> 
 }
 
 /** Confluent's default rule; Apicurio's is NONE, and not every version reads it from a property. */
-async function setGlobalCompatibility(port: number, level: string): Promise<void> {
+async function setGlobalCompatibility(port: number, level: string, foreign = false): Promise<void> {
   const res = await httpRequest(`http://127.0.0.1:${port}/apis/ccompat/v7/config`, {
     method: 'PUT',
     body: JSON.stringify({ compatibility: level }),
     timeoutMs: 5000,
   });
   if (res.status !== 200) {
-    throw new StreamingError('SA_ERR_STACK_START_FAILED', `the registry refused the global ${level} rule: HTTP ${res.status} ${res.body}`);
+    throw new StreamingError('SA_ERR_STACK_START_FAILED', `the registry on port ${port} refused the global ${level} rule: HTTP ${res.status} ${res.body.slice(0, 300)}`, {
+      hint: foreign
+        ? `that registry was not started by this project: to use it as it is, set STREAMING_SCHEMA_REGISTRY__URL (the stack then leaves it alone); or stop it, or set STREAMING_STACK__REGISTRY_PORT to a free port, so the stack starts its own`
+        : 'run `npm run stack -- down`, then `npm run stack -- up` (its log is in the registry folder of `npm run stack -- status`)',
+    });
   }
 }
 
@@ -126,17 +135,34 @@ async function waitReady(config: Config, timeoutMs = 120_000): Promise<void> {
   const f = files(config.stack);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (runningPid(f.pidFile) === undefined) throw startFailed(f.logFile, 'exited during start-up');
+    if (runningPid(f.pidFile) === undefined) throw startFailed(f.logFile, 'exited during start-up', exitHint(config, f.logFile));
     if (await answersOk(healthUrl(config.stack.registryPort))) return;
     await sleep(300);
   }
-  throw startFailed(f.logFile, `was not ready within ${timeoutMs / 1000} s`);
+  throw startFailed(f.logFile, `was not ready within ${timeoutMs / 1000} s`, `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- down\` stops it (its log: ${f.logFile})`);
 }
 
-function startFailed(logFile: string, what: string): StreamingError {
-  return new StreamingError('SA_ERR_STACK_START_FAILED', `the schema registry ${what}. Last lines of ${logFile}:\n${tail(logFile)}`, {
-    hint: 'fix the cause above, then run `npm run stack -- up` again',
-  });
+function startFailed(logFile: string, what: string, hint: string): StreamingError {
+  return new StreamingError('SA_ERR_STACK_START_FAILED', `the schema registry ${what}. Last lines of ${logFile}:\n${tail(logFile)}`, { hint });
+}
+
+/** What to do about a registry that died at start-up, from the causes its log names. */
+function exitHint(config: Config, logFile: string): string {
+  const log = tail(logFile, 200);
+  const stack = config.stack;
+  if (/Database may be already in use|file is locked/i.test(log)) {
+    const data = join(registryDir(stack), 'data');
+    const holders = processesNaming(data);
+    const stop = holders === undefined ? `find it with \`pgrep -af ${data}\` and stop it` : holders.length > 0 ? `stop it (\`kill ${holders.join(' ')}\`)` : 'stop it';
+    return `another registry process holds ${data} (its pid file is gone): ${stop}, then run \`npm run stack -- up\``;
+  }
+  if (/Address already in use|Port already bound|port .* (is )?(already )?in use/i.test(log)) {
+    return `another program took port ${stack.registryPort} meanwhile: stop it, or set STREAMING_STACK__REGISTRY_PORT to a free port`;
+  }
+  if (/Could not find or load main class|ClassNotFoundException|NoClassDefFoundError|Invalid or corrupt jarfile|Unable to access jarfile/.test(log)) {
+    return `the registry files in ${join(stack.dir!, 'lib', `apicurio-registry-${stack.registryVersion}`)} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\``;
+  }
+  return 'fix the cause above, then run `npm run stack -- up` again';
 }
 
 export async function registryStatus(config: Config): Promise<{ pid: number | undefined; listening: boolean; logFile: string }> {

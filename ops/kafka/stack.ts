@@ -31,7 +31,7 @@ export async function stackUp(config: Config, env: Env, say: Say, opts: { rollba
     else say(`kafka: using the configured cluster at ${config.kafka.bootstrapServers.join(',')}`);
     if (localStackParts(env).registry) started.registry = await startRegistry(config, say);
     else say(`registry: using the configured registry at ${config.schemaRegistry.url}`);
-    await ensureTopics(config, say);
+    await ensureTopics(config, env, say);
     return started;
   } catch (err) {
     if (opts.rollback) await stopStarted(config, started, say);
@@ -50,17 +50,32 @@ export function seedTopics(config: Config): string[] {
   return [t.events, t.predictions, t.alerts, t.metrics];
 }
 
-async function ensureTopics(config: Config, say: Say): Promise<void> {
+async function ensureTopics(config: Config, env: Env, say: Say): Promise<void> {
   const specs = seedTopics(config).map((name) => ({ name, partitions: config.topics.partitions, replicationFactor: config.topics.replicationFactor }));
   try {
     const created = await createTopics(kafkaClientConfig(config.kafka), specs);
     say(created.length > 0 ? `topics: created ${created.join(', ')} (${config.topics.partitions} partitions)` : 'topics: all present');
   } catch (err) {
-    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not create topics: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'check that the cluster is reachable and that this client may create topics',
-    });
+    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not create topics: ${(err as Error).message}`, { cause: err, hint: topicsHint(err, config, localStackParts(env).kafka) });
   }
+}
+
+/** librdkafka's error codes (the broker's) for the causes a user can fix. */
+const INVALID_REPLICATION_FACTOR = 38;
+const AUTHORIZATION_FAILED = [29, 31];
+
+function topicsHint(err: unknown, config: Config, local: boolean): string {
+  const { code, message } = err as { code?: number; message?: string };
+  const rf = config.topics.replicationFactor;
+  if (code === INVALID_REPLICATION_FACTOR || /replication factor/i.test(message ?? '')) {
+    return `STREAMING_TOPICS__REPLICATION_FACTOR (${rf}) is more than the cluster has brokers: set it to at most their number (-1: the broker default)${local ? `, or run more local brokers: \`npm run stack -- down\`, then \`npm run stack -- up --nodes ${Math.min(rf, 5)}\`` : ''}`;
+  }
+  if (AUTHORIZATION_FAILED.includes(code ?? 0) || /authoriz/i.test(message ?? '')) {
+    return 'this client may not create topics: grant its principal CREATE on the cluster (or on these topics), or create them beforehand';
+  }
+  return local
+    ? 'the local cluster does not answer: `npm run stack -- status` shows what runs; `npm run stack -- down`, then `npm run stack -- up` restarts it'
+    : `check that ${config.kafka.bootstrapServers.join(',')} is reachable with the STREAMING_KAFKA__* settings, and that this client may create topics`;
 }
 
 export async function stackDown(config: Config, say: Say, opts: { purge?: boolean } = {}): Promise<void> {

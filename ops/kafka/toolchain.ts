@@ -18,7 +18,7 @@ const TOOLS = {
   java: {
     command: 'java',
     args: ['-version'],
-    install: 'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless)',
+    install: 'install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless, or openjdk-21-jre-headless where 17 is gone)',
     major: (out: string) => {
       const m = /version "(\d+)(?:\.(\d+))?/.exec(out);
       if (!m) return undefined;
@@ -34,8 +34,12 @@ export type ToolName = keyof typeof TOOLS;
 export function requireTool(name: ToolName): void {
   const tool: Tool = TOOLS[name];
   const res = spawnSync(tool.command, tool.args, { encoding: 'utf8' });
-  if (res.error || res.status !== 0) {
+  if (res.error) {
     throw new StreamingError('SA_ERR_STACK_TOOL_MISSING', `${tool.command} was not found on PATH`, { hint: tool.install });
+  }
+  if (res.status !== 0) {
+    const output = `${res.stdout}${res.stderr}`.trim().split('\n').slice(-5).join('\n');
+    throw new StreamingError('SA_ERR_STACK_TOOL_MISSING', `\`${tool.command} ${tool.args.join(' ')}\` failed (exit ${res.status ?? res.signal}):\n${output}`, { hint: `the ${tool.command} on PATH is broken: ${tool.install}` });
   }
   if (tool.major && tool.min) {
     const major = tool.major(`${res.stdout}${res.stderr}`);

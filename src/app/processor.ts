@@ -16,15 +16,21 @@ import type { AnalyticsEvent } from '../generator/event';
 import { CircuitBreaker } from '../inference/circuit-breaker';
 import { mlflowCatalogue } from '../inference/mlflow';
 import { localCatalogue, ModelRegistry, type ModelCatalogue } from '../inference/model-registry';
+import { ModelCache } from '../inference/model-cache';
 import type { Logger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
 import { AvroSerdes } from '../serdes';
+import { verifyJwt } from '../auth/jwt';
+import { jwtSettingsFor } from '../auth/settings';
+import type { QueryAuth } from '../query/auth';
 
 export interface ProcessorApp {
   streams: KafkaStreams;
   models: ModelRegistry;
-  /** Where the HTTP server answers (query API, /healthz, /readyz, /metrics). */
+  /** Where the query API answers. */
   url: string;
+  /** Where /healthz, /readyz and /metrics answer. */
+  adminUrl: string;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,9 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
     },
   });
   const cacheDir = join(config.processor.stateDir ?? join(tmpdir(), 'streaming-analytics', config.processor.applicationId), 'models');
-  return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cacheDir, breaker });
+  // One cache for the served, variant and shadow registries: pruning it never removes a version another one serves.
+  const cache = new ModelCache({ dir: cacheDir, maxVersions: ml.modelCacheSize });
+  return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cache, breaker, maxModelBytes: ml.maxModelBytes, log });
 }
 
 /**
@@ -66,16 +74,38 @@ async function createShadowTopic(config: Config, topic: string, log: Logger): Pr
   }
 }
 
+/** The query API's callers: bearer tokens (STREAMING_AUTH__*), or nobody's check on an open loopback API. */
+function queryAuth(config: Config): QueryAuth {
+  const p = config.processor;
+  if (p.queryAuth === 'off') return 'none';
+  const settings = jwtSettingsFor(config.auth, { name: 'the query API', host: p.queryHost, hostVariable: 'STREAMING_PROCESSOR__QUERY_HOST', audience: p.queryAudience, audienceVariable: 'STREAMING_PROCESSOR__QUERY_AUDIENCE', alternative: 'or keep the query API on this machine with STREAMING_PROCESSOR__QUERY_HOST=127.0.0.1 (open, for development)' });
+  return { verify: (token) => verifyJwt(token, settings) };
+}
+
 export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
+  const auth = queryAuth(config); // token settings are checked before anything starts
   const metrics = new Registry();
   const ml = config.realtimeMl;
   const catalogue = catalogues(config, log, metrics);
-  const open = (version: string | undefined): Promise<ModelRegistry> => ModelRegistry.open({ catalogue: catalogue(version), log, pollMs: ml.pollSeconds * 1000, metrics });
-  const models = await open(ml.modelVersion);
-  const variant = ml.variantVersion && ml.variantPercent > 0 ? await open(ml.variantVersion) : undefined;
-  const shadow = ml.shadowVersion ? await open(ml.shadowVersion) : undefined;
-  const closeModels = (): void => [models, variant, shadow].forEach((m) => m?.close());
-  const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
+  const opened: ModelRegistry[] = [];
+  const closeModels = (): void => opened.forEach((m) => m.close());
+  const open = async (version: string | undefined): Promise<ModelRegistry> => {
+    const registry = await ModelRegistry.open({ catalogue: catalogue(version), log, pollMs: ml.pollSeconds * 1000, metrics, maxModelBytes: ml.maxModelBytes });
+    opened.push(registry);
+    return registry;
+  };
+  let models: ModelRegistry;
+  let variant: ModelRegistry | undefined;
+  let shadow: ModelRegistry | undefined;
+  try {
+    models = await open(ml.modelVersion);
+    variant = ml.variantVersion && ml.variantPercent > 0 ? await open(ml.variantVersion) : undefined;
+    shadow = ml.shadowVersion ? await open(ml.shadowVersion) : undefined;
+  } catch (err) {
+    closeModels(); // a variant or shadow that fails to open leaves no registry polling behind
+    throw err;
+  }
+  const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)), { maxRecordBytes: config.kafka.maxRecordBytes });
   const topology = analyticsTopology({
     topics: config.topics,
     serdes: {
@@ -88,6 +118,9 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     ...(shadow ? { shadow: { model: shadow, ...(ml.shadowTopic ? { topic: ml.shadowTopic } : {}) } } : {}),
     metrics,
     maxBatch: ml.maxBatch,
+    maxLatencyMs: ml.maxLatencyMs,
+    log,
+    summaryIntervalMs: config.monitoring.metricsIntervalSeconds * 1000,
   });
   const p = config.processor;
   const streams = new KafkaStreams(topology, {
@@ -99,7 +132,9 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     handleSignals: o.handleSignals ?? true,
     commitIntervalMs: p.commitIntervalMs,
     metricsRegistry: metrics,
-    queryServer: { port: p.queryPort, host: p.queryHost, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
+    queryServer: { port: p.queryPort, host: p.queryHost, auth, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
+    adminServer: { port: p.adminPort, host: p.adminHost },
+    inputPartitioner: p.inputPartitioner,
   });
   streams.on('stateChange', (state) => {
     if (state === 'NOT_RUNNING' || state === 'ERROR') closeModels();
@@ -111,11 +146,11 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     closeModels();
     throw err;
   }
-  const host = p.queryHost === '0.0.0.0' ? '127.0.0.1' : p.queryHost;
   return {
     streams,
     models,
-    url: `http://${host}:${p.queryPort}`,
+    url: streams.queryUrl!,
+    adminUrl: streams.adminUrl!,
     close: async () => {
       await streams.close();
       closeModels();

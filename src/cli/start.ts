@@ -20,8 +20,10 @@ import { checkLocalFanoutHost, startLocalFanout, type LocalFanout } from './star
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
   const local = !process.env.STREAMING_KAFKA__BOOTSTRAP_SERVERS;
+  // Everything local stays on loopback, where the query API may stay open (development).
+  if (local) process.env.STREAMING_PROCESSOR__QUERY_HOST ??= '127.0.0.1';
+  const config = loadConfigOrExit();
   if (local) {
     checkLocalFanoutHost();
     say('start: no STREAMING_KAFKA__BOOTSTRAP_SERVERS set: running everything locally');
@@ -44,13 +46,13 @@ async function main(): Promise<void> {
   say([
     '',
     `  processor       ${config.processor.applicationId}, model ${app.models.current().name} v${app.models.current().version}`,
-    `  query API       ${app.url}/stores   (OpenAPI: ${app.url}/openapi.json)`,
-    `  health          ${app.url}/healthz  ${app.url}/readyz`,
-    `  metrics         ${app.url}/metrics`,
+    `  query API       ${app.url}/stores   (OpenAPI: ${app.url}/openapi.json; ${config.processor.queryAuth === 'off' ? 'open: loopback only' : 'bearer tokens'})`,
+    `  health          ${app.adminUrl}/healthz  ${app.adminUrl}/readyz`,
+    `  metrics         ${app.adminUrl}/metrics`,
     `  topics          ${config.topics.events} → ${config.topics.predictions}, ${config.topics.alerts}, ${config.topics.metrics}`,
     local ? `  generator       about ${config.generator.rate} events/s (STREAMING_GENERATOR__RATE)` : '  generator       off (Kafka is configured: produce events yourself, or npm run generate)',
     fanout ? `  dashboard       ${fanout.url}/dashboard/` : '  dashboard       run the fan-out tier yourself: npm run fanout (Kafka is configured)',
-    ...(fanout ? [`  WebSocket       ${fanout.url.replace(/^http/, 'ws')}/ws   (fan-out metrics: ${fanout.url}/metrics)`] : []),
+    ...(fanout ? [`  WebSocket       ${fanout.url.replace(/^http/, 'ws')}/ws   (fan-out metrics: ${fanout.adminUrl}/metrics)`] : []),
     '',
     'Ctrl-C stops the processor' + (local ? ', the fan-out and the generator; `npm run stack -- down` stops the local Kafka and registry.' : '.'),
   ].join('\n'));

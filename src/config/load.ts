@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StreamingError } from '../errors';
 import type { Field } from './fields';
+import { isLoopbackHost } from './hosts';
 import { schema, type Config } from './schema';
 
 export const ENV_PREFIX = 'STREAMING_';
@@ -77,10 +78,24 @@ function readField(name: string, field: Field<unknown>, raw: string | undefined,
   return field.fallback;
 }
 
+/** Variables that moved: one setting now serves both the query API and the fan-out. */
+const MOVED: Readonly<Record<string, string>> = {
+  STREAMING_WEBSOCKET__JWT_ALGORITHMS: 'STREAMING_AUTH__JWT_ALGORITHMS',
+  STREAMING_WEBSOCKET__JWT_SECRET: 'STREAMING_AUTH__JWT_SECRET',
+  STREAMING_WEBSOCKET__JWT_PUBLIC_KEY_FILE: 'STREAMING_AUTH__JWT_PUBLIC_KEY_FILE',
+  STREAMING_WEBSOCKET__JWKS_URL: 'STREAMING_AUTH__JWKS_URL',
+  STREAMING_WEBSOCKET__JWT_ISSUER: 'STREAMING_AUTH__JWT_ISSUER',
+};
+
 function unknownVariables(env: Env, known: Set<string>): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   for (const name of Object.keys(env)) {
     if (!name.startsWith(ENV_PREFIX) || known.has(name)) continue;
+    const moved = MOVED[name];
+    if (moved) {
+      issues.push({ variable: name, problem: 'moved', expected: `${moved} (the same setting, shared by the query API and the fan-out)` });
+      continue;
+    }
     const guess = closest(name, known);
     const expected = guess ? `a known setting; did you mean ${guess}?` : 'a known setting (see the configuration table in README.md)';
     issues.push({ variable: name, problem: 'unknown variable', expected });
@@ -125,6 +140,8 @@ function applyDerivedDefaults(config: Config, env: Env): void {
     const base = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
     mutable.stack.dir = join(base, 'streaming-analytics');
   }
+  // An API only this machine reaches may stay open; one on the network asks for tokens.
+  if (!env[envName('processor', 'queryAuth')] && isLoopbackHost(config.processor.queryHost)) mutable.processor.queryAuth = 'off';
 }
 
 /**
@@ -167,6 +184,25 @@ function crossCheck(config: Config): ConfigIssue[] {
   }
   const r = config.schemaRegistry;
   if (Boolean(r.username) !== Boolean(r.password)) need('schemaRegistry', r.username ? 'password' : 'username', 'both USERNAME and PASSWORD for registry basic auth');
+  issues.push(...exposureIssues(config));
+  return issues;
+}
+
+/** Development conveniences that must not face the network, each refused with both settings named. */
+function exposureIssues(config: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const ws = config.websocket;
+  if (ws.devTokens && !isLoopbackHost(ws.host)) {
+    issues.push({ variable: envName('websocket', 'devTokens'), problem: `got true while ${envName('websocket', 'host')} is ${JSON.stringify(ws.host)}`, expected: `false, or ${envName('websocket', 'host')} a loopback address (127.0.0.1, ::1): /dev/token hands out tokens for every channel and must not face the network` });
+  }
+  const p = config.processor;
+  if (p.queryAuth === 'off' && !isLoopbackHost(p.queryHost)) {
+    issues.push({ variable: envName('processor', 'queryAuth'), problem: `got "off" while ${envName('processor', 'queryHost')} is ${JSON.stringify(p.queryHost)}`, expected: `jwt, or ${envName('processor', 'queryHost')} a loopback address (127.0.0.1, ::1): an open query API must not face the network` });
+  }
+  const jwks = config.auth.jwksUrl;
+  if (jwks && new URL(jwks).protocol === 'http:' && !isLoopbackHost(new URL(jwks).hostname)) {
+    issues.push({ variable: envName('auth', 'jwksUrl'), problem: `got ${JSON.stringify(jwks)}`, expected: 'an https:// URL (http:// only on a loopback address): keys fetched over plain HTTP can be replaced on the way' });
+  }
   return issues;
 }
 

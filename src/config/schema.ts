@@ -8,11 +8,15 @@ import { flag, hostList, httpUrl, integer, oneOf, text, textList, type Field } f
 
 const TOPIC = { pattern: /^[A-Za-z0-9._-]{1,249}$/, expected: 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)' };
 const PATH = { expected: 'a path to a readable file' };
+/** A name that becomes a folder name: no path separators, and not "." or "..". */
+const PLAIN_NAME = { pattern: /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, expected: 'letters, digits, ".", "_" and "-" (not "." or "..")' };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
+export const QUERY_AUTH = ['jwt', 'off'] as const;
+export const PARTITIONERS = ['murmur2', 'crc32', 'unknown'] as const;
 
 export const schema = {
   kafka: {
@@ -35,6 +39,7 @@ export const schema = {
     sslKeyLocation: text({ ...PATH, doc: 'PEM client private key (mutual TLS).', default: undefined }),
     sslKeyPassword: text({ doc: 'Password of the client private key, if it is encrypted.', default: undefined, secret: true }),
     sslEndpointIdentification: flag({ doc: 'Check that the broker certificate matches its host name.', default: true }),
+    maxRecordBytes: integer({ doc: 'Largest record key or value the decoders accept (bytes): a bigger one is refused before it is parsed, and goes to the dead-letter topic (processor) or is skipped and counted (fan-out).', default: 1048576, min: 1024, max: 104857600 }),
   },
   schemaRegistry: {
     url: httpUrl({
@@ -58,26 +63,36 @@ export const schema = {
     instanceId: text({ doc: 'Stable name of this instance (the StatefulSet pod name); unset: the host name.', default: undefined, pattern: /^[A-Za-z0-9._-]{1,200}$/, expected: 'letters, digits, ".", "_" and "-"' }),
     stateDir: text({ doc: 'Directory of the RocksDB state and checkpoints; unset: under the OS temp directory.', default: undefined }),
     commitIntervalMs: integer({ doc: 'How often the processor commits (ms): predictions become visible at commits, so lower means lower latency and lower throughput.', default: 100, min: 10, max: 60000 }),
-    queryHost: text({ doc: 'Address the query, health and metrics HTTP server listens on.', default: '0.0.0.0' }),
-    queryPort: integer({ doc: 'Port of the query, health and metrics HTTP server.', default: 8080, min: 1, max: 65535 }),
-    advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s HTTP server (forwarded queries); unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
+    queryHost: text({ doc: 'Address the interactive-query API listens on.', default: '0.0.0.0' }),
+    queryPort: integer({ doc: 'Port of the interactive-query API.', default: 8080, min: 1, max: 65535 }),
+    queryAuth: oneOf(QUERY_AUTH, { doc: 'Who may read stores through the query API: jwt, a bearer token (STREAMING_AUTH__*) whose `stores` claim grants the store; off, anyone who reaches the port (development only: refused unless QUERY_HOST is a loopback address).', default: 'jwt', defaultText: 'jwt; off when QUERY_HOST is a loopback address' }),
+    queryAudience: text({ doc: 'The `aud` query API tokens must carry; required when tokens are verified with a public key or JWKS (see STREAMING_AUTH__ALLOW_ANY_AUDIENCE).', default: undefined }),
+    advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s query API (forwarded queries): http:// or https://, no path; unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
+    adminHost: text({ doc: 'Address of the admin listener (/healthz, /readyz, /metrics). In Kubernetes 0.0.0.0, so the kubelet and the Prometheus scrape reach it.', default: '127.0.0.1' }),
+    adminPort: integer({ doc: 'Port of the admin listener (/healthz, /readyz, /metrics).', default: 8090, min: 1, max: 65535 }),
+    inputPartitioner: oneOf(PARTITIONERS, { doc: 'How the producers of the input topics place keys: murmur2 (Java clients, Kafka Streams, this project), crc32 (librdkafka\'s default: node-rdkafka, kcat, the Python and Go clients), unknown (mixed or custom: key look-ups ask every instance). Records that arrive elsewhere are counted (streams_partitioner_mismatch_total) and warned about once.', default: 'murmur2' }),
   },
   realtimeMl: {
     modelsDir: text({ doc: 'Directory of model versions: <MODEL_NAME>/<version>/ with model.onnx and metadata.json (when no MLflow registry is set).', default: 'models' }),
     mlflowTrackingUri: httpUrl({ doc: 'MLflow tracking server to load the model from (its Model Registry, artifacts proxied); unset: MODELS_DIR.', default: undefined }),
     mlflowAlias: text({ doc: 'With MLflow: serve the version behind this alias (unless MODEL_VERSION pins one).', default: 'champion' }),
-    modelName: text({ doc: 'The model to serve.', default: 'anomaly-detector', pattern: /^[A-Za-z0-9._-]{1,100}$/, expected: 'letters, digits, ".", "_" and "-"' }),
-    modelVersion: text({ doc: 'Serve this version; unset: the highest, swapped in when a higher one appears.', default: undefined }),
+    modelName: text({ ...PLAIN_NAME, doc: 'The model to serve.', default: 'anomaly-detector' }),
+    modelVersion: text({ ...PLAIN_NAME, doc: 'Serve this version; unset: the highest, swapped in when a higher one appears.', default: undefined }),
     pollSeconds: integer({ doc: 'How often to look for a new model version; 0: never.', default: 30, min: 0, max: 86400 }),
-    variantVersion: text({ doc: 'A/B: a second version of MODEL_NAME that scores VARIANT_PERCENT % of the entities (stable per entity).', default: undefined }),
+    variantVersion: text({ ...PLAIN_NAME, doc: 'A/B: a second version of MODEL_NAME that scores VARIANT_PERCENT % of the entities (stable per entity).', default: undefined }),
     variantPercent: integer({ doc: 'A/B: the share of entities VARIANT_VERSION scores, in percent.', default: 0, min: 0, max: 100 }),
-    shadowVersion: text({ doc: 'A version of MODEL_NAME scored beside the served one on every window; its answers go to metrics (ml_shadow_*) and SHADOW_TOPIC, never to the predictions topic.', default: undefined }),
+    shadowVersion: text({ ...PLAIN_NAME, doc: 'A version of MODEL_NAME scored beside the served one on every window; its answers go to metrics (ml_shadow_*) and SHADOW_TOPIC, never to the predictions topic.', default: undefined }),
     shadowTopic: text({ ...TOPIC, doc: 'Where the shadow model\'s predictions go (same schema as ml-predictions); unset: metrics only.', default: undefined }),
     maxBatch: integer({ doc: 'Most records scored in one model call.', default: 512, min: 1, max: 100000 }),
+    modelCacheSize: integer({ doc: 'Model versions kept in the local cache of registry (MLflow) downloads; the oldest beyond it are removed, never one being served.', default: 20, min: 1, max: 1000 }),
+    maxLatencyMs: integer({ doc: 'Latency budget of one model call (ms): a call over it is counted (ml_inference_over_budget_total) and the next calls score smaller batches until they fit again (between 1 and MAX_BATCH records).', default: 50, min: 1, max: 60000 }),
+    maxModelBytes: integer({ doc: 'Largest model file accepted, on disk or downloaded from the registry (bytes); a larger one is refused before it is read.', default: 536870912, min: 1024, max: 4294967295 }),
   },
   websocket: {
-    host: text({ doc: 'Address the fan-out tier (WebSocket, dashboard, health, metrics) listens on.', default: '0.0.0.0' }),
-    port: integer({ doc: 'Port of the fan-out tier.', default: 8765, min: 1, max: 65535 }),
+    host: text({ doc: 'Address the fan-out tier (WebSocket and dashboard) listens on.', default: '0.0.0.0' }),
+    port: integer({ doc: 'Port of the fan-out tier (WebSocket and dashboard).', default: 8765, min: 1, max: 65535 }),
+    adminHost: text({ doc: 'Address of the fan-out\'s admin listener (/healthz, /readyz, /metrics). In Kubernetes 0.0.0.0, so the kubelet and the Prometheus scrape reach it.', default: '127.0.0.1' }),
+    adminPort: integer({ doc: 'Port of the fan-out\'s admin listener.', default: 8766, min: 1, max: 65535 }),
     maxConnections: integer({ doc: 'Open WebSocket connections one fan-out process accepts; beyond it an upgrade gets 503.', default: 10000, min: 1, max: 1000000 }),
     maxConnectionsPerIp: integer({ doc: 'Open connections from one client address; beyond it an upgrade gets 429.', default: 200, min: 1, max: 1000000 }),
     maxPayloadBytes: integer({ doc: 'Largest message a client may send; a bigger one closes the connection (1009).', default: 65536, min: 128, max: 16777216 }),
@@ -87,15 +102,24 @@ export const schema = {
     pingIntervalMs: integer({ doc: 'How often the server pings; a peer that has not answered the previous ping is terminated.', default: 25000, min: 100, max: 600000 }),
     maxBufferedBytes: integer({ doc: 'Outbound bytes queued for one client before it counts as slow: predictions and alerts disconnect it (4008), metrics drop the oldest.', default: 1048576, min: 1024, max: 1073741824 }),
     historyPerPartition: integer({ doc: 'Records kept in memory per partition for resume; older positions are read back from Kafka.', default: 10000, min: 0, max: 10000000 }),
-    jwtAlgorithms: textList({ doc: 'The JWT algorithms accepted (pinned: a token naming another is refused).', default: ['HS256'], item: /^(HS256|RS256|ES256)$/, expected: 'HS256, RS256 and/or ES256' }),
-    jwtSecret: text({ doc: 'Shared secret of HS256 tokens (at least 32 bytes).', default: undefined, secret: true, pattern: /^.{32,}$/s, expected: 'at least 32 characters' }),
-    jwtPublicKeyFile: text({ ...PATH, doc: 'PEM public key of RS256/ES256 tokens.', default: undefined }),
-    jwksUrl: httpUrl({ doc: 'JWKS URL of RS256/ES256 keys (by kid; fetched again for an unknown kid, at most every 30 s).', default: undefined }),
-    jwtIssuer: text({ doc: 'Required `iss` of tokens; unset: not checked.', default: undefined }),
-    jwtAudience: text({ doc: 'Required `aud` of tokens; unset: not checked.', default: undefined }),
+    jwtAudience: text({ doc: 'The `aud` fan-out tokens must carry; required when tokens are verified with a public key or JWKS (see STREAMING_AUTH__ALLOW_ANY_AUDIENCE).', default: undefined }),
     tokenGraceSeconds: integer({ doc: 'After a token expires on an open connection: seconds to send a fresh one (`refresh`) before the connection is closed (4001).', default: 30, min: 0, max: 3600 }),
     allowedOrigins: textList({ doc: 'Origins browsers may connect from; unset: only the fan-out\'s own origin. Connections without an Origin header (non-browser clients) are not affected.', default: [], defaultText: '(own origin only)', item: /^(https?:\/\/[^\s/]+|\*)$/, expected: 'origins like https://dash.example.com, or *' }),
-    devTokens: flag({ doc: 'Development only: GET /dev/token issues tokens signed with JWT_SECRET for any channel (what the dashboard of `npm start` uses). Never enable in production.', default: false }),
+    devTokens: flag({ doc: 'Development only: GET /dev/token issues tokens signed with STREAMING_AUTH__JWT_SECRET for any channel (what the dashboard of `npm start` uses). Refused unless HOST is a loopback address; requests must name a loopback host.', default: false }),
+    trustedProxies: textList({ doc: 'Reverse proxies (an ingress) whose X-Forwarded-For is believed, so the per-address connection limit counts the client behind them: IP addresses or CIDR ranges. Unset: none, the peer address of the socket counts.', default: [], defaultText: '(none)', item: /^[0-9A-Fa-f:.]{2,45}(\/\d{1,3})?$/, expected: 'IP addresses or CIDR ranges, e.g. 10.0.0.0/8' }),
+  },
+  auth: {
+    jwtAlgorithms: textList({ doc: 'The JWT algorithms the query API and the fan-out accept (pinned: a token naming another is refused).', default: ['HS256'], item: /^(HS256|RS256|ES256)$/, expected: 'HS256, RS256 and/or ES256' }),
+    jwtSecret: text({ doc: 'Shared secret of HS256 tokens (at least 32 bytes).', default: undefined, secret: true, pattern: /^.{32,}$/s, expected: 'at least 32 characters' }),
+    jwtPublicKeyFile: text({ ...PATH, doc: 'PEM public key of RS256/ES256 tokens.', default: undefined }),
+    jwksUrl: httpUrl({ doc: 'JWKS URL of RS256/ES256 keys, by kid: https:// (http:// only on a loopback address); redirects are not followed, an answer may take 5 s and 256 KiB at most; fetched again for an unknown kid (at most every 30 s) and every 10 minutes.', default: undefined }),
+    jwtIssuer: text({ doc: 'Required `iss` of tokens; unset: not checked.', default: undefined }),
+    maxTokenLifetimeSeconds: integer({ doc: 'Longest lifetime a token may have (exp − iat, s); tokens must carry iat, and a longer-lived one is refused.', default: 86400, min: 60, max: 2592000 }),
+    allowAnyAudience: flag({ doc: 'Development only: with a public key or JWKS and no audience set, accept tokens whatever their `aud`. Refused unless the service listens on a loopback address.', default: false }),
+  },
+  monitoring: {
+    metricsIntervalSeconds: integer({ doc: 'Wall-clock interval of the throughput/latency summaries the analytics topology writes to the metrics topic, per task (s).', default: 10, min: 1, max: 3600 }),
+    enableAutoScaling: flag({ doc: 'Whether the Kubernetes manifests (k8s/, step 7) give the fan-out tier a HorizontalPodAutoscaler. Read by the manifests; the processes only validate it.', default: false }),
   },
   generator: {
     rate: integer({ doc: 'Events per second of the generator `npm start` runs beside the processor (local stack only).', default: 200, min: 1, max: 1000000 }),

@@ -8,6 +8,8 @@
  * end at the final value: a lost or duplicated input changes every later running value
  * (the verifier's values are distinct sequence numbers), so the last one cannot match.
  */
+import { SerdeError } from '../serdes/serde';
+
 export interface KeyedValue {
   key: string;
   value: string;
@@ -34,7 +36,7 @@ export function checkRunning(name: keyof typeof FOLDS, input: readonly KeyedValu
   const expected = new Map<string, string[]>();
   const current = new Map<string, number>();
   for (const r of input) {
-    const next = fold(current.get(r.key), Number(r.value));
+    const next = fold(current.get(r.key), sequenceNumber(r));
     current.set(r.key, next);
     push(expected, r.key, String(next));
   }
@@ -51,6 +53,13 @@ export function checkRunning(name: keyof typeof FOLDS, input: readonly KeyedValu
     firstProblem ??= `${name} of key ${key}: ${problem}`;
   }
   return { name, expected: input.length, actual: output.length, wrongKeys, firstProblem };
+}
+
+/** The driver writes sequence numbers: anything else in the input (a stray or crafted record) would make every check meaningless. */
+function sequenceNumber(r: KeyedValue): number {
+  const v = Number(r.value);
+  if (!/^-?\d{1,16}$/.test(r.value) || !Number.isSafeInteger(v)) throw new SerdeError('eos-verify', `input value "${r.value.slice(0, 40)}" of key "${r.key.slice(0, 40)}" is not a sequence number (a whole number): the input holds records the verifier did not write`);
+  return v;
 }
 
 function push(map: Map<string, string[]>, key: string, value: string): void {

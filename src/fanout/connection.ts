@@ -6,17 +6,18 @@
  * metrics keep only the newest few until the socket drains.
  */
 import type { WebSocket } from 'ws';
-import { StreamingError } from '../errors';
+import { TokenError, type Claims } from '../auth/jwt';
+import { ERROR_CATALOGUE, StreamingError } from '../errors';
+import type { Logger } from '../logger';
 import type { Publication } from './history';
 import type { Subscription } from './hub';
 import { Outbound } from './outbound';
 import { authorize, grantsFromClaims, type Grants } from './permissions';
 import { DISCONNECT, parseFrame, ProtocolError, reply, type Disconnect, type Request } from './protocol';
-import type { Claims } from './jwt';
 import type { FanoutContext } from './context';
 import { subscribe } from './subscribe';
 
-/** Bad requests in a row before the connection is closed. */
+/** Bad requests in a row (the client's mistakes, not temporary refusals) before the connection is closed. */
 const MAX_BAD_IN_A_ROW = 20;
 /** Subscriptions one connection may hold (each costs a filter check per record). */
 const MAX_SUBSCRIPTIONS = 32;
@@ -35,7 +36,7 @@ export class Connection {
   private readonly out: Outbound;
   private closed = false;
 
-  constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext) {
+  constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext, readonly log: Logger) {
     this.grants = grantsFromClaims(claims);
     this.out = new Outbound(ws, ctx.settings.maxBufferedBytes, ctx.metrics, () => this.slow());
     this.tokens = ctx.settings.messageBurst;
@@ -52,9 +53,9 @@ export class Connection {
     for (const r of parseFrame(data.toString('utf8'))) {
       if (this.closed) return;
       if (!this.take()) {
-        this.refused++;
-        if (this.refused > this.ctx.settings.messageBurst) return this.disconnect(DISCONNECT.flood);
-        this.answer(new ProtocolError('SA_ERR_WS_RATE_LIMITED', `more than ${this.ctx.settings.messagesPerSecond} messages/s: slow down`, r instanceof ProtocolError ? r.id : r.id));
+        // A flood is answered by the rate limit alone (4029, reconnect), never counted as bad requests (4002, do not reconnect).
+        if (++this.refused > this.ctx.settings.messageBurst) return this.disconnect(DISCONNECT.flood);
+        this.send(new ProtocolError('SA_ERR_WS_RATE_LIMITED', `more than ${this.ctx.settings.messagesPerSecond} messages/s: slow down`, r.id).toReply());
         continue;
       }
       this.refused = 0;
@@ -63,7 +64,7 @@ export class Connection {
         continue;
       }
       this.badInARow = 0;
-      this.handle(r).catch((err: unknown) => this.answer(toProtocolError(err, r.id)));
+      this.handle(r).catch((err: unknown) => this.answer(this.toProtocolError(err, r)));
     }
   }
 
@@ -87,6 +88,7 @@ export class Connection {
         if (!sub) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `not subscribed to "${r.channel}"`, r.id);
         this.ctx.hub.remove(sub);
         this.subs.delete(r.channel);
+        this.ctx.source.readBacks.cancel(this, sub);
         return this.send(reply(r.id, {}));
       }
       case 'refresh':
@@ -121,7 +123,8 @@ export class Connection {
     try {
       claims = await this.ctx.verify(token);
     } catch (err) {
-      throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', `the new token was refused: ${(err as Error).message}`, id);
+      if (err instanceof TokenError) throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', `the new token was refused: ${err.message}`, id);
+      throw err; // not the token's fault: logged, and answered as temporary (toProtocolError)
     }
     if (claims.sub !== this.claims.sub) throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', 'the new token is for another subject: open a new connection for it', id);
     if (this.closed) return;
@@ -170,9 +173,10 @@ export class Connection {
     if (!this.closed && this.ws.readyState === this.ws.OPEN) this.ws.send(text);
   }
 
+  /** An error reply; only the client's own mistakes count towards 4002, not temporary refusals (busy, unavailable). */
   private answer(e: ProtocolError): void {
     this.send(e.toReply());
-    if (++this.badInARow > MAX_BAD_IN_A_ROW) this.disconnect(DISCONNECT.badRequests);
+    if (!ERROR_CATALOGUE[e.code].retriable && ++this.badInARow > MAX_BAD_IN_A_ROW) this.disconnect(DISCONNECT.badRequests);
   }
 
   /**
@@ -194,16 +198,18 @@ export class Connection {
     this.closed = true;
     for (const s of this.subs.values()) this.ctx.hub.remove(s);
     this.subs.clear();
+    this.ctx.source.readBacks.cancel(this);
     clearTimeout(this.idleTimer);
     clearTimeout(this.expiryTimer);
     clearTimeout(this.graceTimer);
     this.ctx.forget(this);
   }
-}
 
-
-function toProtocolError(err: unknown, id: Request['id']): ProtocolError {
-  if (err instanceof ProtocolError) return err;
-  if (err instanceof StreamingError && err.code.startsWith('SA_ERR_WS_')) return new ProtocolError(err.code, err.message, id);
-  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', 'the request failed on the server; retry', id);
+  /** The answer to a request that failed: our own errors as they are; anything else is logged, and the client learns only that it was temporary. */
+  private toProtocolError(err: unknown, r: Request): ProtocolError {
+    if (err instanceof ProtocolError) return err;
+    if (err instanceof StreamingError && err.code.startsWith('SA_ERR_WS_')) return new ProtocolError(err.code, err.message, r.id);
+    this.log.error({ err, method: r.method }, 'a WebSocket request failed');
+    return new ProtocolError('SA_ERR_WS_UNAVAILABLE', 'the request failed on the server; retry', r.id);
+  }
 }

@@ -21,6 +21,8 @@ export interface Subscription {
   prefixes?: string[];
   /** While a resume reads Kafka: live publications wait here. */
   pending?: Publication[];
+  /** `filter.keys` as a set, made on first use: checked for every record, with up to 1000 keys. */
+  keySet?: ReadonlySet<string>;
   /** After a resume: per partition, the last offset the client has; nothing at or before it is sent. */
   after?: Map<number, number>;
   deliver(p: Publication, frame: Buffer): void;
@@ -33,7 +35,7 @@ export function matches(s: Subscription, p: Publication): boolean {
   const key = p.key ?? '';
   if (s.prefixes && !s.prefixes.some((x) => key.startsWith(x))) return false;
   if (f.keyPrefix !== undefined && !key.startsWith(f.keyPrefix)) return false;
-  if (f.keys && !f.keys.includes(key)) return false;
+  if (f.keys && !(s.keySet ??= new Set(f.keys)).has(key)) return false;
   return true;
 }
 

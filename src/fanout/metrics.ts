@@ -20,6 +20,8 @@ export class FanoutMetrics {
   readonly slowDisconnects = new Counter({ name: 'websocket_slow_disconnects_total', help: 'Clients disconnected because their outbound buffer was full.', registers: [this.registry] });
   readonly undecodable = new Counter({ name: 'fanout_records_undecodable_total', help: 'Records skipped because they could not be decoded.', labelNames: ['topic'], registers: [this.registry] });
   readonly resumes = new Counter({ name: 'websocket_resumes_total', help: 'Subscriptions that resumed from a position, by where the missed records came from and whether the gap was fully recovered.', labelNames: ['from', 'recovered'], registers: [this.registry] });
+  readonly resumesRefused = new Counter({ name: 'websocket_resumes_refused_total', help: 'Resumes refused at once because too many were waiting to read Kafka (on the connection or in the process).', labelNames: ['reason'], registers: [this.registry] });
+  private readBackStats = (): { running: number; waiting: number } => ({ running: 0, waiting: 0 });
   private readonly sentCounts = new Map<string, number>();
   private readonly droppedCounts = new Map<string, number>();
   private readonly recordCounts = new Map<string, number>();
@@ -35,6 +37,17 @@ export class FanoutMetrics {
     counts('websocket_messages_sent_total', 'Publications written to clients, by channel.', 'channel', this.sentCounts);
     counts('websocket_messages_dropped_total', 'Publications not delivered to a slow client (metrics: the oldest are dropped), by channel.', 'channel', this.droppedCounts);
     counts('fanout_records_total', 'Records read from Kafka, by topic.', 'topic', this.recordCounts);
+    const readBacks = (): { running: number; waiting: number } => this.readBackStats();
+    new Gauge({ name: 'websocket_read_backs', help: 'Kafka read-backs of resumes, by state (running, waiting).', labelNames: ['state'], registers: [this.registry], collect() {
+      const { running, waiting } = readBacks();
+      this.set({ state: 'running' }, running);
+      this.set({ state: 'waiting' }, waiting);
+    } });
+  }
+
+  /** Where websocket_read_backs is read from at scrape time. */
+  watchReadBacks(stats: () => { running: number; waiting: number }): void {
+    this.readBackStats = stats;
   }
 
   sent(channel: string, n = 1): void {

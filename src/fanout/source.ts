@@ -5,7 +5,8 @@
  * metrics summaries are JSON), keeps the last records of each partition for resume, and
  * hands each publication to the hub. It starts `historyPerPartition` records back, so a
  * restarted instance can resume clients from its history at once.
- * `readRange` reads older positions back from Kafka for a resume the history no longer covers.
+ * `readRange` reads older positions back from Kafka for a resume the history no longer
+ * covers; resumes take turns at it through `readBacks` (read-back-queue.ts).
  */
 import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
@@ -15,6 +16,7 @@ import type { Serde } from '../serdes';
 import { Decoder } from './decode';
 import { PartitionHistory, type Publication } from './history';
 import { readBack } from './read-back';
+import { ReadBackQueue } from './read-back-queue';
 import type { Channel } from './protocol';
 
 export interface SourceTopic {
@@ -41,6 +43,8 @@ export class FanoutSource {
   private readonly catchingUp = new Set<string>();
   private readonly decoder: Decoder;
   private discoverer: NodeJS.Timeout | undefined;
+  /** Kafka read-backs of resumes: per connection one at a time, in all a few, round-robin. */
+  readonly readBacks = new ReadBackQueue();
 
   constructor(private readonly o: SourceOptions) {
     this.decoder = new Decoder(o.log, o.onUndecodable);
@@ -90,6 +94,9 @@ export class FanoutSource {
     if (added.length > 0) c.incrementalAssign(added);
     return missing;
   }
+
+  /** What delivery waits for, while it waits (the schema registry): /readyz says so. */
+  waitingFor: string | undefined;
 
   /** Caught up with what was in the topics at start (history warm). */
   ready(): boolean {
@@ -143,11 +150,16 @@ export class FanoutSource {
   private async decodeRetrying(batch: readonly Kafka.Message[]): Promise<Publication[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.decode(batch);
+        const pubs = await this.decode(batch);
+        if (this.waitingFor) this.o.log.info({ attempts: attempt }, 'the schema registry answers again');
+        this.waitingFor = undefined;
+        return pubs;
       } catch (err) {
         if (!this.running) return [];
+        const base = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
+        this.waitingFor = `the schema registry does not answer (attempt ${attempt + 1}); new records wait for it`;
         this.o.log.warn({ err, attempt }, 'the schema registry did not answer; retrying the batch');
-        await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+        await new Promise((r) => setTimeout(r, base / 2 + Math.random() * (base / 2))); // jitter: instances do not retry in step
       }
     }
   }

@@ -5,8 +5,11 @@
  * the offset given: from the in-memory history when it still holds that offset, else
  * read back from Kafka up to where the history starts. Meanwhile live publications wait
  * in the subscription; the reply carries the missed ones (in offset order per partition),
- * and the waiting ones follow as pushes, none twice. `recovered` is false only when Kafka
- * itself no longer holds part of the gap (retention deleted it).
+ * and the waiting ones follow as pushes, none twice. `recovered` is false when part of
+ * the gap is not in the reply: Kafka no longer holds it (retention deleted it), it lies
+ * more than MAX_RESUME_READ_PER_PARTITION offsets before the history, or the reply was
+ * capped (resume-cap.ts, `truncated: true`). Kafka read-backs are rationed per connection
+ * and per process (read-back-queue.ts).
  */
 import type { Connection } from './connection';
 import type { FanoutContext } from './context';
@@ -14,6 +17,8 @@ import type { Publication } from './history';
 import { matches, passes, pubJson, pushFrame, type Subscription } from './hub';
 import { authorize, type Grants } from './permissions';
 import { parseChannel, ProtocolError, type Request } from './protocol';
+import { ReadBackCancelled, ReadBacksBusy } from './read-back-queue';
+import { capResume } from './resume-cap';
 
 type SubscribeRequest = Extract<Request, { method: 'subscribe' }>;
 
@@ -55,14 +60,15 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
   const snapshot = [...r.recover].map(([partition, want]) => snapshotOf(ctx, topic, partition, want));
   ctx.hub.add(sub);
   try {
-    const { missed, recovered, fromKafka } = await gather(snapshot, topic, ctx);
-    ctx.metrics.resumes.inc({ from: fromKafka ? 'kafka' : 'history', recovered: String(recovered) });
-    const publications = missed.filter((p) => matches(sub, p)).map((p) => {
+    const { missed, recovered, fromKafka } = await gather(conn, sub, snapshot, topic, ctx);
+    const capped = capResume(missed.map((ps) => ps.filter((p) => matches(sub, p))));
+    ctx.metrics.resumes.inc({ from: fromKafka ? 'kafka' : 'history', recovered: String(recovered && !capped.truncated) });
+    const publications = capped.partitions.flat().map((p) => {
       sub.after!.set(p.partition, Math.max(sub.after!.get(p.partition) ?? -1, p.offset));
       return pubJson(p);
     });
     return {
-      result: { channel: r.channel, recovered, publications, positions },
+      result: { channel: r.channel, recovered: recovered && !capped.truncated, truncated: capped.truncated, publications, positions },
       goLive: () => {
         const waiting = sub.pending ?? [];
         sub.pending = undefined;
@@ -73,8 +79,19 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
   } catch (err) {
     ctx.hub.remove(sub);
     if (conn.subs.get(r.channel) === sub) conn.subs.delete(r.channel);
-    throw new ProtocolError('SA_ERR_WS_UNAVAILABLE', `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed (${(err as Error).message}); retry`, r.id);
+    throw resumeFailed(err, r, topic, conn, ctx);
   }
+}
+
+/** What the client is told when a resume could not be answered; the cause goes to the log only. */
+function resumeFailed(err: unknown, r: SubscribeRequest, topic: string, conn: Connection, ctx: FanoutContext): ProtocolError {
+  if (err instanceof ReadBacksBusy) {
+    ctx.metrics.resumesRefused.inc({ reason: 'busy' });
+    return new ProtocolError('SA_ERR_WS_BUSY', `resuming "${r.channel}" needs records from Kafka, and ${err.message}: retry in a few seconds (or on another instance)`, r.id);
+  }
+  if (err instanceof ReadBackCancelled) return new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `"${r.channel}" was unsubscribed before its resume read Kafka`, r.id);
+  conn.log.warn({ err, channel: r.channel, topic }, 'a resume could not read its records back from Kafka');
+  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed; retry`, r.id);
 }
 
 interface PartitionSnapshot {
@@ -92,47 +109,36 @@ function snapshotOf(ctx: FanoutContext, topic: string, partition: number, want: 
 }
 
 /**
- * Per partition: what Kafka holds before the history starts (at most
- * MAX_RESUME_READ_PER_PARTITION offsets back: an older gap is not fully recovered), then
- * what the history held. Kafka reads run at most MAX_CONCURRENT_KAFKA_READS at a time in
- * the process.
+ * Per partition (in the order named): what Kafka holds before the history starts (at
+ * most MAX_RESUME_READ_PER_PARTITION offsets back: an older gap is not fully recovered),
+ * then what the history held. The Kafka reads of one resume run one after another, as
+ * one turn of the source's read-back queue (read-back-queue.ts), which is queued — or
+ * refused — before this returns its promise.
  */
-async function gather(snapshot: readonly PartitionSnapshot[], topic: string, ctx: FanoutContext): Promise<{ missed: Publication[]; recovered: boolean; fromKafka: boolean }> {
-  const missed: Publication[] = [];
-  let recovered = true;
-  let fromKafka = false;
-  for (const { partition, want, held, historyStart } of snapshot) {
-    if (want < historyStart) {
-      const from = Math.max(want, historyStart - MAX_RESUME_READ_PER_PARTITION);
-      const { low, pubs } = await kafkaReads.run(() => ctx.source.readRange(topic, partition, from, historyStart));
-      if (want < Math.max(low, from)) recovered = false;
-      missed.push(...pubs);
-      fromKafka = true;
-    }
-    missed.push(...held);
-  }
-  return { missed, recovered, fromKafka };
+async function gather(conn: Connection, sub: Subscription, snapshot: readonly PartitionSnapshot[], topic: string, ctx: FanoutContext): Promise<{ missed: Publication[][]; recovered: boolean; fromKafka: boolean }> {
+  const behind = snapshot.filter((s) => s.want < s.historyStart);
+  const read = behind.length === 0 ? new Map<number, ReadBack>() : await ctx.source.readBacks.run(conn, sub, () => readBehind(behind, topic, ctx));
+  return {
+    missed: snapshot.map((s) => [...(read.get(s.partition)?.pubs ?? []), ...s.held]),
+    recovered: [...read.values()].every((r) => !r.lost),
+    fromKafka: behind.length > 0,
+  };
 }
 
-/** At most `limit` tasks at once. */
-class Limiter {
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
+interface ReadBack {
+  pubs: Publication[];
+  /** Part of the gap is gone from Kafka (retention), or lies past MAX_RESUME_READ_PER_PARTITION. */
+  lost: boolean;
+}
 
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((r) => this.queue.push(r));
-    this.running++;
-    try {
-      return await task();
-    } finally {
-      this.running--;
-      this.queue.shift()?.();
-    }
+async function readBehind(behind: readonly PartitionSnapshot[], topic: string, ctx: FanoutContext): Promise<Map<number, ReadBack>> {
+  const out = new Map<number, ReadBack>();
+  for (const { partition, want, historyStart } of behind) {
+    const from = Math.max(want, historyStart - MAX_RESUME_READ_PER_PARTITION);
+    const { low, pubs } = await ctx.source.readRange(topic, partition, from, historyStart);
+    out.set(partition, { pubs, lost: want < Math.max(low, from) });
   }
+  return out;
 }
 
 const MAX_RESUME_READ_PER_PARTITION = 10_000;
-const MAX_CONCURRENT_KAFKA_READS = 2;
-const kafkaReads = new Limiter(MAX_CONCURRENT_KAFKA_READS);

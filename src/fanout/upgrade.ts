@@ -1,7 +1,9 @@
 /**
  * Checks an HTTP upgrade before any WebSocket exists: shutting down or at the process
- * limit → 503, at the per-address limit → 429, an Origin not allowed → 403, a missing or
- * refused token → 401. The token comes from `Authorization: Bearer`, from the
+ * limit → 503, at the per-address limit → 429 (the address is the client's as
+ * client-address.ts finds it), an Origin not allowed → 403, a missing or refused token →
+ * 401, a token that could not be checked for a reason of the server's own → 503 (the cause
+ * logged, not sent). The token comes from `Authorization: Bearer`, from the
  * `Sec-WebSocket-Protocol` list as `bearer.<token>` (browsers cannot set headers; they
  * also offer `sa.v1`, which the server selects), or from `?token=`. Each refusal is a
  * JSON body with a stable code, what was wrong, and what to do.
@@ -10,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode } from '../errors';
 import type { FanoutContext } from './context';
-import type { Claims } from './jwt';
+import { TokenError, type Claims } from '../auth/jwt';
 
 export const SUBPROTOCOL = 'sa.v1';
 
@@ -19,6 +21,8 @@ export interface Refusal {
   code: ErrorCode;
   message: string;
   hint: string;
+  /** For the log only, never in the answer. */
+  cause?: unknown;
 }
 
 export function tokenOf(req: IncomingMessage): string | undefined {
@@ -56,13 +60,15 @@ export async function admit(req: IncomingMessage, ip: string, a: Admission, ctx:
   if (!ctx.source.ready()) return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is still reading its history from Kafka', 'retry in a few seconds', 'catching_up', ctx);
   if (a.open >= s.maxConnections) return refuse(503, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `this fan-out instance holds its maximum of ${s.maxConnections} connections`, 'retry later, or scale out the fan-out Deployment', 'max_connections', ctx);
   if (a.perIp >= s.maxConnectionsPerIp) return refuse(429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `${ip} holds its maximum of ${s.maxConnectionsPerIp} connections`, 'close connections you do not use; one connection can hold many subscriptions', 'per_ip', ctx);
-  if (!originAllowed(req, s.allowedOrigins)) return refuse(403, 'SA_ERR_WS_ORIGIN_FORBIDDEN', `origin ${req.headers.origin} may not connect`, 'add it to STREAMING_WEBSOCKET__ALLOWED_ORIGINS', 'origin', ctx);
+  if (!originAllowed(req, s.allowedOrigins)) return refuse(403, 'SA_ERR_WS_ORIGIN_FORBIDDEN', `origin ${String(req.headers.origin).slice(0, 200)} may not connect`, 'add it to STREAMING_WEBSOCKET__ALLOWED_ORIGINS', 'origin', ctx);
   const token = tokenOf(req);
   if (!token) return unauthorized('no token: send it as "Authorization: Bearer <jwt>", as the subprotocol "bearer.<jwt>", or as ?token=<jwt>', 'missing', ctx);
   try {
     return { claims: await ctx.verify(token) };
   } catch (err) {
-    return unauthorized(`the token was refused: ${(err as Error).message}`, 'invalid', ctx);
+    if (err instanceof TokenError) return unauthorized(`the token was refused: ${err.message}`, 'invalid', ctx);
+    const { refusal } = refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'the token could not be checked right now', 'retry in a few seconds', 'verify_failed', ctx);
+    return { refusal: { ...refusal, cause: err } };
   }
 }
 

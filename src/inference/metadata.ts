@@ -31,6 +31,9 @@ export interface ModelMetadata {
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,100}$/;
+/** Bounds of what a metadata file may declare: a real model has tens of features and short names. */
+const MAX_FEATURES = 1000;
+const MAX_TEXT = 200;
 
 /** Parses and checks a metadata document; `where` names the file in errors. */
 export function parseMetadata(raw: unknown, where: string): ModelMetadata {
@@ -39,7 +42,7 @@ export function parseMetadata(raw: unknown, where: string): ModelMetadata {
   if (o !== raw) problems.push('it is not a JSON object');
   const text = (field: string, pattern?: RegExp): string => {
     const v = o[field];
-    if (typeof v !== 'string' || v.length === 0) problems.push(`"${field}" must be a non-empty string`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
     else if (pattern && !pattern.test(v)) problems.push(`"${field}" (${v}) may contain only letters, digits, ".", "_" and "-"`);
     return typeof v === 'string' ? v : '';
   };
@@ -49,9 +52,17 @@ export function parseMetadata(raw: unknown, where: string): ModelMetadata {
   const probabilities = text('probabilities');
   const threshold = o.threshold;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) problems.push('"threshold" must be a number between 0 and 1 (exclusive)');
+  const label = (field: string, fallback: string): string => {
+    const v = o[field];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
+    return typeof v === 'string' ? v : fallback;
+  };
+  const positiveLabel = label('positiveLabel', 'anomaly');
+  const negativeLabel = label('negativeLabel', 'normal');
   const features = parseFeatures(o.features, problems);
   if (problems.length > 0) {
-    throw new StreamingError('SA_ERR_MODEL_INVALID', `model metadata ${where} is invalid: ${problems.join('; ')}`, {
+    throw new StreamingError('SA_ERR_MODEL_INVALID', `model metadata ${where} is invalid: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`, {
       hint: 'see docs/inference.md for the metadata format; ops/ml/train.py writes a valid one',
     });
   }
@@ -63,25 +74,26 @@ export function parseMetadata(raw: unknown, where: string): ModelMetadata {
     probabilities,
     features,
     threshold: threshold as number,
-    positiveLabel: typeof o.positiveLabel === 'string' ? o.positiveLabel : 'anomaly',
-    negativeLabel: typeof o.negativeLabel === 'string' ? o.negativeLabel : 'normal',
+    positiveLabel,
+    negativeLabel,
   };
 }
 
 function parseFeatures(raw: unknown, problems: string[]): FeatureSpec[] {
-  if (!Array.isArray(raw) || raw.length === 0) {
-    problems.push('"features" must be a non-empty array of {name, type, min, max}');
+  if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_FEATURES) {
+    problems.push(`"features" must be an array of 1 to ${MAX_FEATURES} {name, type, min, max}`);
     return [];
   }
   const seen = new Set<string>();
   return raw.map((f: unknown, i) => {
     const spec = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
     const at = `features[${i}]`;
-    if (typeof spec.name !== 'string' || spec.name === '') problems.push(`${at}.name must be a non-empty string`);
+    if (typeof spec.name !== 'string' || spec.name === '' || spec.name.length > MAX_TEXT) problems.push(`${at}.name must be a non-empty string of at most ${MAX_TEXT} characters`);
     else if (seen.has(spec.name)) problems.push(`${at}.name "${spec.name}" appears twice`);
     else seen.add(spec.name);
     if (spec.type !== 'float' && spec.type !== 'int') problems.push(`${at}.type must be "float" or "int"`);
-    if (typeof spec.min !== 'number' || typeof spec.max !== 'number' || !(spec.min <= spec.max)) problems.push(`${at} needs numbers min ≤ max`);
+    // JSON turns 1e400 into Infinity: a range must be finite, or it checks nothing.
+    if (!Number.isFinite(spec.min) || !Number.isFinite(spec.max) || !((spec.min as number) <= (spec.max as number))) problems.push(`${at} needs finite numbers min ≤ max`);
     return { name: String(spec.name), type: spec.type === 'int' ? 'int' : 'float', min: Number(spec.min), max: Number(spec.max) };
   });
 }

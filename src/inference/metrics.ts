@@ -8,6 +8,8 @@
  *   ml_model_info{model, version}                  — 1 for the version that scored last
  *   ml_shadow_predictions_total{model, version}    — records a shadow model scored beside the served one
  *   ml_shadow_disagreements_total{model, version}  — …where it flagged differently (÷ the above: the disagreement rate)
+ *   ml_inference_over_budget_total{model}          — model calls longer than the latency budget
+ *   ml_inference_effective_batch_size{task}        — rows the budget lets into one call now (≤ maxBatch)
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { OnnxModel } from './onnx-model';
@@ -18,6 +20,9 @@ export interface InferenceMetrics {
   failed(model: OnnxModel): void;
   invalid(model: OnnxModel): void;
   shadow(model: OnnxModel, disagreed: boolean): void;
+  overBudget(model: OnnxModel): void;
+  /** The batch size the latency budget allows one task now. */
+  batchSize(task: string, rows: number): void;
 }
 
 const byRegistry = new WeakMap<Registry, InferenceMetrics>();
@@ -34,6 +39,8 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const info = new Gauge({ name: 'ml_model_info', help: 'The model version that scored most recently (value 1).', labelNames: ['model', 'version'], registers });
   const shadowed = new Counter({ name: 'ml_shadow_predictions_total', help: 'Records a shadow model scored beside the served model.', labelNames: ['model', 'version'], registers });
   const disagreements = new Counter({ name: 'ml_shadow_disagreements_total', help: 'Shadow-scored records the shadow model flagged differently from the served model.', labelNames: ['model', 'version'], registers });
+  const overBudget = new Counter({ name: 'ml_inference_over_budget_total', help: 'Model calls that took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); the next calls score smaller batches.', labelNames: ['model'], registers });
+  const effective = new Gauge({ name: 'ml_inference_effective_batch_size', help: 'Most records one model call scores now, per task: the latency budget halves it after a slow call and grows it back while calls stay under.', labelNames: ['task'], registers });
   const serving = new Map<string, string>();
   const metrics: InferenceMetrics = {
     scored(model, rows, ms, served) {
@@ -52,6 +59,8 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     },
     failed: (model) => failures.inc({ model: model.name, version: model.version }),
     invalid: (model) => invalid.inc({ model: model.name }),
+    overBudget: (model) => overBudget.inc({ model: model.name }),
+    batchSize: (task, rows) => effective.set({ task }, rows),
     shadow(model, disagreed) {
       const labels = { model: model.name, version: model.version };
       shadowed.inc(labels);

@@ -10,7 +10,7 @@
  * one intra-op thread (the two cores are shared with librdkafka and RocksDB; a small
  * model gains nothing from more), sequential execution, all graph optimisations.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { binding, initOrt, type Binding } from 'onnxruntime-node/dist/binding';
@@ -25,6 +25,16 @@ export interface SessionSettings {
 export const DEFAULT_SESSION: SessionSettings = { intraOpThreads: 1, optimization: 'all' };
 const FLOAT32 = 1; // onnxruntime's element type code
 
+/** Largest model.onnx loaded unless told otherwise (STREAMING_REALTIME_ML__MAX_MODEL_BYTES). */
+export const DEFAULT_MAX_MODEL_BYTES = 512 * 1024 * 1024;
+/** Largest metadata.json read: a real one is a few KB. */
+export const MAX_METADATA_BYTES = 1024 * 1024;
+
+export interface LoadLimits {
+  /** Largest model.onnx accepted (bytes): a larger one is refused before it is read. */
+  maxModelBytes?: number;
+}
+
 export class OnnxModel {
   private disposed = false;
 
@@ -35,12 +45,13 @@ export class OnnxModel {
    * `version` overrides the metadata's (a registry's own version number is the one
    * predictions should name).
    */
-  static load(directory: string, settings: SessionSettings = DEFAULT_SESSION, version?: string): OnnxModel {
+  static load(directory: string, settings: SessionSettings = DEFAULT_SESSION, version?: string, limits: LoadLimits = {}): OnnxModel {
     const modelFile = join(directory, 'model.onnx');
     const metadataFile = join(directory, 'metadata.json');
-    for (const file of [modelFile, metadataFile]) {
-      if (!existsSync(file) || !statSync(file).isFile()) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model directory ${directory} has no ${file.slice(directory.length + 1)}`, { hint: 'a model directory holds model.onnx and metadata.json (npm run train writes both)' });
-    }
+    const maxModelBytes = limits.maxModelBytes ?? DEFAULT_MAX_MODEL_BYTES;
+    // Sizes are checked before anything is read: a huge file must not fill memory first.
+    checkFile(directory, modelFile, maxModelBytes, 'raise STREAMING_REALTIME_ML__MAX_MODEL_BYTES if the model is really that large');
+    checkFile(directory, metadataFile, MAX_METADATA_BYTES, 'metadata.json describes the model in a few KB (docs/inference.md)');
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(metadataFile, 'utf8'));
@@ -108,7 +119,22 @@ export class OnnxModel {
     const output = this.session.outputMetadata.find((m) => m.name === this.metadata.probabilities);
     if (!output) throw problem(`the graph has no output "${this.metadata.probabilities}" (it has ${this.session.outputMetadata.map((m) => m.name).join(', ')})`);
     if (!output.isTensor) throw problem(`output "${output.name}" is not a tensor (a ZipMap? export with zipmap disabled)`);
+    if (output.type !== FLOAT32) throw problem(`output "${output.name}" is not a float32 tensor`);
+    const classes = output.shape[1];
+    if (classes !== undefined && classes !== -1 && classes !== 2) throw problem(`output "${output.name}" gives ${classes} columns, not the 2 class probabilities`);
     const probe = this.score(Float32Array.from(this.metadata.features, (f) => f.min), 1);
     if (probe.length !== 1 || !Number.isFinite(probe[0]!)) throw problem('a test row did not give one probability');
   }
+}
+
+/** The file exists, is a regular file, and is at most `max` bytes; else a typed error naming it. */
+function checkFile(directory: string, file: string, max: number, hint: string): void {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    stat = undefined;
+  }
+  if (!stat?.isFile()) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model directory ${directory} has no ${file.slice(directory.length + 1)}`, { hint: 'a model directory holds model.onnx and metadata.json (npm run train writes both)' });
+  if (stat.size > max) throw new StreamingError('SA_ERR_MODEL_INVALID', `${file} is ${stat.size} bytes, more than the ${max} accepted; refused before reading it`, { hint });
 }

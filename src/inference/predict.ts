@@ -5,19 +5,26 @@
  * prediction per record, in arrival order, inside the same transaction as the input
  * offsets that caused them (the runtime flushes processors before every commit).
  *
- * The model is read once per scored batch, so a batch is scored by one model version
- * and every prediction names it; a hot swap takes effect between batches. Features are
+ * With a latency budget (`maxLatencyMs`), a model call over it is counted and the next
+ * calls take smaller chunks of what is held back (src/inference/latency-budget.ts): the
+ * batch is then scored in several calls, one after the other, and forwarded in the same
+ * order — nothing is dropped or scored twice.
+ *
+ * The model is read once per scored chunk, so a chunk is scored by one model version
+ * and every prediction names it; a hot swap takes effect between chunks. Features are
  * checked against that model's metadata first: a record whose features fail goes to the
  * dead-letter topic (SA_ERR_FEATURES_INVALID, with the reason) and is counted, never
  * scored.
  */
 import type { Registry } from 'prom-client';
+import type { Logger } from '../logger';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../streams/processor';
 import type { StreamRecord } from '../streams/record';
 import { writeFeatures, type FeatureValues } from './features';
+import { LatencyBudget } from './latency-budget';
 import { inferenceMetrics, type InferenceMetrics } from './metrics';
 import type { OnnxModel } from './onnx-model';
-import { murmur2 } from '../query/murmur2';
+import { murmur2 } from '../runtime/partitioner';
 
 /** Where the serving model comes from (a fixed model, or a registry that swaps versions). */
 export interface ModelSource {
@@ -59,6 +66,18 @@ export interface PredictOptions<K, V> {
   shadow?: { model: ModelSource | OnnxModel; emit?: boolean };
   /** The string the A/B split hashes (default: String(key)); e.g. the entity of a windowed key. */
   splitKey?: (key: K) => string;
+  /**
+   * Latency budget of one model call (ms; default none). A call over it is counted
+   * (`ml_inference_over_budget_total{model}`) and the next calls score smaller batches —
+   * halved, then grown back step by step while calls stay under (between 1 and
+   * `maxBatch`; `ml_inference_effective_batch_size{task}`) — with a warning at most once
+   * a minute.
+   */
+  maxLatencyMs?: number;
+  /** Where the over-budget warning goes. */
+  log?: Logger;
+  /** Milliseconds for timing model calls (default performance.now); tests inject one. */
+  clock?: () => number;
 }
 
 const sourceOf = (m: ModelSource | OnnxModel): ModelSource => (typeof (m as ModelSource).current === 'function' ? (m as ModelSource) : { current: () => m as OnnxModel });
@@ -66,6 +85,7 @@ const sourceOf = (m: ModelSource | OnnxModel): ModelSource => (typeof (m as Mode
 export function predict<K, V>(o: PredictOptions<K, V>): ProcessorSupplier<K, V, K, Prediction<V>> {
   const maxBatch = o.maxBatch ?? 512;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError(`predict: maxBatch must be a whole number ≥ 1, not ${String(o.maxBatch)}`);
+  if (o.maxLatencyMs !== undefined && !(o.maxLatencyMs > 0)) throw new TypeError(`predict: maxLatencyMs must be a number > 0, not ${String(o.maxLatencyMs)}`);
   if (o.variant && !(o.variant.share >= 0 && o.variant.share <= 1)) throw new TypeError(`predict: variant.share must be between 0 and 1, not ${String(o.variant.share)}`);
   const settings: Settings<K, V> = {
     primary: sourceOf(o.model),
@@ -74,7 +94,11 @@ export function predict<K, V>(o: PredictOptions<K, V>): ProcessorSupplier<K, V, 
     featuresOf: o.features,
     splitKey: o.splitKey ?? ((k) => String(k)),
     maxBatch,
+    maxLatencyMs: o.maxLatencyMs ?? Infinity,
     metrics: o.metrics ? inferenceMetrics(o.metrics) : undefined,
+    log: o.log,
+    clock: o.clock ?? (() => performance.now()),
+    warnedAt: -Infinity,
   };
   return () => new PredictProcessor(settings);
 }
@@ -86,8 +110,15 @@ interface Settings<K, V> {
   featuresOf: (value: V, key: K) => FeatureValues;
   splitKey: (key: K) => string;
   maxBatch: number;
+  maxLatencyMs: number;
   metrics: InferenceMetrics | undefined;
+  log: Logger | undefined;
+  clock: () => number;
+  /** When the last over-budget warning was logged (shared by the supplier's processors: one warning a minute in all). */
+  warnedAt: number;
 }
+
+const WARN_EVERY_MS = 60_000;
 
 interface Pending<K, V> {
   record: StreamRecord<K, V>;
@@ -98,35 +129,66 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
   private ctx!: ProcessorContext<K, Prediction<V>>;
   private pending: Pending<K, V>[] = [];
   private rows = new Float32Array(0);
+  private readonly budget: LatencyBudget;
+  /** Models whose call in the current chunk went over the budget. */
+  private over: { model: OnnxModel; ms: number }[] = [];
 
-  constructor(private readonly s: Settings<K, V>) {}
+  constructor(private readonly s: Settings<K, V>) {
+    this.budget = new LatencyBudget(s.maxLatencyMs, s.maxBatch);
+  }
 
   init(context: ProcessorContext<K, Prediction<V>>): void {
     this.ctx = context;
+    this.s.metrics?.batchSize(context.taskId, this.budget.batchSize);
   }
 
   process(record: StreamRecord<K, V>): void {
     if (record.value === null || record.value === undefined) return;
     this.pending.push({ record, features: this.s.featuresOf(record.value, record.key) });
-    if (this.pending.length >= this.s.maxBatch) this.flush();
+    if (this.pending.length >= this.budget.batchSize) this.flush();
   }
 
-  /** Scores what is held back — one call per model — and forwards the predictions in arrival order. */
+  /** Scores what is held back — in chunks of the current batch size, one call per model and chunk — and forwards the predictions in arrival order. */
   flush(): void {
     if (this.pending.length === 0) return;
-    const batch = this.pending;
+    const all = this.pending;
     this.pending = [];
+    for (let from = 0; from < all.length;) {
+      const chunk = all.slice(from, from + this.budget.batchSize);
+      from += chunk.length;
+      this.scoreChunk(chunk);
+    }
+  }
+
+  private scoreChunk(batch: Pending<K, V>[]): void {
+    this.over = [];
     const results: (Prediction<V> | undefined)[] = new Array(batch.length);
     const variant = this.s.variant;
     const onVariant = variant ? batch.map((p) => murmur2(Buffer.from(this.s.splitKey(p.record.key))) >>> 0 < variant.below) : undefined;
     const primary = batch.map((_p, i) => i).filter((i) => !onVariant?.[i]);
-    this.scoreInto(this.s.primary.current(), batch, primary, results, true);
-    if (variant) this.scoreInto(variant.source.current(), batch, batch.map((_p, i) => i).filter((i) => onVariant![i]), results, true);
-    if (this.s.shadow) this.shadowScore(this.s.shadow, batch, results);
+    try {
+      this.scoreInto(this.s.primary.current(), batch, primary, results, true);
+      if (variant) this.scoreInto(variant.source.current(), batch, batch.map((_p, i) => i).filter((i) => onVariant![i]), results, true);
+      if (this.s.shadow) this.shadowScore(this.s.shadow, batch, results);
+    } finally {
+      this.adapt(batch.length);
+    }
     results.forEach((value, i) => {
       const { key, timestamp, headers } = batch[i]!.record;
       if (value) this.ctx.forward({ key, value, timestamp, headers });
     });
+  }
+
+  /** After a chunk: the budget's next batch size, and a warning (at most once a minute) when a call was over. */
+  private adapt(rows: number): void {
+    const before = this.budget.batchSize;
+    if (this.budget.after(rows, this.over.length > 0)) this.s.metrics?.batchSize(this.ctx.taskId, this.budget.batchSize);
+    const slowest = this.over.sort((a, b) => b.ms - a.ms)[0];
+    if (!slowest || !this.s.log) return;
+    const now = this.s.clock();
+    if (now - this.s.warnedAt < WARN_EVERY_MS) return;
+    this.s.warnedAt = now;
+    this.s.log.warn({ model: slowest.model.name, version: slowest.model.version, ms: Math.round(slowest.ms * 100) / 100, rows, budgetMs: this.s.maxLatencyMs, batchSize: { from: before, to: this.budget.batchSize }, task: this.ctx.taskId }, 'a model call took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); scoring smaller batches');
   }
 
   /** Validates and scores the records at `indices` with one model call; invalid ones go to the dead-letter topic. */
@@ -141,7 +203,7 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
       else if (served) this.reject(batch[i]!, reason, model);
     }
     if (valid.length === 0) return undefined;
-    const started = performance.now();
+    const started = this.s.clock();
     let scores: Float32Array;
     try {
       scores = model.score(this.rows, valid.length);
@@ -149,7 +211,12 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
       this.s.metrics?.failed(model);
       throw err;
     }
-    this.s.metrics?.scored(model, valid.length, performance.now() - started, served);
+    const ms = this.s.clock() - started;
+    this.s.metrics?.scored(model, valid.length, ms, served);
+    if (this.budget.isOver(ms)) {
+      this.over.push({ model, ms });
+      this.s.metrics?.overBudget(model);
+    }
     if (!served) return { valid, scores };
     const { threshold, positiveLabel, negativeLabel } = model.metadata;
     valid.forEach((i, row) => {

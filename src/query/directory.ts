@@ -6,18 +6,21 @@
  * member (Kafka Streams puts it in the subscription's user data), and the group's member
  * host is an address, not an advertised URL. A task claimed by two instances (a moving
  * task) belongs to the newest claim; a cleanly closed instance withdraws its claim.
+ *
+ * Anyone who can write to the topic can publish a claim, and a claim decides where a
+ * query is forwarded: every claim is validated (claim.ts) before it counts, and one that
+ * fails is ignored with a warning.
  */
 import Kafka, { type KafkaConsumer, type Message, type Producer } from 'node-rdkafka';
 import { createTopics } from '../admin/topics';
 import type { LibrdkafkaConfig } from '../config';
 import type { Logger } from '../logger';
+import { parseClaim, type Claim } from './claim';
 
-export interface Claim {
-  instanceId: string;
-  url: string;
-  tasks: string[];
-  at: number;
-}
+export type { Claim } from './claim';
+
+/** More instances than any deployment runs: a flood of claims cannot grow the map without bound. */
+const MAX_CLAIMS = 10_000;
 
 export class HostDirectory {
   private readonly claims = new Map<string, Claim>();
@@ -26,7 +29,9 @@ export class HostDirectory {
   private running = false;
   private tailing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly client: LibrdkafkaConfig, readonly topic: string, private readonly self: { instanceId: string; url: string }, private readonly log: Logger) {}
+  private warnedAt = 0;
+
+  constructor(private readonly client: LibrdkafkaConfig, readonly topic: string, private readonly self: { applicationId: string; instanceId: string; url: string }, private readonly log: Logger) {}
 
   async start(): Promise<void> {
     await createTopics(this.client, [{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }]);
@@ -71,22 +76,23 @@ export class HostDirectory {
   private async tail(): Promise<void> {
     while (this.running) {
       const batch = await new Promise<Message[]>((resolve) => this.consumer!.consume(100, (err, m) => resolve(err ? [] : m)));
-      for (const m of batch) {
-        const instanceId = m.key?.toString();
-        if (!instanceId) continue;
-        try {
-          this.apply(instanceId, m.value ? (JSON.parse(m.value.toString()) as Claim) : undefined);
-        } catch (err) {
-          this.log.warn({ err, topic: this.topic, offset: m.offset }, 'ignoring an unreadable host claim');
-        }
-      }
+      for (const m of batch) this.read(m);
       if (batch.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  private read(m: Message): void {
+    const parsed = parseClaim(m.key, m.value, this.self.applicationId);
+    if (parsed.ok) return this.apply(parsed.instanceId, parsed.claim);
+    if (Date.now() - this.warnedAt < 60_000) return;
+    this.warnedAt = Date.now();
+    this.log.warn({ topic: this.topic, offset: m.offset, reason: parsed.reason }, 'ignoring a host claim that is not valid (further ones are logged at most once a minute)');
   }
 
   private apply(instanceId: string, claim: Claim | undefined): void {
     const known = this.claims.get(instanceId);
     if (!claim) this.claims.delete(instanceId);
+    else if (!known && this.claims.size >= MAX_CLAIMS) return;
     else if (!known || claim.at >= known.at) this.claims.set(instanceId, claim);
   }
 }

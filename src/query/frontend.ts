@@ -1,7 +1,6 @@
 /**
  * The query side of one KafkaStreams instance: the host directory (who runs which task)
- * and the HTTP server, started before the stream thread (so /healthz answers during
- * restoration) and stopped after it.
+ * and the HTTP server, started before the stream thread and stopped after it.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger';
@@ -18,13 +17,13 @@ export class QueryFrontend {
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly options: QueryServerOptions, private readonly log: Logger) {
     this.url = advertisedUrl(options);
-    this.directory = new HostDirectory(config.client, `${config.applicationId}-query-hosts`, { instanceId: config.instanceId, url: this.url }, log);
+    this.directory = new HostDirectory(config.client, `${config.applicationId}-query-hosts`, { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url }, log);
   }
 
-  async start(view: Omit<InstanceView, 'instanceId' | 'url' | 'owner'>): Promise<void> {
+  async start(view: Omit<InstanceView, 'instanceId' | 'url' | 'owner' | 'owners'>): Promise<void> {
     await this.directory.start();
     const instance: InstanceView = { ...view, instanceId: this.config.instanceId, url: this.url, owner: (taskId) => this.directory.ownerOf(taskId) };
-    this.server = await startQueryServer(new Queryable(this.graph, this.config.client, instance), this.options, this.log);
+    this.server = await startQueryServer(new Queryable(this.graph, this.config.client, instance, this.config.inputPartitioner), this.options, this.log);
   }
 
   /** After every rebalance (and restoration): which tasks this instance answers for. */

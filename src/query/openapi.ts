@@ -1,6 +1,14 @@
 /** The query API's OpenAPI 3.1 document, served at /openapi.json. */
 const error = { $ref: '#/components/schemas/Error' };
-const errors = (...codes: number[]): Record<string, unknown> => Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'bad parameter', 404: 'unknown store, or no value for the key', 503: 'restoring, rebalancing or the owner is unreachable (Retry-After)' }[c], content: { 'application/json': { schema: error } } }]));
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'bad parameter',
+  401: 'no valid bearer token',
+  403: 'the token does not grant this store',
+  404: 'unknown store, or no value for the key',
+  409: 'the key has values in more than one partition (written by different partitioners)',
+  503: 'restoring, rebalancing or the owner is unreachable (Retry-After)',
+};
+const errors = (...codes: number[]): Record<string, unknown> => Object.fromEntries([...codes, 401, 403].map((c) => [String(c), { description: DESCRIPTIONS[c], content: { 'application/json': { schema: error } } }]));
 const storeParam = { name: 'store', in: 'path', required: true, schema: { type: 'string' } };
 const keyParam = { name: 'key', in: 'path', required: true, description: "the key as text: a String key as is, Long/Double as a number, Json as JSON, Bytes as base64url", schema: { type: 'string' } };
 const query = (name: string, description: string) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } });
@@ -9,14 +17,11 @@ export const OPENAPI = {
   openapi: '3.1.0',
   info: { title: 'streaming-analytics interactive queries', version: '1' },
   paths: {
-    '/healthz': { get: { summary: 'The process is alive', responses: { 200: { description: 'alive' } } } },
-    '/readyz': { get: { summary: 'Tasks assigned and every store restored', responses: { 200: { description: 'ready' }, ...errors(503) } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
-    '/stores': { get: { summary: "The topology's stores", responses: { 200: { description: 'name, kind, serdes, changelog of every store' } } } },
+    '/stores': { get: { summary: 'The stores the token may read', responses: { 200: { description: 'name, kind, serdes, changelog and partitioner of every granted store' }, ...errors() } } },
     '/metadata/{store}/{key}': { get: { summary: 'Partition, task and owning instance of a key', parameters: [storeParam, keyParam], responses: { 200: { description: 'owner' }, ...errors(400, 404) } } },
-    '/stores/{store}/keys/{key}': { get: { summary: "A key's value (answered by the owning instance, forwarded if needed)", parameters: [storeParam, keyParam], responses: { 200: { description: '{ store, key, value, partition }' }, ...errors(400, 404, 503) } } },
+    '/stores/{store}/keys/{key}': { get: { summary: "A key's value (answered by the owning instance, forwarded if needed)", parameters: [storeParam, keyParam], responses: { 200: { description: '{ store, key, value, partition }' }, ...errors(400, 404, 409, 503) } } },
     '/stores/{store}/keys/{key}/windows': {
-      get: { summary: "A key's windows with from ≤ start ≤ to (window stores)", parameters: [storeParam, keyParam, query('from', 'epoch ms, default 0'), query('to', 'epoch ms, default no limit')], responses: { 200: { description: '{ windows: [{ start, end, value }] }' }, ...errors(400, 404, 503) } },
+      get: { summary: "A key's windows with from ≤ start ≤ to (window stores)", parameters: [storeParam, keyParam, query('from', 'epoch ms, default 0'), query('to', 'epoch ms, default no limit')], responses: { 200: { description: '{ windows: [{ start, end, value }] }' }, ...errors(400, 404, 409, 503) } },
     },
     '/stores/{store}/entries': {
       get: {
@@ -26,7 +31,9 @@ export const OPENAPI = {
       },
     },
   },
+  security: [{ bearer: [] }],
   components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A JWT whose "stores" claim lists the stores it may read, or "*" (not needed on an open, loopback-only API)' } },
     schemas: {
       Error: {
         type: 'object',

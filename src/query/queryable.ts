@@ -1,12 +1,13 @@
 /**
  * What the query server needs from a running instance, in one place: its stores and
- * their sub-topologies, the partition counts that place a key, the tasks it runs now,
- * whether it is ready, and who owns the tasks it does not run.
+ * their sub-topologies, the partition counts that place a key, the partitioner that
+ * placed it, the tasks it runs now, whether it is ready, and who owns the tasks it does
+ * not run.
  */
-import type { Registry } from 'prom-client';
 import type { StoreSpec } from '../../state';
 import { clusterInfo } from '../admin/cluster';
 import type { LibrdkafkaConfig } from '../config';
+import type { InputPartitioner } from '../runtime/partitioner';
 import type { TopologyGraph } from '../streams/graph';
 import type { TaskStores } from '../streams/task-stores';
 import type { Claim } from './directory';
@@ -16,6 +17,8 @@ export interface StoreInfo {
   subtopology: number;
   changelog: string;
   sourceTopics: string[];
+  /** Source topics written by other producers (not the runtime's own repartition topics). */
+  externalTopics: string[];
 }
 
 export interface InstanceView {
@@ -25,29 +28,43 @@ export interface InstanceView {
   localStores(taskId: string): TaskStores | undefined;
   localTasks(): string[];
   owner(taskId: string): Claim | undefined;
-  metrics(): Registry;
+  /** Whether records of `topic` were seen off the declared partitioner. */
+  partitionerMismatch(topic: string): boolean;
 }
 
 export class Queryable {
   readonly stores = new Map<string, StoreInfo>();
   private partitionCounts = new Map<string, number>();
 
-  constructor(graph: TopologyGraph, private readonly client: LibrdkafkaConfig, readonly instance: InstanceView) {
+  /** `partitionsOf`: the partition count of a topic; default, the cluster's metadata. */
+  constructor(graph: TopologyGraph, private readonly client: LibrdkafkaConfig, readonly instance: InstanceView, private readonly declared: InputPartitioner = 'murmur2', private readonly partitionsOf?: (topic: string) => Promise<number | undefined>) {
     graph.subtopologies().forEach((nodes, subtopology) => {
-      const sourceTopics = nodes.flatMap((n) => (n.kind === 'source' ? [...n.topics] : []));
-      for (const spec of graph.storesOf(nodes)) this.stores.set(spec.name, { spec, subtopology, changelog: graph.changelogTopic(spec.name), sourceTopics });
+      const sources = nodes.flatMap((n) => (n.kind === 'source' ? [n] : []));
+      const sourceTopics = sources.flatMap((n) => [...n.topics]);
+      const externalTopics = sources.filter((n) => !n.internal).flatMap((n) => [...n.topics]);
+      for (const spec of graph.storesOf(nodes)) this.stores.set(spec.name, { spec, subtopology, changelog: graph.changelogTopic(spec.name), sourceTopics, externalTopics });
     });
   }
 
-  /** Partitions of the store's sub-topology (its source topics are co-partitioned): a key's task is `<sub>_<murmur2 % n>`. */
+  /** Partitions of the store's sub-topology (its source topics are co-partitioned): a key's task is `<sub>_<partition>`. */
   async partitions(store: StoreInfo): Promise<number> {
     const topic = store.sourceTopics[0]!;
-    if (!this.partitionCounts.has(topic)) {
+    if (this.partitionsOf) this.partitionCounts.set(topic, (await this.partitionsOf(topic)) ?? 0);
+    else if (!this.partitionCounts.has(topic)) {
       const topics = (await clusterInfo(this.client, 10_000)).topics;
       this.partitionCounts = new Map([...topics].map(([name, t]) => [name, t.partitions]));
     }
     const n = this.partitionCounts.get(topic);
     if (!n) throw new Error(`source topic "${topic}" of store "${store.spec.name}" is unknown to the cluster`);
     return n;
+  }
+
+  /**
+   * The partitioner that placed the store's keys: the runtime's own (murmur2) for
+   * repartition topics; else the declared one, unless records were seen elsewhere.
+   */
+  partitionerOf(store: StoreInfo): InputPartitioner {
+    if (store.externalTopics.length === 0) return 'murmur2';
+    return store.externalTopics.some((t) => this.instance.partitionerMismatch(t)) ? 'unknown' : this.declared;
   }
 }

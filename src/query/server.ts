@@ -1,10 +1,16 @@
 /**
- * The processor's HTTP server (fastify): interactive queries of the state stores, health
- * (`/healthz` alive, `/readyz` tasks assigned and restored), Prometheus `/metrics`, and
- * the OpenAPI document. Every error is `{ error: { code, message, hint?, retriable } }`.
+ * The processor's interactive-query API (fastify): the stores, read by key or scanned,
+ * and the OpenAPI document. Every request but /openapi.json is authenticated (auth.ts);
+ * every error is `{ error: { code, message, hint?, retriable } }`, and an unexpected
+ * failure answers without internals (they go to the log). Health and metrics are on the
+ * admin listener (admin.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { isLoopbackHost } from '../config/hosts';
+import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
+import { authenticate, type QueryAuth } from './auth';
+import { isBaseUrl } from './claim';
 import { fail } from './http';
 import { OPENAPI } from './openapi';
 import type { Queryable } from './queryable';
@@ -12,34 +18,55 @@ import { storeRoutes } from './store-routes';
 
 export interface QueryServerOptions {
   port: number;
-  /** Interface to listen on. Default 127.0.0.1 (0.0.0.0 in a container). */
+  /** Interface to listen on. Default 127.0.0.1. */
   host?: string;
-  /** How other instances reach this one (forwarded queries). Default http://<host>:<port>. */
+  /** How other instances reach this one (forwarded queries): http(s)://host:port, no path. Default http://<host>:<port>. */
   advertisedUrl?: string;
+  /** Bearer-token verification, or 'none' (the default, allowed only on a loopback host). */
+  auth?: QueryAuth;
+}
+
+/** Refuses an open API off loopback, and an advertised URL that is not a plain base URL. */
+export function checkQueryServerOptions(o: QueryServerOptions): void {
+  const open = (o.auth ?? 'none') === 'none';
+  if (open && !isLoopbackHost(o.host ?? '127.0.0.1')) {
+    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `queryServer on ${o.host} has no auth: an open query API must not face the network`, { hint: 'give queryServer.auth a token verifier (STREAMING_PROCESSOR__QUERY_AUTH=jwt), or listen on 127.0.0.1' });
+  }
+  if (o.advertisedUrl !== undefined && !isBaseUrl(o.advertisedUrl)) {
+    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `queryServer.advertisedUrl ${JSON.stringify(o.advertisedUrl.slice(0, 200))} is not an http(s)://host:port base URL`, { hint: 'advertise the scheme, host and port only, e.g. https://processor-0.processor:8080' });
+  }
+}
+
+/** The API's routes and hooks, not yet listening (fuzz tests drive it with inject()). */
+export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): FastifyInstance {
+  const app = Fastify({
+    logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, routerOptions: { maxParamLength: 4096 },
+    // A URL fastify cannot even route (bad percent-encoding) gets the same typed answer as any other bad request.
+    frameworkErrors: (err, _req, reply) => void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `the request cannot be read: ${err.message.slice(0, 200)}`),
+  });
+  app.server.headersTimeout = 10_000;
+  app.get('/openapi.json', async () => OPENAPI);
+  authenticate(app, o.auth ?? 'none', log);
+  storeRoutes(app, q, log);
+  app.setNotFoundHandler((req, reply) => fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `no endpoint ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, 'see /openapi.json'));
+  app.setErrorHandler((err, _req, reply) => {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status !== undefined && status < 500) return void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', (err as Error).message.slice(0, 300));
+    log.error({ err }, 'query failed');
+    void fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', 'the query could not be answered; retry (the server log has the cause)');
+  });
+  return app;
 }
 
 export async function startQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
-  app.get('/healthz', async () => ({ status: 'alive', instance: q.instance.instanceId }));
-  app.get('/readyz', async (_req, reply) => {
-    const ready = q.instance.ready();
-    return ready.ok ? { status: 'ready', instance: q.instance.instanceId, tasks: q.instance.localTasks() } : fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `not ready: ${ready.why}`);
-  });
-  app.get('/metrics', async (_req, reply) => reply.header('content-type', q.instance.metrics().contentType).send(await q.instance.metrics().metrics()));
-  app.get('/openapi.json', async () => OPENAPI);
-  storeRoutes(app, q);
-  app.setNotFoundHandler((req, reply) => fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `no endpoint ${req.method} ${req.url.split('?')[0]}`, 'see /openapi.json'));
-  app.setErrorHandler((err, _req, reply) => {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status !== undefined && status < 500) return void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', (err as Error).message);
-    log.error({ err }, 'query failed');
-    void fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `the query could not be answered: ${(err as Error).message}`);
-  });
+  const app = buildQueryServer(q, o, log);
   await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' });
-  log.info({ url: advertisedUrl(o), port: o.port }, 'query server listening');
+  log.info({ url: advertisedUrl(o), port: o.port, auth: (o.auth ?? 'none') === 'none' ? 'none (loopback)' : 'bearer tokens' }, 'query server listening');
   return app;
 }
 
 export function advertisedUrl(o: QueryServerOptions): string {
-  return o.advertisedUrl ?? `http://${o.host && o.host !== '0.0.0.0' ? o.host : '127.0.0.1'}:${o.port}`;
+  if (o.advertisedUrl) return o.advertisedUrl.replace(/\/+$/, '');
+  const host = !o.host || o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${o.port}`;
 }

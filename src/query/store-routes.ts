@@ -1,49 +1,54 @@
 /**
- * The store endpoints. A key's task is found by Kafka's partitioner; the instance that
- * runs it answers, directly or through a forward. While the instance is not ready
- * (rebalancing, restoring) the answer is 503: never a possibly wrong value.
+ * The store endpoints. A key's value or windows come from the instance that runs its
+ * partition (lookup.ts); a scan covers the partitions this instance runs. While the
+ * instance is not ready (rebalancing, restoring) the answer is 503: never a possibly
+ * wrong value. Only stores the caller's token grants are listed or read.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { prefixEnd } from '../../state';
-import { fail, forward, FORWARDED } from './http';
-import { partitionForKey } from './murmur2';
-import type { Queryable, StoreInfo } from './queryable';
+import type { Logger } from '../logger';
+import { granted, requireStore } from './auth';
+import { fail } from './http';
+import { answer, locate, type Located, type Req } from './lookup';
+import type { Queryable } from './queryable';
 import { BadKey, jsonValue, keyFromText } from './text';
 
-type Req = FastifyRequest<{ Params: { store: string; key?: string }; Querystring: Record<string, string | undefined> }>;
+const enc = encodeURIComponent;
 
-interface Located {
-  store: StoreInfo;
-  key: unknown;
-  keyBytes: Buffer;
-  partition: number;
-  taskId: string;
-}
-
-export function storeRoutes(app: FastifyInstance, q: Queryable): void {
-  app.get('/stores', async () => ({
+export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): void {
+  app.get('/stores', async (req) => ({
     instance: q.instance.instanceId,
-    stores: [...q.stores.values()].map((s) => ({ name: s.spec.name, kind: s.spec.window ? 'window' : 'key-value', backend: s.spec.backend, keySerde: s.spec.keySerde.name, valueSerde: s.spec.valueSerde.name, changelog: s.changelog, sourceTopics: s.sourceTopics })),
+    stores: [...q.stores.values()].filter((s) => granted(req, s.spec.name)).map((s) => ({ name: s.spec.name, kind: s.spec.window ? 'window' : 'key-value', backend: s.spec.backend, keySerde: s.spec.keySerde.name, valueSerde: s.spec.valueSerde.name, changelog: s.changelog, sourceTopics: s.sourceTopics, partitioner: q.partitionerOf(s) })),
   }));
 
   app.get('/metadata/:store/:key', async (req: Req, reply) => {
     const at = await locate(q, req, reply);
     if (!at) return reply;
-    const owner = q.instance.localStores(at.taskId) ? { instanceId: q.instance.instanceId, url: q.instance.url } : q.instance.owner(at.taskId);
-    return { store: at.store.spec.name, key: req.params.key, partition: at.partition, task: at.taskId, owner: owner ? { instanceId: owner.instanceId, url: owner.url } : null, local: owner?.instanceId === q.instance.instanceId };
+    const owners = at.candidates.slice(0, 100).map((partition) => {
+      const task = `${at.store.subtopology}_${partition}`;
+      const owner = q.instance.localStores(task) ? { instanceId: q.instance.instanceId, url: q.instance.url } : q.instance.owner(task);
+      return { partition, task, owner: owner ? { instanceId: owner.instanceId, url: owner.url } : null, local: owner?.instanceId === q.instance.instanceId };
+    });
+    const first = owners[0]!;
+    return { store: at.store.spec.name, key: req.params.key, partitioner: at.partitioner, ...first, ...(at.candidates.length > 1 ? { candidates: owners } : {}) };
   });
 
   app.get('/stores/:store/keys/:key', async (req: Req, reply) => {
     const at = await locate(q, req, reply);
     if (!at) return reply;
     if (at.store.spec.window) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${at.store.spec.name}" is a window store`, `use /stores/${at.store.spec.name}/keys/<key>/windows?from=&to=`);
-    return answerLocallyOrForward(q, req, reply, at, async (stores) => {
-      const entry = stores.entry(at.store.spec.name)!;
-      await entry.bytes.prefetch([at.keyBytes]);
-      const value = entry.bytes.get(at.keyBytes);
-      if (value === undefined) return fail(reply, 'SA_ERR_QUERY_NOT_FOUND', `store "${at.store.spec.name}" holds no value for key ${req.params.key}`);
-      return { store: at.store.spec.name, key: jsonValue(at.key), value: jsonValue(entry.spec.valueSerde.deserialize(entry.changelog, value)), partition: at.partition };
-    });
+    return answer(q, req, reply, at, {
+      path: `/stores/${enc(at.store.spec.name)}/keys/${enc(req.params.key ?? '')}`,
+      local: async (stores, partition) => {
+        const entry = stores.entry(at.store.spec.name)!;
+        await entry.bytes.prefetch([at.keyBytes]);
+        const value = entry.bytes.get(at.keyBytes);
+        if (value === undefined) return { found: false, body: {} };
+        return { found: true, body: { store: at.store.spec.name, key: jsonValue(at.key), value: jsonValue(entry.spec.valueSerde.deserialize(entry.changelog, value)), partition } };
+      },
+      none: () => fail(reply, 'SA_ERR_QUERY_NOT_FOUND', `store "${at.store.spec.name}" holds no value for key ${JSON.stringify(req.params.key?.slice(0, 200))}`),
+      hit: () => true,
+    }, log);
   });
 
   app.get('/stores/:store/keys/:key/windows', async (req: Req, reply) => {
@@ -53,75 +58,49 @@ export function storeRoutes(app: FastifyInstance, q: Queryable): void {
     const from = timeParam(req.query.from, 0);
     const to = timeParam(req.query.to, Number.MAX_SAFE_INTEGER);
     if (from === undefined || to === undefined || from > to) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', 'from and to must be epoch milliseconds with from ≤ to');
-    const size = at.store.spec.window.sizeMs;
-    return answerLocallyOrForward(q, req, reply, at, async (stores) => {
-      const windows = await stores.window(at.store.spec.name)!.fetchRange(at.key, from, to);
-      return { store: at.store.spec.name, key: jsonValue(at.key), partition: at.partition, windows: windows.map((w) => ({ start: w.start, end: w.start + size, value: jsonValue(w.value) })) };
-    });
+    return answer(q, req, reply, at, windowsQuestion(at, req, from, to), log);
   });
 
   app.get('/stores/:store/entries', async (req: Req, reply) => entries(q, req, reply));
 }
 
-/** Store, key and task of a request; replies with the error and returns undefined when they cannot be found. */
-async function locate(q: Queryable, req: Req, reply: FastifyReply): Promise<Located | undefined> {
-  const store = q.stores.get(req.params.store);
-  if (!store) {
-    fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store}"`, `the stores are: ${[...q.stores.keys()].join(', ') || '(none)'}`);
-    return undefined;
-  }
-  let key: unknown;
-  try {
-    key = keyFromText(store.spec.keySerde, req.params.key ?? '');
-  } catch (err) {
-    if (!(err instanceof BadKey)) throw err;
-    fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', err.message);
-    return undefined;
-  }
-  const keyBytes = store.spec.keySerde.serialize(store.changelog, key)!;
-  const partition = partitionForKey(keyBytes, await q.partitions(store));
-  return { store, key, keyBytes, partition, taskId: `${store.subtopology}_${partition}` };
-}
-
-async function answerLocallyOrForward(q: Queryable, req: Req, reply: FastifyReply, at: Located, answer: (stores: NonNullable<ReturnType<Queryable['instance']['localStores']>>) => Promise<unknown>): Promise<unknown> {
-  const ready = q.instance.ready();
-  if (!ready.ok) return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `instance ${q.instance.instanceId} is not ready: ${ready.why}`);
-  const local = q.instance.localStores(at.taskId);
-  if (local) return answer(local);
-  const owner = q.instance.owner(at.taskId);
-  if (!owner || owner.instanceId === q.instance.instanceId || req.headers[FORWARDED]) {
-    return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `task ${at.taskId} (partition ${at.partition}) has no known owner right now; it is moving between instances`);
-  }
-  try {
-    const res = await forward(owner.url, req.url);
-    if (res.headers['retry-after']) reply.header('retry-after', res.headers['retry-after']);
-    return reply.code(res.status).header('content-type', 'application/json; charset=utf-8').header('x-sa-served-by', owner.instanceId).send(res.body);
-  } catch (err) {
-    return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `the owner of task ${at.taskId} (${owner.instanceId} at ${owner.url}) did not answer: ${(err as Error).message}`);
-  }
+function windowsQuestion(at: Located, req: Req, from: number, to: number): Parameters<typeof answer>[4] {
+  const size = at.store.spec.window!.sizeMs;
+  const body = (partition: number, windows: { start: number; value: unknown }[]): Record<string, unknown> => ({ store: at.store.spec.name, key: jsonValue(at.key), partition, windows: windows.map((w) => ({ start: w.start, end: w.start + size, value: jsonValue(w.value) })) });
+  return {
+    path: `/stores/${enc(at.store.spec.name)}/keys/${enc(req.params.key ?? '')}/windows?from=${from}&to=${to}`,
+    local: async (stores, partition) => {
+      const windows = await stores.window(at.store.spec.name)!.fetchRange(at.key, from, to);
+      return { found: windows.length > 0, body: body(partition, windows) };
+    },
+    // Windows of a key no partition holds: an empty list, as for a key without windows in range.
+    none: () => body(at.candidates[0]!, []),
+    hit: (b) => Array.isArray(b.windows) && b.windows.length > 0,
+  };
 }
 
 /** A range or prefix scan over the partitions this instance runs, in key-byte order, with a cursor. */
 async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unknown> {
   const store = q.stores.get(req.params.store);
-  if (!store) return fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store}"`, `the stores are: ${[...q.stores.keys()].join(', ') || '(none)'}`);
+  if (!store) return fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store.slice(0, 200)}"`, 'GET /stores lists the stores this token may read');
+  if (!requireStore(req, reply, store.spec.name)) return reply;
   if (store.spec.window) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${store.spec.name}" is a window store; scan a key's windows instead`);
   const ready = q.instance.ready();
   if (!ready.ok) return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `instance ${q.instance.instanceId} is not ready: ${ready.why}`);
   const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not "${req.query.limit}"`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not ${JSON.stringify(String(req.query.limit).slice(0, 50))}`);
   let from: Buffer | undefined;
   let to: Buffer | undefined;
   try {
     const bytes = (text: string): Buffer => store.spec.keySerde.serialize(store.changelog, keyFromText(store.spec.keySerde, text))!;
     if (req.query.prefix !== undefined) {
-      from = bytes(req.query.prefix);
+      from = bytes(String(req.query.prefix));
       to = prefixEnd(from);
     }
-    if (req.query.from !== undefined) from = bytes(req.query.from);
-    if (req.query.to !== undefined) to = bytes(req.query.to);
+    if (req.query.from !== undefined) from = bytes(String(req.query.from));
+    if (req.query.to !== undefined) to = bytes(String(req.query.to));
     if (req.query.cursor !== undefined) {
-      if (!/^[A-Za-z0-9_-]+$/.test(req.query.cursor)) throw new BadKey('cursor is not a cursor this API returned');
+      if (typeof req.query.cursor !== 'string' || !/^[A-Za-z0-9_-]{1,20000}$/.test(req.query.cursor)) throw new BadKey('cursor is not a cursor this API returned');
       from = Buffer.from(req.query.cursor, 'base64url');
     }
   } catch (err) {
@@ -148,5 +127,5 @@ async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unk
 function timeParam(text: string | undefined, fallback: number): number | undefined {
   if (text === undefined) return fallback;
   const n = Number(text);
-  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  return typeof text === 'string' && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }

@@ -59,6 +59,14 @@ export function toRawRecord(m: Message): RawRecord {
   };
 }
 
+/** The group's committed offsets of the given partitions, "topic:partition" → offset (negative: none committed). */
+export async function committedOffsets(consumer: KafkaConsumer, partitions: TopicPartition[]): Promise<Map<string, number>> {
+  if (partitions.length === 0) return new Map();
+  const committed = await new Promise<{ topic: string; partition: number; offset?: number }[]>((resolve, reject) =>
+    consumer.committed(partitions, 10_000, (err, tps) => (err ? reject(err) : resolve(tps))));
+  return new Map(committed.map((tp) => [`${tp.topic}:${tp.partition}`, tp.offset ?? -1]));
+}
+
 /** Moves every given partition back to its committed offset (the beginning if none). */
 export async function rewindToCommitted(consumer: KafkaConsumer, partitions: TopicPartition[]): Promise<void> {
   if (partitions.length === 0) return;

@@ -14,6 +14,8 @@ import type { Registry } from 'prom-client';
 import { StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { graphOf, type Topology } from '../streams/topology';
+import type { FastifyInstance } from 'fastify';
+import { startAdminServer } from '../query/admin';
 import { QueryFrontend } from '../query/frontend';
 import { checkReachable } from './prepare';
 import { StreamThread } from './stream-thread';
@@ -34,13 +36,17 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private readonly query: QueryFrontend | undefined;
+  private admin: { app: FastifyInstance; url: string } | undefined;
   private readonly onSignal = (signal: NodeJS.Signals): void => {
     this.log.info({ signal }, 'shutting down on signal');
     this.close().catch((err: unknown) => this.log.error({ err }, 'close failed'));
   };
 
+  private readonly adminOptions: StreamsConfig['adminServer'];
+
   constructor(topology: Topology, config: StreamsConfig) {
     super();
+    this.adminOptions = config.adminServer;
     this.config = resolveStreamsConfig(config);
     this.log = (config.logger ?? createLogger({ level: 'info' })).child({ applicationId: this.config.applicationId, instanceId: this.config.instanceId });
     const graph = graphOf(topology).resolve(this.config.applicationId);
@@ -80,20 +86,35 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       this.log.error({ err }, 'start failed');
       await this.thread.close().catch(() => undefined); // release whatever was connected
       await this.query?.stop();
+      await this.admin?.app.close();
       this.setState('ERROR');
       this.removeSignalHandlers();
       throw err;
     }
   }
 
-  /** Kafka answering first (one clear error), the query server next (health answers during restoration), then the stream thread. */
+  /**
+   * The admin listener first (health answers while Kafka is looked for and stores
+   * restore), then Kafka answering (one clear error), the query server, the stream thread.
+   */
   private async startParts(): Promise<void> {
+    // Stores answer queries once restored; the instance is ready when it also processes (a registry outage stops that).
+    const storesReady = (): { ok: true } | { ok: false; why: string } => {
+      if (this.current !== 'RUNNING') return { ok: false, why: `state ${this.current}` };
+      return this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true };
+    };
+    const ready = (): { ok: true } | { ok: false; why: string } => {
+      const stores = storesReady();
+      return stores.ok && this.thread.registry.waitingFor ? { ok: false, why: this.thread.registry.waitingFor } : stores;
+    };
+    const localTasks = (): string[] => this.thread.localTasks();
+    if (this.adminOptions) this.admin = await startAdminServer({ instanceId: this.config.instanceId, ready, localTasks, metrics: () => this.metrics }, this.adminOptions, this.log);
     await checkReachable(this.config);
     await this.query?.start({
-      ready: () => (this.current !== 'RUNNING' ? { ok: false, why: `state ${this.current}` } : this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true }),
+      ready: storesReady,
       localStores: (taskId) => this.thread.localStores(taskId),
-      localTasks: () => this.thread.localTasks(),
-      metrics: () => this.metrics,
+      localTasks,
+      partitionerMismatch: (topic) => this.thread.partitioners.mismatchSeen(topic),
     });
     await this.thread.start();
   }
@@ -101,6 +122,11 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   /** Where this instance's query API is reached, when it has one. */
   get queryUrl(): string | undefined {
     return this.query?.url;
+  }
+
+  /** Where this instance's /healthz, /readyz and /metrics are reached, once started with an admin server. */
+  get adminUrl(): string | undefined {
+    return this.admin?.url;
   }
 
   /** Graceful close, bounded by closeTimeoutMs; safe to call more than once. */
@@ -124,6 +150,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       await this.thread.forceClose();
     }
     await this.query?.stop();
+    await this.admin?.app.close().catch((err: unknown) => this.log.warn({ err }, 'closing the admin listener failed'));
     this.log.info('closed');
     this.setState(failed ? 'ERROR' : 'NOT_RUNNING');
   }

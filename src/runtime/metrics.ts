@@ -27,6 +27,8 @@ export class StreamsMetrics {
   private readonly restoredTotal: Counter<'store'>;
   private readonly lateTotal: Counter;
   private readonly restoreRemainingGauge: Gauge;
+  /** Input records found on a partition the declared partitioner would not choose (partitioner-check.ts). */
+  readonly partitionerMismatch: Counter<'topic'>;
   /** The state stores' meter (their metered layer reports here). */
   readonly stores: StoreMetrics;
 
@@ -43,6 +45,7 @@ export class StreamsMetrics {
     this.lateTotal = new Counter({ name: 'events_late_total', help: 'Records a windowed aggregation dropped because all their windows had closed (past the grace period).', registers });
     this.restoredTotal = new Counter({ name: 'streams_restored_records_total', help: 'Changelog records applied to state stores during restoration.', labelNames: ['store'], registers });
     this.restoreRemainingGauge = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog records left to restore (0 when no restoration runs).', registers });
+    this.partitionerMismatch = new Counter({ name: 'streams_partitioner_mismatch_total', help: 'Keyed input records on a partition the declared input partitioner would not choose (the input was written with another partitioner).', labelNames: ['topic'], registers });
     this.stores = new StoreMetrics(registry);
     new Gauge({
       name: 'kafka_consumer_lag',

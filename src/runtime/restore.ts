@@ -9,6 +9,11 @@
  * thread pool and turning it into JavaScript objects on the main thread; two overlap
  * those phases (measured here: one consumer reads about 190k records/s, two about 255k).
  * Each partition belongs to one consumer, so its records are applied in offset order.
+ *
+ * A changelog record whose key the store could not hold (a window-store key of the wrong
+ * shape: written by something else, or damaged) is skipped, counted and logged, not
+ * restored: kept, it would break every later read of its range; refused, it would stop
+ * every instance that takes the partition over.
  */
 import Kafka, { type KafkaConsumer, type Message } from 'node-rdkafka';
 import type { Logger } from '../logger';
@@ -27,6 +32,8 @@ interface Progress {
   /** End offset when restoration started (the last stable offset, under read_committed). */
   end: number;
   restored: number;
+  /** Changelog records whose key the store cannot hold (see the module comment). */
+  skipped: number;
   done: boolean;
 }
 
@@ -43,7 +50,7 @@ export class StoreRestorer {
     for (const target of targets) {
       const { low, high: end } = await watermarks(first, target.topic, target.partition);
       const from = await this.startOffset(target, low, end);
-      progress.set(`${target.topic}:${target.partition}`, { target, from, end, restored: 0, done: from >= end });
+      progress.set(`${target.topic}:${target.partition}`, { target, from, end, restored: 0, skipped: 0, done: from >= end });
     }
     for (const p of progress.values()) if (p.done) p.target.restored(p.end);
     const pending = [...progress.values()].filter((p) => !p.done);
@@ -59,8 +66,10 @@ export class StoreRestorer {
     }
     for (const p of progress.values()) p.target.restored(p.end);
     const restored = [...progress.values()].reduce((n, p) => n + p.restored, 0);
+    const skipped = [...progress.values()].filter((p) => p.skipped > 0).map((p) => ({ store: p.target.store, partition: p.target.partition, records: p.skipped }));
     const durationMs = Date.now() - started;
-    this.log.info({ records: restored, durationMs, recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)) }, 'state stores restored');
+    this.log.info({ records: restored, durationMs, recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)), ...(skipped.length > 0 ? { skipped } : {}) }, 'state stores restored');
+    if (skipped.length > 0) this.log.warn({ skipped }, 'changelog records skipped during restoration: their keys cannot be keys of their stores');
   }
 
   /** One consumer's partitions, read to their end offsets; the next batch is fetched while the previous one is written. */
@@ -121,7 +130,9 @@ export class StoreRestorer {
         byPartition.set(p, entries);
       }
       const key = keyBytes(m);
-      if (key !== null) entries.push([key, m.value ?? null]);
+      const problem = key === null ? undefined : p.target.keyProblem?.(key);
+      if (problem !== undefined) this.skip(p, m, problem);
+      else if (key !== null) entries.push([key, m.value ?? null]);
       if (m.offset >= p.end - 1) p.done = true;
     }
     await Promise.all([...byPartition].map(async ([target, list]) => {
@@ -129,6 +140,11 @@ export class StoreRestorer {
       target.restored += list.length;
       this.metrics.restored(target.target.store, list.length);
     }));
+  }
+
+  private skip(p: Progress, m: Message, problem: string): void {
+    // One warning per partition and restoration, then counted in the final log line.
+    if (p.skipped++ === 0) this.log.warn({ store: p.target.store, topic: m.topic, partition: m.partition, offset: m.offset, problem }, 'a changelog record cannot be a key of its store and is skipped (further ones are counted)');
   }
 
   private report(progress: Map<string, Progress>, started: number, total: number): void {

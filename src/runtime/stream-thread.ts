@@ -14,7 +14,8 @@ import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
 import { commitAll } from './commit';
-import { connectConsumer, consumerLags, rewindToCommitted, toRawRecord } from './consumer';
+import { committedOffsets, connectConsumer, consumerLags, rewindToCommitted, toRawRecord } from './consumer';
+import type { CheckpointSource } from './checkpoint-guard';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { StreamsProducer } from './streams-producer';
 import { TaskManager } from './task-manager';
@@ -22,6 +23,9 @@ import { StreamsMetrics } from './metrics';
 import { prepareBatch, prepareTopology } from './prepare';
 import { Prefetcher } from './prefetch';
 import { StoreRestorer } from './restore';
+import { PartitionerCheck } from './partitioner-check';
+import { clusterInfo } from '../admin/cluster';
+import { RegistryWait } from './registry-wait';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
 const MAX_FAILED_IN_A_ROW = 10;
@@ -62,8 +66,12 @@ export class StreamThread {
   private db: StateDb | undefined;
 
   readonly metrics: StreamsMetrics;
+  /** Whether input records sit where the declared partitioner puts them (key look-ups read it). */
+  readonly partitioners: PartitionerCheck;
   /** True while new tasks restore their stores (queries answer 503 meanwhile). */
   restoring = false;
+  /** Waiting for the schema registry, when it does not answer (/readyz reads `waitingFor`). */
+  readonly registry: RegistryWait;
 
   /** The stores of a task this instance runs now (interactive queries). */
   localStores(taskId: string): ReturnType<TaskManager['storesOf']> {
@@ -80,10 +88,25 @@ export class StreamThread {
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db, this.metrics.stores);
     this.restorer = new StoreRestorer(config, log, this.metrics);
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
+    this.registry = new RegistryWait(log);
+    const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
+    this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'));
+  }
+
+  /** Partition counts of the input topics, for the partitioner check (a failure leaves the previous ones). */
+  private async refreshPartitionCounts(): Promise<void> {
+    if (this.config.inputPartitioner === 'unknown') return;
+    try {
+      const topics = (await clusterInfo(this.config.client, 10_000)).topics;
+      this.partitioners.setPartitionCounts(new Map([...topics].map(([name, t]) => [name, t.partitions])));
+    } catch (err) {
+      this.log.warn({ err }, 'could not read the input topics\' partition counts; the partitioner check uses the previous ones');
+    }
   }
 
   async start(): Promise<void> {
-    await prepareTopology(this.graph, this.config, this.log);
+    await this.registry.until('registering the output schemas', () => prepareTopology(this.graph, this.config, this.log));
+    await this.refreshPartitionCounts();
     if ([...this.graph.stores.values()].some((s) => s.backend === 'rocksdb')) {
       this.db = await StateDb.open({ path: join(this.config.stateDir, 'rocksdb'), cacheBytes: this.config.rocksDbCacheBytes, writeBufferBytes: this.config.rocksDbWriteBufferBytes });
       this.log.info({ stateDir: this.config.stateDir }, 'opened the state store database');
@@ -123,9 +146,11 @@ export class StreamThread {
         await this.applyRebalanceEvents();
         const batch = await this.prefetcher.take();
         if (batch.length > 0) {
+          // Writer schemas the batch needs: without the registry nothing can be decoded, so it is waited for.
           await prepareBatch(this.graph, batch).catch((err: unknown) => {
-            throw txnError('fetching what the batch needs (writer schemas)', err, 'abortable');
+            throw new StreamingError('SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE', `the schema registry did not answer while fetching the batch's writer schemas: ${(err as Error).message}`, { cause: err });
           });
+          this.registry.answered();
           const records = batch.map(toRawRecord);
           await this.tasks.prefetch(records).catch((err: unknown) => {
             throw txnError('loading the state the batch reads (RocksDB)', err, 'abortable');
@@ -133,6 +158,7 @@ export class StreamThread {
           await this.producer.begin();
           this.processBatch(records);
           this.tasks.endBatch();
+          this.partitioners.observe(records);
         }
         if (this.tasks.wallClockDue(Date.now())) {
           await this.producer.begin();
@@ -204,9 +230,10 @@ export class StreamThread {
       const e = this.events.shift()!;
       this.metrics.rebalanced(e.kind);
       if (e.kind === 'revoke') {
-        const closed = await this.tasks.revoke(e.partitions, this.endOffsets);
+        const { closed, uncheckpointed } = await this.tasks.revoke(e.partitions, this.checkpoints);
         this.consumer.incrementalUnassign(e.partitions);
         this.log.info({ partitions: e.partitions.length, closedTasks: closed }, 'partitions revoked');
+        this.logUncheckpointed(uncheckpointed);
       } else {
         const made = this.tasks.assign(e.partitions);
         created.push(...made);
@@ -214,6 +241,8 @@ export class StreamThread {
         this.log.info({ partitions: e.partitions.length, createdTasks: made, tasks: this.tasks.taskIds() }, 'partitions assigned');
       }
     }
+    if (created.length > 0) await this.refreshPartitionCounts(); // partitions may have been added
+    await this.recordAssignedOffsets();
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
     const fromScratch = this.tasks.checkpointProblems(created);
@@ -246,6 +275,11 @@ export class StreamThread {
 
   private async recover(err: unknown): Promise<void> {
     const code = isStreamingError(err) ? err.code : undefined;
+    if (code === 'SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE') {
+      await this.registry.backOff(err, 'fetching writer schemas');
+      await (this.producer.inTransaction() ? this.producer.abort() : Promise.resolve()).catch((e: unknown) => this.log.warn({ err: e }, 'aborting while the registry is away failed'));
+      return this.rewind();
+    }
     if (code === 'SA_ERR_TXN_ABORTABLE' || code === 'SA_ERR_TXN_FATAL') {
       this.failedInARow++;
       if (this.failedInARow > MAX_FAILED_IN_A_ROW) return this.fail(err);
@@ -278,8 +312,26 @@ export class StreamThread {
     this.lastCommitAt = Date.now();
   }
 
-  /** After a commit or an abort, the changelogs' ends are where the local stores are: a clean close checkpoints them. */
-  private readonly endOffsets = (partitions: { topic: string; partition: number }[]): Promise<ReadonlyMap<string, number>> => this.restorer.endOffsets(partitions);
+  /** What a closing task checks before it checkpoints (checkpoint-guard.ts). */
+  private readonly checkpoints: CheckpointSource = {
+    endOffsets: (partitions) => this.restorer.endOffsets(partitions),
+    committed: (partitions) => committedOffsets(this.consumer, partitions),
+  };
+
+  /** The group's committed offsets of newly assigned tasks: what a later close compares against. A failure leaves them unknown: those tasks then write no checkpoint. */
+  private async recordAssignedOffsets(): Promise<void> {
+    const missing = this.tasks.inputsWithoutCommitted();
+    if (missing.length === 0) return;
+    try {
+      this.tasks.recordAssignedOffsets(await committedOffsets(this.consumer, missing));
+    } catch (err) {
+      this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close');
+    }
+  }
+
+  private logUncheckpointed(tasks: readonly string[]): void {
+    if (tasks.length > 0) this.log.info({ tasks }, 'closed without a new checkpoint: another instance may have written their changelogs meanwhile (a lost assignment), or it could not be checked; the next open restores from the last checkpoint');
+  }
 
   private async newProducer(): Promise<void> {
     await this.producer?.close().catch(() => undefined);
@@ -316,6 +368,7 @@ export class StreamThread {
 
   /** Finishes the current batch, commits, and leaves the group. Safe to call more than once. */
   close(): Promise<void> {
+    this.registry.stop();
     this.closed ??= this.doClose();
     return this.closed;
   }
@@ -336,7 +389,7 @@ export class StreamThread {
     this.closing = true;
     if (this.consumer) this.handOverQueued();
     try {
-      await this.tasks.closeAll(this.endOffsets);
+      this.logUncheckpointed(await this.tasks.closeAll(this.checkpoints));
     } catch (err) {
       this.log.warn({ err }, 'a task failed to close');
     }

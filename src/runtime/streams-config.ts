@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
-import type { QueryServerOptions } from '../query/server';
+import type { AdminServerOptions } from '../query/admin';
+import { checkQueryServerOptions, type QueryServerOptions } from '../query/server';
+import type { InputPartitioner } from './partitioner';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 
 export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
@@ -51,8 +53,17 @@ export interface StreamsConfig extends StreamsOptions {
   rocksDbWriteBufferBytes?: number;
   /** Committed keys a RocksDB store of a task keeps in memory between batches. Default 100000. */
   storeMaxLoadedKeys?: number;
-  /** Serve interactive queries, health and metrics over HTTP (see docs/queries.md). */
+  /** Serve interactive queries over HTTP (see docs/queries.md). */
   queryServer?: QueryServerOptions;
+  /** Serve /healthz, /readyz and /metrics on a listener of their own. */
+  adminServer?: AdminServerOptions;
+  /**
+   * How the producers of the input topics place keys: 'murmur2' (Java clients, Kafka
+   * Streams; the default), 'crc32' (librdkafka's default: node-rdkafka, kcat, Python, Go)
+   * or 'unknown' (key look-ups then ask every instance). Records seen elsewhere are counted
+   * and warned about.
+   */
+  inputPartitioner?: InputPartitioner;
   /** The Prometheus registry for this instance's metrics (default: its own); share it to serve your metrics beside them. */
   metricsRegistry?: Registry;
   logger?: Logger;
@@ -77,6 +88,7 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   rocksDbWriteBufferBytes: number;
   storeMaxLoadedKeys: number;
   metricsRegistry: Registry | undefined;
+  inputPartitioner: InputPartitioner;
 }
 
 function invalid(message: string, hint: string): StreamingError {
@@ -124,6 +136,11 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   refuseOwned('producerOverrides', config.producerOverrides ?? {}, PRODUCER_OWNED);
   const port = config.queryServer?.port;
   if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) throw invalid(`queryServer.port must be a port number from 1 to 65535, not ${port}`, 'choose a free port for the query API');
+  if (config.queryServer) checkQueryServerOptions(config.queryServer);
+  const adminPort = config.adminServer?.port;
+  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65_535)) throw invalid(`adminServer.port must be a port number from 0 to 65535, not ${adminPort}`, 'choose a free port for health and metrics');
+  const inputPartitioner = config.inputPartitioner ?? 'murmur2';
+  if (!['murmur2', 'crc32', 'unknown'].includes(inputPartitioner)) throw invalid(`inputPartitioner ${JSON.stringify(inputPartitioner)} is not known`, 'use "murmur2" (Java producers), "crc32" (librdkafka producers) or "unknown"');
   const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {
@@ -146,5 +163,6 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     rocksDbWriteBufferBytes: belowFourGiB('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
     storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),
     metricsRegistry: config.metricsRegistry,
+    inputPartitioner,
   };
 }

@@ -16,8 +16,7 @@ import type { RawRecord } from '../streams/task-graph';
 import { TaskStores, type RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
 
-/** End offsets of changelog partitions ("topic:partition" → offset), for clean-close checkpoints. */
-export type EndOffsets = (partitions: { topic: string; partition: number }[]) => Promise<ReadonlyMap<string, number>>;
+import { checkpointEnds, type CheckpointSource } from './checkpoint-guard';
 
 interface RuntimeTask {
   id: string;
@@ -27,6 +26,10 @@ interface RuntimeTask {
   partitions: Set<string>;
   /** topic:partition → next offset to commit (last processed + 1). */
   processed: Map<string, number>;
+  /** Every input partition of the task (its sub-topology's source topics at its partition number). */
+  inputs: TopicPartition[];
+  /** topic:partition → the offset this instance last committed, or found committed when it was assigned. */
+  committed: Map<string, number>;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
@@ -68,7 +71,8 @@ export class TaskManager {
       if (!t) {
         const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys, meter: this.meter };
         const stores = new TaskStores(this.graph.storesOf(sub.nodes), context, (s) => this.graph.changelogTopic(s), this.collector, join(this.config.stateDir, 'checkpoints', `${id}.json`));
-        t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map() };
+        const inputs = sub.nodes.flatMap((n) => (n.kind === 'source' ? n.topics.map((topic) => ({ topic, partition: tp.partition })) : []));
+        t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map(), inputs, committed: new Map() };
         this.tasks.set(id, t);
         created.push(id);
       }
@@ -79,10 +83,29 @@ export class TaskManager {
   }
 
   /**
-   * Forgets the partitions; closes tasks left with none (their persistent stores
-   * checkpointed at `endOffsets`, when given: the close is clean). Returns the closed task ids.
+   * After an assignment: the group's committed offsets of the new tasks' inputs, the
+   * starting point against which a later close decides whether it may checkpoint.
    */
-  async revoke(partitions: readonly TopicPartition[], endOffsets?: EndOffsets): Promise<string[]> {
+  recordAssignedOffsets(committed: ReadonlyMap<string, number>): void {
+    for (const t of this.tasks.values()) {
+      for (const tp of t.inputs) {
+        const key = tpKey(tp.topic, tp.partition);
+        if (!t.committed.has(key) && committed.has(key)) t.committed.set(key, committed.get(key)!);
+      }
+    }
+  }
+
+  /** Input partitions of tasks whose committed starting point is not known yet. */
+  inputsWithoutCommitted(): TopicPartition[] {
+    return [...this.tasks.values()].flatMap((t) => t.inputs.filter((tp) => !t.committed.has(tpKey(tp.topic, tp.partition))));
+  }
+
+  /**
+   * Forgets the partitions; closes tasks left with none. With a checkpoint source, each
+   * closed task checkpoints its persistent stores when checkpoint-guard.ts finds that only
+   * this instance wrote them. Returns the closed task ids, and those that wrote no checkpoint.
+   */
+  async revoke(partitions: readonly TopicPartition[], source?: CheckpointSource): Promise<{ closed: string[]; uncheckpointed: string[] }> {
     this.last = undefined;
     const closing: RuntimeTask[] = [];
     for (const tp of partitions) {
@@ -97,18 +120,21 @@ export class TaskManager {
         closing.push(t);
       }
     }
-    await this.closeTasks(closing, endOffsets);
-    return closing.map((t) => t.id);
+    const uncheckpointed = await this.closeTasks(closing, source);
+    return { closed: closing.map((t) => t.id), uncheckpointed };
   }
 
-  private async closeTasks(tasks: readonly RuntimeTask[], endOffsets?: EndOffsets): Promise<void> {
-    const ends = endOffsets ? await endOffsets(tasks.flatMap((t) => t.stores.persistentChangelogs())).catch(() => undefined) : undefined;
+  /** Closes the tasks; returns those with persistent stores that wrote no checkpoint. */
+  private async closeTasks(tasks: readonly RuntimeTask[], source?: CheckpointSource): Promise<string[]> {
+    const closing = tasks.map((t) => ({ id: t.id, inputs: t.inputs, committed: t.committed, changelogs: t.stores.persistentChangelogs() }));
+    const ends = source ? await checkpointEnds(closing, source) : new Map<string, ReadonlyMap<string, number>>();
     let failure: unknown;
     for (const t of tasks) {
       t.task.close();
-      await t.stores.close(ends).catch((err: unknown) => (failure ??= err));
+      await t.stores.close(ends.get(t.id)).catch((err: unknown) => (failure ??= err));
     }
     if (failure !== undefined) throw failure;
+    return closing.filter((t) => t.changelogs.length > 0 && !ends.has(t.id)).map((t) => t.id);
   }
 
   /** Loads, per task, what its persistent stores will read while processing these records. */
@@ -175,7 +201,10 @@ export class TaskManager {
 
   /** After the Kafka commit: progress is committed, and the stores write their committed state. */
   async markCommitted(): Promise<void> {
-    for (const t of this.tasks.values()) t.processed.clear();
+    for (const t of this.tasks.values()) {
+      for (const [key, offset] of t.processed) t.committed.set(key, offset);
+      t.processed.clear();
+    }
     await Promise.all([...this.tasks.values()].map((t) => t.stores.commit()));
   }
 
@@ -216,12 +245,12 @@ export class TaskManager {
     return [...this.tasks.keys()];
   }
 
-  /** Closes every task; clean (checkpointed) when `endOffsets` is given. */
-  async closeAll(endOffsets?: EndOffsets): Promise<void> {
+  /** Closes every task; each checkpoints as in revoke() when a source is given. Returns the tasks that wrote no checkpoint. */
+  async closeAll(source?: CheckpointSource): Promise<string[]> {
     this.last = undefined;
     const all = [...this.tasks.values()];
     this.tasks.clear();
     this.byPartition.clear();
-    await this.closeTasks(all, endOffsets);
+    return this.closeTasks(all, source);
   }
 }

@@ -4,10 +4,15 @@
  * Encoding and decoding run synchronously on avsc; the registry is only asked in
  * `prepare` (the schema id to write with: registered when allowed, else looked up) and
  * `prepareBatch` (writer schemas of ids not seen before). Subjects follow the
- * TopicNameStrategy: `<topic>-value` and `<topic>-key`.
+ * TopicNameStrategy: `<topic>-value` and `<topic>-key`. Before avsc reads a record, its
+ * size and the counts and lengths it claims are checked (avro-bounds.ts): avsc trusts
+ * them, and one record claiming 2^52 map entries would stop the reader for years.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
+import { StreamingError } from '../errors';
+import { AvroBounds } from './avro-bounds';
+import { registryUnavailable } from './registry-errors';
 import { SerdeError, type Serde } from './serde';
 
 export interface AvroSerdeOptions {
@@ -17,7 +22,16 @@ export interface AvroSerdeOptions {
   isKey?: boolean;
   /** Register the schema on first use if the subject lacks it. Default true; false in locked-down registries. */
   autoRegister?: boolean;
+  /** Larger records (wire format included) are refused before they are parsed. Default 1 MiB. */
+  maxRecordBytes?: number;
 }
+
+/** Options every serde of an `AvroSerdes` gets (a serde's own options win). */
+export interface AvroSerdesOptions {
+  maxRecordBytes?: number;
+}
+
+export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
 
 const MAGIC = 0;
 
@@ -26,14 +40,23 @@ export class AvroSerde<T> implements Serde<T | null> {
   private readonly type: avro.Type;
   private readonly writeIds = new Map<string, number>();
   private readonly readers = new Map<number, avro.Type>();
-  /** Per writer schema id: the resolver from it, or null when it reads as the application's schema. */
-  private readonly resolvers = new Map<number, avro.Resolver | null>();
+  /** Per writer schema id: the resolver from it, null when it reads as the application's schema, or why it cannot be read. */
+  private readonly resolvers = new Map<number, avro.Resolver | null | Error>();
+  /** Per writer schema id: its bounds check, or why its records cannot be read. */
+  private readonly bounds = new Map<number, AvroBounds | string>();
+  /** Ids the registry answered for with a schema this client cannot use: why not. */
+  private readonly unusable = new Map<number, string>();
+  private readonly maxRecordBytes: number;
   /** Encoding target reused across records (grown when a record does not fit): one copy out per record. */
   private scratch = Buffer.allocUnsafe(16 * 1024);
 
   constructor(private readonly registry: SchemaRegistry, private readonly options: AvroSerdeOptions) {
     this.type = avro.Type.forSchema(options.schema);
     this.name = `Avro(${this.type.name ?? this.type.typeName})`;
+    this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+    if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 5) {
+      throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: maxRecordBytes must be a whole number of bytes ≥ 5, not ${String(options.maxRecordBytes)}`);
+    }
   }
 
   private subject(topic: string): string {
@@ -58,16 +81,26 @@ export class AvroSerde<T> implements Serde<T | null> {
 
   async prepareBatch(_topic: string, data: readonly (Buffer | null)[]): Promise<void> {
     const unknown = new Set<number>();
-    for (const b of data) if (b && b.length >= 5 && b[0] === MAGIC && !this.readers.has(b.readUInt32BE(1))) unknown.add(b.readUInt32BE(1));
+    for (const b of data) {
+      if (!b || b.length < 5 || b.length > this.maxRecordBytes || b[0] !== MAGIC) continue;
+      const id = b.readUInt32BE(1);
+      if (!this.readers.has(id) && !this.unusable.has(id)) unknown.add(id);
+    }
     for (const id of unknown) {
+      let writer: unknown;
       try {
-        const writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
-        this.readers.set(id, writer);
+        writer = await this.registry.getSchema(id);
       } catch (cause) {
-        // An id the registry does not know stays unknown: that record alone is unreadable
-        // (dead-letter topic). Any other failure (registry down) is thrown: the batch is retried.
-        if ((cause as { status?: number }).status !== 404) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${(cause as Error).message}`, { cause });
+        // An id the registry does not know stays unknown, and a schema the client cannot
+        // parse (no HTTP status) unusable: that record alone is unreadable (dead-letter
+        // topic). A registry that did not answer is thrown: the batch is retried.
+        const status = (cause as { status?: number }).status;
+        if (status === undefined && !registryUnavailable(cause)) this.unusable.set(id, `cannot be used: ${(cause as Error).message}`);
+        else if (status !== 404) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${(cause as Error).message}`, { cause });
+        continue;
       }
+      if (avro.Type.isType(writer)) this.readers.set(id, writer as avro.Type);
+      else this.unusable.set(id, 'is not an Avro schema');
     }
   }
 
@@ -103,10 +136,13 @@ export class AvroSerde<T> implements Serde<T | null> {
 
   deserialize(topic: string, data: Buffer | null): T | null {
     if (data === null) return null;
+    if (data.length > this.maxRecordBytes) throw new SerdeError(this.name, `a record from "${topic}" is ${data.length} bytes, more than the ${this.maxRecordBytes} allowed (maxRecordBytes)`);
     if (data.length < 5 || data[0] !== MAGIC) throw new SerdeError(this.name, `bytes from "${topic}" are not in the Confluent Avro wire format (no magic byte 0)`);
     const id = data.readUInt32BE(1);
     const writer = this.readers.get(id);
-    if (!writer) throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" is unknown to the registry`);
+    if (!writer) throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" ${this.unusable.get(id) ?? 'is unknown to the registry'}`);
+    const refusal = this.boundsOf(id, writer).refusal(data, 5);
+    if (refusal !== undefined) throw new SerdeError(this.name, `a record from "${topic}" (schema id ${id}) is refused before decoding: ${refusal}`);
     try {
       return this.type.fromBuffer(data.subarray(5), this.resolver(id, writer)) as T;
     } catch (cause) {
@@ -114,23 +150,43 @@ export class AvroSerde<T> implements Serde<T | null> {
     }
   }
 
+  /** Compiled on the first record of each writer schema id. */
+  private boundsOf(id: number, writer: avro.Type): AvroBounds {
+    let b = this.bounds.get(id);
+    if (b === undefined) {
+      try {
+        b = AvroBounds.compile(writer);
+      } catch (cause) {
+        b = `schema id ${id} cannot be checked: ${(cause as Error).message}`;
+      }
+      this.bounds.set(id, b);
+    }
+    if (typeof b === 'string') throw new SerdeError(this.name, b);
+    return b;
+  }
+
   private resolver(id: number, writer: avro.Type): avro.Resolver | undefined {
     if (writer === this.type) return undefined;
     let r = this.resolvers.get(id);
     if (r === undefined) {
-      // Same canonical form, same bytes: read directly, without resolving field by field.
-      r = writer.fingerprint().equals(this.type.fingerprint()) ? null : this.type.createResolver(writer as avro.Type);
+      try {
+        // Same canonical form, same bytes: read directly, without resolving field by field.
+        r = writer.fingerprint().equals(this.type.fingerprint()) ? null : this.type.createResolver(writer);
+      } catch (cause) {
+        r = new Error(`schema id ${id} cannot be read as ${this.name}: ${(cause as Error).message}`); // kept: not tried again per record
+      }
       this.resolvers.set(id, r);
     }
+    if (r instanceof Error) throw r;
     return r ?? undefined;
   }
 }
 
-/** Avro serdes sharing one registry client (and its caches). */
+/** Avro serdes sharing one registry client (and its caches) and their options. */
 export class AvroSerdes {
-  constructor(private readonly registry: SchemaRegistry) {}
+  constructor(private readonly registry: SchemaRegistry, private readonly defaults: AvroSerdesOptions = {}) {}
 
   serde<T>(options: AvroSerdeOptions): AvroSerde<T> {
-    return new AvroSerde<T>(this.registry, options);
+    return new AvroSerde<T>(this.registry, { ...options, maxRecordBytes: options.maxRecordBytes ?? this.defaults.maxRecordBytes });
   }
 }

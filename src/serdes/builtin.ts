@@ -1,3 +1,4 @@
+import { StreamingError } from '../errors';
 import { SerdeError, type Serde } from './serde';
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -22,12 +23,20 @@ const bytesSerde: Serde<Buffer | null> = {
   deserialize: (_topic, data) => data,
 };
 
-function jsonSerde<T>(): Serde<T | null> {
+export interface JsonSerdeOptions {
+  /** Larger records are refused before they are parsed. Default: no limit beyond the broker's own. */
+  maxBytes?: number;
+}
+
+function jsonSerde<T>(options: JsonSerdeOptions): Serde<T | null> {
+  const max = options.maxBytes ?? Infinity;
+  if (!(max >= 1) || (max !== Infinity && !Number.isSafeInteger(max))) throw new StreamingError('SA_ERR_STREAMS_CONFIG', `Json: maxBytes must be a whole number of bytes ≥ 1, not ${String(options.maxBytes)}`);
   return {
     name: 'Json',
     serialize: (_topic, data) => (data === null ? null : Buffer.from(JSON.stringify(data), 'utf8')),
     deserialize: (topic, data) => {
       if (data === null) return null;
+      if (data.length > max) throw new SerdeError('Json', `a record from "${topic}" is ${data.length} bytes, more than the ${max} allowed (maxBytes)`);
       const text = utf8(topic, data, 'Json');
       try {
         return JSON.parse(text) as T;
@@ -80,5 +89,5 @@ export const Serdes = {
   Long: (): Serde<number | null> => longSerde,
   Double: (): Serde<number | null> => doubleSerde,
   /** JSON through JSON.parse/stringify; `T` is what the application promises the JSON holds. */
-  Json: <T>(): Serde<T | null> => jsonSerde<T>(),
+  Json: <T>(options: JsonSerdeOptions = {}): Serde<T | null> => jsonSerde<T>(options),
 };

@@ -26,15 +26,23 @@ export function stampedListSerde<V>(name: string, inner: Serde<V>, width: number
     },
     deserialize: (topic, data) => {
       if (!data || data.length < 4) throw new SerdeError(name, `a ${name} list from "${topic}" is too short`);
+      const refuse = (what: string): SerdeError => new SerdeError(name, `a ${name} list from "${topic}" (${data.length} bytes) ${what}`);
+      // The count and lengths are checked against the bytes before they are trusted: a damaged value must not loop or read past its end.
+      const entryBytes = 8 * width + 4;
+      const count = data.readUInt32BE(0);
+      if (count > (data.length - 4) / entryBytes) throw refuse(`claims ${count} entries, more than its bytes can hold`);
       const list: Stamped<V>[] = [];
       let at = 4;
-      for (let i = data.readUInt32BE(0); i > 0; i--) {
+      for (let i = 0; i < count; i++) {
+        if (at + entryBytes > data.length) throw refuse(`ends inside entry ${i} (at byte ${at})`);
         const times = Array.from({ length: width }, (_, w) => data.readDoubleBE(at + 8 * w));
         at += 8 * width;
         const length = data.readUInt32BE(at);
+        if (length > data.length - at - 4) throw refuse(`entry ${i} claims ${length} bytes at byte ${at}, past the end`);
         list.push({ times, value: inner.deserialize(topic, data.subarray(at + 4, at + 4 + length)) });
         at += 4 + length;
       }
+      if (at !== data.length) throw refuse(`has ${data.length - at} bytes after its ${count} entries`);
       return list;
     },
   };

@@ -20,6 +20,7 @@ export const WindowedSerdes = {
       deserialize: (topic, data) => {
         if (data === null || data.length < 8) throw new SerdeError('TimeWindowed', `a windowed key from "${topic}" needs at least 8 bytes`);
         const start = Number(data.readBigUInt64BE(data.length - 8));
+        if (!Number.isSafeInteger(start + sizeMs)) throw new SerdeError('TimeWindowed', `the window start of a windowed key from "${topic}" is beyond 2^53 ms`);
         return { key: keySerde.deserialize(topic, data.subarray(0, data.length - 8)), window: { start, end: start + sizeMs } };
       },
     };

@@ -7,7 +7,7 @@
  * holds one entry per open window.
  */
 import type { TypedKeyValueStore } from '../../state';
-import type { Serde } from '../serdes';
+import { SerdeError, type Serde } from '../serdes';
 import type { Processor, ProcessorContext } from './processor';
 import type { StreamRecord } from './record';
 import type { Windowed } from './windows';
@@ -28,10 +28,12 @@ export function bufferKeySerde<K>(inner: Serde<K>): Serde<Windowed<K>> {
       key.copy(out, 16);
       return out;
     },
-    deserialize: (topic, data) => ({
-      key: inner.deserialize(topic, data!.subarray(16)),
-      window: { start: Number(data!.readBigUInt64BE(0)), end: Number(data!.readBigUInt64BE(8)) },
-    }),
+    deserialize: (topic, data) => {
+      if (data === null || data.length < 16) throw new SerdeError('SuppressBuffer', `a suppression buffer key from "${topic}" needs at least 16 bytes, not ${data?.length ?? 'null'}`);
+      const window = { start: Number(data.readBigUInt64BE(0)), end: Number(data.readBigUInt64BE(8)) };
+      if (!Number.isSafeInteger(window.end)) throw new SerdeError('SuppressBuffer', `the window of a suppression buffer key from "${topic}" ends beyond 2^53 ms`);
+      return { key: inner.deserialize(topic, data.subarray(16)), window };
+    },
   };
 }
 

@@ -7,6 +7,7 @@
  */
 import { buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../state';
 import { readCheckpoint, writeCheckpoint } from '../../state/checkpoint';
+import { windowKeyProblem } from '../../state/window-store';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
@@ -27,6 +28,8 @@ export interface RestoreTarget {
   from: number;
   wipe(): Promise<void>;
   restore(batch: readonly Change[]): Promise<void>;
+  /** Why a changelog key cannot be a key of this store (restoration skips it), or undefined. */
+  keyProblem?(key: Buffer): string | undefined;
   /** Restoration reached `end`: the checkpoint may say so. */
   restored(end: number): void;
 }
@@ -108,6 +111,7 @@ export class TaskStores {
         from,
         wipe: () => s.bytes.wipe(),
         restore: (batch) => s.bytes.restore(batch),
+        ...(s.spec.window ? { keyProblem: (key: Buffer) => windowKeyProblem(key, s.spec.window!.segmentMs) } : {}),
         restored: (end) => {
           if (!s.persistent || !this.checkpointFile) return;
           this.checkpointed.set(tp, end);

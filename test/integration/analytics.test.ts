@@ -35,6 +35,7 @@ describe('the analytics processor on the real broker: inference exactly once und
     // The models directory starts with version 1; version 2 appears mid-stream and is picked up by polling.
     const modelsDir = join(stateDir, 'models');
     cpSync(join(ROOT, 'models/anomaly-detector/1'), join(modelsDir, 'anomaly-detector/1'), { recursive: true });
+    const queryPort = 20_000 + Math.floor(Math.random() * 10_000);
     const env = cleanEnv({
       STREAMING_TOPICS__EVENTS: topics.events,
       STREAMING_TOPICS__PREDICTIONS: topics.predictions,
@@ -44,7 +45,8 @@ describe('the analytics processor on the real broker: inference exactly once und
       STREAMING_PROCESSOR__INSTANCE_ID: 'it-1',
       STREAMING_PROCESSOR__STATE_DIR: stateDir,
       STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1',
-      STREAMING_PROCESSOR__QUERY_PORT: String(20_000 + Math.floor(Math.random() * 10_000)),
+      STREAMING_PROCESSOR__QUERY_PORT: String(queryPort),
+      STREAMING_PROCESSOR__ADMIN_PORT: String(queryPort + 1),
       STREAMING_REALTIME_ML__MODELS_DIR: modelsDir,
       STREAMING_REALTIME_ML__POLL_SECONDS: '1',
       // Version 1 also runs as shadow, to a topic the processor creates itself.

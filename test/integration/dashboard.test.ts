@@ -40,7 +40,7 @@ describe('the live dashboard in a real browser', function () {
     await serde.prepare(topics.predictions);
     alertSerde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<StreamingAlert>({ schema: loadSchema('streaming-alert.avsc') });
     await alertSerde.prepare(topics.alerts);
-    app = await startFanout({ ...config(), topics: { ...config().topics, ...topics }, websocket: { ...config().websocket, host: '127.0.0.1', port: 0, jwtSecret: 'dashboard-test-secret-0123456789abcd', devTokens: true } }, createLogger({ level: 'warn' }, 'dashboard-test'));
+    app = await startFanout({ ...config(), topics: { ...config().topics, ...topics }, auth: { ...config().auth, jwtSecret: 'dashboard-test-secret-0123456789abcd' }, websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, devTokens: true } }, createLogger({ level: 'warn' }, 'dashboard-test'));
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   after(async () => {

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
 import { registryClientOptions } from '../../src/config';
-import { signHs256 } from '../../src/fanout/jwt';
+import { signHs256 } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
 import { AvroSerdes, type AvroSerde } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
@@ -68,7 +68,8 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     app = await startFanout({
       ...config(),
       topics: { ...config().topics, ...topics },
-      websocket: { ...config().websocket, host: '127.0.0.1', port: 0, jwtSecret: SECRET, maxConnectionsPerIp: 6, maxConnections: 8, idleTimeoutMs: 1_000, tokenGraceSeconds: 1, maxBufferedBytes: 65_536, messagesPerSecond: 5, messageBurst: 10 },
+      auth: { ...config().auth, jwtSecret: SECRET },
+      websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, maxConnectionsPerIp: 6, maxConnections: 8, idleTimeoutMs: 1_000, tokenGraceSeconds: 1, maxBufferedBytes: 65_536, trustedProxies: ['127.0.0.1/32'] }, // the default rate limit: 20/s, bursts of 40
     }, createLogger({ level: 'warn' }, 'fanout-abuse'));
     url = `${app.url.replace(/^http/, 'ws')}/ws`;
     sentinel = await WsTestClient.connect(url, { token: token() });
@@ -96,7 +97,7 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await refusedWith({ token: signHs256({ channels: ['*'], exp: now() + 60 }, 'not-the-secret-but-long-enough-0000') }, 401, 'SA_ERR_WS_UNAUTHORIZED', /signature/);
     await refusedWith({ token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ channels: ['*'], exp: now() + 60 })}.` }, 401, 'SA_ERR_WS_UNAUTHORIZED', /algorithm "none" is not accepted/);
     await refusedWith({ token: token({}, -60) }, 401, 'SA_ERR_WS_UNAUTHORIZED', /expired/);
-    assert.match(await (await fetch(`${app.url}/metrics`)).text(), /websocket_auth_failures_total\{reason="invalid"\} 3/);
+    assert.match(await (await fetch(`${app.adminUrl}/metrics`)).text(), /websocket_auth_failures_total\{reason="invalid"\} 3/);
   });
 
   it('the token may also come as the subprotocol bearer.<jwt> (selecting sa.v1) or as ?token=', async () => {
@@ -147,13 +148,26 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     assert.equal((await c.closed).code, 1009);
   });
 
-  it('a message flood: requests refused as rate-limited, then close 4029', async () => {
+  it('a message flood — hundreds of requests as fast as they can be sent — is refused as rate-limited, then closed with 4029 (reconnect), not 4002', async () => {
     const c = await WsTestClient.connect(url, { token: token() });
-    for (let i = 0; i < 100; i++) c.ws.send(JSON.stringify({ id: i, method: 'ping' }));
-    assert.equal((await c.closed).code, 4029);
+    for (let i = 0; i < 500; i++) c.ws.send(JSON.stringify({ id: i, method: 'ping' }));
+    const closed = await c.closed;
+    assert.equal(closed.code, 4029);
+    assert.deepEqual(JSON.parse(closed.reason), { reason: 'message rate limit exceeded', reconnect: true });
+    assert.deepEqual(c.messages.find((m) => m.disconnect)?.disconnect, { code: 4029, reason: 'message rate limit exceeded', reconnect: true });
     const limited = c.messages.filter((m) => m.error?.code === 'SA_ERR_WS_RATE_LIMITED');
-    assert.ok(limited.length > 0 && limited[0]!.error!.temporary);
-    assert.ok(c.messages.filter((m) => m.result).length <= 11, 'at most the burst answered');
+    assert.ok(limited.length > 20, `${limited.length} rate-limited answers: more than the 20 bad requests in a row that close with 4002`);
+    assert.ok(limited.every((m) => m.error!.temporary));
+    assert.ok(c.messages.filter((m) => m.result).length < 100, 'closed long before the flood was served');
+  });
+
+  it('bad requests in a row, within the rate limit: close 4002, do not reconnect', async () => {
+    const c = await WsTestClient.connect(url, { token: token() });
+    c.ws.send(Array(25).fill('{not json').join('\n'));
+    const closed = await c.closed;
+    assert.equal(closed.code, 4002);
+    assert.deepEqual(JSON.parse(closed.reason), { reason: 'too many bad requests', reconnect: false });
+    assert.equal(c.messages.filter((m) => m.error?.code === 'SA_ERR_WS_BAD_REQUEST').length, 21);
   });
 
   it('a connection flood: 429 beyond the per-address limit, 503 beyond the process limit', async () => {
@@ -163,6 +177,22 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     for (let i = 0; i < 2; i++) open.push(await WsTestClient.connect(url, { token: token(), localAddress: '127.0.0.2' })); // 8 in all
     await refusedWith({ token: token(), localAddress: '127.0.0.2' }, 503, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /maximum of 8 connections/);
     await Promise.all(open.map((c) => c.close()));
+  });
+
+  it('X-Forwarded-For names the client behind a trusted proxy (its right-most untrusted address), and is ignored from any other peer', async () => {
+    const open: WsTestClient[] = [];
+    try {
+      // 127.0.0.1 is a trusted proxy here and already holds the sentinel: six clients behind it fit, as 198.51.100.7.
+      for (let i = 0; i < 6; i++) open.push(await WsTestClient.connect(url, { token: token(), headers: { 'X-Forwarded-For': `203.0.113.${i}, 198.51.100.7` } })); // on the left: what each client claimed itself
+      await refusedWith({ token: token(), headers: { 'X-Forwarded-For': '203.0.113.99, 198.51.100.7' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^198\.51\.100\.7 holds its maximum of 6/);
+      await refusedWith({ token: token(), headers: { 'X-Forwarded-For': '198.51.100.7, 127.0.0.1' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^198\.51\.100\.7 holds/); // a second trusted hop is skipped
+      await Promise.all(open.splice(0).map((c) => c.close()));
+      // 127.0.0.2 is not trusted: whatever it says, it counts as itself.
+      for (let i = 0; i < 6; i++) open.push(await WsTestClient.connect(url, { token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': `198.51.100.${i}` } }));
+      await refusedWith({ token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '198.51.100.200' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^127\.0\.0\.2 holds its maximum of 6/);
+    } finally {
+      await Promise.all(open.map((c) => c.close()));
+    }
   });
 
   it('an idle connection that never subscribes is closed with 4003', async () => {
@@ -177,7 +207,7 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await slow.request('subscribe', { channel: 'predictions' });
     const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause(); // reads nothing: the kernel buffers fill, then the server's
-    const slowCount = async (): Promise<number> => Number(/websocket_slow_disconnects_total (\d+)/.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1] ?? 0);
+    const slowCount = async (): Promise<number> => Number(/websocket_slow_disconnects_total (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     for (let round = 0; round < 100 && (await slowCount()) === 0; round++) await produce(2_000);
     assert.equal(await slowCount(), 1, 'the server gave up on the slow reader');
     socket.resume(); // now read what was queued, up to the close frame
@@ -189,7 +219,7 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await slow.request('subscribe', { channel: 'metrics' });
     const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    const dropped = async (): Promise<number> => Number(/websocket_messages_dropped_total\{channel="metrics"\} (\d+)/.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1] ?? 0);
+    const dropped = async (): Promise<number> => Number(/websocket_messages_dropped_total\{channel="metrics"\} (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     const summary = Buffer.from(JSON.stringify({ task: '0_0', events: 1, pad: 'x'.repeat(400) }));
     for (let round = 0; round < 100 && (await dropped()) === 0; round++) {
       for (let i = 0; i < 2_000; i++) producer.produce(topics.metrics, null, summary, Buffer.from(`task-${i}`), Date.now());

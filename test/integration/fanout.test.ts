@@ -8,7 +8,7 @@ import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
 import { registryClientOptions, type Config } from '../../src/config';
-import { signHs256 } from '../../src/fanout/jwt';
+import { signHs256 } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
 import { AvroSerdes, type AvroSerde } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
@@ -36,7 +36,8 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
   const fanoutConfig = (ws: Partial<Config['websocket']> = {}): Config => ({
     ...config(),
     topics: { ...config().topics, ...topics },
-    websocket: { ...config().websocket, host: '127.0.0.1', port: 0, jwtSecret: SECRET, ...ws },
+    websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, ...ws },
+    auth: { ...config().auth, jwtSecret: SECRET },
   });
   const start = (ws: Partial<Config['websocket']> = {}): Promise<FanoutApp> => startFanout(fanoutConfig(ws), createLogger({ level: 'error' }, 'fanout-test'));
   const wsUrl = (app: FanoutApp): string => `${app.url.replace(/^http/, 'ws')}/ws`;
@@ -106,7 +107,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       const [good] = await produce(1, { key: () => 'after-garbage' });
       await c.waitFor('the prediction after the bad record', () => c.pushes().some((p) => p.pub.key === good));
       assert.ok(!c.pushes().some((p) => p.pub.key === 'garbage'));
-      assert.match(await (await fetch(`${app.url}/metrics`)).text(), new RegExp(`fanout_records_undecodable_total\\{topic="${topics.predictions}"\\} 1`));
+      assert.match(await (await fetch(`${app.adminUrl}/metrics`)).text(), new RegExp(`fanout_records_undecodable_total\\{topic="${topics.predictions}"\\} 1`));
       await c.close();
     } finally {
       await app.close();
@@ -140,7 +141,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       registryUp = true;
       await c.waitFor('the record once the registry answers', () => c.pushes().length === 1, 15_000);
       assert.equal(c.pushes()[0]!.pub.key, 'during-outage');
-      assert.doesNotMatch(await (await fetch(`${app.url}/metrics`)).text(), /fanout_records_undecodable_total\{topic="fo-outage/);
+      assert.doesNotMatch(await (await fetch(`${app.adminUrl}/metrics`)).text(), /fanout_records_undecodable_total\{topic="fo-outage/);
       await c.close();
     } finally {
       await app.close();
@@ -216,7 +217,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       assert.equal(resumed.result!.recovered, true);
       const replayed = resumed.result!.publications as Push['pub'][];
       assert.equal(replayed.length, 30, 'every missed prediction, once');
-      assert.match(await (await fetch(`${app.url}/metrics`)).text(), /websocket_resumes_total\{from="kafka",recovered="true"\} 1/);
+      assert.match(await (await fetch(`${app.adminUrl}/metrics`)).text(), /websocket_resumes_total\{from="kafka",recovered="true"\} 1/);
       assert.deepEqual(replayed.map((p) => p.key).sort(), [...missed].sort());
       for (const partition of [0, 1]) {
         const offsets = replayed.filter((p) => p.partition === partition).map((p) => p.offset);
@@ -235,7 +236,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       await c.request('subscribe', { channel: 'alerts' });
       const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
       socket.pause(); // reads nothing, so it never sees a ping nor answers one
-      const gauge = async (): Promise<number> => Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.url}/metrics`)).text())?.[1]);
+      const gauge = async (): Promise<number> => Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1]);
       await waitFor('the dead peer to be dropped', async () => (await gauge()) === 0, 10_000);
       socket.resume();
       assert.equal((await c.closed).code, 1006, 'terminated without a close frame');
@@ -248,9 +249,9 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     const app = await start();
     const c = await WsTestClient.connect(wsUrl(app), { token: token() });
     await c.request('subscribe', { channel: 'alerts' });
-    assert.equal((await fetch(`${app.url}/readyz`)).status, 200);
+    assert.equal((await fetch(`${app.adminUrl}/readyz`)).status, 200);
     const closing = app.close();
-    const during = await fetch(`${app.url}/readyz`);
+    const during = await fetch(`${app.adminUrl}/readyz`);
     assert.equal(during.status, 503);
     assert.equal(((await during.json()) as { status: string }).status, 'shutting down');
     await closing;
@@ -262,11 +263,11 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
 
   it('npm run fanout: SIGTERM tells its clients to reconnect elsewhere and exits 0', async () => {
     const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const env = cleanEnv({ STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics, STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(port), STREAMING_WEBSOCKET__JWT_SECRET: SECRET, STREAMING_LOG__LEVEL: 'warn' });
+    const env = cleanEnv({ STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics, STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(port), STREAMING_WEBSOCKET__ADMIN_PORT: String(port + 1), STREAMING_AUTH__JWT_SECRET: SECRET, STREAMING_LOG__LEVEL: 'warn' });
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/fanout.ts')], { cwd: ROOT, env, stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {
-      await waitFor('the fan-out to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true, 60_000);
+      await waitFor('the fan-out to be ready', async () => (await fetch(`http://127.0.0.1:${port + 1}/readyz`).catch(() => undefined))?.ok === true, 60_000);
       const c = await WsTestClient.connect(`ws://127.0.0.1:${port}/ws`, { token: token() });
       await c.request('subscribe', { channel: 'predictions' });
       child.kill('SIGTERM');

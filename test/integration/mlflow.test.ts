@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { CircuitBreaker, type CircuitState } from '../../src/inference/circuit-breaker';
 import { mlflowCatalogue } from '../../src/inference/mlflow';
+import { ModelCache } from '../../src/inference/model-cache';
 import { ModelRegistry } from '../../src/inference/model-registry';
 import { createLogger } from '../../src/logger';
 import { ROOT } from '../support/cli';
@@ -41,7 +42,7 @@ describe('models from a real MLflow Model Registry', function () {
     const lines: { msg: string }[] = [];
     const log = createLogger({ level: 'info' }, 'test', { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
     const metrics = new Registry();
-    const registry = await ModelRegistry.open({ catalogue: mlflowCatalogue({ trackingUri: mlflow.url, name, cacheDir: join(work, 'cache'), breaker }), log, pollMs: 0, metrics });
+    const registry = await ModelRegistry.open({ catalogue: mlflowCatalogue({ trackingUri: mlflow.url, name, cache: new ModelCache({ dir: join(work, 'cache') }), breaker }), log, pollMs: 0, metrics });
     try {
       assert.equal(registry.current().version, v1, 'predictions name the registry\'s version');
       assert.equal(registry.current().score(Float32Array.from(JSON.parse(readFileSync(join(MODEL, 'parity.json'), 'utf8')).rows[0] as number[]), 1).length, 1);

@@ -1,24 +1,17 @@
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaStreams, Serdes, StreamsBuilder, TimeWindows, type StreamsState } from '../../src';
 import { createLogger } from '../../src/logger';
-import { partitionForKey } from '../../src/query/murmur2';
+import { partitionForKey } from '../../src/runtime/partitioner';
 import { call, connectedProducer, createTopic, uniqueName, waitFor } from '../support/kafka';
+import { freePort } from '../support/net';
 import { useStack } from '../support/stack';
 
 const S = Serdes.String();
 const quiet = createLogger({ level: 'fatal' });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function get(base: string, path: string): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`);
@@ -33,7 +26,7 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
   const input = uniqueName('iq-in');
   const applicationId = uniqueName('iq-app');
   const dirs: string[] = [];
-  const instances: { streams: KafkaStreams; url: string }[] = [];
+  const instances: { streams: KafkaStreams; url: string; admin(): string }[] = [];
   // A whole minute an hour ago: windows start at base, and the window changelog's time
   // retention (a day past the store's) keeps them (with 2023 timestamps the broker deleted them).
   const base = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
@@ -46,14 +39,15 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     grouped.windowedBy(TimeWindows.ofSizeAndGrace(60_000, 600_000)).count({ name: 'per-minute', retentionMs: 86_400_000 });
     return b.build();
   };
-  const start = async (id: string): Promise<{ streams: KafkaStreams; url: string; states: StreamsState[] }> => {
+  const start = async (id: string): Promise<{ streams: KafkaStreams; url: string; admin(): string; states: StreamsState[] }> => {
     const dir = mkdtempSync(join(tmpdir(), 'iq-'));
     dirs.push(dir);
     const port = await freePort();
-    const streams = new KafkaStreams(topology(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: quiet, handleSignals: false, queryServer: { port } });
+    const streams = new KafkaStreams(topology(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: quiet, handleSignals: false, queryServer: { port }, adminServer: { port: 0 } });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
-    return { streams, url: streams.queryUrl!, states };
+    // The admin listener's port is known once start() has opened it.
+    return { streams, url: streams.queryUrl!, admin: () => streams.adminUrl ?? 'http://127.0.0.1:1', states };
   };
 
   before(async () => {
@@ -70,24 +64,26 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('answers 503 with Retry-After before the instance is ready, then serves health and metrics', async () => {
+  it('answers 503 with Retry-After before the instance is ready; health and metrics are on the admin listener only', async () => {
     const a = await start('a');
     instances.push(a);
     const starting = a.streams.start();
     // The query server is up before the group is joined and the stores restored: queries must not answer yet.
-    await waitFor('the query server', async () => (await get(a.url, '/healthz').catch(() => ({ status: 0 }))).status === 200, 30_000);
-    assert.equal((await get(a.url, '/readyz')).status, 503);
+    await waitFor('the admin listener', async () => (await get(a.admin(), '/healthz').catch(() => ({ status: 0 }))).status === 200, 30_000);
+    assert.equal((await get(a.admin(), '/readyz')).status, 503);
+    await waitFor('the query server', async () => (await get(a.url, '/openapi.json').catch(() => ({ status: 0 }))).status === 200, 30_000);
     const early = await get(a.url, '/stores/counts/keys/k1');
     assert.equal(early.status, 503);
     assert.equal(early.body.error.code, 'SA_ERR_QUERY_UNAVAILABLE');
     assert.equal(early.body.error.retriable, true);
     assert.equal(early.headers.get('retry-after'), '1');
-    assert.equal((await get(a.url, '/healthz')).status, 200);
+    assert.equal((await get(a.admin(), '/healthz')).status, 200);
     await starting;
-    await waitFor('instance a ready', async () => (await get(a.url, '/readyz')).status === 200, 60_000);
+    await waitFor('instance a ready', async () => (await get(a.admin(), '/readyz')).status === 200, 60_000);
     assert.ok(a.states.includes('RUNNING'));
-    const metrics = await get(a.url, '/metrics');
+    const metrics = await get(a.admin(), '/metrics');
     assert.match(metrics.body as string, /events_processed_total/);
+    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await get(a.url, path)).status, 400, `${path} is not served next to the query API`);
     const openapi = await get(a.url, '/openapi.json');
     assert.ok(openapi.body.paths['/stores/{store}/keys/{key}']);
   });
@@ -98,8 +94,8 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     await b.streams.start();
     const [a] = instances;
     await waitFor('both ready with tasks split', async () => {
-      const ra = await get(a!.url, '/readyz');
-      const rb = await get(b.url, '/readyz');
+      const ra = await get(a!.admin(), '/readyz');
+      const rb = await get(b.admin(), '/readyz');
       return ra.status === 200 && rb.status === 200 && ra.body.tasks.length > 0 && rb.body.tasks.length > 0;
     }, 90_000);
     let last = '';
@@ -155,7 +151,7 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     const url = instances[0]!.url;
     const cases: [string, number, string, RegExp][] = [
       ['/stores/nope/keys/k1', 404, 'SA_ERR_QUERY_UNKNOWN_STORE', /no store named "nope"/],
-      ['/stores/counts/keys/unknown-key', 404, 'SA_ERR_QUERY_NOT_FOUND', /no value for key unknown-key/],
+      ['/stores/counts/keys/unknown-key', 404, 'SA_ERR_QUERY_NOT_FOUND', /no value for key "unknown-key"/],
       ['/stores/counts/entries?limit=0', 400, 'SA_ERR_QUERY_BAD_REQUEST', /limit must be/],
       ['/stores/counts/entries?cursor=%%%', 400, 'SA_ERR_QUERY_BAD_REQUEST', /.+/],
       ['/stores/per-minute/keys/k1', 400, 'SA_ERR_QUERY_BAD_REQUEST', /window store/],
@@ -169,5 +165,22 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
       assert.equal(r.body.error.code, code, path);
       assert.match(r.body.error.message, message, path);
     }
+  });
+
+  it('an open (loopback) API answers only requests that name a loopback host: a DNS-rebinding page is refused', async () => {
+    const { port } = new URL(instances[0]!.url);
+    const ask = (host: string): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/stores/counts/keys/k1', headers: { host } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const rebound = await ask(`evil.example:${port}`);
+    assert.equal(rebound.status, 403);
+    assert.match(rebound.body, /SA_ERR_QUERY_FORBIDDEN/);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`]) assert.equal((await ask(host)).status, 200, host);
   });
 });

@@ -40,28 +40,38 @@ describe('command-line tools: bad arguments', function () {
   });
 
   it('npm run processor without its model says which directory lacks it, before touching Kafka', async () => {
-    const res = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_REALTIME_ML__MODELS_DIR: '/nonexistent-models' }));
+    const res = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_REALTIME_ML__MODELS_DIR: '/nonexistent-models', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1' }));
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^SA_ERR_MODEL_NOT_FOUND: no model version found in \/nonexistent-models\/anomaly-detector/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
   it('npm start against a configured Kafka that does not answer fails with a typed error, no stack trace', async () => {
-    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
-  it('npm run fanout without a key to verify tokens with says which setting is missing, before touching Kafka', async () => {
-    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_WEBSOCKET__JWT_ALGORITHMS: 'HS256,ES256' }));
+  it('npm run processor on a non-loopback address without token settings refuses to start, naming the settings', async () => {
+    const res = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_PROCESSOR__QUERY_HOST: '0.0.0.0' }));
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the fan-out cannot verify tokens: HS256 is accepted but STREAMING_WEBSOCKET__JWT_SECRET is not set; ES256 is accepted but neither STREAMING_WEBSOCKET__JWT_PUBLIC_KEY_FILE nor STREAMING_WEBSOCKET__JWKS_URL is set/);
+    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the query API cannot verify tokens: HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set/);
+    assert.match(res.stderr, /STREAMING_PROCESSOR__QUERY_HOST=127\.0\.0\.1/, 'the hint names the local alternative');
+    const audience = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_AUTH__JWT_ALGORITHMS: 'RS256', STREAMING_AUTH__JWKS_URL: 'https://idp.example.com/jwks' }));
+    assert.match(audience.stderr, /STREAMING_PROCESSOR__QUERY_AUDIENCE must name the audience/);
+    assert.doesNotMatch(res.stderr + audience.stderr, STACK_TRACE);
+  });
+
+  it('npm run fanout without a key to verify tokens with says which setting is missing, before touching Kafka', async () => {
+    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_AUTH__JWT_ALGORITHMS: 'HS256,ES256' }));
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the fan-out cannot verify tokens: HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set; ES256 is accepted but neither STREAMING_AUTH__JWT_PUBLIC_KEY_FILE nor STREAMING_AUTH__JWKS_URL is set; tokens are verified with a public key, so STREAMING_WEBSOCKET__JWT_AUDIENCE must name the audience/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
   it('npm run fanout against a Kafka that does not answer fails with a typed error, no stack trace', async () => {
-    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_WEBSOCKET__JWT_SECRET: 'x'.repeat(32), STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_AUTH__JWT_SECRET: 'x'.repeat(32), STREAMING_LOG__LEVEL: 'silent' }), 60_000);
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);

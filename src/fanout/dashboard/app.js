@@ -70,7 +70,7 @@ async function subscribe(/** @type {'predictions' | 'alerts' | 'metrics'} */ cha
   const known = state.positions[channel];
   const recover = Object.keys(known).length > 0 ? { positions: known } : undefined;
   const reply = await request('subscribe', { channel, ...(Object.keys(filter).length ? { filter } : {}), ...(recover ? { recover } : {}) });
-  if (reply.error) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+  if (reply.error) throw Object.assign(new Error(`${reply.error.code}: ${reply.error.message}`), { temporary: reply.error.temporary === true });
   for (const [p, o] of Object.entries(reply.result.positions)) if (known[p] === undefined) known[p] = o;
   for (const pub of reply.result.publications ?? []) onPub(channel, pub);
   return reply.result;
@@ -95,6 +95,7 @@ async function connect() {
       setConnection('open', 'live');
     } catch (err) {
       setConnection('closed', String(/** @type {Error} */ (err).message));
+      if (/** @type {{temporary?: boolean}} */ (err).temporary) ws.close(); // busy or unavailable: reconnect after the backoff, resuming from the positions kept
     }
   };
   ws.onmessage = (e) => {

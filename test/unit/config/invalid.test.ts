@@ -44,6 +44,14 @@ describe('configuration: every bad input is named, with what was given and what 
     ['a client certificate without its key', { STREAMING_KAFKA__SECURITY_PROTOCOL: 'SSL', STREAMING_KAFKA__SSL_CERTIFICATE_LOCATION: __filename }, /^STREAMING_KAFKA__SSL_KEY_LOCATION: not set; expected a PEM file too/],
     ['a CA file that does not exist', { STREAMING_KAFKA__SECURITY_PROTOCOL: 'SSL', STREAMING_KAFKA__SSL_CA_LOCATION: '/nonexistent/ca.pem' }, /^STREAMING_KAFKA__SSL_CA_LOCATION: got "\/nonexistent\/ca.pem", which does not exist or cannot be read; expected a path to a readable file$/],
     ['a registry user without a password', { STREAMING_SCHEMA_REGISTRY__USERNAME: 'u' }, /^STREAMING_SCHEMA_REGISTRY__PASSWORD: not set; expected both USERNAME and PASSWORD/],
+    ['development tokens on a non-loopback address (the default 0.0.0.0)', { STREAMING_WEBSOCKET__DEV_TOKENS: 'true' }, /^STREAMING_WEBSOCKET__DEV_TOKENS: got true while STREAMING_WEBSOCKET__HOST is "0.0.0.0"; expected false, or STREAMING_WEBSOCKET__HOST a loopback address/],
+    ['development tokens on a named host', { STREAMING_WEBSOCKET__DEV_TOKENS: 'true', STREAMING_WEBSOCKET__HOST: 'dash.example.com' }, /^STREAMING_WEBSOCKET__DEV_TOKENS: got true while STREAMING_WEBSOCKET__HOST is "dash.example.com"/],
+    ['an open query API off loopback', { STREAMING_PROCESSOR__QUERY_AUTH: 'off', STREAMING_PROCESSOR__QUERY_HOST: '10.0.0.5' }, /^STREAMING_PROCESSOR__QUERY_AUTH: got "off" while STREAMING_PROCESSOR__QUERY_HOST is "10.0.0.5"; expected jwt, or STREAMING_PROCESSOR__QUERY_HOST a loopback address/],
+    ['a JWKS over plain http to another host', { STREAMING_AUTH__JWKS_URL: 'http://idp.example.com/jwks' }, /^STREAMING_AUTH__JWKS_URL: got "http:\/\/idp.example.com\/jwks"; expected an https:\/\/ URL \(http:\/\/ only on a loopback address\)/],
+    ['a JWT variable under its old section', { STREAMING_WEBSOCKET__JWT_SECRET: 'x'.repeat(32) }, /^STREAMING_WEBSOCKET__JWT_SECRET: moved; expected STREAMING_AUTH__JWT_SECRET \(the same setting, shared by the query API and the fan-out\)$/],
+    ['a model version that would be a path', { STREAMING_REALTIME_ML__MODEL_VERSION: '../../etc' }, /^STREAMING_REALTIME_ML__MODEL_VERSION: got "\.\.\/\.\.\/etc"; expected letters, digits, "\.", "_" and "-" \(not "\." or "\.\."\)$/],
+    ['a model name that is a parent folder', { STREAMING_REALTIME_ML__MODEL_NAME: '..' }, /^STREAMING_REALTIME_ML__MODEL_NAME: got "\.\."/],
+    ['an unknown input partitioner', { STREAMING_PROCESSOR__INPUT_PARTITIONER: 'random' }, /^STREAMING_PROCESSOR__INPUT_PARTITIONER: got "random"; expected one of murmur2, crc32, unknown$/],
   ];
   for (const [what, env, expected] of cases) {
     it(`rejects ${what}`, () => {
@@ -70,5 +78,21 @@ describe('configuration: every bad input is named, with what was given and what 
     assert.equal(showGiven(schema.kafka.saslPassword, 'hunter2'), 'got a secret of 7 characters');
     assert.equal(showGiven(schema.kafka.saslUsername, 'alice'), 'got "alice"');
     assert.doesNotMatch(one({ STREAMING_KAFKA__SASL_PASWORD: 'hunter2' }), /hunter2/);
+  });
+
+  it('allows the development conveniences on loopback: dev tokens, and an open query API by default', () => {
+    const c = loadConfig({ STREAMING_WEBSOCKET__DEV_TOKENS: 'true', STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_HOST: '::1' });
+    assert.equal(c.websocket.devTokens, true);
+    assert.equal(c.processor.queryAuth, 'off', 'a loopback query API is open unless QUERY_AUTH says otherwise');
+    assert.equal(loadConfig({ STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_AUTH: 'jwt' }).processor.queryAuth, 'jwt');
+    assert.equal(loadConfig({}).processor.queryAuth, 'jwt', 'the default host 0.0.0.0 asks for tokens');
+  });
+
+  it('accepts the seed\'s configuration block', () => {
+    const c = loadConfig({ STREAMING_REALTIME_ML__MODEL_CACHE_SIZE: '20', STREAMING_REALTIME_ML__MAX_LATENCY_MS: '50', STREAMING_MONITORING__METRICS_INTERVAL_SECONDS: '10', STREAMING_MONITORING__ENABLE_AUTO_SCALING: 'true', STREAMING_WEBSOCKET__HOST: '0.0.0.0', STREAMING_WEBSOCKET__PORT: '8765', STREAMING_WEBSOCKET__MAX_CONNECTIONS: '10000', STREAMING_KAFKA__BOOTSTRAP_SERVERS: '["kafka1:9092","kafka2:9092"]' });
+    assert.equal(c.realtimeMl.modelCacheSize, 20);
+    assert.equal(c.realtimeMl.maxLatencyMs, 50);
+    assert.equal(c.monitoring.metricsIntervalSeconds, 10);
+    assert.equal(c.monitoring.enableAutoScaling, true);
   });
 });

@@ -2,12 +2,15 @@ import { strict as assert } from 'node:assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DLQ_HEADERS, Serdes, TopologyTestDriver } from '../../../src';
+import { Registry } from 'prom-client';
+import { DLQ_HEADERS, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
 import type { AnalyticsEvent } from '../../../src/generator/event';
 import { EventGenerator } from '../../../src/generator/events';
 import { localCatalogue, ModelRegistry } from '../../../src/inference/model-registry';
+import type { OnnxModel } from '../../../src/inference/onnx-model';
 import { createLogger } from '../../../src/logger';
 import { analyticsTopology, FEATURE_STORE, type MlPrediction, type StreamingAlert } from '../../../topologies/analytics';
+import { summaries, type Summary } from '../../../topologies/analytics-processors';
 import { addEvent, emptyAggregate, featureVector, type WindowAggregate } from '../../../topologies/features';
 
 const S = Serdes.String();
@@ -145,6 +148,95 @@ describe('the analytics topology with a shadow model and an A/B variant (Topolog
       driver.close();
       [served, variant, shadow].forEach((m) => m.close());
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the analytics topology: intervals and the latency budget from configuration (TopologyTestDriver)', function () {
+  this.timeout(60_000);
+  const serdes = { event: Serdes.Json<AnalyticsEvent>(), prediction: Serdes.Json<MlPrediction>(), alert: Serdes.Json<StreamingAlert>() };
+  let registry: ModelRegistry;
+  before(async () => {
+    registry = await ModelRegistry.open({ catalogue: localCatalogue(join(__dirname, '../../../models'), 'anomaly-detector'), log: createLogger({ level: 'warn' }), pollMs: 0 });
+  });
+  after(() => registry.close());
+  const events = new EventGenerator({ seed: 11, entities: 40, startMs: START }).eventsBetween(START, START + 3 * 60_000);
+
+  it('summaries come every summaryIntervalMs (STREAMING_MONITORING__METRICS_INTERVAL_SECONDS × 1000), each covering its interval', () => {
+    let wall = START + 3_600_000;
+    const driver = new TopologyTestDriver(analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs: 30_000, clock: () => wall }), { applicationId: 'analytics-interval' }, { initialWallClockTimeMs: wall });
+    try {
+      const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
+      for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
+      const out = driver.createOutputTopic(topics.metrics, S, Serdes.Json<{ from: number; to: number; events: number }>());
+      const tick = (ms: number): void => {
+        wall += ms;
+        driver.advanceWallClockTime(ms);
+      };
+      tick(10_000);
+      assert.equal(out.readValuesToList().length, 0, 'not after 10 s (the old fixed interval)');
+      tick(20_000);
+      const first = out.readValuesToList().map((s) => s!);
+      assert.ok(first.length >= 1, 'one per task after 30 s');
+      assert.ok(first.every((s) => s.to - s.from === 30_000), JSON.stringify(first.map((s) => s.to - s.from)));
+      assert.equal(first.reduce((a, s) => a + s.events, 0), events.length);
+    } finally {
+      driver.close();
+    }
+  });
+
+  it('a summary interval that is not a whole number of ms ≥ 1 is refused', () => {
+    for (const summaryIntervalMs of [0, -5, 1.5]) assert.throws(() => analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs }), /summaryIntervalMs must be a whole number/);
+  });
+
+  it('maxLatencyMs reaches the predict operator: slow calls are counted and warned about, and every window is still scored', async () => {
+    let fake = 0;
+    const slow = { current: () => Object.assign(Object.create(registry.current()) as OnnxModel, { score: (rows: Float32Array, n: number) => ((fake += 80), registry.current().score(rows, n)) }) };
+    const metrics = new Registry();
+    const warnings: { msg: string }[] = [];
+    const log = createLogger({ level: 'warn' }, 'test', { write: (l: string) => void warnings.push(JSON.parse(l) as { msg: string }) });
+    const build = (budget: boolean): TopologyTestDriver => new TopologyTestDriver(analyticsTopology({ topics, serdes, model: budget ? slow : registry, maxBatch: 64, ...(budget ? { maxLatencyMs: 50, log, inferenceClock: () => fake, metrics } : {}) }), { applicationId: budget ? 'analytics-budget' : 'analytics-nobudget' });
+    const predictions = (driver: TopologyTestDriver): string[] => {
+      const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
+      for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
+      return driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => `${p!.entity_id}@${p!.window_start}:${p!.features.events}`);
+    };
+    const [withBudget, without] = [build(true), build(false)];
+    try {
+      assert.deepEqual(predictions(withBudget), predictions(without), 'the same predictions, in the same order');
+      const text = await metrics.metrics();
+      assert.match(text, /ml_inference_over_budget_total\{model="anomaly-detector"\} [1-9]/);
+      assert.match(text, /ml_inference_effective_batch_size\{task="[^"]+"\} 1\n/);
+      assert.equal(warnings.filter((w) => w.msg.includes('latency budget')).length, 1);
+    } finally {
+      withBudget.close();
+      without.close();
+    }
+  });
+});
+
+describe('the streaming-metrics summaries', () => {
+  it('latency percentiles sample the whole interval, not its first 10 000 predictions (a long METRICS_INTERVAL_SECONDS)', () => {
+    let wall = START;
+    let seed = 1;
+    const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const b = new StreamsBuilder();
+    b.stream('predictions', { keySerde: S, valueSerde: Serdes.Json<MlPrediction>() })
+      .processValues(summaries(new Map(), 600_000, () => wall, random))
+      .to('summaries', { keySerde: S, valueSerde: Serdes.Json<Summary>() });
+    const driver = new TopologyTestDriver(b.build(), { applicationId: 'summaries' }, { initialWallClockTimeMs: wall });
+    try {
+      const input = driver.createInputTopic('predictions', S, Serdes.Json<MlPrediction>());
+      const prediction = (latency: number): MlPrediction => ({ entity_id: 'e', window_start: 0, window_end: 1, score: 0, label: 'normal', flagged: false, threshold: 0.5, model_name: 'm', model_version: '1', features: {}, event_time: 1_000, processing_time: 1_000 + latency });
+      // A quiet start (1 ms) and a slow rest (100 ms): two thirds of the interval is slow.
+      for (let i = 0; i < 3; i++) input.pipeBatch(Array.from({ length: 10_000 }, (): [string, MlPrediction] => ['e', prediction(i === 0 ? 1 : 100)]));
+      wall += 600_000;
+      driver.advanceWallClockTime(600_000);
+      const [summary] = driver.createOutputTopic('summaries', S, Serdes.Json<Summary>()).readValuesToList();
+      assert.equal(summary!.predictions, 30_000);
+      assert.deepEqual(summary!.latency_ms, { p50: 100, p95: 100, max: 100 });
+    } finally {
+      driver.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { murmur2, partitionForKey } from '../../src/query/murmur2';
-import { BadKey, jsonValue, keyFromText } from '../../src/query/text';
-import { Serdes } from '../../src';
+import { murmur2, partitionForKey } from '../../../src/runtime/partitioner';
+import { BadKey, jsonValue, keyFromText } from '../../../src/query/text';
+import { Serdes } from '../../../src';
 
 describe('query API helpers', () => {
   it('murmur2 matches Kafka (the vectors of Kafka\'s UtilsTest)', () => {

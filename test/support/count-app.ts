@@ -1,0 +1,38 @@
+/**
+ * A child process for tests that must pause or kill an instance: counts records per key
+ * into a RocksDB store (changelogged, checkpointed) and serves it over the query API on
+ * loopback. Settings come from COUNT_APP_* variables; it prints "ready <query url>" once
+ * started, and closes on SIGTERM.
+ */
+import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+
+async function main(): Promise<void> {
+  const config = loadConfig({ ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' });
+  const b = new StreamsBuilder();
+  b.stream(env('COUNT_APP_INPUT'), { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() }).count({ name: 'counts' });
+  const streams = new KafkaStreams(b.build(), {
+    applicationId: env('COUNT_APP_ID'),
+    instanceId: env('COUNT_APP_INSTANCE'),
+    stateDir: env('COUNT_APP_STATE_DIR'),
+    kafka: config.kafka,
+    logger: createLogger(config.log, 'count-app'),
+    // A short session, so that a paused instance loses its tasks soon.
+    consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 },
+    queryServer: { port: Number(env('COUNT_APP_PORT')) },
+  });
+  await streams.start();
+  process.stdout.write(`ready ${streams.queryUrl}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`count-app failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
