@@ -26,7 +26,7 @@ export type { HandlerResponse, Failure, DeserializationExceptionHandler, Process
 export type { RawRecord } from './streams/task-graph';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
-export type { InputPartitioner } from './runtime/partitioner';
+export type { InputPartitioner } from './partitioner';
 export type { QueryServerOptions } from './query/server';
 export type { QueryAuth } from './query/auth';
 export type { AdminServerOptions } from './query/admin';

@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
+import { censorUrlCredentials } from './config/fields';
 import { schema } from './config/schema';
 
 export type { Logger };
@@ -28,6 +29,7 @@ const MAX_DEPTH = 12;
  * pino's error serializer.
  */
 export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return censorUrlCredentials(value); // user:password@ in a URL inside any text (an error message naming a server)
   if (value === null || typeof value !== 'object' || value instanceof Error || Buffer.isBuffer(value) || depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
@@ -47,6 +49,17 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return copy ?? value;
 }
 
+/** pino's error serializer, made plain (causes included) and redacted like everything else. */
+function serializeError(e: unknown): unknown {
+  if (!(e instanceof Error)) return redactSecrets(e);
+  const serialized = pino.stdSerializers.err(e);
+  try {
+    return redactSecrets(JSON.parse(JSON.stringify(serialized)));
+  } catch {
+    return redactSecrets({ ...serialized });
+  }
+}
+
 /**
  * JSON logs on stdout (one object per line), level from STREAMING_LOG__LEVEL. Secrets are
  * redacted by key name at any depth, in logged objects and in child loggers' bindings.
@@ -57,6 +70,8 @@ export function createLogger(log: Config['log'], name = 'streaming-analytics', d
     level: log.level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // Errors are serialized first (message, stack, their own properties), then redacted like everything else.
+    serializers: { err: serializeError },
     formatters: {
       log: (obj: Record<string, unknown>) => redactSecrets(obj) as Record<string, unknown>,
       bindings: (bindings: Record<string, unknown>) => redactSecrets(bindings) as Record<string, unknown>,

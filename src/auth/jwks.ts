@@ -12,7 +12,10 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isLoopbackHost } from '../config/hosts';
 import { StreamingError } from '../errors';
 import { readCapped } from '../net/capped-body';
-import { TokenError } from './jwt';
+import { TokenError, type KeySet } from './jwt';
+
+/** The key set could not be fetched: the server's trouble, not the token's (503, not 401). */
+export class KeysUnavailable extends Error {}
 
 export interface JwksOptions {
   minRefreshMs?: number;
@@ -22,7 +25,7 @@ export interface JwksOptions {
   maxKeys?: number;
 }
 
-export class Jwks {
+export class Jwks implements KeySet {
   private keys = new Map<string, KeyObject>();
   private fetchedAt = 0;
   private pending: Promise<void> | undefined;
@@ -39,7 +42,14 @@ export class Jwks {
   async key(kid: string | undefined): Promise<KeyObject | undefined> {
     if (kid === undefined) throw new TokenError('the token has no kid, which a JWKS needs to pick its key');
     const age = Date.now() - this.fetchedAt;
-    if (age >= this.o.maxAgeMs || (!this.keys.has(kid) && age >= this.o.minRefreshMs)) await (this.pending ??= this.refresh().finally(() => (this.pending = undefined)));
+    if (age >= this.o.maxAgeMs || (!this.keys.has(kid) && age >= this.o.minRefreshMs)) {
+      try {
+        await (this.pending ??= this.refresh().finally(() => (this.pending = undefined)));
+      } catch (err) {
+        // A failed refresh keeps the keys already known: only a kid never seen waits for the set.
+        if (!this.keys.has(kid)) throw err;
+      }
+    }
     return this.keys.get(kid);
   }
 
@@ -49,8 +59,8 @@ export class Jwks {
     try {
       body = JSON.parse(await this.fetchText());
     } catch (err) {
-      // The client is told the keys are unavailable, not where they live or why (the log of the caller has the cause).
-      throw new TokenError('the keys to verify tokens are unavailable right now; retry', { cause: err });
+      // The client is told the keys are unavailable, not where they live or why (the cause is for the log).
+      throw new KeysUnavailable('the keys to verify tokens are unavailable right now; retry', { cause: err });
     }
     const list = (body as { keys?: unknown } | null)?.keys;
     const keys = new Map<string, KeyObject>();

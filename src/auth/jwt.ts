@@ -11,7 +11,6 @@
  */
 import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { JWT_ALGORITHMS } from '../config/schema';
-import type { Jwks } from './jwks';
 
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
@@ -25,11 +24,16 @@ export interface Claims {
   [claim: string]: unknown;
 }
 
+/** Public keys by kid (a JWKS, jwks.ts). */
+export interface KeySet {
+  key(kid: string | undefined): Promise<KeyObject | undefined>;
+}
+
 export interface JwtSettings {
   algorithms: readonly JwtAlgorithm[];
   secret?: string;
   publicKey?: KeyObject;
-  jwks?: Jwks;
+  jwks?: KeySet;
   issuer?: string;
   /** The `aud` a token must name; unset: not checked (settings.ts refuses that for public-key tokens unless allowed). */
   audience?: string;

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../config';
-import { isLoopbackHost } from '../config/hosts';
+import { isLoopbackHost, reachableUrl } from '../config/hosts';
 import { StreamingError } from '../errors';
 
 export interface LocalFanout {
@@ -35,9 +35,8 @@ export async function startLocalFanout(config: Config): Promise<LocalFanout> {
     STREAMING_WEBSOCKET__HOST: process.env.STREAMING_WEBSOCKET__HOST ?? '127.0.0.1',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fanout.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const host = env.STREAMING_WEBSOCKET__HOST.includes(':') ? `[${env.STREAMING_WEBSOCKET__HOST}]` : env.STREAMING_WEBSOCKET__HOST;
-  const url = `http://${host}:${config.websocket.port}`;
-  const adminUrl = `http://${config.websocket.adminHost.includes(':') ? `[${config.websocket.adminHost}]` : config.websocket.adminHost}:${config.websocket.adminPort}`;
+  const url = reachableUrl(env.STREAMING_WEBSOCKET__HOST, config.websocket.port);
+  const adminUrl = reachableUrl(config.websocket.adminHost, config.websocket.adminPort);
   await untilReady(child, adminUrl, config.websocket.port);
   return { url, adminUrl, stop: () => stop(child) };
 }

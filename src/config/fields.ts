@@ -6,6 +6,13 @@
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false };
 
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi;
+
+/** `text` with any user:password@ of a URL in it replaced (errors and logs never show credentials). */
+export function censorUrlCredentials(text: string): string {
+  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
+}
+
 export interface Field<T> {
   /** What a valid value looks like, in words; used in errors and the docs table. */
   readonly expected: string;
@@ -119,10 +126,12 @@ function splitList(raw: string): string[] | undefined {
 }
 
 export function httpUrl<D extends string | undefined>(opts: Common<D>): Field<string | D> {
-  return field<string | D>('an http:// or https:// URL', opts, (raw) => {
+  // No user:password@: credentials have settings of their own, which are kept out of logs and errors.
+  return field<string | D>('an http:// or https:// URL (without user:password@)', opts, (raw) => {
     try {
       const url = new URL(raw.trim());
       if (url.protocol !== 'http:' && url.protocol !== 'https:') return bad;
+      if (url.username || url.password) return bad;
       return ok(raw.trim().replace(/\/+$/, ''));
     } catch {
       return bad;

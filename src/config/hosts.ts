@@ -13,6 +13,12 @@ export function isLoopbackHost(host: string): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
+/** The URL this machine reaches a listener at: a wildcard address is reached on loopback; IPv6 in brackets. */
+export function reachableUrl(host: string, port: number, scheme = 'http'): string {
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${scheme}://${h}:${port}`;
+}
+
 /**
  * Whether an HTTP Host header names this machine's loopback (with or without a port).
  * A page on another site that re-points its own name at 127.0.0.1 (DNS rebinding) still

@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StreamingError } from '../errors';
-import type { Field } from './fields';
+import { censorUrlCredentials, type Field } from './fields';
 import { isLoopbackHost } from './hosts';
 import { schema, type Config } from './schema';
 
@@ -44,7 +44,7 @@ function snake(camel: string): string {
 }
 
 export function showGiven(field: Field<unknown>, raw: string): string {
-  return field.secret ? `got a secret of ${raw.length} characters` : `got ${JSON.stringify(raw)}`;
+  return field.secret ? `got a secret of ${raw.length} characters` : `got ${JSON.stringify(censorUrlCredentials(raw))}`;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

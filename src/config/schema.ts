@@ -39,7 +39,7 @@ export const schema = {
     sslKeyLocation: text({ ...PATH, doc: 'PEM client private key (mutual TLS).', default: undefined }),
     sslKeyPassword: text({ doc: 'Password of the client private key, if it is encrypted.', default: undefined, secret: true }),
     sslEndpointIdentification: flag({ doc: 'Check that the broker certificate matches its host name.', default: true }),
-    maxRecordBytes: integer({ doc: 'Largest record key or value the decoders accept (bytes): a bigger one is refused before it is parsed, and goes to the dead-letter topic (processor) or is skipped and counted (fan-out).', default: 1048576, min: 1024, max: 104857600 }),
+    maxRecordBytes: integer({ doc: 'Largest record value the Avro and JSON serdes read (bytes; record keys are not capped): a bigger one is refused before it is parsed, and goes to the dead-letter topic (processor) or is skipped and counted (fan-out).', default: 1048576, min: 1024, max: 104857600 }),
   },
   schemaRegistry: {
     url: httpUrl({
@@ -67,7 +67,7 @@ export const schema = {
     queryPort: integer({ doc: 'Port of the interactive-query API.', default: 8080, min: 1, max: 65535 }),
     queryAuth: oneOf(QUERY_AUTH, { doc: 'Who may read stores through the query API: jwt, a bearer token (STREAMING_AUTH__*) whose `stores` claim grants the store; off, anyone who reaches the port (development only: refused unless QUERY_HOST is a loopback address).', default: 'jwt', defaultText: 'jwt; off when QUERY_HOST is a loopback address' }),
     queryAudience: text({ doc: 'The `aud` query API tokens must carry; required when tokens are verified with a public key or JWKS (see STREAMING_AUTH__ALLOW_ANY_AUDIENCE).', default: undefined }),
-    advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s query API (forwarded queries): http:// or https://, no path; unset: http://<host name>:<QUERY_PORT>.', default: undefined }),
+    advertisedUrl: httpUrl({ doc: 'How other instances reach this one\'s query API (forwarded queries): http:// or https://, no path; unset: http://<QUERY_HOST>:<QUERY_PORT>, with 127.0.0.1 for 0.0.0.0 (one machine only: set it when instances run on several).', default: undefined }),
     adminHost: text({ doc: 'Address of the admin listener (/healthz, /readyz, /metrics). In Kubernetes 0.0.0.0, so the kubelet and the Prometheus scrape reach it.', default: '127.0.0.1' }),
     adminPort: integer({ doc: 'Port of the admin listener (/healthz, /readyz, /metrics).', default: 8090, min: 1, max: 65535 }),
     inputPartitioner: oneOf(PARTITIONERS, { doc: 'How the producers of the input topics place keys: murmur2 (Java clients, Kafka Streams, this project), crc32 (librdkafka\'s default: node-rdkafka, kcat, the Python and Go clients), unknown (mixed or custom: key look-ups ask every instance). Records that arrive elsewhere are counted (streams_partitioner_mismatch_total) and warned about once.', default: 'murmur2' }),

@@ -1,7 +1,7 @@
 /**
  * Who reads back from Kafka next. A resume the in-memory history no longer covers reads
- * its partitions back from Kafka (read-back.ts: a consumer of its own, up to 10,000
- * records a partition), so these read-backs are rationed: at most `running` at a time in
+ * its partitions back from Kafka (read-back.ts: a consumer of its own, holding up to the
+ * resume's share of the reply cap), so these read-backs are rationed: at most `running` at a time in
  * the process and one at a time per owner (a connection). Waiting ones start round-robin
  * across owners, so a connection that resumes 32 subscriptions at once holds one slot,
  * and another connection's resume starts ahead of its second. At most `waitingPerOwner`

@@ -2,16 +2,25 @@
  * Reading a partition's older records back from Kafka, for a resume the in-memory history
  * no longer covers: a consumer of its own, assigned at the position, read_committed, until
  * the end of the range or of the partition (a range may end in transaction markers or
- * aborted records, which never arrive).
+ * aborted records, which never arrive). Within a resume's budget, only the newest records
+ * the resume keeps are held while reading.
  */
 import Kafka from 'node-rdkafka';
 import { call } from './callback';
 import type { Decoder } from './decode';
 import type { Publication } from './history';
+import { NewestWithin, type Kept, type ResumeCap } from './resume-cap';
 import type { SourceTopic } from './source';
 
-/** Records with from ≤ offset < to; also the partition's low watermark. */
-export async function readBack(config: Kafka.ConsumerGlobalConfig, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+/** What one read-back may hold: the newest records `keep` accepts, within the share. */
+export interface ReadBudget extends ResumeCap {
+  keep(p: Publication): boolean;
+  /** Set by the read-back: what it kept (the `pubs` it returns), and whether it let a record `keep` accepted go for newer ones. */
+  kept?: Kept;
+}
+
+/** Records with from ≤ offset < to (within `budget`, if given: else every record is kept); also the partition's low watermark. */
+export async function readBack(config: Kafka.ConsumerGlobalConfig, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
   const topic = source.topic;
   const c = new Kafka.KafkaConsumer(config, { 'auto.offset.reset': 'earliest' });
   await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
@@ -21,7 +30,9 @@ export async function readBack(config: Kafka.ConsumerGlobalConfig, source: Sourc
     const start = Math.max(from, w.lowOffset);
     const stop = Math.min(to, w.highOffset);
     const pubs: Publication[] = [];
+    if (budget) budget.kept = { pubs, records: 0, bytes: 0, leftOut: false };
     if (start >= stop) return { low: w.lowOffset, pubs };
+    const kept = budget && new NewestWithin(budget);
     // read_committed: the last offsets may be markers or aborted records, which never arrive; the end says so
     let atEnd = false;
     c.on('partition.eof', () => (atEnd = true));
@@ -35,10 +46,14 @@ export async function readBack(config: Kafka.ConsumerGlobalConfig, source: Sourc
         next = m.offset + 1;
         if (m.offset >= stop) break;
         const p = decoder.publication(source, m, Date.now());
-        if (p) pubs.push(p);
+        if (!p) continue;
+        if (!budget) pubs.push(p);
+        else if (budget.keep(p)) kept!.add(p);
       }
     }
-    return { low: w.lowOffset, pubs };
+    if (!budget) return { low: w.lowOffset, pubs };
+    budget.kept = kept!.kept();
+    return { low: w.lowOffset, pubs: budget.kept.pubs };
   } finally {
     await new Promise<void>((r) => c.disconnect(() => r()));
   }

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { signHs256 } from '../auth/jwt';
-import { isLoopbackHostHeader } from '../config/hosts';
+import { isLoopbackHostHeader, reachableUrl } from '../config/hosts';
 import type { Logger } from '../logger';
 import { clientAddress, TrustedProxies } from './client-address';
 import { Connection } from './connection';
@@ -175,9 +175,7 @@ export class FanoutServer {
   }
 }
 
-/** How to reach a listener from this machine: a wildcard address is reached on loopback. */
-export function baseUrl(host: string, app: FastifyInstance): string {
-  const port = (app.server.address() as { port: number }).port;
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  return `http://${h}:${port}`;
+/** How to reach a listener from this machine. */
+function baseUrl(host: string, app: FastifyInstance): string {
+  return reachableUrl(host, (app.server.address() as { port: number }).port);
 }

@@ -13,9 +13,10 @@ import Kafka from 'node-rdkafka';
 import { call } from './callback';
 import type { Logger } from '../logger';
 import type { Serde } from '../serdes';
+import { RegistryWait } from '../serdes/registry-wait';
 import { Decoder } from './decode';
 import { PartitionHistory, type Publication } from './history';
-import { readBack } from './read-back';
+import { readBack, type ReadBudget } from './read-back';
 import { ReadBackQueue } from './read-back-queue';
 import type { Channel } from './protocol';
 
@@ -48,6 +49,7 @@ export class FanoutSource {
 
   constructor(private readonly o: SourceOptions) {
     this.decoder = new Decoder(o.log, o.onUndecodable);
+    this.registry = new RegistryWait(o.log, 5_000);
   }
 
   private consumerConfig(): Kafka.ConsumerGlobalConfig {
@@ -95,8 +97,13 @@ export class FanoutSource {
     return missing;
   }
 
+  /** Waiting for the schema registry while it does not answer (at most 5 s between attempts: delivery is latency-bound). */
+  private readonly registry: RegistryWait;
+
   /** What delivery waits for, while it waits (the schema registry): /readyz says so. */
-  waitingFor: string | undefined;
+  get waitingFor(): string | undefined {
+    return this.registry.waitingFor;
+  }
 
   /** Caught up with what was in the topics at start (history warm). */
   ready(): boolean {
@@ -148,18 +155,14 @@ export class FanoutSource {
    * records would move clients' positions past records they never got.
    */
   private async decodeRetrying(batch: readonly Kafka.Message[]): Promise<Publication[]> {
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
         const pubs = await this.decode(batch);
-        if (this.waitingFor) this.o.log.info({ attempts: attempt }, 'the schema registry answers again');
-        this.waitingFor = undefined;
+        this.registry.answered();
         return pubs;
       } catch (err) {
         if (!this.running) return [];
-        const base = Math.min(5_000, 250 * 2 ** Math.min(attempt, 5));
-        this.waitingFor = `the schema registry does not answer (attempt ${attempt + 1}); new records wait for it`;
-        this.o.log.warn({ err, attempt }, 'the schema registry did not answer; retrying the batch');
-        await new Promise((r) => setTimeout(r, base / 2 + Math.random() * (base / 2))); // jitter: instances do not retry in step
+        await this.registry.backOff(err, 'new records wait for it');
       }
     }
   }
@@ -180,13 +183,14 @@ export class FanoutSource {
     return out;
   }
 
-  /** Records of a partition with from ≤ offset < to, read back from Kafka (read-back.ts); also the partition's low watermark. */
-  readRange(topic: string, partition: number, from: number, to: number): Promise<{ low: number; pubs: Publication[] }> {
-    return readBack(this.consumerConfig(), this.o.topics.find((t) => t.topic === topic)!, this.decoder, partition, from, to);
+  /** Records of a partition with from ≤ offset < to, read back from Kafka within `budget` (read-back.ts); also the partition's low watermark. */
+  readRange(topic: string, partition: number, from: number, to: number, budget?: ReadBudget): Promise<{ low: number; pubs: Publication[] }> {
+    return readBack(this.consumerConfig(), this.o.topics.find((t) => t.topic === topic)!, this.decoder, partition, from, to, budget);
   }
 
   async close(): Promise<void> {
     this.running = false;
+    this.registry.stop();
     clearInterval(this.discoverer);
     await this.loop;
     if (this.consumer?.isConnected()) await new Promise<void>((r) => this.consumer!.disconnect(() => r()));

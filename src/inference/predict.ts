@@ -24,7 +24,7 @@ import { writeFeatures, type FeatureValues } from './features';
 import { LatencyBudget } from './latency-budget';
 import { inferenceMetrics, type InferenceMetrics } from './metrics';
 import type { OnnxModel } from './onnx-model';
-import { murmur2 } from '../runtime/partitioner';
+import { murmur2 } from '../partitioner';
 
 /** Where the serving model comes from (a fixed model, or a registry that swaps versions). */
 export interface ModelSource {

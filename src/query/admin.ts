@@ -7,7 +7,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
-import { fail } from './http';
+import { reachableUrl } from '../config/hosts';
+import { fail, unreadable } from './http';
 
 export interface AdminServerOptions {
   port: number;
@@ -23,7 +24,7 @@ export interface AdminView {
 }
 
 export async function startAdminServer(view: AdminView, o: AdminServerOptions, log: Logger): Promise<{ app: FastifyInstance; url: string }> {
-  const app = Fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, frameworkErrors: (err, _req, reply) => void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `the request cannot be read: ${err.message.slice(0, 200)}`) });
+  const app = Fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, frameworkErrors: unreadable });
   app.get('/healthz', async () => ({ status: 'alive', instance: view.instanceId }));
   app.get('/readyz', async (_req, reply) => {
     const ready = view.ready();
@@ -37,8 +38,7 @@ export async function startAdminServer(view: AdminView, o: AdminServerOptions, l
   });
   const host = o.host ?? '127.0.0.1';
   await app.listen({ port: o.port, host });
-  const port = (app.server.address() as { port: number }).port;
-  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = reachableUrl(host, (app.server.address() as { port: number }).port);
   log.info({ url }, 'admin listener (health, metrics) listening');
   return { app, url };
 }

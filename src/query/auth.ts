@@ -58,8 +58,10 @@ export function authenticate(app: FastifyInstance, auth: QueryAuth, log: Logger)
     try {
       grantsOf.set(req, storeGrants(await auth.verify(token)));
     } catch (err) {
-      log.debug({ err }, 'a query token was refused');
-      return unauthorized(reply, err instanceof TokenError ? `the token was refused: ${err.message}` : 'the token could not be checked; retry');
+      if (err instanceof TokenError) return unauthorized(reply, `the token was refused: ${err.message}`);
+      // The server could not check it (the identity provider's keys are unavailable): temporary, and not the caller's fault.
+      log.warn({ err }, 'a query token could not be checked');
+      return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', 'the token could not be checked right now; retry');
     }
   });
 }

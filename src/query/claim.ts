@@ -11,12 +11,15 @@ export interface Claim {
   url: string;
   tasks: string[];
   at: number;
+  /** Input topics whose records this instance found off the declared partitioner (partitioner-check.ts). */
+  mismatched?: string[];
 }
 
 const MAX_CLAIM_BYTES = 1024 * 1024;
 const MAX_TASKS = 100_000;
 const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
 const TASK_ID = /^\d{1,6}_\d{1,6}$/;
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 export type ParsedClaim = { ok: true; instanceId: string; claim: Claim | undefined } | { ok: false; reason: string };
@@ -41,7 +44,9 @@ export function parseClaim(key: Buffer | string | null | undefined, value: Buffe
   if (!Number.isSafeInteger(c.at) || c.at! < 0) return { ok: false, reason: 'the claim\'s time is not a timestamp' };
   // The newest claim wins a task: one dated ahead would keep it forever.
   if (c.at! > now + MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'the claim is dated in the future' };
-  return { ok: true, instanceId, claim: { applicationId, instanceId, url: c.url.replace(/\/+$/, ''), tasks: c.tasks, at: c.at! } };
+  const mismatched = c.mismatched ?? [];
+  if (!Array.isArray(mismatched) || mismatched.length > 1000 || !mismatched.every((t) => typeof t === 'string' && TOPIC.test(t))) return { ok: false, reason: 'the claim\'s mismatched topics are not topic names' };
+  return { ok: true, instanceId, claim: { applicationId, instanceId, url: c.url.replace(/\/+$/, ''), tasks: c.tasks, at: c.at!, ...(mismatched.length > 0 ? { mismatched } : {}) } };
 }
 
 /** http(s)://host[:port] with nothing else: no credentials, path, query or fragment. */

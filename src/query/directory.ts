@@ -46,9 +46,12 @@ export class HostDirectory {
     this.tailing = this.tail();
   }
 
-  /** Announces this instance's tasks (an empty list withdraws nothing: it says "none here"). */
-  publish(tasks: readonly string[]): void {
-    const claim: Claim = { ...this.self, tasks: [...tasks], at: Date.now() };
+  /**
+   * Announces this instance's tasks (an empty list withdraws nothing: it says "none here"),
+   * and the input topics it found off the declared partitioner, so every instance learns.
+   */
+  publish(tasks: readonly string[], mismatched: readonly string[] = []): void {
+    const claim: Claim = { ...this.self, tasks: [...tasks], at: Date.now(), ...(mismatched.length > 0 ? { mismatched: [...mismatched] } : {}) };
     this.apply(claim.instanceId, claim);
     this.producer?.produce(this.topic, 0, Buffer.from(JSON.stringify(claim)), Buffer.from(this.self.instanceId), claim.at);
   }
@@ -58,6 +61,12 @@ export class HostDirectory {
     let owner: Claim | undefined;
     for (const c of this.claims.values()) if (c.tasks.includes(taskId) && (!owner || c.at > owner.at)) owner = c;
     return owner;
+  }
+
+  /** Whether any instance's claim says records of `topic` arrive off the declared partitioner. */
+  mismatchReported(topic: string): boolean {
+    for (const c of this.claims.values()) if (c.mismatched?.includes(topic)) return true;
+    return false;
   }
 
   async stop(): Promise<void> {

@@ -10,9 +10,16 @@ import { HostDirectory } from './directory';
 import { Queryable, type InstanceView } from './queryable';
 import { advertisedUrl, startQueryServer, type QueryServerOptions } from './server';
 
+/** What the frontend needs from the instance beyond the query view: the input topics it found off the declared partitioner. */
+export interface FrontendView extends Omit<InstanceView, 'instanceId' | 'url' | 'owner' | 'partitionerMismatch'> {
+  mismatchedTopics(): string[];
+}
+
 export class QueryFrontend {
   private readonly directory: HostDirectory;
   private server: FastifyInstance | undefined;
+  private tasks: readonly string[] = [];
+  private mismatchedTopics: () => string[] = () => [];
   readonly url: string;
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly options: QueryServerOptions, private readonly log: Logger) {
@@ -20,15 +27,30 @@ export class QueryFrontend {
     this.directory = new HostDirectory(config.client, `${config.applicationId}-query-hosts`, { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url }, log);
   }
 
-  async start(view: Omit<InstanceView, 'instanceId' | 'url' | 'owner' | 'owners'>): Promise<void> {
+  async start(view: FrontendView): Promise<void> {
     await this.directory.start();
-    const instance: InstanceView = { ...view, instanceId: this.config.instanceId, url: this.url, owner: (taskId) => this.directory.ownerOf(taskId) };
+    const { mismatchedTopics, ...rest } = view;
+    this.mismatchedTopics = mismatchedTopics;
+    const instance: InstanceView = {
+      ...rest,
+      instanceId: this.config.instanceId,
+      url: this.url,
+      owner: (taskId) => this.directory.ownerOf(taskId),
+      // Seen here, or reported by any instance: the partitions it may be in are not this instance's alone.
+      partitionerMismatch: (topic) => mismatchedTopics().includes(topic) || this.directory.mismatchReported(topic),
+    };
     this.server = await startQueryServer(new Queryable(this.graph, this.config.client, instance, this.config.inputPartitioner), this.options, this.log);
   }
 
   /** After every rebalance (and restoration): which tasks this instance answers for. */
   assigned(taskIds: readonly string[]): void {
-    this.directory.publish(taskIds);
+    this.tasks = [...taskIds];
+    this.directory.publish(this.tasks, this.mismatchedTopics());
+  }
+
+  /** This instance found records off the declared partitioner: every instance is told at once. */
+  mismatchFound(): void {
+    this.directory.publish(this.tasks, this.mismatchedTopics());
   }
 
   async stop(): Promise<void> {

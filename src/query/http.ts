@@ -29,6 +29,11 @@ export function fail(reply: FastifyReply, code: ErrorCode, message: string, hint
   return reply.code(status).send({ error: { code, message, ...(hint ? { hint } : {}), retriable: ERROR_CATALOGUE[code].retriable } });
 }
 
+/** fastify's answer to a request it cannot even route (bad percent-encoding): the same typed 400 as any bad request. */
+export function unreadable(err: Error, _req: unknown, reply: FastifyReply): void {
+  void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `the request cannot be read: ${err.message.slice(0, 200)}`);
+}
+
 /** Set on forwarded requests: the receiver answers from its own tasks only. */
 export const FORWARDED = 'x-sa-forwarded';
 /** On a forwarded search: the partitions the receiver should look in (comma-separated). */

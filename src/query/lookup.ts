@@ -9,7 +9,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger';
-import { candidatePartitions, type InputPartitioner } from '../runtime/partitioner';
+import { candidatePartitions, type InputPartitioner } from '../partitioner';
 import type { TaskStores } from '../streams/task-stores';
 import { requireStore } from './auth';
 import { fail, forward, FORWARDED, SEARCH } from './http';
@@ -23,8 +23,10 @@ export interface Located {
   key: unknown;
   keyBytes: Buffer;
   partitioner: InputPartitioner;
-  /** Where the key may be, most likely first (one, unless the partitioner is unknown). */
+  /** Where the key may be, most likely first (one, unless the partitioner is unknown); on a forwarded question, the asker's list. */
   candidates: number[];
+  /** The partition count of the store's topics here. */
+  partitions: number;
 }
 
 /** A local answer for one partition: found or not, and the body. */
@@ -59,15 +61,20 @@ export async function locate(q: Queryable, req: Req, reply: FastifyReply): Promi
   const keyBytes = store.spec.keySerde.serialize(store.changelog, key)!;
   const n = await q.partitions(store);
   const partitioner = q.partitionerOf(store);
-  const searched = searchedPartitions(req, n);
-  return { store, key, keyBytes, partitioner, candidates: searched ?? candidatePartitions(partitioner, keyBytes, n) };
+  const asked = askedPartitions(req);
+  return { store, key, keyBytes, partitioner, candidates: asked ?? candidatePartitions(partitioner, keyBytes, n), partitions: n };
 }
 
-/** On a forwarded search: the partitions the coordinator asks this instance about. */
-function searchedPartitions(req: Req, n: number): number[] | undefined {
+/**
+ * On a forwarded question: the partitions the asking instance chose (its partitioner and
+ * partition count decide, not this instance's). Ones this instance does not run — or does
+ * not know, with another partition count — are answered as unreachable, never as misses.
+ */
+function askedPartitions(req: Req): number[] | undefined {
   const header = req.headers[SEARCH];
   if (typeof header !== 'string' || req.headers[FORWARDED] === undefined || header.length > 100_000) return undefined;
-  return [...new Set(header.split(',').map(Number).filter((p) => Number.isInteger(p) && p >= 0 && p < n))];
+  const asked = [...new Set(header.split(',').filter((p) => /^\d{1,6}$/.test(p)).map(Number))];
+  return asked.length > 0 ? asked : undefined;
 }
 
 export async function answer(q: Queryable, req: Req, reply: FastifyReply, at: Located, question: Question, log: Logger): Promise<unknown> {
@@ -76,6 +83,20 @@ export async function answer(q: Queryable, req: Req, reply: FastifyReply, at: Lo
   const forwarded = req.headers[FORWARDED] !== undefined;
   if (at.candidates.length === 1 && !forwarded) return single(q, req, reply, at, question, log);
   return search(q, req, reply, at, question, log, forwarded);
+}
+
+/** A remote answer that holds no value: 404 "no value for the key" (another 404 — an unknown store — is not a miss). */
+function miss(status: number, body: Record<string, unknown> | undefined): boolean {
+  return status === 404 && (body?.error as { code?: unknown } | undefined)?.code === 'SA_ERR_QUERY_NOT_FOUND';
+}
+
+function parsed(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const taskOf = (at: Located, partition: number): string => `${at.store.subtopology}_${partition}`;
@@ -92,7 +113,7 @@ async function single(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
     return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `task ${taskOf(at, partition)} (partition ${partition}) has no known owner right now; it is moving between instances`);
   }
   try {
-    const res = await forward(owner.url, question.path, authorizationOf(req));
+    const res = await forward(owner.url, question.path, { ...authorizationOf(req), search: [partition] });
     if (res.retryAfter) reply.header('retry-after', res.retryAfter);
     return reply.code(res.status).header('content-type', 'application/json; charset=utf-8').header('x-sa-served-by', owner.instanceId).send(res.body);
   } catch (err) {
@@ -113,7 +134,7 @@ async function search(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
   const remote = new Map<string, { url: string; partitions: number[] }>();
   const unreachable: number[] = [];
   for (const partition of at.candidates) {
-    const local = q.instance.localStores(taskOf(at, partition));
+    const local = partition < at.partitions ? q.instance.localStores(taskOf(at, partition)) : undefined;
     if (local) {
       const r = await question.local(local, partition);
       if (r.found) hits.push({ partition, instance: q.instance.instanceId, body: r.body });
@@ -130,10 +151,10 @@ async function search(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
   await Promise.all([...remote].map(async ([instance, o]) => {
     try {
       const res = await forward(o.url, question.path, { ...authorizationOf(req), search: o.partitions });
-      const body = res.status === 200 || res.status === 409 ? (JSON.parse(res.body) as Record<string, unknown>) : undefined;
+      const body = parsed(res.body);
       if (res.status === 200 && body && question.hit(body)) hits.push({ partition: Number(body.partition), instance, body });
       else if (res.status === 409) conflict = true; // that instance itself holds the key in two partitions
-      else if (res.status !== 200 && res.status !== 404) unreachable.push(...o.partitions);
+      else if (!(res.status === 200 && body) && !miss(res.status, body)) unreachable.push(...o.partitions);
     } catch (err) {
       log.warn({ err, owner: instance, url: o.url }, 'a forwarded key search failed');
       unreachable.push(...o.partitions);
@@ -143,7 +164,8 @@ async function search(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
     const where = hits.map((h) => h.partition);
     return fail(reply, 'SA_ERR_QUERY_AMBIGUOUS', `store "${at.store.spec.name}" holds values for key ${JSON.stringify(req.params.key?.slice(0, 200))} in more than one partition${where.length > 1 ? ` (${where.join(', ')})` : ''}: its input was written with different partitioners`, 'write the input with one partitioner (STREAMING_PROCESSOR__INPUT_PARTITIONER), or repartition() it by key before aggregating');
   }
-  if (hits.length === 1) return reply.header('x-sa-served-by', hits[0]!.instance).send(hits[0]!.body);
+  // One hit while a candidate could not be asked might be half of a split key: only a full answer is given.
+  if (hits.length === 1 && unreachable.length === 0) return reply.header('x-sa-served-by', hits[0]!.instance).send(hits[0]!.body);
   if (unreachable.length > 0) return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `partition(s) ${unreachable.slice(0, 20).join(', ')} that may hold the key could not be asked right now (moving, or their owner did not answer)`);
   return question.none();
 }

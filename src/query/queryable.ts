@@ -7,7 +7,7 @@
 import type { StoreSpec } from '../../state';
 import { clusterInfo } from '../admin/cluster';
 import type { LibrdkafkaConfig } from '../config';
-import type { InputPartitioner } from '../runtime/partitioner';
+import type { InputPartitioner } from '../partitioner';
 import type { TopologyGraph } from '../streams/graph';
 import type { TaskStores } from '../streams/task-stores';
 import type { Claim } from './directory';
@@ -32,9 +32,13 @@ export interface InstanceView {
   partitionerMismatch(topic: string): boolean;
 }
 
+const COUNTS_MAX_AGE_MS = 30_000;
+
 export class Queryable {
   readonly stores = new Map<string, StoreInfo>();
   private partitionCounts = new Map<string, number>();
+  /** When the counts were read: partitions can be added, so they are read again after a while. */
+  private countsAt = 0;
 
   /** `partitionsOf`: the partition count of a topic; default, the cluster's metadata. */
   constructor(graph: TopologyGraph, private readonly client: LibrdkafkaConfig, readonly instance: InstanceView, private readonly declared: InputPartitioner = 'murmur2', private readonly partitionsOf?: (topic: string) => Promise<number | undefined>) {
@@ -50,9 +54,10 @@ export class Queryable {
   async partitions(store: StoreInfo): Promise<number> {
     const topic = store.sourceTopics[0]!;
     if (this.partitionsOf) this.partitionCounts.set(topic, (await this.partitionsOf(topic)) ?? 0);
-    else if (!this.partitionCounts.has(topic)) {
+    else if (!this.partitionCounts.has(topic) || Date.now() - this.countsAt > COUNTS_MAX_AGE_MS) {
       const topics = (await clusterInfo(this.client, 10_000)).topics;
       this.partitionCounts = new Map([...topics].map(([name, t]) => [name, t.partitions]));
+      this.countsAt = Date.now();
     }
     const n = this.partitionCounts.get(topic);
     if (!n) throw new Error(`source topic "${topic}" of store "${store.spec.name}" is unknown to the cluster`);

@@ -6,12 +6,12 @@
  * admin listener (admin.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { isLoopbackHost } from '../config/hosts';
+import { isLoopbackHost, reachableUrl } from '../config/hosts';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import { authenticate, type QueryAuth } from './auth';
 import { isBaseUrl } from './claim';
-import { fail } from './http';
+import { fail, unreadable } from './http';
 import { OPENAPI } from './openapi';
 import type { Queryable } from './queryable';
 import { storeRoutes } from './store-routes';
@@ -41,8 +41,7 @@ export function checkQueryServerOptions(o: QueryServerOptions): void {
 export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): FastifyInstance {
   const app = Fastify({
     logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, routerOptions: { maxParamLength: 4096 },
-    // A URL fastify cannot even route (bad percent-encoding) gets the same typed answer as any other bad request.
-    frameworkErrors: (err, _req, reply) => void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `the request cannot be read: ${err.message.slice(0, 200)}`),
+    frameworkErrors: unreadable,
   });
   app.server.headersTimeout = 10_000;
   app.get('/openapi.json', async () => OPENAPI);
@@ -66,7 +65,5 @@ export async function startQueryServer(q: Queryable, o: QueryServerOptions, log:
 }
 
 export function advertisedUrl(o: QueryServerOptions): string {
-  if (o.advertisedUrl) return o.advertisedUrl.replace(/\/+$/, '');
-  const host = !o.host || o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${o.port}`;
+  return o.advertisedUrl ? o.advertisedUrl.replace(/\/+$/, '') : reachableUrl(o.host ?? '127.0.0.1', o.port);
 }

@@ -12,9 +12,15 @@
  *   1. the changelogs' end offsets (last stable offsets) are read first;
  *   2. then the group's committed offsets of the task's input partitions;
  *   3. only when those equal the offsets this instance last committed (or found at its
- *      assignment) did nobody else commit the task since — its changelog writes all
- *      happened in transactions that committed input offsets — so the ends read in step 1
- *      hold only this instance's writes, and are checkpointed.
+ *      assignment) did nobody else commit the task since, and the ends read in step 1
+ *      hold only this instance's writes: they are checkpointed.
+ *
+ * Step 3 holds when every changelog write of another owner becomes visible together with
+ * an input-offset commit: exactly-once, and no wall-clock punctuator (which may write state
+ * in a transaction without input offsets). Under at-least-once changelog records are
+ * visible before their offsets are committed, and a punctuating task may commit without
+ * offsets: such tasks checkpoint only at this instance's own close after its final commit
+ * succeeded (it still owns them then), never at a revocation.
  *
  * Otherwise no checkpoint is written: the one from the last restoration stays, which may
  * lag but never leads, and the next open restores the rest from the changelog.
@@ -35,12 +41,14 @@ export interface ClosingTask {
   /** What this instance last committed (or found committed at its assignment), per input partition. */
   committed: ReadonlyMap<string, number>;
   changelogs: readonly { topic: string; partition: number }[];
+  /** Whether the task may checkpoint at all (see above); false: it writes none. */
+  eligible: boolean;
 }
 
 /** Per task that may checkpoint, the end offsets to write; tasks left out write none. */
 export async function checkpointEnds(tasks: readonly ClosingTask[], source: CheckpointSource): Promise<Map<string, ReadonlyMap<string, number>>> {
   const out = new Map<string, ReadonlyMap<string, number>>();
-  const withStores = tasks.filter((t) => t.changelogs.length > 0);
+  const withStores = tasks.filter((t) => t.changelogs.length > 0 && t.eligible);
   if (withStores.length === 0) return out;
   let ends: ReadonlyMap<string, number>;
   let group: ReadonlyMap<string, number>;

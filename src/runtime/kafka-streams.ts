@@ -55,6 +55,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       rebalancing: () => this.setState('REBALANCING'),
       running: () => this.setState('RUNNING'),
       assigned: (tasks) => this.query?.assigned(tasks),
+      partitionerMismatch: () => this.query?.mismatchFound(),
       failed: (err) => {
         this.setState('ERROR');
         // Emitting 'error' with no listener would throw: then the log line is the report.
@@ -104,8 +105,8 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       return this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true };
     };
     const ready = (): { ok: true } | { ok: false; why: string } => {
-      const stores = storesReady();
-      return stores.ok && this.thread.registry.waitingFor ? { ok: false, why: this.thread.registry.waitingFor } : stores;
+      const waiting = this.thread.registry.waitingFor; // also during start, when output schemas are registered
+      return waiting ? { ok: false, why: waiting } : storesReady();
     };
     const localTasks = (): string[] => this.thread.localTasks();
     if (this.adminOptions) this.admin = await startAdminServer({ instanceId: this.config.instanceId, ready, localTasks, metrics: () => this.metrics }, this.adminOptions, this.log);
@@ -114,7 +115,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       ready: storesReady,
       localStores: (taskId) => this.thread.localStores(taskId),
       localTasks,
-      partitionerMismatch: (topic) => this.thread.partitioners.mismatchSeen(topic),
+      mismatchedTopics: () => this.thread.partitioners.topics(),
     });
     await this.thread.start();
   }

@@ -13,8 +13,10 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Counter } from 'prom-client';
+import { clusterInfo } from '../admin/cluster';
+import type { LibrdkafkaConfig } from '../config';
 import type { Logger } from '../logger';
-import { partitionBy, type InputPartitioner } from './partitioner';
+import { partitionBy, type InputPartitioner } from '../partitioner';
 
 export interface CheckedRecord {
   topic: string;
@@ -32,6 +34,8 @@ export class PartitionerCheck {
     private readonly counter: Counter<'topic'>,
     private readonly log: Logger,
     private readonly file?: string,
+    /** Called when a topic is first found off the declared partitioner (the host directory spreads the news). */
+    private readonly onMismatch: (topic: string) => void = () => undefined,
   ) {
     for (const topic of this.load()) if (external.has(topic)) this.mismatched.add(topic);
   }
@@ -39,6 +43,17 @@ export class PartitionerCheck {
   /** Partition counts of the input topics (taken at start and after every rebalance). */
   setPartitionCounts(counts: ReadonlyMap<string, number>): void {
     this.partitionCounts = counts;
+  }
+
+  /** Reads the partition counts from the cluster; a failure keeps the previous ones. */
+  async refreshCounts(client: LibrdkafkaConfig): Promise<void> {
+    if (this.declared === 'unknown') return;
+    try {
+      const topics = (await clusterInfo(client, 10_000)).topics;
+      this.setPartitionCounts(new Map([...topics].map(([name, t]) => [name, t.partitions])));
+    } catch (err) {
+      this.log.warn({ err }, 'could not read the input topics\' partition counts; the partitioner check uses the previous ones');
+    }
   }
 
   observe(records: readonly CheckedRecord[]): void {
@@ -52,8 +67,14 @@ export class PartitionerCheck {
       if (this.mismatched.has(r.topic)) continue;
       this.mismatched.add(r.topic);
       this.save();
+      this.onMismatch(r.topic);
       this.log.warn({ topic: r.topic, partition: r.partition, declared }, `records of "${r.topic}" arrive on partitions the ${declared} partitioner would not choose: key look-ups now ask every instance, and co-partitioned joins of this topic may miss records. Declare how the producers partition (STREAMING_PROCESSOR__INPUT_PARTITIONER / inputPartitioner: murmur2 for Java clients, crc32 for librdkafka clients such as node-rdkafka, kcat, Python and Go; unknown if mixed)`);
     }
+  }
+
+  /** The topics whose records were seen off the declared partitioner. */
+  topics(): string[] {
+    return [...this.mismatched];
   }
 
   /** Whether records of `topic` were seen off the declared partitioner. */

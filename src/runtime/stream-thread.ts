@@ -24,8 +24,7 @@ import { prepareBatch, prepareTopology } from './prepare';
 import { Prefetcher } from './prefetch';
 import { StoreRestorer } from './restore';
 import { PartitionerCheck } from './partitioner-check';
-import { clusterInfo } from '../admin/cluster';
-import { RegistryWait } from './registry-wait';
+import { RegistryWait } from '../serdes/registry-wait';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
 const MAX_FAILED_IN_A_ROW = 10;
@@ -40,6 +39,8 @@ export interface ThreadListener {
   running(): void;
   /** The tasks this instance runs changed (after restoration). */
   assigned(taskIds: string[]): void;
+  /** Input records of a topic were found off the declared partitioner. */
+  partitionerMismatch(topic: string): void;
   failed(err: Error): void;
 }
 
@@ -90,23 +91,12 @@ export class StreamThread {
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
     this.registry = new RegistryWait(log);
     const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
-    this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'));
-  }
-
-  /** Partition counts of the input topics, for the partitioner check (a failure leaves the previous ones). */
-  private async refreshPartitionCounts(): Promise<void> {
-    if (this.config.inputPartitioner === 'unknown') return;
-    try {
-      const topics = (await clusterInfo(this.config.client, 10_000)).topics;
-      this.partitioners.setPartitionCounts(new Map([...topics].map(([name, t]) => [name, t.partitions])));
-    } catch (err) {
-      this.log.warn({ err }, 'could not read the input topics\' partition counts; the partitioner check uses the previous ones');
-    }
+    this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'), (topic) => listener.partitionerMismatch(topic));
   }
 
   async start(): Promise<void> {
     await this.registry.until('registering the output schemas', () => prepareTopology(this.graph, this.config, this.log));
-    await this.refreshPartitionCounts();
+    await this.partitioners.refreshCounts(this.config.client);
     if ([...this.graph.stores.values()].some((s) => s.backend === 'rocksdb')) {
       this.db = await StateDb.open({ path: join(this.config.stateDir, 'rocksdb'), cacheBytes: this.config.rocksDbCacheBytes, writeBufferBytes: this.config.rocksDbWriteBufferBytes });
       this.log.info({ stateDir: this.config.stateDir }, 'opened the state store database');
@@ -241,8 +231,8 @@ export class StreamThread {
         this.log.info({ partitions: e.partitions.length, createdTasks: made, tasks: this.tasks.taskIds() }, 'partitions assigned');
       }
     }
-    if (created.length > 0) await this.refreshPartitionCounts(); // partitions may have been added
-    await this.recordAssignedOffsets();
+    if (created.length > 0) await this.partitioners.refreshCounts(this.config.client); // partitions may have been added
+    await this.tasks.recordAssignedOffsets(this.checkpoints).catch((err: unknown) => this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close'));
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
     const fromScratch = this.tasks.checkpointProblems(created);
@@ -261,8 +251,11 @@ export class StreamThread {
    * that lost its partitions must not commit (its group metadata may no longer fence it).
    * The kept tasks restart from their committed offsets. An assignment alone commits.
    */
-  private async endTransaction(): Promise<void> {
-    if (!this.events.some((e) => e.kind === 'revoke')) return this.commit();
+  private async endTransaction(): Promise<'committed' | 'aborted'> {
+    if (!this.events.some((e) => e.kind === 'revoke')) {
+      await this.commit();
+      return 'committed';
+    }
     if (this.producer?.inTransaction()) {
       await this.producer.abort();
       this.metrics.aborted();
@@ -271,13 +264,15 @@ export class StreamThread {
     this.sinceCommit = 0;
     this.punctuated = false;
     this.lastCommitAt = Date.now();
+    return 'aborted';
   }
 
   private async recover(err: unknown): Promise<void> {
     const code = isStreamingError(err) ? err.code : undefined;
     if (code === 'SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE') {
-      await this.registry.backOff(err, 'fetching writer schemas');
+      // Abort first: an open transaction must not outlive the back-off (the broker would time it out and fence us).
       await (this.producer.inTransaction() ? this.producer.abort() : Promise.resolve()).catch((e: unknown) => this.log.warn({ err: e }, 'aborting while the registry is away failed'));
+      await this.registry.backOff(err, 'fetching writer schemas');
       return this.rewind();
     }
     if (code === 'SA_ERR_TXN_ABORTABLE' || code === 'SA_ERR_TXN_FATAL') {
@@ -317,17 +312,6 @@ export class StreamThread {
     endOffsets: (partitions) => this.restorer.endOffsets(partitions),
     committed: (partitions) => committedOffsets(this.consumer, partitions),
   };
-
-  /** The group's committed offsets of newly assigned tasks: what a later close compares against. A failure leaves them unknown: those tasks then write no checkpoint. */
-  private async recordAssignedOffsets(): Promise<void> {
-    const missing = this.tasks.inputsWithoutCommitted();
-    if (missing.length === 0) return;
-    try {
-      this.tasks.recordAssignedOffsets(await committedOffsets(this.consumer, missing));
-    } catch (err) {
-      this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close');
-    }
-  }
 
   private logUncheckpointed(tasks: readonly string[]): void {
     if (tasks.length > 0) this.log.info({ tasks }, 'closed without a new checkpoint: another instance may have written their changelogs meanwhile (a lost assignment), or it could not be checked; the next open restores from the last checkpoint');
@@ -377,8 +361,9 @@ export class StreamThread {
     this.running = false;
     await this.loopDone;
     await this.prefetcher.drop(); // not processed, so not committed: the next owner reads them
+    let finalCommit: 'committed' | 'aborted' | 'failed' = 'failed';
     try {
-      await this.endTransaction();
+      finalCommit = await this.endTransaction();
     } catch (err) {
       this.log.warn({ err }, 'final commit failed; aborting');
       await this.producer?.abort().catch(() => undefined);
@@ -389,7 +374,7 @@ export class StreamThread {
     this.closing = true;
     if (this.consumer) this.handOverQueued();
     try {
-      this.logUncheckpointed(await this.tasks.closeAll(this.checkpoints));
+      this.logUncheckpointed(await this.tasks.closeAll(this.checkpoints, finalCommit === 'committed'));
     } catch (err) {
       this.log.warn({ err }, 'a task failed to close');
     }

@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
+import { PARTITIONERS } from '../config/schema';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { AdminServerOptions } from '../query/admin';
 import { checkQueryServerOptions, type QueryServerOptions } from '../query/server';
-import type { InputPartitioner } from './partitioner';
+import type { InputPartitioner } from '../partitioner';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 
 export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
@@ -140,7 +141,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   const adminPort = config.adminServer?.port;
   if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65_535)) throw invalid(`adminServer.port must be a port number from 0 to 65535, not ${adminPort}`, 'choose a free port for health and metrics');
   const inputPartitioner = config.inputPartitioner ?? 'murmur2';
-  if (!['murmur2', 'crc32', 'unknown'].includes(inputPartitioner)) throw invalid(`inputPartitioner ${JSON.stringify(inputPartitioner)} is not known`, 'use "murmur2" (Java producers), "crc32" (librdkafka producers) or "unknown"');
+  if (!(PARTITIONERS as readonly string[]).includes(inputPartitioner)) throw invalid(`inputPartitioner ${JSON.stringify(inputPartitioner)} is not known`, 'use "murmur2" (Java producers), "crc32" (librdkafka producers) or "unknown"');
   const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {

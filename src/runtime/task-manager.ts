@@ -84,9 +84,13 @@ export class TaskManager {
 
   /**
    * After an assignment: the group's committed offsets of the new tasks' inputs, the
-   * starting point against which a later close decides whether it may checkpoint.
+   * starting point against which a later close decides whether it may checkpoint. If they
+   * cannot be read, those tasks stay without one, and write no checkpoint.
    */
-  recordAssignedOffsets(committed: ReadonlyMap<string, number>): void {
+  async recordAssignedOffsets(source: CheckpointSource): Promise<void> {
+    const missing = this.inputsWithoutCommitted();
+    if (missing.length === 0) return;
+    const committed = await source.committed(missing);
     for (const t of this.tasks.values()) {
       for (const tp of t.inputs) {
         const key = tpKey(tp.topic, tp.partition);
@@ -96,7 +100,7 @@ export class TaskManager {
   }
 
   /** Input partitions of tasks whose committed starting point is not known yet. */
-  inputsWithoutCommitted(): TopicPartition[] {
+  private inputsWithoutCommitted(): TopicPartition[] {
     return [...this.tasks.values()].flatMap((t) => t.inputs.filter((tp) => !t.committed.has(tpKey(tp.topic, tp.partition))));
   }
 
@@ -106,6 +110,8 @@ export class TaskManager {
    * this instance wrote them. Returns the closed task ids, and those that wrote no checkpoint.
    */
   async revoke(partitions: readonly TopicPartition[], source?: CheckpointSource): Promise<{ closed: string[]; uncheckpointed: string[] }> {
+    // A revocation may be a lost assignment: only tasks whose every changelog write comes with an offset commit can tell.
+    const eligible = (t: RuntimeTask): boolean => this.config.eos && !t.task.hasWallClockPunctuators();
     this.last = undefined;
     const closing: RuntimeTask[] = [];
     for (const tp of partitions) {
@@ -120,13 +126,13 @@ export class TaskManager {
         closing.push(t);
       }
     }
-    const uncheckpointed = await this.closeTasks(closing, source);
+    const uncheckpointed = await this.closeTasks(closing, eligible, source);
     return { closed: closing.map((t) => t.id), uncheckpointed };
   }
 
   /** Closes the tasks; returns those with persistent stores that wrote no checkpoint. */
-  private async closeTasks(tasks: readonly RuntimeTask[], source?: CheckpointSource): Promise<string[]> {
-    const closing = tasks.map((t) => ({ id: t.id, inputs: t.inputs, committed: t.committed, changelogs: t.stores.persistentChangelogs() }));
+  private async closeTasks(tasks: readonly RuntimeTask[], eligible: (t: RuntimeTask) => boolean, source?: CheckpointSource): Promise<string[]> {
+    const closing = tasks.map((t) => ({ id: t.id, inputs: t.inputs, committed: t.committed, changelogs: t.stores.persistentChangelogs(), eligible: eligible(t) }));
     const ends = source ? await checkpointEnds(closing, source) : new Map<string, ReadonlyMap<string, number>>();
     let failure: unknown;
     for (const t of tasks) {
@@ -245,12 +251,16 @@ export class TaskManager {
     return [...this.tasks.keys()];
   }
 
-  /** Closes every task; each checkpoints as in revoke() when a source is given. Returns the tasks that wrote no checkpoint. */
-  async closeAll(source?: CheckpointSource): Promise<string[]> {
+  /**
+   * Closes every task. With a source, and when this instance's final commit succeeded (it
+   * owned its tasks then), each checkpoints as checkpoint-guard.ts allows. Returns the
+   * tasks that wrote no checkpoint.
+   */
+  async closeAll(source?: CheckpointSource, finalCommitSucceeded = false): Promise<string[]> {
     this.last = undefined;
     const all = [...this.tasks.values()];
     this.tasks.clear();
     this.byPartition.clear();
-    return this.closeTasks(all, source);
+    return this.closeTasks(all, () => finalCommitSucceeded, source);
   }
 }

@@ -9,11 +9,17 @@
  *   one that encodes to nothing (null, an empty record, fixed(0)) — so an array of
  *   nulls longer than the rest of its record is refused, though valid Avro. Then neither
  *   this walk nor avsc loops more often than the record has bytes (times the schema's size);
- * - a negative block count whose byte size is negative or past the end;
+ * - a negative block count whose byte size is negative, past the end, or not where its
+ *   entries end (avsc skips such a block by its size: it must land where this walk did);
  * - a string, bytes or fixed length past the end, or negative;
  * - a varint longer than 10 bytes or running past the end;
  * - a union branch or enum index out of range;
  * - values nested deeper than MAX_DEPTH (recursive schemas would overflow avsc's stack).
+ *
+ * The bounds hold only if avsc walks the bytes as this does: value by value, block by
+ * block, in the writer schema's order (resolving into the reader's schema reads the
+ * writer's encoding, and skips writer-only fields value by value too). The one place avsc
+ * trusts a declared size instead is skipping a negative block; hence its size check.
  */
 import avro from 'avsc';
 
@@ -127,7 +133,12 @@ export class AvroBounds {
     return pos;
   }
 
-  /** Array or map blocks: a count (negative: followed by the block's byte size), then its entries; 0 ends them. */
+  /**
+   * Array or map blocks: a count (negative: followed by the block's byte size), then its
+   * entries; 0 ends them. A skip (avsc reading a writer-only field) jumps over a negative
+   * block by its size and reads on from there, so the entries must end exactly where the
+   * size says: else avsc would read a count this walk took for something else.
+   */
   private blocks(n: Node, pos: number, depth: number): number {
     const item = n.children[0]!;
     for (let entry = 0; ;) {
@@ -136,13 +147,16 @@ export class AvroBounds {
       if (Number.isNaN(count)) return FAIL;
       pos = this.next;
       if (count === 0) return pos;
+      let blockEnd = -1;
       if (count < 0) {
         count = -count;
         const size = this.long(pos, depth);
         if (Number.isNaN(size)) return FAIL;
         pos = this.next;
         if (size < 0 || size > this.end - pos) return this.fail(header, depth, `${n.label} block claims ${size} bytes, but ${this.end - pos} are left`);
+        blockEnd = pos + size;
       }
+      const start = pos;
       const left = this.end - pos - this.owed;
       const width = n.kind === ARRAY ? item.width : -1;
       if (count > left || count * width > left) return this.fail(header, depth, `${n.label} block claims ${count} entries${width > 1 ? ` of ${width} bytes` : ''}, but only ${Math.max(left, 0)} bytes are left`);
@@ -157,6 +171,7 @@ export class AvroBounds {
           if ((pos = this.value(item, pos, depth + 1)) === FAIL) return FAIL;
         }
       }
+      if (blockEnd >= 0 && pos !== blockEnd) return this.fail(header, depth, `${n.label} block claims ${blockEnd - start} bytes, but its ${count} entries take ${pos - start}`);
     }
   }
 

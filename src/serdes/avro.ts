@@ -7,12 +7,18 @@
  * TopicNameStrategy: `<topic>-value` and `<topic>-key`. Before avsc reads a record, its
  * size and the counts and lengths it claims are checked (avro-bounds.ts): avsc trusts
  * them, and one record claiming 2^52 map entries would stop the reader for years.
+ *
+ * A registry that does not answer, or refuses the credentials, makes `prepareBatch` throw:
+ * the caller waits and retries the batch. An answer about one id (403 from per-subject
+ * access control, 404, 422…) makes that id unusable instead — its records alone are
+ * refused at `deserialize` (dead-lettered, or skipped by the fan-out) — and the registry
+ * is asked about it again after `refusedIdRetryMs`, so a fixed ACL takes effect.
  */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { StreamingError } from '../errors';
 import { AvroBounds } from './avro-bounds';
-import { registryUnavailable } from './registry-errors';
+import { registryStatus, registryUnavailable } from './registry-errors';
 import { SerdeError, type Serde } from './serde';
 
 export interface AvroSerdeOptions {
@@ -24,14 +30,18 @@ export interface AvroSerdeOptions {
   autoRegister?: boolean;
   /** Larger records (wire format included) are refused before they are parsed. Default 1 MiB. */
   maxRecordBytes?: number;
+  /** How long an id the registry refused (403, 404…) stays refused before it is asked again. Default 60 s. */
+  refusedIdRetryMs?: number;
 }
 
 /** Options every serde of an `AvroSerdes` gets (a serde's own options win). */
 export interface AvroSerdesOptions {
   maxRecordBytes?: number;
+  refusedIdRetryMs?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;
+const DEFAULT_REFUSED_ID_RETRY_MS = 60_000;
 
 const MAGIC = 0;
 
@@ -44,9 +54,10 @@ export class AvroSerde<T> implements Serde<T | null> {
   private readonly resolvers = new Map<number, avro.Resolver | null | Error>();
   /** Per writer schema id: its bounds check, or why its records cannot be read. */
   private readonly bounds = new Map<number, AvroBounds | string>();
-  /** Ids the registry answered for with a schema this client cannot use: why not. */
-  private readonly unusable = new Map<number, string>();
+  /** Ids whose records cannot be read: why not, and until when (then the registry is asked again). */
+  private readonly unusable = new Map<number, { reason: string; until: number }>();
   private readonly maxRecordBytes: number;
+  private readonly refusedIdRetryMs: number;
   /** Encoding target reused across records (grown when a record does not fit): one copy out per record. */
   private scratch = Buffer.allocUnsafe(16 * 1024);
 
@@ -57,6 +68,8 @@ export class AvroSerde<T> implements Serde<T | null> {
     if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 5) {
       throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: maxRecordBytes must be a whole number of bytes ≥ 5, not ${String(options.maxRecordBytes)}`);
     }
+    this.refusedIdRetryMs = options.refusedIdRetryMs ?? DEFAULT_REFUSED_ID_RETRY_MS;
+    if (!(this.refusedIdRetryMs >= 0)) throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: refusedIdRetryMs must be a duration ≥ 0 ms, not ${String(options.refusedIdRetryMs)}`);
   }
 
   private subject(topic: string): string {
@@ -81,27 +94,45 @@ export class AvroSerde<T> implements Serde<T | null> {
 
   async prepareBatch(_topic: string, data: readonly (Buffer | null)[]): Promise<void> {
     const unknown = new Set<number>();
+    const now = Date.now();
     for (const b of data) {
       if (!b || b.length < 5 || b.length > this.maxRecordBytes || b[0] !== MAGIC) continue;
       const id = b.readUInt32BE(1);
-      if (!this.readers.has(id) && !this.unusable.has(id)) unknown.add(id);
+      if (!this.readers.has(id) && (this.unusable.get(id)?.until ?? 0) <= now) unknown.add(id);
     }
     for (const id of unknown) {
       let writer: unknown;
       try {
         writer = await this.registry.getSchema(id);
       } catch (cause) {
-        // An id the registry does not know stays unknown, and a schema the client cannot
-        // parse (no HTTP status) unusable: that record alone is unreadable (dead-letter
-        // topic). A registry that did not answer is thrown: the batch is retried.
-        const status = (cause as { status?: number }).status;
-        if (status === undefined && !registryUnavailable(cause)) this.unusable.set(id, `cannot be used: ${(cause as Error).message}`);
-        else if (status !== 404) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${(cause as Error).message}`, { cause });
+        this.refused(id, cause);
         continue;
       }
+      this.unusable.delete(id);
       if (avro.Type.isType(writer)) this.readers.set(id, writer as avro.Type);
-      else this.unusable.set(id, 'is not an Avro schema');
+      else this.refuseFor(id, 'is not an Avro schema');
     }
+  }
+
+  /**
+   * A failed fetch of `id`. Thrown (the caller waits, then retries the batch): the registry
+   * not answering, and refused credentials, which fail every id alike. Otherwise the answer
+   * is about this id (or the client cannot parse its schema): its records are refused
+   * until the registry is asked again.
+   */
+  private refused(id: number, cause: unknown): void {
+    const message = (cause as Error).message;
+    if (registryUnavailable(cause)) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${message}`, { cause });
+    const status = registryStatus(cause);
+    if (status === 401) throw new SerdeError(this.name, `the schema registry refused the credentials (401) when asked for schema id ${id}; records wait until it accepts them — check the registry user and password (${message})`, { cause });
+    const reason = status === undefined ? `cannot be used: ${message}`
+      : status === 404 ? `is unknown to the registry (404: ${message})`
+        : `cannot be fetched: the registry answered ${status} (${message})`;
+    this.refuseFor(id, reason);
+  }
+
+  private refuseFor(id: number, reason: string): void {
+    this.unusable.set(id, { reason, until: Date.now() + this.refusedIdRetryMs });
   }
 
   serialize(topic: string, value: T | null): Buffer | null {
@@ -140,7 +171,7 @@ export class AvroSerde<T> implements Serde<T | null> {
     if (data.length < 5 || data[0] !== MAGIC) throw new SerdeError(this.name, `bytes from "${topic}" are not in the Confluent Avro wire format (no magic byte 0)`);
     const id = data.readUInt32BE(1);
     const writer = this.readers.get(id);
-    if (!writer) throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" ${this.unusable.get(id) ?? 'is unknown to the registry'}`);
+    if (!writer) throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" ${this.unusable.get(id)?.reason ?? 'is unknown to the registry'}`);
     const refusal = this.boundsOf(id, writer).refusal(data, 5);
     if (refusal !== undefined) throw new SerdeError(this.name, `a record from "${topic}" (schema id ${id}) is refused before decoding: ${refusal}`);
     try {
@@ -187,6 +218,10 @@ export class AvroSerdes {
   constructor(private readonly registry: SchemaRegistry, private readonly defaults: AvroSerdesOptions = {}) {}
 
   serde<T>(options: AvroSerdeOptions): AvroSerde<T> {
-    return new AvroSerde<T>(this.registry, { ...options, maxRecordBytes: options.maxRecordBytes ?? this.defaults.maxRecordBytes });
+    return new AvroSerde<T>(this.registry, {
+      ...options,
+      maxRecordBytes: options.maxRecordBytes ?? this.defaults.maxRecordBytes,
+      refusedIdRetryMs: options.refusedIdRetryMs ?? this.defaults.refusedIdRetryMs,
+    });
   }
 }

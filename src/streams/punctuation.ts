@@ -37,6 +37,11 @@ export class Punctuations {
     this.fire('wall-clock', now);
   }
 
+  /** Whether a wall-clock punctuator is scheduled: it may write state in a transaction that commits no input offsets. */
+  hasWallClock(): boolean {
+    return this.all.some((p) => p.type === 'wall-clock' && !p.cancelled);
+  }
+
   wallClockDue(now: number): boolean {
     return this.all.some((p) => p.type === 'wall-clock' && !p.cancelled && p.next !== undefined && now >= p.next);
   }

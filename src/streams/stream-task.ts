@@ -63,6 +63,10 @@ export class StreamTask {
     return this.graph.wallClockDue(now);
   }
 
+  hasWallClockPunctuators(): boolean {
+    return this.graph.hasWallClockPunctuators();
+  }
+
   /** Wall-clock punctuation; a punctuator that throws stops processing (there is no record to skip). */
   punctuateWallClock(now: number): void {
     try {

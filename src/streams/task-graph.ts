@@ -116,6 +116,10 @@ export class TaskGraph {
     this.punctuations.wallClock(now);
   }
 
+  hasWallClockPunctuators(): boolean {
+    return this.punctuations.hasWallClock();
+  }
+
   wallClockDue(now: number): boolean {
     return this.punctuations.wallClockDue(now);
   }

@@ -4,7 +4,7 @@ import { KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../s
 import { createLogger } from '../../src/logger';
 import { createTopic, produceInput, readAll, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
-import { partitionForKey } from '../../src/runtime/partitioner';
+import { partitionForKey } from '../../src/partitioner';
 
 const S = Serdes.String();
 const quiet = createLogger({ level: 'fatal' });

@@ -6,9 +6,12 @@ import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
 import { signHs256 } from '../../src/auth/jwt';
-import { registryClientOptions, type Config } from '../../src/config';
+import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
+import { Decoder } from '../../src/fanout/decode';
+import { readBack, type ReadBudget } from '../../src/fanout/read-back';
+import { sizeInReply } from '../../src/fanout/resume-cap';
 import { createLogger } from '../../src/logger';
-import { AvroSerdes, type AvroSerde } from '../../src/serdes';
+import { AvroSerdes, type AvroSerde, type Serde } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
 import { call, connectedProducer, createTopic, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
@@ -126,6 +129,28 @@ describe('the fan-out\'s Kafka read-backs: rationed between clients, capped, fai
     await c.waitFor('the next live prediction of each partition', () => c.pushes().length === 2);
     assert.deepEqual(c.pushes().map((p) => [p.pub.partition, p.pub.offset]).sort(), [[0, r.positions['0']! + 1], [1, r.positions['1']! + 1]]);
     await c.close();
+  });
+
+  it('a read-back given a budget holds only the newest records it keeps while reading, within the budget\'s records and bytes', async () => {
+    const source = { channel: 'predictions' as const, topic: topics.predictions, serde: serde as Serde<unknown> };
+    const consumer = { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('frb-read'), 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig;
+    const decoder = new Decoder(createLogger({ level: 'silent' }, 'fanout-read-backs'), () => undefined);
+    const read = (budget?: ReadBudget): ReturnType<typeof readBack> => readBack(consumer, source, decoder, 0, 0, 100, budget);
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+    const all = await read();
+    assert.deepEqual(all.pubs.map((p) => p.offset), range(0, 100), 'without a budget: every record of the range');
+
+    const byRecords: ReadBudget = { records: 10, bytes: 1 << 20, keep: () => true };
+    assert.deepEqual((await read(byRecords)).pubs.map((p) => p.offset), range(90, 100));
+    assert.deepEqual([byRecords.kept?.records, byRecords.kept?.leftOut], [10, true]);
+
+    const byBytes: ReadBudget = { records: 1_000, bytes: all.pubs.slice(97).reduce((n, p) => n + sizeInReply(p), 0), keep: () => true };
+    assert.deepEqual((await read(byBytes)).pubs.map((p) => p.offset), [97, 98, 99]);
+    assert.equal(byBytes.kept?.leftOut, true);
+
+    const filtered: ReadBudget = { records: 1_000, bytes: 1 << 20, keep: (p) => p.offset % 10 === 3 };
+    assert.deepEqual((await read(filtered)).pubs.map((p) => p.offset), range(0, 10).map((i) => i * 10 + 3));
+    assert.equal(filtered.kept?.leftOut, false, 'what the filter drops is not left out for the budget');
   });
 
   it('a resume whose read-back fails: a temporary error that names neither the registry nor the broker; the log has the cause', async () => {

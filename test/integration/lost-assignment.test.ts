@@ -69,7 +69,7 @@ describe('a lost assignment never leaves a checkpoint past what the instance wro
     a = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/count-app.ts')], {
       cwd: ROOT,
       env: { ...process.env, COUNT_APP_INPUT: input, COUNT_APP_ID: applicationId, COUNT_APP_INSTANCE: 'a', COUNT_APP_STATE_DIR: dirA, COUNT_APP_PORT: String(portA) },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     const urlA = `http://127.0.0.1:${portA}`;
     await waitFor('instance a to count every record', async () => equalsExpected((await scan(urlA).catch(() => ({ counts: new Map() }))).counts), 120_000);

@@ -7,7 +7,7 @@ import Kafka from 'node-rdkafka';
 import { KafkaStreams, Serdes, StreamsBuilder, type InputPartitioner } from '../../src';
 import { kafkaClientConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { crc32Partition, partitionForKey } from '../../src/runtime/partitioner';
+import { crc32Partition, partitionForKey } from '../../src/partitioner';
 import { call, createTopic, uniqueName, waitFor } from '../support/kafka';
 import { freePort } from '../support/net';
 import { useStack } from '../support/stack';
@@ -140,5 +140,40 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
     const r = await get(url, `/stores/counts/keys/${split}`);
     assert.equal(r.body.error.code, 'SA_ERR_QUERY_AMBIGUOUS');
     assert.match(r.body.error.message, /more than one partition/);
+  });
+
+  it('one instance that sees misplaced records tells the others: a look-up through an instance that saw none still finds the key', async () => {
+    const topic = uniqueName('pt-one');
+    await createTopic(config(), topic, 2);
+    const applicationId = uniqueName('pt-one-app');
+    const pair: { streams: KafkaStreams; url: string }[] = [];
+    for (const id of ['a', 'b']) {
+      const dir = mkdtempSync(join(tmpdir(), 'pt-'));
+      dirs.push(dir);
+      const b = new StreamsBuilder();
+      b.stream(topic, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
+      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: createLogger({ level: 'fatal' }), handleSignals: false, queryServer: { port: await freePort() } });
+      await streams.start();
+      running.push(streams);
+      pair.push({ streams, url: streams.queryUrl! });
+    }
+    const [a, b] = pair as [{ streams: KafkaStreams; url: string }, { streams: KafkaStreams; url: string }];
+    let bPartition = -1;
+    await waitFor('each instance running one partition', async () => {
+      const [ra, rb] = await Promise.all([get(a.url, '/stores/counts/entries?limit=1'), get(b.url, '/stores/counts/entries?limit=1')]);
+      if (ra.status !== 200 || rb.status !== 200 || ra.body.partitions.length !== 1 || rb.body.partitions.length !== 1) return false;
+      bPartition = rb.body.partitions[0];
+      return true;
+    }, 90_000);
+    // A key murmur2 places on a's partition, written (as another partitioner would) to b's: only b sees it misplaced.
+    const key = keys.find((k) => partitionForKey(Buffer.from(k), 2) !== bPartition)!;
+    await produceWithLibrdkafkaDefault(config(), topic, [[key, bPartition]]);
+    await waitFor('b to count the misplaced record', async () => /streams_partitioner_mismatch_total\{topic=/.test(await b.streams.metrics.metrics()), 30_000);
+    assert.doesNotMatch(await a.streams.metrics.metrics(), /streams_partitioner_mismatch_total\{topic=/, 'a itself saw nothing misplaced');
+    await new Promise((r) => setTimeout(r, 1_500)); // b's claim reaches a through the host directory
+    const r = await get(a.url, `/stores/counts/keys/${key}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.value, 1);
+    assert.equal(r.body.partition, bPartition);
   });
 });

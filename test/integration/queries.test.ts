@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KafkaStreams, Serdes, StreamsBuilder, TimeWindows, type StreamsState } from '../../src';
 import { createLogger } from '../../src/logger';
-import { partitionForKey } from '../../src/runtime/partitioner';
+import { partitionForKey } from '../../src/partitioner';
 import { call, connectedProducer, createTopic, uniqueName, waitFor } from '../support/kafka';
 import { freePort } from '../support/net';
 import { useStack } from '../support/stack';

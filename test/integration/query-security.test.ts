@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
 import { signHs256, verifyJwt, type JwtSettings } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
-import { partitionForKey } from '../../src/runtime/partitioner';
+import { partitionForKey } from '../../src/partitioner';
 import { call, connectedProducer, createTopic, uniqueName, waitFor } from '../support/kafka';
 import { freePort } from '../support/net';
 import { useStack } from '../support/stack';
@@ -133,6 +133,20 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     assert.equal(r.body.partition, partitionForKey(Buffer.from(key), 2));
     // A token the owner refuses is refused through the forward as well (here: at the first hop).
     assert.equal((await get(a!.url, `/stores/counts/keys/${key}`, { authorization: `Bearer ${token({ aud: 'x' })}` })).status, 401);
+  });
+
+  it('a forwarded question is never forwarded again, and names only partitions the receiver runs (else 503, never a miss)', async () => {
+    const [a, b] = instances;
+    const ownedByB = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map((e: { key: string }) => e.key)[0] as string;
+    const auth = { authorization: `Bearer ${token()}` };
+    // At a, as if forwarded to it: a key b runs is not passed on to b (one hop), and it is no "no value" either.
+    const hop = await get(a!.url, `/stores/counts/keys/${ownedByB}`, { ...auth, 'x-sa-forwarded': '1' });
+    assert.equal(hop.status, 503, JSON.stringify(hop.body));
+    assert.equal(hop.headers.get('x-sa-served-by'), null);
+    for (const search of ['999', '1,999', 'x', '']) {
+      const r = await get(b!.url, `/stores/counts/keys/${ownedByB}`, { ...auth, 'x-sa-forwarded': '1', 'x-sa-search': search });
+      assert.ok(r.status === 503 || (r.status === 200 && r.body.value === Number(ownedByB.slice(1)) + 1), `${search}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
   });
 
   it('a request line with an absolute URL never sends the query anywhere but to the owner', async () => {

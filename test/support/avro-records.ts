@@ -1,7 +1,10 @@
 /**
  * Hostile Avro records for tests: block counts and lengths that claim more than the
- * record holds, and a registry stand-in that answers with given writer schemas.
+ * record holds, blocks whose byte size disagrees with their entries, a registry stand-in
+ * that answers with given writer schemas, and a tiny HTTP registry that answers as told.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 
@@ -47,6 +50,25 @@ export function fifteenByteRecord(id: number, entries = 2 ** 52): Buffer {
   return wire(id, varint(entries, 10));
 }
 
+/** A block of `count` entries written with a negative count: -count, the declared byte `size`, then the entries' bytes. */
+export function negativeBlock(count: number, size: number, entries: readonly number[]): number[] {
+  return [...varint(-count), ...varint(size), ...entries];
+}
+
+/**
+ * The hidden count, for a `withLeadingBlock(…, 'map')` writer (map of doubles) read by a
+ * schema without the map: one entry whose declared byte size ends inside its own key,
+ * where a count of `hidden` entries sits. Walking the entries, that count is the key's
+ * text; avsc, skipping the writer-only map by its size, lands on it and loops `hidden`
+ * times. `rest` is the body of the reader's own fields.
+ */
+export function hiddenCountRecord(id: number, hidden: number, rest: readonly number[]): Buffer {
+  const count = varint(hidden);
+  const keyLength = varint(count.length);
+  const entry = [...keyLength, ...count, 0, 0, 0, 0, 0, 0, 0, 0]; // key, then a double
+  return wire(id, [...negativeBlock(1, keyLength.length, entry), 0, ...rest]);
+}
+
 /** A registry stand-in: `register` hands out ids from 1, `getSchema` answers with the schemas registered or given. */
 export function fakeRegistry(writers: Record<number, avro.Schema | Error> = {}): SchemaRegistry & { requests: number } {
   const byId = new Map<number, avro.Type | Error>(Object.entries(writers).map(([id, s]) => [Number(id), s instanceof Error ? s : avro.Type.forSchema(s)]));
@@ -71,4 +93,42 @@ export function fakeRegistry(writers: Record<number, avro.Schema | Error> = {}):
     },
   };
   return fake as unknown as SchemaRegistry & { requests: number };
+}
+
+export interface HttpRegistry {
+  /** Base URL, for `new SchemaRegistry({ host })`. */
+  url: string;
+  /** Schema ids asked for, in order. */
+  asked: number[];
+  close(): Promise<void>;
+}
+
+/** How the HTTP registry answers for an id: a writer schema (200), or a status and body. */
+export type RegistryAnswer = avro.Schema | { status: number; body?: unknown };
+
+/**
+ * A schema registry on 127.0.0.1 (node:http) that answers `GET /schemas/ids/<id>` with
+ * `answer(id)`, as the real one does: JSON bodies with `error_code` and `message`.
+ */
+export async function httpRegistry(answer: (id: number) => RegistryAnswer): Promise<HttpRegistry> {
+  const asked: number[] = [];
+  const server: Server = createServer((req, res) => {
+    const id = Number(/^\/schemas\/ids\/(\d+)/.exec(req.url ?? '')?.[1] ?? NaN);
+    asked.push(id);
+    const a = answer(id);
+    const failure = typeof a === 'object' && a !== null && 'status' in a ? a : undefined;
+    const status = failure?.status ?? 200;
+    const body = failure ? failure.body ?? { error_code: status, message: `status ${status}` } : { schema: JSON.stringify(a) };
+    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/vnd.schemaregistry.v1+json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asked,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Jwks } from '../../../src/auth/jwks';
+import { Jwks, KeysUnavailable } from '../../../src/auth/jwks';
 import { signHs256, verifyJwt, TokenError, type JwtSettings } from '../../../src/auth/jwt';
 import { jwtSettingsFor } from '../../../src/auth/settings';
 import { loadConfig } from '../../../src/config';
@@ -132,8 +132,8 @@ describe('JWT verification (query API and fan-out)', () => {
     try {
       const at = (path: string): JwtSettings => ({ algorithms: ['RS256'], jwks: new Jwks(`${base}${path}`, { minRefreshMs: 0 }) });
       assert.ok(await verifyJwt(token, at('/keys')));
-      await refused(token, at('/moved'), /keys to verify tokens are unavailable/);
-      await refused(token, at('/big'), /keys to verify tokens are unavailable/);
+      // Keys that cannot be fetched are the server's trouble, not a bad token: a KeysUnavailable (503), not a TokenError (401).
+      for (const path of ['/moved', '/big']) await assert.rejects(verifyJwt(token, at(path)), (err: unknown) => err instanceof KeysUnavailable && /keys to verify tokens are unavailable/.test((err as Error).message));
       await assert.rejects(at('/moved').jwks!.key('r1'), (err: unknown) => /redirect/.test(String((err as Error).cause)));
       await assert.rejects(at('/big').jwks!.key('r1'), (err: unknown) => /more than 262144 bytes/.test(String((err as Error).cause)));
     } finally {
@@ -151,5 +151,24 @@ describe('JWT verification (query API and fan-out)', () => {
     assert.equal(jwtSettingsFor({ ...auth, allowAnyAudience: true }, { ...service, host: '127.0.0.1' }).audience, undefined);
     const hsOnly = jwtSettingsFor({ ...base.auth, jwtSecret: SECRET }, service);
     assert.equal(hsOnly.secret, SECRET, 'a shared secret is per deployment: no audience needed');
+  });
+
+  it('a JWKS that stops answering keeps verifying with the keys it already has', async () => {
+    let up = true;
+    const server: Server = createServer((_req, res) => {
+      if (!up) return void res.writeHead(503).end();
+      res.end(JSON.stringify({ keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r1' }] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const jwks = new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, { minRefreshMs: 0, maxAgeMs: 0 }); // every call refreshes
+      const s: JwtSettings = { algorithms: ['RS256'], jwks };
+      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'a' }, rsa.privateKey, 'r1'), s)).sub, 'a');
+      up = false;
+      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'b' }, rsa.privateKey, 'r1'), s)).sub, 'b', 'the cached key still verifies');
+      await assert.rejects(verifyJwt(signed('RS256', { exp: now + 60 }, rsa.privateKey, 'r2'), s), KeysUnavailable, 'an unknown kid waits for the set');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { isBaseUrl, parseClaim } from '../../../src/query/claim';
+import { HostDirectory } from '../../../src/query/directory';
+import { createLogger } from '../../../src/logger';
 
 const now = 1_700_000_000_000;
 const good = { applicationId: 'app', instanceId: 'a', url: 'https://processor-0.processor:8080', tasks: ['0_0', '1_3'], at: now };
@@ -30,6 +32,8 @@ describe('host-directory claims: nothing taken on trust', () => {
       ['a', { ...good, tasks: Array.from({ length: 100_001 }, () => '0_0') }, /not task ids/],
       ['a', { ...good, at: 'now' }, /not a timestamp/],
       ['a', { ...good, at: now + 86_400_000 }, /dated in the future/],
+      ['a', { ...good, mismatched: ['in', '../x'] }, /mismatched topics are not topic names/],
+      ['a', { ...good, mismatched: 'in' }, /mismatched topics/],
     ];
     for (const [key, value, reason] of cases) {
       const r = parse(key, value);
@@ -44,5 +48,16 @@ describe('host-directory claims: nothing taken on trust', () => {
     assert.ok(isBaseUrl('http://127.0.0.1:8080'));
     assert.ok(isBaseUrl('https://[::1]:8443/'));
     for (const bad of ['http://h:1/path', 'http://h:1?q', 'http://h:1#f', 'ftp://h', 'not a url', `http://${'h'.repeat(3000)}:1`]) assert.ok(!isBaseUrl(bad), bad);
+  });
+
+  it('carries the input topics an instance found off the declared partitioner, and the directory reports them', () => {
+    const r = parse('a', { ...good, mismatched: ['analytics-events'] });
+    assert.ok(r.ok && r.claim);
+    assert.deepEqual(r.claim.mismatched, ['analytics-events']);
+    const directory = new HostDirectory({}, 'app-query-hosts', { applicationId: 'app', instanceId: 'a', url: 'http://127.0.0.1:1' }, createLogger({ level: 'silent' }));
+    directory.publish(['0_0']);
+    assert.equal(directory.mismatchReported('analytics-events'), false);
+    directory.publish(['0_0'], ['analytics-events']);
+    assert.equal(directory.mismatchReported('analytics-events'), true);
   });
 });

@@ -1,44 +1,13 @@
 import { strict as assert } from 'node:assert';
-import type { FastifyInstance } from 'fastify';
-import { Serdes, StreamsBuilder, TimeWindows } from '../../../src';
 import { signHs256, verifyJwt } from '../../../src/auth/jwt';
 import { ERROR_CATALOGUE } from '../../../src/errors';
-import { createLogger } from '../../../src/logger';
-import { Queryable, type InstanceView } from '../../../src/query/queryable';
-import { buildQueryServer } from '../../../src/query/server';
-import { graphOf } from '../../../src/streams/topology';
-import { TaskStores } from '../../../src/streams/task-stores';
 import { below, mulberry32 } from '../../support/prng';
+import { memoryQueryServer } from '../../support/query-server';
 
 const SECRET = 'query-fuzz-secret-that-is-long-enough-0000';
 const CASES = 1500;
+const server = (declared: 'murmur2' | 'unknown', auth: boolean): ReturnType<typeof memoryQueryServer> => memoryQueryServer(declared, auth ? { verify: (t) => verifyJwt(t, { algorithms: ['HS256'], secret: SECRET }) } : 'none');
 const STATUSES = new Set([200, 400, 401, 403, 404, 409, 503]);
-
-/** One instance running partition 0 of two in memory, with a few values; the other partition has no known owner. */
-function server(declared: 'murmur2' | 'unknown', auth: boolean): FastifyInstance {
-  const b = new StreamsBuilder();
-  const grouped = b.stream('in', { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() });
-  grouped.count({ name: 'counts' });
-  grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count({ name: 'per-minute' });
-  const graph = graphOf(b.build()).resolve('fuzz');
-  const nodes = graph.subtopologies()[0]!;
-  const stores = new TaskStores(graph.storesOf(nodes), { partition: 0, db: undefined, maxLoadedKeys: 0 }, (s) => graph.changelogTopic(s), { send: () => undefined });
-  for (const k of ['k1', 'k2', 'ünïcode', '']) stores.typed<string, number>('counts')!.put(k, 3);
-  stores.window<string, number>('per-minute')!.put('k1', 60_000, 2);
-  stores.flush();
-  stores.commitInMemory();
-  const instance: InstanceView = {
-    instanceId: 'fuzz',
-    url: 'http://127.0.0.1:1',
-    ready: () => ({ ok: true }),
-    localStores: (task) => (task === '0_0' ? stores : undefined),
-    localTasks: () => ['0_0'],
-    owner: () => undefined,
-    partitionerMismatch: () => false,
-  };
-  const q = new Queryable(graph, {}, instance, declared, async () => 2);
-  return buildQueryServer(q, { port: 0, auth: auth ? { verify: (t) => verifyJwt(t, { algorithms: ['HS256'], secret: SECRET }) } : 'none' }, createLogger({ level: 'silent' }));
-}
 
 describe('query API fuzz: random paths, parameters and headers end in a typed answer', function () {
   this.timeout(60_000);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { murmur2, partitionForKey } from '../../../src/runtime/partitioner';
+import { murmur2, partitionForKey } from '../../../src/partitioner';
 import { BadKey, jsonValue, keyFromText } from '../../../src/query/text';
 import { Serdes } from '../../../src';
 

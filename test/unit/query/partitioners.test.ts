@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Counter, Registry } from 'prom-client';
 import { createLogger } from '../../../src/logger';
-import { candidatePartitions, crc32Partition, partitionBy, partitionForKey } from '../../../src/runtime/partitioner';
+import { candidatePartitions, crc32Partition, partitionBy, partitionForKey } from '../../../src/partitioner';
 import { PartitionerCheck } from '../../../src/runtime/partitioner-check';
 
 describe('input partitioners', () => {

@@ -1,8 +1,9 @@
 import { strict as assert } from 'node:assert';
 import { checkpointEnds, type CheckpointSource, type ClosingTask } from '../../../src/runtime/checkpoint-guard';
 
-const task = (id: string, committed: [string, number][], changelogs = [{ topic: 'app-counts-changelog', partition: Number(id.split('_')[1]) }]): ClosingTask => ({
+const task = (id: string, committed: [string, number][], changelogs = [{ topic: 'app-counts-changelog', partition: Number(id.split('_')[1]) }], eligible = true): ClosingTask => ({
   id,
+  eligible,
   inputs: committed.map(([tp]) => ({ topic: tp.split(':')[0]!, partition: Number(tp.split(':')[1]) })),
   committed: new Map(committed),
   changelogs,
@@ -43,6 +44,13 @@ describe('checkpoint guard: a close checkpoints only what this instance wrote', 
     let asked = false;
     const spy: CheckpointSource = { endOffsets: async () => ((asked = true), new Map()), committed: async () => new Map() };
     assert.equal((await checkpointEnds([task('0_0', [['in:0', 1]], [])], spy)).size, 0);
+    assert.equal(asked, false);
+  });
+
+  it('writes none for a task that is not eligible (at-least-once, or a wall-clock punctuator), without asking', async () => {
+    let asked = false;
+    const spy: CheckpointSource = { endOffsets: async () => ((asked = true), new Map()), committed: async () => new Map() };
+    assert.equal((await checkpointEnds([task('0_0', [['in:0', 1]], undefined, false)], spy)).size, 0);
     assert.equal(asked, false);
   });
 });

@@ -1,11 +1,13 @@
 import { strict as assert } from 'node:assert';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avroTypes from 'avsc';
 import { loadSchema } from '../../../schemas/catalog';
 import { AvroSerdes, DLQ_HEADERS, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
 import { Decoder } from '../../../src/fanout/decode';
 import { createLogger } from '../../../src/logger';
 import type { AnalyticsEvent } from '../../../src/generator/event';
 import type { Serde } from '../../../src/serdes';
-import { fakeRegistry, fifteenByteRecord, withLeadingBlock } from '../../support/avro-records';
+import { fakeRegistry, fifteenByteRecord, httpRegistry, wire, withLeadingBlock } from '../../support/avro-records';
 
 const HOSTILE_ID = 100;
 const event: AnalyticsEvent = {
@@ -57,4 +59,37 @@ describe('the 15-byte record in a topology and in the fan-out decoder', () => {
       assert.deepEqual(undecodable, ['p']);
     });
   }
+});
+
+describe('a schema id the registry refuses to show (403, per-subject access control)', () => {
+  it('processor: its records go to the dead-letter topic, the batch is not held, the next record is processed; fan-out: skipped and counted', async () => {
+    const schema = loadSchema('analytics-event.avsc');
+    const registry = await httpRegistry((id) => (id === 1 ? schema : { status: 403, body: { error_code: 40301, message: 'User is denied operation Read on Subject: secret-value' } }));
+    try {
+      const serde = new AvroSerdes(new SchemaRegistry({ host: registry.url })).serde<AnalyticsEvent>({ schema });
+      const b = new StreamsBuilder();
+      b.stream('events', { keySerde: Serdes.String(), valueSerde: serde }).mapValues((e) => `${e?.event_type}`).to('out', { keySerde: Serdes.String(), valueSerde: Serdes.String() });
+      const driver = new TopologyTestDriver(b.build(), { applicationId: 'refused' });
+      const refused = wire(9, avroTypes.Type.forSchema(schema).toBuffer(event));
+      const good = wire(1, avroTypes.Type.forSchema(schema).toBuffer(event));
+      await serde.prepareBatch('events', [refused, good]); // what the runtime does for each batch: resolves, does not throw
+      const input = driver.createInputTopic('events', Serdes.String(), serde);
+      input.pipeRawInput(Buffer.from('acct-1'), refused);
+      input.pipeRawInput(Buffer.from('acct-1'), good);
+      assert.deepEqual(driver.createOutputTopic('out', Serdes.String(), Serdes.String()).readValuesToList(), ['PURCHASE']);
+      const dlq = driver.createOutputTopic('refused-dlq', Serdes.Bytes(), Serdes.Bytes()).readRecordsToList();
+      assert.equal(dlq.length, 1);
+      assert.match(dlq[0]!.headers.find((h) => h.key === DLQ_HEADERS.message)!.value.toString(), /schema id 9 of a record from "events" cannot be fetched: the registry answered 403 \(.*denied operation Read on Subject: secret-value\)/);
+
+      const undecodable: string[] = [];
+      const decoder = new Decoder(createLogger({ level: 'silent' }), (topic) => undecodable.push(topic));
+      const t = { channel: 'predictions' as const, topic: 'events', serde: serde as Serde<unknown> };
+      const message = (value: Buffer, offset: number) => ({ topic: 'events', partition: 0, offset, key: Buffer.from('k'), value, size: value.length, timestamp: 1 });
+      assert.equal(decoder.publication(t, message(refused, 0), 5), undefined);
+      assert.deepEqual(undecodable, ['events']);
+      assert.equal((decoder.publication(t, message(good, 1), 5)?.data as AnalyticsEvent).event_type, 'PURCHASE');
+    } finally {
+      await registry.close();
+    }
+  });
 });

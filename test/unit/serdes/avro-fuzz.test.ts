@@ -4,15 +4,17 @@ import { loadSchema } from '../../../schemas/catalog';
 import { Decoder } from '../../../src/fanout/decode';
 import { createLogger } from '../../../src/logger';
 import { AvroSerdes, SerdeError, type AvroSerde, type Serde } from '../../../src/serdes';
-import { fakeRegistry, varint, wire, withLeadingBlock } from '../../support/avro-records';
+import { fakeRegistry, hiddenCountRecord, negativeBlock, varint, wire, withLeadingBlock } from '../../support/avro-records';
 import { below, mulberry32 } from '../../support/prng';
 
 /**
  * Fuzzing the Avro decoders of the processor and the fan-out (issue 12, finding 1) with a
- * fixed seed: random bytes and mutated valid records (bit flips, truncations, huge varints
- * spliced in). Every case must end in a value or a SerdeError — the fan-out's Decoder in
- * undefined and a count — never in another exception, and never hang: each case is
- * bounded by a generous time guard that only a hang can trip.
+ * fixed seed: random bytes, mutated valid records (bit flips, truncations, huge varints
+ * spliced in), and writer-only blocks with a negative count whose byte size is not where
+ * their entries end (avsc skips such a block by its size, and would read on from bytes the
+ * bounds check read as something else). Every case must end in a value or a SerdeError —
+ * the fan-out's Decoder in undefined and a count — never in another exception, and never
+ * hang: each case is bounded by a generous time guard that only a hang can trip.
  */
 const SEED = 0x5eed_0012;
 const CASE_GUARD_MS = 2_000;
@@ -56,12 +58,43 @@ function hugeVarint(r: Random): number[] {
   }
 }
 
-/** One case: random bytes after a known schema id, or a valid record of either writer schema, mutated. */
+/** A size other than `actual`, from 0 to `actual + room`. */
+function wrongSize(r: Random, actual: number, room: number): number {
+  const size = below(r, actual + room);
+  return size >= actual ? size + 1 : size;
+}
+
+/**
+ * A record of a leading-block writer whose block has a negative count and a byte size that
+ * is not where its entries end, after `own` (the reader's fields, valid); sometimes after a
+ * correct block, sometimes with a count hidden where avsc's skip lands. Hidden counts stay
+ * below 2^25: without the size check avsc loops over them for up to a second — enough to
+ * see, not enough to hang the run.
+ */
+function disagreeing(r: Random, own: readonly number[]): Buffer {
+  const hidden = 2 ** (16 + below(r, 9));
+  const kind = below(r, 4);
+  if (kind === 0) return hiddenCountRecord(LEADING_MAP, hidden, own);
+  if (kind === 1) {
+    const entry = (): number[] => [...varint(1), 97 + below(r, 26), ...Array.from({ length: 8 }, () => below(r, 256))]; // a one-letter key, a double
+    const n = 1 + below(r, 4);
+    const entries = Array.from({ length: n }, entry).flat();
+    const correct = r() < 0.3 ? negativeBlock(1, 10, entry()) : [];
+    return wire(LEADING_MAP, [...correct, ...negativeBlock(n, wrongSize(r, entries.length, own.length), entries), 0, ...own]);
+  }
+  if (kind === 2) return wire(LEADING_ARRAY, [...negativeBlock(1 + below(r, 3), 1 + below(r, own.length), []), 0, ...own]);
+  // The array's size ends in the reader's first field, a string whose text is a count.
+  const count = varint(hidden);
+  return wire(LEADING_ARRAY, [...negativeBlock(1, 2, []), 0, ...varint(count.length), ...count, ...own.slice(1 + own[0]! / 2)]);
+}
+
+/** One case: random bytes after a known schema id, a valid record of either writer schema, mutated, or a disagreeing block. */
 function hostile(r: Random, valid: (id: number) => Buffer, ownId: number): Buffer {
   const ids = [ownId, LEADING_MAP, LEADING_ARRAY];
   const kind = below(r, 10);
   if (kind === 0) return Buffer.from(Array.from({ length: below(r, 40) }, () => below(r, 256)));
   if (kind === 1) return wire(ids[below(r, 3)]!, Array.from({ length: below(r, 64) }, () => below(r, 256)));
+  if (kind === 2) return disagreeing(r, [...valid(ownId).subarray(5)]);
   const bytes = [...valid(ids[below(r, 3)]!)];
   for (let m = 1 + below(r, 3); m > 0; m--) {
     const at = 5 + below(r, Math.max(1, bytes.length - 5));
@@ -125,6 +158,22 @@ describe('fuzz: Avro decoders of the processor and the fan-out (fixed seed)', fu
     const { serde, valid, ownId } = await serdeFor('analytics-event.avsc');
     const seen = fuzz(1500, () => hostile(r, valid(r), ownId), (bytes) => serde.deserialize('analytics-events', bytes));
     assert.ok(seen.refused > 500 && seen.decoded > 50, `a mix of both: ${JSON.stringify(seen)}`);
+  });
+
+  it('negative counts whose byte size disagrees with their entries: 3 × 300 cases, each refused by the bounds check, before avsc reads it', async () => {
+    for (const file of Object.keys(VALUES)) {
+      const r = mulberry32(SEED ^ file.length);
+      const { serde, valid, ownId } = await serdeFor(file);
+      const seen = fuzz(300, () => disagreeing(r, [...valid(r)(ownId).subarray(5)]), (bytes) => {
+        try {
+          serde.deserialize('t', bytes);
+        } catch (err) {
+          if (err instanceof SerdeError && !/refused before decoding/.test(err.message)) assert.fail(`${file}: ${bytes.toString('hex')} reached avsc: ${err.message}`);
+          throw err;
+        }
+      });
+      assert.equal(seen.refused, 300, `${file}: every case is refused (${JSON.stringify(seen)})`);
+    }
   });
 
   for (const file of ['ml-prediction.avsc', 'streaming-alert.avsc']) {
