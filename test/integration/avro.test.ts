@@ -110,13 +110,13 @@ describe('Avro serdes with the real schema registry', function () {
     }
     assert.equal(out.length, 200);
     const decoder = avro().serde<{ entity_id: string; kind: string; amount: number }>({ schema: summary as never });
-    const raw = await readRaw(output);
+    const raw = await readRaw(output, 200);
     await decoder.prepareBatch(output, raw);
     const decoded = raw.map((r) => decoder.deserialize(output, r)!);
     assert.equal(decoded.filter((d) => d.kind === 'purchase').length, 29);
     assert.ok(decoded.every((d) => d.kind !== 'purchase' || d.amount === 19.99));
 
-    const dlq = await readAllWithHeaders(`${applicationId}-dlq`);
+    const dlq = await readAllWithHeaders(`${applicationId}-dlq`, 1);
     assert.equal(dlq.length, 1);
     assert.equal(dlq[0]!.value, 'not avro at all');
     assert.equal(dlq[0]!.headers[DLQ_HEADERS.code], 'SA_ERR_DESERIALIZATION');
@@ -125,24 +125,26 @@ describe('Avro serdes with the real schema registry', function () {
     assert.match(dlq[0]!.headers[DLQ_HEADERS.message]!, /not in the Confluent Avro wire format/);
   });
 
-  async function readRaw(topic: string): Promise<Buffer[]> {
-    return (await consumeAll(topic)).map((m) => m.value!);
+  async function readRaw(topic: string, expectAtLeast: number): Promise<Buffer[]> {
+    return (await consumeAll(topic, expectAtLeast)).map((m) => m.value!);
   }
 
-  async function readAllWithHeaders(topic: string): Promise<{ value: string; headers: Record<string, string> }[]> {
-    return (await consumeAll(topic)).map((m) => ({
+  async function readAllWithHeaders(topic: string, expectAtLeast: number): Promise<{ value: string; headers: Record<string, string> }[]> {
+    return (await consumeAll(topic, expectAtLeast)).map((m) => ({
       value: m.value!.toString(),
       headers: Object.fromEntries((m.headers ?? []).flatMap((h) => Object.entries(h).map(([k, v]) => [k, v.toString()]))),
     }));
   }
 
-  async function consumeAll(topic: string): Promise<Kafka.Message[]> {
+  /** Every record of the topic: at least `expectAtLeast` (joining the group on a fresh broker can take seconds), then until 2 s pass without one. */
+  async function consumeAll(topic: string, expectAtLeast: number): Promise<Kafka.Message[]> {
     const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('avro-reader'), 'isolation.level': 'read_committed', 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' });
     await call((cb) => consumer.connect({ timeout: 15_000 }, (err) => cb(err)));
     consumer.subscribe([topic]);
     const out: Kafka.Message[] = [];
     let quietSince = Date.now();
-    while (Date.now() - quietSince < 2_000) {
+    const deadline = Date.now() + 30_000;
+    while ((out.length < expectAtLeast && Date.now() < deadline) || Date.now() - quietSince < 2_000) {
       const batch = await call<Kafka.Message[]>((cb) => consumer.consume(500, cb));
       if (batch.length > 0) quietSince = Date.now();
       out.push(...batch);
