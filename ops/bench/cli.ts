@@ -9,45 +9,56 @@
  * broker, which the report says.
  */
 import { loadConfigOrExit } from '../../src/config';
-import { isStreamingError, StreamingError } from '../../src/errors';
+import { parseCli, usageError, wholeNumber } from '../../src/cli/args';
+import { isStreamingError } from '../../src/errors';
 import { benchEngine, type EngineBenchOptions } from './engine';
 import { benchPipeline } from './pipeline';
 import { benchRestore, benchWindowed } from './stateful';
 import { benchWs } from './ws';
 
-const USAGE = 'usage: npm run bench -- engine|windowed|restore|pipeline|ws [--records N] [--keys N] [--clients N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]';
 const NAMES = ['engine', 'windowed', 'restore', 'pipeline', 'ws'] as const;
 type Options = EngineBenchOptions & { keys: number; clients: number };
+const NUMBERS = ['records', 'partitions', 'rate', 'seconds', 'commit-interval', 'keys', 'clients'] as const;
+const CLI = {
+  usage: 'usage: npm run bench -- engine|windowed|restore|pipeline|ws [--records N] [--keys N] [--clients N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]',
+  help: `Benchmarks print figures; they assert nothing. They share the machine with the local broker.
 
-function parse(argv: string[]): { name: (typeof NAMES)[number]; options: Options } {
-  const [given, ...rest] = argv;
-  const name = NAMES.find((n) => n === given);
-  if (!name) throw new StreamingError('SA_ERR_USAGE', given ? `unknown benchmark "${given}"` : 'no benchmark named', { hint: USAGE });
-  const options: Options = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: false, keys: name === 'restore' ? 1_000_000 : 100_000, clients: 10_000 };
-  for (let i = 0; i < rest.length; i++) {
-    const flag = rest[i]!.replace(/^--/, '').replace(/-(\w)/g, (_m, c: string) => c.toUpperCase());
-    if (flag === 'profile') {
-      options.profile = true;
-      continue;
-    }
-    const value = Number(rest[++i]);
-    if (!['records', 'partitions', 'rate', 'seconds', 'commitInterval', 'keys', 'clients'].includes(flag) || !Number.isInteger(value) || value <= 0) {
-      throw new StreamingError('SA_ERR_USAGE', `bad option --${flag} ${rest[i] ?? ''}`.trim(), { hint: USAGE });
-    }
-    (options as unknown as Record<string, number>)[flag] = value;
+  engine     Avro → mapValues → Avro under exactly-once: a backlog, then a live rate
+  windowed   count + sum in 1-minute windows over --keys keys
+  restore    restoration of a --keys changelog
+  pipeline   the analytics topology with inference, backlog and end-to-end latency
+  ws         fan-out: --clients WebSocket clients, --rate deliveries per second
+
+  --records N  --keys N  --clients N  --partitions N  --rate N  --seconds N
+  --commit-interval MS   --profile (engine: write a CPU profile)`,
+  options: { ...Object.fromEntries(NUMBERS.map((n) => [n, { type: 'string' as const }])), profile: { type: 'boolean' as const } },
+  commands: NAMES,
+};
+
+function parse(): { name: (typeof NAMES)[number]; options: Options; given: Set<string> } {
+  const { command, values } = parseCli(CLI);
+  const name = NAMES.find((n) => n === command);
+  if (!name) throw usageError(CLI, 'no benchmark named');
+  const options: Options = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: values.profile === true, keys: name === 'restore' ? 1_000_000 : 100_000, clients: 10_000 };
+  const given = new Set<string>();
+  for (const flag of NUMBERS) {
+    const value = wholeNumber(CLI, flag, (values as Record<string, string | boolean | undefined>)[flag], 1);
+    if (value === undefined) continue;
+    given.add(flag);
+    (options as unknown as Record<string, number>)[flag.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())] = value;
   }
-  return { name, options };
+  return { name, options, given };
 }
 
 async function main(): Promise<void> {
-  const { name, options } = parse(process.argv.slice(2));
-  const rateGiven = process.argv.includes('--rate');
+  const { name, options, given } = parse();
+  const rateGiven = given.has('rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   if (name === 'engine') await benchEngine(config, options, say);
   else if (name === 'windowed') await benchWindowed(config, options, say);
   else if (name === 'pipeline') await benchPipeline(config, { ...options, rate: rateGiven ? options.rate : 0 }, say);
-  else if (name === 'ws') await benchWs(config, { clients: options.clients, rate: options.rate, seconds: rateGiven || process.argv.includes('--seconds') ? options.seconds : 20 }, say);
+  else if (name === 'ws') await benchWs(config, { clients: options.clients, rate: options.rate, seconds: rateGiven || given.has('seconds') ? options.seconds : 20 }, say);
   else await benchRestore(config, options, say);
 }
 
@@ -55,6 +66,6 @@ main().then(
   () => process.exit(0),
   (err: unknown) => {
     process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `bench failed: ${err instanceof Error ? err.stack : String(err)}`}\n`);
-    process.exit(1);
+    process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
   },
 );

@@ -6,10 +6,24 @@
  * the flags are shortcuts for STREAMING_STACK__NODES and STREAMING_TOPICS__PARTITIONS.
  */
 import { loadConfigOrExit } from '../../src/config';
-import { StreamingError, isStreamingError } from '../../src/errors';
+import { parseCli, usageError, wholeNumber } from '../../src/cli/args';
+import { isStreamingError } from '../../src/errors';
 import { stackDown, stackStatus, stackUp } from './stack';
 
-const USAGE = 'usage: npm run stack -- up [--nodes N] [--partitions N] | down [--purge] | status [--nodes N]';
+const CLI = {
+  usage: 'usage: npm run stack -- up [--nodes N] [--partitions N] | down [--purge] | status [--nodes N]',
+  help: `The local Kafka cluster (KRaft, from Maven Central jars) and schema registry.
+
+  up       start what is not running, create the topics, and say what runs where
+  down     stop them (--purge also deletes their data)
+  status   say what runs
+
+  --nodes N        Kafka nodes (STREAMING_STACK__NODES)
+  --partitions N   partitions of created topics (STREAMING_TOPICS__PARTITIONS)
+  --purge          with down: delete the data too`,
+  options: { nodes: { type: 'string' }, partitions: { type: 'string' }, purge: { type: 'boolean' } },
+  commands: ['up', 'down', 'status'],
+} as const;
 
 interface Args {
   command: 'up' | 'down' | 'status';
@@ -17,27 +31,21 @@ interface Args {
   purge: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const [command, ...rest] = argv;
-  if (command !== 'up' && command !== 'down' && command !== 'status') {
-    throw new StreamingError('SA_ERR_USAGE', command ? `unknown command "${command}"` : 'no command given', { hint: USAGE });
-  }
+function parse(): Args {
+  const { command, values } = parseCli(CLI);
+  if (command !== 'up' && command !== 'down' && command !== 'status') throw usageError(CLI, 'no command given');
+  if (values.purge && command !== 'down') throw usageError(CLI, `--purge goes with down, not ${command}`);
+  if (values.partitions !== undefined && command !== 'up') throw usageError(CLI, `--partitions goes with up, not ${command}`);
   const env = { ...process.env };
-  let purge = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i]!;
-    if (arg === '--purge' && command === 'down') purge = true;
-    else if (arg === '--nodes' || arg === '--partitions') {
-      const value = rest[++i];
-      if (value === undefined) throw new StreamingError('SA_ERR_USAGE', `${arg} needs a value`, { hint: USAGE });
-      env[arg === '--nodes' ? 'STREAMING_STACK__NODES' : 'STREAMING_TOPICS__PARTITIONS'] = value;
-    } else throw new StreamingError('SA_ERR_USAGE', `unknown option "${arg}" for ${command}`, { hint: USAGE });
-  }
-  return { command, env, purge };
+  const nodes = wholeNumber(CLI, 'nodes', values.nodes, 1);
+  const partitions = wholeNumber(CLI, 'partitions', values.partitions, 1);
+  if (nodes !== undefined) env.STREAMING_STACK__NODES = String(nodes);
+  if (partitions !== undefined) env.STREAMING_TOPICS__PARTITIONS = String(partitions);
+  return { command, env, purge: values.purge === true };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parse();
   const config = loadConfigOrExit(args.env);
   const say = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -64,6 +72,6 @@ main().then(
     settled = true;
     if (isStreamingError(err)) process.stderr.write(`${err.toUserText()}\n`);
     else process.stderr.write(`unexpected failure: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
   },
 );

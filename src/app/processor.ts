@@ -3,7 +3,8 @@
  * serdes on the schema registry, and the query/health/metrics server — what
  * `npm run processor` and `npm start` run, and what the StatefulSet runs.
  */
-import { hostname, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Gauge, Registry } from 'prom-client';
@@ -19,6 +20,7 @@ import { localCatalogue, ModelRegistry, type ModelCatalogue } from '../inference
 import { ModelCache } from '../inference/model-cache';
 import type { Logger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
+import { DEFAULT_STATE_DIR } from '../runtime/streams-config';
 import { AvroSerdes } from '../serdes';
 import { verifyJwt } from '../auth/jwt';
 import { jwtSettingsFor } from '../auth/settings';
@@ -51,7 +53,7 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
       log.warn({ registry: ml.mlflowTrackingUri, circuit: s }, 'model registry circuit breaker changed state');
     },
   });
-  const cacheDir = join(config.processor.stateDir ?? join(tmpdir(), 'streaming-analytics', config.processor.applicationId), 'models');
+  const cacheDir = join(config.processor.stateDir ?? join(process.cwd(), DEFAULT_STATE_DIR, config.processor.applicationId), 'models');
   // One cache for the served, variant and shadow registries: pruning it never removes a version another one serves.
   const cache = new ModelCache({ dir: cacheDir, maxVersions: ml.modelCacheSize });
   return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cache, breaker, maxModelBytes: ml.maxModelBytes, log });
@@ -131,8 +133,9 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     logger: log,
     handleSignals: o.handleSignals ?? true,
     commitIntervalMs: p.commitIntervalMs,
+    closeTimeoutMs: p.closeTimeoutMs,
     metricsRegistry: metrics,
-    queryServer: { port: p.queryPort, host: p.queryHost, auth, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}) },
+    queryServer: { port: p.queryPort, host: p.queryHost, auth, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}), ...(p.queryTlsCertFile && p.queryTlsKeyFile ? { tls: { cert: readFileSync(p.queryTlsCertFile), key: readFileSync(p.queryTlsKeyFile) } } : {}) },
     adminServer: { port: p.adminPort, host: p.adminHost },
     inputPartitioner: p.inputPartitioner,
   });

@@ -5,14 +5,26 @@
  */
 import { loadConfigOrExit } from '../config';
 import { configTable, describeConfig } from '../config/table';
+import { finishCli, parseCli } from './args';
 
-const command = process.argv[2] ?? 'show';
-if (command === 'table') {
-  process.stdout.write(`${configTable()}\n`);
-} else if (command === 'show') {
-  const config = loadConfigOrExit();
-  process.stdout.write(`${describeConfig(config).join('\n')}\n`);
-} else {
-  process.stderr.write(`SA_ERR_USAGE: unknown command "${command}"\n  → usage: npm run config -- show|table\n`);
-  process.exit(1);
+const CLI = {
+  usage: 'usage: npm run config -- [show|table]',
+  help: `  show   (default) check the STREAMING_* environment and print the effective settings
+         (secrets redacted); a bad setting exits 2 naming the variable, what was wrong and
+         what is expected
+  table  print the table of every setting, its default and its meaning (README.md has it)`,
+  options: {},
+  commands: ['show', 'table'],
+};
+
+async function main(): Promise<void> {
+  const { command = 'show' } = parseCli(CLI);
+  if (command === 'table') {
+    process.stdout.write(`${configTable()}\n`);
+  } else {
+    const config = loadConfigOrExit();
+    process.stdout.write(`${describeConfig(config).join('\n')}\n`);
+  }
 }
+
+finishCli('config', main());

@@ -1,15 +1,29 @@
 /**
  * npm run fanout — the WebSocket fan-out tier (the Deployment's command). SIGTERM/SIGINT:
- * stop accepting, tell clients to reconnect elsewhere, drain, exit within 30 s. The
+ * stop accepting, tell clients to reconnect elsewhere, drain, exit within 20 s. The
  * signal handlers are installed before anything starts: /readyz answers 200 before the
  * start call returns, so a SIGTERM can come that early and must still close gracefully.
+ * The close is bounded by 20 s, under Kubernetes' default grace period of 30 s.
  */
 import { startFanout, type FanoutApp } from '../app/fanout';
 import { loadConfigOrExit } from '../config';
 import { isStreamingError } from '../errors';
 import { createLogger } from '../logger';
+import { parseCli } from './args';
+
+const CLI = {
+  usage: 'usage: npm run fanout   (built: streaming-analytics fanout)',
+  help: `Runs the WebSocket fan-out tier: consumes the predictions, alerts and metrics topics and
+pushes them to subscribed WebSocket clients (STREAMING_WEBSOCKET__HOST/PORT, path /ws), serves
+the dashboard, and answers /healthz, /readyz and /metrics on its admin listener
+(STREAMING_WEBSOCKET__ADMIN_HOST/PORT). Tokens are verified with the STREAMING_AUTH__* settings;
+\`npm run config -- table\` lists every setting. SIGTERM or Ctrl-C: stop accepting, tell
+clients to reconnect elsewhere, drain, exit within 20 s.`,
+  options: {},
+};
 
 async function main(): Promise<void> {
+  parseCli(CLI);
   const config = loadConfigOrExit();
   const log = createLogger(config.log, 'fanout');
   let app: Promise<FanoutApp> | undefined;
@@ -18,7 +32,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    setTimeout(() => process.exit(1), 30_000).unref(); // the 30 s promise, whatever hangs
+    setTimeout(() => process.exit(1), 20_000).unref(); // the 20 s promise, whatever hangs
     (app ?? Promise.reject(new Error('not started')))
       .then((a) => a.close())
       .then(() => process.exit(0), (err: unknown) => {
@@ -35,5 +49,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `fan-out failed: ${err instanceof Error ? err.stack : String(err)}`}\n`);
-  process.exit(1);
+  process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
 });

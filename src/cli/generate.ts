@@ -5,25 +5,24 @@
  * until Ctrl-C), with a progress line every 5 s.
  */
 import { loadConfigOrExit } from '../config';
-import { isStreamingError, StreamingError } from '../errors';
+import { isStreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
+import { parseCli, wholeNumber } from './args';
 
-const USAGE = 'usage: npm run generate -- [--rate N] [--duration S] [--seed N]';
+const CLI = {
+  usage: 'usage: npm run generate -- [--rate N] [--duration S] [--seed N]',
+  help: `Produces realistic analytics events to the events topic (STREAMING_TOPICS__EVENTS), in Avro
+through the schema registry, with a progress line every 5 s.
 
-function options(argv: string[]): { rate?: number; duration?: number; seed?: number } {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const name = argv[i]!.replace(/^--/, '');
-    const value = Number(argv[i + 1]);
-    if (!['rate', 'duration', 'seed'].includes(name) || !argv[i]!.startsWith('--')) throw new StreamingError('SA_ERR_USAGE', `unknown option ${argv[i]}`, { hint: USAGE });
-    if (!Number.isInteger(value) || value < (name === 'seed' ? 0 : 1)) throw new StreamingError('SA_ERR_USAGE', `--${name} needs a whole number${name === 'seed' ? '' : ' ≥ 1'}, not ${argv[i + 1] ?? 'nothing'}`, { hint: USAGE });
-    out[name] = value;
-  }
-  return out;
-}
+  --rate N       events per second (default STREAMING_GENERATOR__RATE)
+  --duration S   stop after S seconds (default: until Ctrl-C)
+  --seed N       seed of the event stream (the same seed gives the same events)`,
+  options: { rate: { type: 'string' }, duration: { type: 'string' }, seed: { type: 'string' } },
+} as const;
 
 async function main(): Promise<void> {
-  const o = options(process.argv.slice(2));
+  const { values } = parseCli(CLI);
+  const o = { rate: wholeNumber(CLI, 'rate', values.rate, 1), duration: wholeNumber(CLI, 'duration', values.duration, 1), seed: wholeNumber(CLI, 'seed', values.seed) };
   const config = loadConfigOrExit();
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());

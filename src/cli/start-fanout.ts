@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Config } from '../config';
 import { isLoopbackHost, reachableUrl } from '../config/hosts';
 import { StreamingError } from '../errors';
+import { scriptCommand } from '../script';
 
 export interface LocalFanout {
   url: string;
@@ -34,7 +34,8 @@ export async function startLocalFanout(config: Config): Promise<LocalFanout> {
     STREAMING_AUTH__JWT_SECRET: process.env.STREAMING_AUTH__JWT_SECRET ?? randomBytes(32).toString('hex'),
     STREAMING_WEBSOCKET__HOST: process.env.STREAMING_WEBSOCKET__HOST ?? '127.0.0.1',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'fanout.ts')], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const script = scriptCommand(__filename, __dirname, 'fanout');
+  const child = spawn(script.command, script.args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = reachableUrl(env.STREAMING_WEBSOCKET__HOST, config.websocket.port);
   const adminUrl = reachableUrl(config.websocket.adminHost, config.websocket.adminPort);
   await untilReady(child, adminUrl, config.websocket.port);

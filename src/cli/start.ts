@@ -15,11 +15,25 @@ import { loadConfigOrExit } from '../config';
 import { isStreamingError, StreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
 import { createLogger } from '../logger';
+import { parseCli } from './args';
 import { checkLocalFanoutHost, startLocalFanout, type LocalFanout } from './start-fanout';
+
+const CLI = {
+  usage: 'usage: npm start',
+  help: `The whole system on this machine, for development. With no STREAMING_KAFKA__BOOTSTRAP_SERVERS
+set: starts the local Kafka and schema registry (npm run stack), registers the schemas, and runs
+the processor, a generator of events and the fan-out tier with the live dashboard, all on
+127.0.0.1; prints where to look. With Kafka configured: only the processor.
+Ctrl-C stops everything but the local stack (\`npm run stack -- down\` stops that).
+Runs from source only (it needs the development tools): a deployment runs
+\`streaming-analytics processor\` and \`streaming-analytics fanout\`.`,
+  options: {},
+};
 
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
+  parseCli(CLI);
   const local = !process.env.STREAMING_KAFKA__BOOTSTRAP_SERVERS;
   // Everything local stays on loopback, where the query API may stay open (development).
   if (local) process.env.STREAMING_PROCESSOR__QUERY_HOST ??= '127.0.0.1';
@@ -80,5 +94,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `start failed: ${err instanceof Error ? err.stack : String(err)}`}\n`);
-  process.exit(1);
+  process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
 });

@@ -182,6 +182,12 @@ function crossCheck(config: Config): ConfigIssue[] {
       issues.push({ variable: envName('kafka', key), problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`, expected: 'a path to a readable file' });
     }
   }
+  const p = config.processor;
+  if (Boolean(p.queryTlsCertFile) !== Boolean(p.queryTlsKeyFile)) need('processor', p.queryTlsCertFile ? 'queryTlsKeyFile' : 'queryTlsCertFile', 'a PEM file too: https needs both QUERY_TLS_CERT_FILE and QUERY_TLS_KEY_FILE');
+  for (const key of ['queryTlsCertFile', 'queryTlsKeyFile'] as const) {
+    const path = p[key];
+    if (path && !readable(path)) issues.push({ variable: envName('processor', key), problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`, expected: 'a path to a readable file' });
+  }
   const r = config.schemaRegistry;
   if (Boolean(r.username) !== Boolean(r.password)) need('schemaRegistry', r.username ? 'password' : 'username', 'both USERNAME and PASSWORD for registry basic auth');
   issues.push(...exposureIssues(config));

@@ -3,42 +3,52 @@
  * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
  */
 import { kafkaClientConfig, loadConfigOrExit } from '../config';
-import { isStreamingError, StreamingError } from '../errors';
+import { finishCli, parseCli, usageError, wholeNumber } from '../cli/args';
 import { runEosVerification } from './runner';
 
 const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };
 const FAULTS = ['delete', 'garbage'] as const;
-const USAGE = 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]';
+const CLI = {
+  usage: 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]',
+  help: `Proves exactly-once on the configured Kafka: a driver produces numbered records while two
+instances of a test application process them under exactly_once_v2 and one is SIGKILLed and
+restarted; then every output is checked against the input (nothing lost, nothing twice).
+Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost or duplicated and exits 1.
 
-function parse(argv: string[]): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } {
+  --records N            input records (default 100000)
+  --partitions N         input partitions (default 3)
+  --keys N               distinct keys (default 100)
+  --rate N               records per second the driver produces (default 20000)
+  --kills N              SIGKILL-and-restart rounds (default 3)
+  --bounces N            rounds in which a second instance joins and leaves (default 0)
+  --repartition 0|1      route through a repartition topic (default 0)
+  --checkpoint-fault F   before each restart: delete the checkpoints, or write garbage in them`,
+  options: Object.fromEntries([...Object.keys(DEFAULTS), 'checkpoint-fault'].map((k) => [k, { type: 'string' as const }])),
+};
+
+function parse(): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } {
+  const { values } = parseCli(CLI);
   const out: typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } = { ...DEFAULTS };
-  for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--checkpoint-fault') {
-      const fault = FAULTS.find((f) => f === argv[i + 1]);
-      if (!fault) throw new StreamingError('SA_ERR_USAGE', `bad option --checkpoint-fault ${argv[i + 1] ?? ''}`.trim(), { hint: USAGE });
-      out.checkpointFault = fault;
-      continue;
-    }
-    const name = argv[i]!.replace(/^--/, '') as keyof typeof DEFAULTS;
-    const value = Number(argv[i + 1]);
-    if (!(name in DEFAULTS) || !Number.isInteger(value) || value < 0) throw new StreamingError('SA_ERR_USAGE', `bad option ${argv[i]} ${argv[i + 1] ?? ''}`.trim(), { hint: USAGE });
-    out[name] = value;
+  for (const name of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
+    const value = wholeNumber(CLI, name, values[name]);
+    if (value !== undefined) out[name] = value;
   }
+  const fault = values['checkpoint-fault'];
+  if (fault !== undefined) {
+    const known = FAULTS.find((f) => f === fault);
+    if (!known) throw usageError(CLI, `--checkpoint-fault takes delete or garbage, not ${String(fault)}`);
+    out.checkpointFault = known;
+  }
+  if (out.repartition > 1) throw usageError(CLI, `--repartition takes 0 or 1, not ${out.repartition}`);
   return out;
 }
 
 async function main(): Promise<number> {
-  const options = parse(process.argv.slice(2));
+  const options = parse();
   const config = loadConfigOrExit();
   const result = await runEosVerification({ ...options, repartition: options.repartition === 1, client: kafkaClientConfig(config.kafka), appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' }, say: (l) => process.stdout.write(`${l}\n`) });
   for (const line of result.report) process.stdout.write(`${line}\n`);
   return result.passed ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `eos-verify failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
-    process.exit(1);
-  },
-);
+finishCli('eos-verify', main());

@@ -8,9 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createTopics } from '../admin/topics';
 import type { LibrdkafkaConfig } from '../config';
+import { scriptCommand } from '../script';
 import { runDriver } from './driver';
 import { closeConsumer, highOffset, openConsumer } from './kafka-read';
 import { verifyEos, type VerifyResult } from './verify';
@@ -34,7 +35,7 @@ export interface EosRunOptions {
   say: (line: string) => void;
 }
 
-const APP = resolve(__dirname, 'app.ts');
+const APP = scriptCommand(__filename, __dirname, 'app');
 
 class AppProcess {
   private child: ChildProcess | undefined;
@@ -52,7 +53,7 @@ class AppProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', APP], { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(APP.command, APP.args, { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error(`instance ${this.instance} did not start within 60 s:\n${this.log.slice(-2000)}`)), 60_000);

@@ -5,6 +5,7 @@
  * failure answers without internals (they go to the log). Health and metrics are on the
  * admin listener (admin.ts).
  */
+import { networkInterfaces } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { isLoopbackHost, reachableUrl } from '../config/hosts';
 import { StreamingError } from '../errors';
@@ -24,6 +25,8 @@ export interface QueryServerOptions {
   advertisedUrl?: string;
   /** Bearer-token verification, or 'none' (the default, allowed only on a loopback host). */
   auth?: QueryAuth;
+  /** Serve https with this PEM key and certificate (chain). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** Refuses an open API off loopback, and an advertised URL that is not a plain base URL. */
@@ -40,6 +43,7 @@ export function checkQueryServerOptions(o: QueryServerOptions): void {
 /** The API's routes and hooks, not yet listening (fuzz tests drive it with inject()). */
 export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): FastifyInstance {
   const app = Fastify({
+    ...(o.tls ? { https: { key: o.tls.key, cert: o.tls.cert } } : {}),
     logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, routerOptions: { maxParamLength: 4096 },
     frameworkErrors: unreadable,
   });
@@ -59,11 +63,28 @@ export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logge
 
 export async function startQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): Promise<FastifyInstance> {
   const app = buildQueryServer(q, o, log);
-  await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' });
+  await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' }).catch((err: unknown) => {
+    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `the query API cannot listen on ${o.host ?? '127.0.0.1'}:${o.port}: ${err instanceof Error ? err.message : String(err)}`, { hint: 'choose a free port and an address of this machine (STREAMING_PROCESSOR__QUERY_HOST/QUERY_PORT)' });
+  });
   log.info({ url: advertisedUrl(o), port: o.port, auth: (o.auth ?? 'none') === 'none' ? 'none (loopback)' : 'bearer tokens' }, 'query server listening');
   return app;
 }
 
+/**
+ * How peers reach this API. Unset, a wildcard listener advertises this machine's first
+ * non-loopback IPv4 address (in a pod: the pod IP, which every peer can reach), never
+ * 127.0.0.1 — that would send a peer's forwarded query back to the peer itself.
+ */
 export function advertisedUrl(o: QueryServerOptions): string {
-  return o.advertisedUrl ? o.advertisedUrl.replace(/\/+$/, '') : reachableUrl(o.host ?? '127.0.0.1', o.port);
+  if (o.advertisedUrl) return o.advertisedUrl.replace(/\/+$/, '');
+  const host = o.host ?? '127.0.0.1';
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+  return reachableUrl(wildcard ? machineAddress() : host, o.port, o.tls ? 'https' : 'http');
+}
+
+function machineAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
 }

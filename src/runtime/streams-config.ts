@@ -4,7 +4,7 @@
  */
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
 import { PARTITIONERS } from '../config/schema';
@@ -14,6 +14,10 @@ import type { AdminServerOptions } from '../query/admin';
 import { checkQueryServerOptions, type QueryServerOptions } from '../query/server';
 import type { InputPartitioner } from '../partitioner';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
+
+/** Where state lives when stateDir is not given, relative to the working directory. */
+export const DEFAULT_STATE_DIR = 'streams-state';
+export const DEFAULT_CLOSE_TIMEOUT_MS = 20_000;
 
 export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
 
@@ -40,12 +44,13 @@ export interface StreamsConfig extends StreamsOptions {
   producerOverrides?: LibrdkafkaConfig;
   /** Close gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
-  /** Longest a graceful close may take before the clients are torn down (ms). Default 30000. */
+  /** Longest a graceful close may take before the clients are torn down (ms). Default 20000: under Kubernetes' default grace period of 30 s, so a close finishes before the SIGKILL. */
   closeTimeoutMs?: number;
   /**
    * Where this instance keeps its RocksDB state and checkpoints. Default
-   * `<tmpdir>/streaming-analytics/<applicationId>/<instanceId>`: a stable instanceId finds
-   * its state again after a restart and restores only the changelog's tail.
+   * `streams-state/<applicationId>/<instanceId>` under the working directory (not the OS
+   * temp directory, which reboots and tmp cleaners empty): a stable instanceId finds its
+   * state again after a restart and restores only the changelog's tail.
    */
   stateDir?: string;
   /** RocksDB block cache shared by every store of this instance (bytes). Default 64 MiB. */
@@ -158,8 +163,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     consumerOverrides: overrides,
     producerOverrides: config.producerOverrides ?? {},
     handleSignals: config.handleSignals ?? true,
-    closeTimeoutMs: positiveInt('closeTimeoutMs', config.closeTimeoutMs ?? 30_000),
-    stateDir: config.stateDir ?? join(tmpdir(), 'streaming-analytics', base.applicationId, instanceId),
+    closeTimeoutMs: positiveInt('closeTimeoutMs', config.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS),
+    stateDir: config.stateDir ?? join(process.cwd(), DEFAULT_STATE_DIR, base.applicationId, instanceId),
     rocksDbCacheBytes: belowFourGiB('rocksDbCacheBytes', config.rocksDbCacheBytes ?? 64 << 20),
     rocksDbWriteBufferBytes: belowFourGiB('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
     storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),

@@ -174,7 +174,7 @@ describe('npm run schemas (real registry)', function () {
 
   it('answers an unknown command with the usage', async () => {
     const res = await runTs('schemas/register.ts', ['upload'], process.env);
-    assert.equal(res.code, 1);
+    assert.equal(res.code, 2);
     assert.match(res.stderr, /^SA_ERR_USAGE: unknown command "upload"\n  → usage: npm run schemas -- register\|list/);
   });
 });

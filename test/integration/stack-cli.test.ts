@@ -61,9 +61,9 @@ describe('npm run stack (real processes)', function () {
   });
 
   describe('bad input', () => {
-    it('an unknown command prints the usage and exits 1', async () => {
+    it('an unknown command prints the usage and exits 2', async () => {
       const res = await runTs(CLI, ['start'], cleanEnv({}));
-      assert.equal(res.code, 1);
+      assert.equal(res.code, 2);
       assert.match(res.stderr, /^SA_ERR_USAGE: unknown command "start"\n  → usage: npm run stack -- up \[--nodes N\] \[--partitions N\] \| down \[--purge\] \| status/);
       assert.doesNotMatch(res.stderr, STACK_TRACE);
     });

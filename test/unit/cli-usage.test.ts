@@ -5,20 +5,55 @@ import { cleanEnv, runTs, STACK_TRACE } from '../support/cli';
 describe('command-line tools: bad arguments', function () {
   this.timeout(30_000);
 
-  it('npm run eos-verify with an unknown option prints the usage and exits 1', async () => {
+  // Every CLI, from source; the built ones are run by test/integration/production-install.test.ts.
+  const CLIS: [string, string[], RegExp][] = [
+    ['src/cli/main.ts', [], /^usage: streaming-analytics <command>/],
+    ['src/cli/main.ts', ['processor'], /^usage: npm run processor/],
+    ['src/cli/processor.ts', [], /^usage: npm run processor/],
+    ['src/cli/fanout.ts', [], /^usage: npm run fanout/],
+    ['src/cli/generate.ts', [], /^usage: npm run generate/],
+    ['src/cli/config.ts', [], /^usage: npm run config/],
+    ['src/cli/start.ts', [], /^usage: npm start/],
+    ['schemas/register.ts', [], /^usage: npm run schemas/],
+    ['src/eos-verify/cli.ts', [], /^usage: npm run eos-verify/],
+    ['ops/kafka/cli.ts', [], /^usage: npm run stack/],
+    ['ops/bench/cli.ts', [], /^usage: npm run bench/],
+  ];
+
+  it('every CLI answers --help with its usage and exits 0, starting nothing', async () => {
+    for (const [script, before, usage] of CLIS) {
+      // A Kafka address that cannot answer: a CLI that started its service instead would fail or hang.
+      const res = await runTs(script, [...before, '--help'], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1' }));
+      assert.equal(res.code, 0, `${script} --help: ${res.stderr}`);
+      assert.match(res.stdout, usage, script);
+      assert.ok(res.stdout.split('\n').length > 3, `${script} --help says more than the usage line`);
+    }
+  });
+
+  it('every CLI refuses an unknown option with SA_ERR_USAGE and exit 2', async () => {
+    for (const [script, before] of CLIS) {
+      const args = script.includes('ops/kafka') ? ['status', '--nodse', '3'] : script.includes('bench') ? ['engine', '--nodse'] : script.includes('register') ? ['list', '--nodse'] : before.length === 0 && script.endsWith('main.ts') ? ['config', '--nodse'] : [...before, '--nodse'];
+      const res = await runTs(script, args, cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1' }));
+      assert.equal(res.code, 2, `${script}: ${res.stderr}`);
+      assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--nodse'\n  → usage: /, script);
+      assert.doesNotMatch(res.stderr, STACK_TRACE);
+    }
+  });
+
+  it('npm run eos-verify with an unknown option prints the usage and exits 2', async () => {
     const res = await runTs('src/eos-verify/cli.ts', ['--recrods', '10'], cleanEnv({}));
-    assert.equal(res.code, 1);
-    assert.match(res.stderr, /^SA_ERR_USAGE: bad option --recrods 10\n  → usage: npm run eos-verify -- /);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--recrods'\n  → usage: npm run eos-verify -- /);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
-  it('npm run bench with an unknown benchmark or a bad value prints the usage and exits 1', async () => {
+  it('npm run bench with an unknown benchmark or a bad value prints the usage and exits 2', async () => {
     const unknown = await runTs('ops/bench/cli.ts', ['enigne'], cleanEnv({}));
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown benchmark "enigne"\n  → usage: npm run bench -- engine\|windowed\|restore/);
-    const bad = await runTs('ops/bench/cli.ts', ['engine', '--records', '-5'], cleanEnv({}));
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^SA_ERR_USAGE: bad option --records -5/);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown command "enigne"\n  → usage: npm run bench -- engine\|windowed\|restore/);
+    const bad = await runTs('ops/bench/cli.ts', ['engine', '--records=-5'], cleanEnv({}));
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^SA_ERR_USAGE: --records needs a whole number ≥ 1, not -5/);
   });
 
   it('npm run schemas -- register against a registry that does not answer says so and how to fix it', async () => {
@@ -32,7 +67,7 @@ describe('command-line tools: bad arguments', function () {
   it('npm run generate with a bad option or value prints the usage and exits 2', async () => {
     const unknown = await runTs('src/cli/generate.ts', ['--rat', '10'], cleanEnv({}));
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown option --rat\n  → usage: npm run generate -- \[--rate N\] \[--duration S\] \[--seed N\]/);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: Unknown option '--rat'\n  → usage: npm run generate -- \[--rate N\] \[--duration S\] \[--seed N\]/);
     const bad = await runTs('src/cli/generate.ts', ['--rate', '0'], cleanEnv({}));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^SA_ERR_USAGE: --rate needs a whole number ≥ 1, not 0/);
