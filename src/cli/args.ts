@@ -28,7 +28,7 @@ export interface ParsedCli<O extends Options> {
 /** Parses argv; prints help and exits 0 on --help; throws SA_ERR_USAGE on anything else it cannot take. */
 export function parseCli<O extends Options>(spec: CliSpec<O>, argv: string[] = process.argv.slice(2)): ParsedCli<O> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${spec.usage}\n\n${spec.help.trim()}\n`);
+    process.stdout.write(`${spec.usage}\n\n${spec.help.replace(/^\n+|\s+$/g, '')}\n`);
     process.exit(0);
   }
   let parsed;
