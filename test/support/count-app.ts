@@ -1,9 +1,11 @@
 /**
  * A child process for tests that must pause or kill an instance: counts records per key
  * into a RocksDB store (changelogged, checkpointed) and serves it over the query API on
- * loopback. Settings come from COUNT_APP_* variables; it prints "ready <query url>" once
+ * loopback (COUNT_APP_HOST: which loopback address; COUNT_APP_TLS_CERT/KEY: https).
+ * Settings come from COUNT_APP_* variables; it prints "ready <query url>" once
  * started, and closes on SIGTERM.
  */
+import { readFileSync } from 'node:fs';
 import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -26,7 +28,12 @@ async function main(): Promise<void> {
     logger: createLogger(config.log, 'count-app'),
     // A short session, so that a paused instance loses its tasks soon.
     consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 },
-    queryServer: { port: Number(env('COUNT_APP_PORT')) },
+    queryServer: {
+      port: Number(env('COUNT_APP_PORT')),
+      // Optional: another loopback address (a "host" of its own), and https with a PEM key and certificate.
+      ...(process.env.COUNT_APP_HOST ? { host: process.env.COUNT_APP_HOST } : {}),
+      ...(process.env.COUNT_APP_TLS_CERT ? { tls: { cert: readFileSync(env('COUNT_APP_TLS_CERT')), key: readFileSync(env('COUNT_APP_TLS_KEY')) } } : {}),
+    },
   });
   await streams.start();
   process.stdout.write(`ready ${streams.queryUrl}\n`);
