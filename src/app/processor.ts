@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { loadSchema } from '../../schemas/catalog';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
 import { clusterInfo } from '../admin/cluster';
@@ -87,6 +87,8 @@ function queryAuth(config: Config): QueryAuth {
 export async function startProcessor(config: Config, log: Logger, o: { handleSignals?: boolean } = {}): Promise<ProcessorApp> {
   const auth = queryAuth(config); // token settings are checked before anything starts
   const metrics = new Registry();
+  // Node's own: CPU, memory, heap, event-loop lag, GC — what an operator looks at first.
+  collectDefaultMetrics({ register: metrics });
   const ml = config.realtimeMl;
   const catalogue = catalogues(config, log, metrics);
   const opened: ModelRegistry[] = [];

@@ -17,6 +17,7 @@ export class FanoutMetrics {
   readonly authFailures = new Counter({ name: 'websocket_auth_failures_total', help: 'Upgrades refused for a missing or invalid token.', labelNames: ['reason'], registers: [this.registry] });
   readonly rejected = new Counter({ name: 'websocket_rejected_connections_total', help: 'Upgrades refused for a limit or the origin.', labelNames: ['reason'], registers: [this.registry] });
   readonly disconnects = new Counter({ name: 'websocket_disconnects_total', help: 'Connections the server closed, by close code.', labelNames: ['code'], registers: [this.registry] });
+  readonly closed = new Counter({ name: 'websocket_connections_closed_total', help: 'WebSocket connections that ended, whoever closed them (the client, the network or the server): the drops the seed alerts on.', registers: [this.registry] });
   readonly slowDisconnects = new Counter({ name: 'websocket_slow_disconnects_total', help: 'Clients disconnected because their outbound buffer was full.', registers: [this.registry] });
   readonly undecodable = new Counter({ name: 'fanout_records_undecodable_total', help: 'Records skipped because they could not be decoded.', labelNames: ['topic'], registers: [this.registry] });
   readonly resumes = new Counter({ name: 'websocket_resumes_total', help: 'Subscriptions that resumed from a position, by where the missed records came from and whether the gap was fully recovered.', labelNames: ['from', 'recovered'], registers: [this.registry] });

@@ -135,6 +135,7 @@ export class FanoutServer {
   private forget(c: Connection): void {
     if (!this.connections.delete(c)) return;
     this.ctx.metrics.connections.set(this.connections.size);
+    this.ctx.metrics.closed.inc();
   }
 
   private release(ip: string): void {

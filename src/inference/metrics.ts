@@ -31,7 +31,7 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const existing = byRegistry.get(registry);
   if (existing) return existing;
   const registers = [registry];
-  const duration = new Histogram({ name: 'ml_inference_duration_ms', help: 'Model call duration (ms): per="batch" for one call, per="record" for that call divided by its rows.', labelNames: ['model', 'version', 'per'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 50], registers });
+  const duration = new Histogram({ name: 'ml_inference_duration_ms', help: 'Model call duration (ms): per="batch" for one call, per="record" for that call divided by its rows.', labelNames: ['model', 'version', 'per'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000], registers }); // above the 50 ms budget and alert
   const batchSize = new Histogram({ name: 'ml_inference_batch_size', help: 'Rows scored in one model call.', labelNames: ['model'], buckets: [1, 4, 16, 64, 128, 256, 512, 1024, 4096], registers });
   const predictions = new Counter({ name: 'ml_predictions_total', help: 'Predictions made, by model version.', labelNames: ['model', 'version'], registers });
   const failures = new Counter({ name: 'ml_inference_failures_total', help: 'Model calls that failed.', labelNames: ['model', 'version'], registers });
@@ -51,6 +51,7 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
       if (!served) return;
       predictions.inc(labels, rows);
       if (serving.get(model.name) !== model.version) {
+        failures.inc(labels, 0); // a series from the first call, so the failure ratio is 0 rather than missing
         const previous = serving.get(model.name);
         if (previous !== undefined) info.remove({ model: model.name, version: previous });
         serving.set(model.name, model.version);

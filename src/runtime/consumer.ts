@@ -89,3 +89,8 @@ export function consumerLags(consumer: KafkaConsumer, partitions: TopicPartition
     }
   });
 }
+
+/** Under read_committed, `high` is the last stable offset: records past it belong to open transactions. */
+export function watermarks(consumer: KafkaConsumer, topic: string, partition: number): Promise<{ low: number; high: number }> {
+  return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))));
+}

@@ -17,7 +17,7 @@
  */
 import Kafka, { type KafkaConsumer, type Message } from 'node-rdkafka';
 import type { Logger } from '../logger';
-import { keyBytes } from './consumer';
+import { keyBytes, watermarks } from './consumer';
 import type { StreamsMetrics } from './metrics';
 import type { RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
@@ -183,11 +183,6 @@ export class StoreRestorer {
     const all = this.consumers.splice(0);
     await Promise.all(all.map((c) => (c?.isConnected() ? new Promise<void>((resolve) => c.disconnect(() => resolve())) : undefined)));
   }
-}
-
-/** Under read_committed, `high` is the last stable offset: records past it belong to open transactions. */
-function watermarks(consumer: KafkaConsumer, topic: string, partition: number): Promise<{ low: number; high: number }> {
-  return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))));
 }
 
 /** Calls `f` at most once every `ms`. */

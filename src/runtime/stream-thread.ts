@@ -24,6 +24,7 @@ import { prepareBatch, prepareTopology } from './prepare';
 import { Prefetcher } from './prefetch';
 import { StoreRestorer } from './restore';
 import { PartitionerCheck } from './partitioner-check';
+import { GroupLag } from './group-lag';
 import { RegistryWait } from '../serdes/registry-wait';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
@@ -67,6 +68,8 @@ export class StreamThread {
   private db: StateDb | undefined;
 
   readonly metrics: StreamsMetrics;
+  /** The whole group's committed lag (kafka_consumer_group_lag). */
+  private readonly groupLag: GroupLag;
   /** Whether input records sit where the declared partitioner puts them (key look-ups read it). */
   readonly partitioners: PartitionerCheck;
   /** True while new tasks restore their stores (queries answer 503 meanwhile). */
@@ -84,13 +87,14 @@ export class StreamThread {
   }
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
-    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry);
+    const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
+    this.groupLag = new GroupLag({ client: config.client, topics: external, consumer: () => this.consumer, log });
+    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry, this.groupLag);
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db, this.metrics.stores);
     this.restorer = new StoreRestorer(config, log, this.metrics);
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
     this.registry = new RegistryWait(log);
-    const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
     this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'), (topic) => listener.partitionerMismatch(topic));
   }
 
@@ -104,6 +108,7 @@ export class StreamThread {
     await this.newProducer();
     this.consumer = await connectConsumer(this.config, (kind, partitions) => this.onRebalance(kind, partitions));
     this.consumer.subscribe(this.graph.sourceTopics());
+    this.groupLag.start();
     this.running = true;
     this.listener.rebalancing();
     this.loopDone = this.loop();
@@ -173,6 +178,7 @@ export class StreamThread {
     }
     // Metrics after the batch: counted per topic run, not per record.
     this.metrics.recordDurations(durations);
+    this.metrics.endToEnd.add(batch);
     let runStart = 0;
     for (let i = 1; i <= batch.length; i++) {
       if (i === batch.length || batch[i]!.topic !== batch[runStart]!.topic) {
@@ -196,6 +202,7 @@ export class StreamThread {
       if (this.running) void this.producer.begin();
       this.failedInARow = 0;
       this.metrics.committed(result.durationMs);
+      this.metrics.endToEnd.committed();
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
     }
     this.sinceCommit = 0;
@@ -261,6 +268,7 @@ export class StreamThread {
       this.metrics.aborted();
     }
     this.tasks.reset();
+    this.metrics.endToEnd.discard();
     this.sinceCommit = 0;
     this.punctuated = false;
     this.lastCommitAt = Date.now();
@@ -301,6 +309,7 @@ export class StreamThread {
   private async rewind(): Promise<void> {
     await this.prefetcher.drop();
     this.tasks.reset();
+    this.metrics.endToEnd.discard();
     await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
     this.sinceCommit = 0;
     this.punctuated = false;
@@ -340,6 +349,7 @@ export class StreamThread {
   async forceClose(graceMs = 5_000): Promise<void> {
     this.running = false;
     this.forced = true;
+    this.groupLag.stop();
     // A consumer leaving the group is revoked first: answer that at once, or its close never ends.
     this.closing = true;
     if (this.consumer) this.handOverQueued();
@@ -353,6 +363,7 @@ export class StreamThread {
   /** Finishes the current batch, commits, and leaves the group. Safe to call more than once. */
   close(): Promise<void> {
     this.registry.stop();
+    this.groupLag.stop();
     this.closed ??= this.doClose();
     return this.closed;
   }
