@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# npm run setup — installs what this machine lacks for `npm start` and `npm test`, from
+# Debian's packages and the Go module proxy, and says what it did. Run as root (or with
+# sudo) on Debian/Ubuntu; elsewhere it names what to install. `.ci/run` calls it, and
+# `npm test`/`npm start` call it through ops/build/preflight.js when something is missing
+# and they run as root.
+#   Java 17+ and Maven      run the local Kafka broker and the schema registry
+#   g++, make, python3      build the native modules (node-rdkafka, rocksdb) in npm ci
+#   python3-venv            the MLflow server and the training environment (PyPI)
+#   chromium                the dashboard's browser test
+#   promtool (prometheus)   checks and unit-tests the alerting rules
+#   helm                    renders and lints the Helm chart (built from the Go module proxy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have() { command -v "$1" >/dev/null 2>&1; }
+# Built tools live beside the local stack's downloads, so a fresh clone on this machine reuses them.
+TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/streaming-analytics/tools/bin"
+
+packages=()
+have java || packages+=(openjdk-17-jre-headless)
+have mvn || packages+=(maven)
+have g++ || packages+=(g++)
+have make || packages+=(make)
+have python3 || packages+=(python3)
+python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
+have promtool || packages+=(prometheus)
+have go || [ -x "$TOOLS/helm" ] || have helm || packages+=(golang-go)
+
+if ((${#packages[@]} > 0)); then
+  if ! have apt-get; then
+    echo "setup: install these yourself (Debian package names): ${packages[*]}" >&2
+    exit 1
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: needs root to install ${packages[*]} — run: sudo npm run setup" >&2
+    exit 1
+  fi
+  echo "setup: installing ${packages[*]} (apt)"
+  apt-get update -qq
+  # --no-install-recommends: prometheus would otherwise pull in node-exporter and its timers.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+# Helm from the Go module proxy (this machine reaches package registries, not GitHub releases).
+HELM_VERSION=v3.22.0
+if ! have helm && [ ! -x "$TOOLS/helm" ]; then
+  echo "setup: building helm ${HELM_VERSION} from the Go module proxy into $TOOLS (a few minutes)"
+  GOBIN="$TOOLS" go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+fi
+echo "setup: everything npm start and npm test need is here"
