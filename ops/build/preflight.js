@@ -12,6 +12,7 @@ const root = join(__dirname, '..', '..');
 const tools = join(process.env.XDG_CACHE_HOME || join(require('node:os').homedir(), '.cache'), 'streaming-analytics', 'tools', 'bin');
 const runs = (cmd, args) => !spawnSync(cmd, args, { stdio: 'ignore' }).error && spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const CHECKS = {
+  'Node.js 22 or later': { for: ['start', 'test'], ok: () => Number(process.versions.node.split('.')[0]) >= 22 },
   java: { for: ['start', 'test'], ok: () => runs('java', ['-version']) },
   maven: { for: ['start', 'test'], ok: () => runs('mvn', ['-v']) },
   chromium: { for: ['test'], ok: () => existsSync(process.env.CHROMIUM_PATH || '/usr/bin/chromium') },
@@ -33,6 +34,11 @@ if (canInstall) {
   const setup = spawnSync('bash', [join(root, 'ops/setup.sh')], { stdio: 'inherit' });
   lacking = setup.status === 0 ? missing() : lacking;
   if (lacking.length === 0) process.exit(0);
+  if (setup.status === 0 && lacking.length === 1 && lacking[0].startsWith('Node.js')) {
+    // This process is still the old Node, and node_modules was built for it.
+    process.stderr.write(`SA_ERR_SETUP: npm run setup installed a newer Node.js; node_modules was built for Node ${process.versions.node}\n  → run \`npm ci\`, then \`npm ${target}\` again\n`);
+    process.exit(1);
+  }
 }
 process.stderr.write(`SA_ERR_SETUP: npm ${target} needs ${lacking.join(', ')}, not found on this machine\n  → run \`sudo npm run setup\` (Debian/Ubuntu), or install them yourself (README: Quick start)\n`);
 process.exit(1);

@@ -14,8 +14,9 @@ import { WsTestClient } from '../support/ws-client';
  * The compiled runtime as the image runs it, on the real broker and registry. The
  * directory is made the way the Dockerfile's stages make /app: `npm run build`, the
  * package as `npm pack` would publish it, and the build stage's node_modules after
- * `npm prune --omit=dev` — production dependencies only, native modules as built, no
- * tsx. Then the processor, the generator and the fan-out start from `dist/` with plain
+ * `npm prune --omit=dev` and ops/build/trim-native.sh — production dependencies only,
+ * native modules as built, no tsx. (No container engine runs here; this is the image's
+ * runtime stage without the container.) Then the processor, the generator and the fan-out start from `dist/` with plain
  * `node`, and an event travels all the way to a WebSocket client.
  */
 describe('the compiled runtime, installed with production dependencies only', function () {
@@ -37,6 +38,7 @@ describe('the compiled runtime, installed with production dependencies only', fu
     // only when it is newer than the folders, else it re-fetches packages — without building them.
     run('cp', ['-a', join(ROOT, 'node_modules'), join(app, 'node_modules')], ROOT);
     run('npm', ['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], app);
+    run('sh', [join(ROOT, 'ops/build/trim-native.sh'), app], ROOT); // as the Dockerfile's build stage does
   });
 
   after(() => {

@@ -115,6 +115,18 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
     assert.ok(names.indexOf('STREAMING_PROCESSOR__INSTANCE_ID') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL') && names.indexOf('POD_NAMESPACE') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL'), 'variables used in $(…) are defined before');
   });
 
+  it('with a TLS Secret the query API serves https, advertises https, and trusts the CA of its peers', () => {
+    const res = renderWith('processor.queryTls.secretName=query-tls');
+    assert.equal(res.status, 0, res.err);
+    const [sts] = find(res.objects, 'StatefulSet');
+    const env = envOf(sts!);
+    assert.match(env.get('STREAMING_PROCESSOR__ADVERTISED_URL').value, /^https:\/\//);
+    assert.equal(env.get('STREAMING_PROCESSOR__QUERY_TLS_CERT_FILE').value, '/etc/streaming-analytics/query-tls/tls.crt');
+    assert.equal(env.get('NODE_EXTRA_CA_CERTS').value, '/etc/streaming-analytics/query-tls/ca.crt');
+    assert.ok(sts!.spec.template.spec.volumes.some((v: { secret?: { secretName: string } }) => v.secret?.secretName === 'query-tls'));
+    assert.doesNotThrow(() => new StatefulSet(sts as any).validate());
+  });
+
   it('the memory limit holds the Node heap, RocksDB\'s cache and write buffer, and room for the model and native buffers', () => {
     const [sts] = find(rendered, 'StatefulSet');
     const container = sts!.spec.template.spec.containers[0];
