@@ -14,6 +14,8 @@ import { verifyJwt, type JwtSettings } from '../auth/jwt';
 import { jwtSettingsFor } from '../auth/settings';
 import { FanoutServer } from '../fanout/server';
 import { FanoutSource } from '../fanout/source';
+import { pushTraced } from '../fanout/traced';
+import { startTracing } from '../tracing';
 import type { Logger } from '../logger';
 import { AvroSerdes, Serdes, type Serde } from '../serdes';
 
@@ -39,6 +41,7 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)), { maxRecordBytes: config.kafka.maxRecordBytes });
   const metrics = new FanoutMetrics();
   const hub = new Hub();
+  const tracing = config.tracing.otlpEndpoint ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-fanout', samplePercent: config.tracing.samplePercent }) : undefined;
   const t = config.topics;
   const source = new FanoutSource({
     client: kafkaClientConfig(config.kafka) as Kafka.ConsumerGlobalConfig,
@@ -51,7 +54,8 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
     log,
     onPublication: (p) => {
       metrics.record(p.topic);
-      hub.publish(p);
+      if (tracing && p.traceparent) pushTraced(tracing.tracer, p, () => hub.publish(p));
+      else hub.publish(p);
     },
     onUndecodable: (topic) => metrics.undecodable.inc({ topic }),
   });
@@ -61,6 +65,7 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
     await source.start();
   } catch (err) {
     await source.close().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
     throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the fan-out could not read its topics at ${config.kafka.bootstrapServers.join(',')}: ${(err as Error).message}`, { cause: err, hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS, or start the local stack with `npm run stack -- up`' });
   }
   const { url, adminUrl } = await server.listen(); // /healthz and /readyz answer while the history is read
@@ -72,6 +77,7 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
     close: async () => {
       await server.close();
       await source.close();
+      await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'exporting the last spans failed'));
     },
   };
 }

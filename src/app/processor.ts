@@ -21,6 +21,7 @@ import { ModelCache } from '../inference/model-cache';
 import type { Logger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
 import { DEFAULT_STATE_DIR } from '../runtime/streams-config';
+import { startTracing } from '../tracing';
 import { AvroSerdes } from '../serdes';
 import { verifyJwt } from '../auth/jwt';
 import { jwtSettingsFor } from '../auth/settings';
@@ -127,6 +128,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     summaryIntervalMs: config.monitoring.metricsIntervalSeconds * 1000,
   });
   const p = config.processor;
+  const tracing = config.tracing.otlpEndpoint ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-processor', samplePercent: config.tracing.samplePercent }) : undefined;
   const streams = new KafkaStreams(topology, {
     applicationId: p.applicationId,
     instanceId: p.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
@@ -137,10 +139,12 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     commitIntervalMs: p.commitIntervalMs,
     closeTimeoutMs: p.closeTimeoutMs,
     metricsRegistry: metrics,
+    ...(tracing ? { tracer: tracing.tracer } : {}),
     queryServer: { port: p.queryPort, host: p.queryHost, auth, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}), ...(p.queryTlsCertFile && p.queryTlsKeyFile ? { tls: { cert: readFileSync(p.queryTlsCertFile), key: readFileSync(p.queryTlsKeyFile) } } : {}) },
     adminServer: { port: p.adminPort, host: p.adminHost },
     inputPartitioner: p.inputPartitioner,
   });
+  const stopTracing = (): Promise<void> => tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'exporting the last spans failed')) ?? Promise.resolve();
   streams.on('stateChange', (state) => {
     if (state === 'NOT_RUNNING' || state === 'ERROR') closeModels();
   });
@@ -149,6 +153,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     await streams.start();
   } catch (err) {
     closeModels();
+    await stopTracing();
     throw err;
   }
   return {
@@ -159,6 +164,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     close: async () => {
       await streams.close();
       closeModels();
+      await stopTracing();
     },
   };
 }

@@ -25,9 +25,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.log, 'processor');
   const app = await startProcessor(config, log);
   log.info({ url: app.url, adminUrl: app.adminUrl }, 'processor running');
+  // After a close (SIGTERM) or a failure: release the models and export the last spans, then exit.
   app.streams.on('stateChange', (state) => {
-    if (state === 'NOT_RUNNING') process.exit(0);
-    if (state === 'ERROR') process.exit(1);
+    if (state === 'NOT_RUNNING') void app.close().finally(() => process.exit(0));
+    if (state === 'ERROR') void app.close().finally(() => process.exit(1));
   });
 }
 

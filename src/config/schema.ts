@@ -122,7 +122,11 @@ export const schema = {
   },
   monitoring: {
     metricsIntervalSeconds: integer({ doc: 'Wall-clock interval of the throughput/latency summaries the analytics topology writes to the metrics topic, per task (s).', default: 10, min: 1, max: 3600 }),
-    enableAutoScaling: flag({ doc: 'Whether the Kubernetes manifests (k8s/, step 7) give the fan-out tier a HorizontalPodAutoscaler. Read by the manifests; the processes only validate it.', default: false }),
+    enableAutoScaling: flag({ doc: 'Whether the Helm chart (k8s/helm) gives the fan-out tier a HorizontalPodAutoscaler (its value monitoring.enableAutoScaling sets this variable too). Read by the chart; the processes only validate it.', default: false }),
+  },
+  tracing: {
+    otlpEndpoint: httpUrl({ doc: 'OpenTelemetry: the OTLP/HTTP endpoint (e.g. http://otel-collector:4318) the processor, the fan-out and the generator send spans to, at <url>/v1/traces; the trace context travels in Kafka headers (W3C traceparent). Unset: no tracing.', default: undefined }),
+    samplePercent: integer({ doc: 'Share of new traces recorded, in percent (the generator starts one per event); a trace begun by a producer follows its own sampled flag.', default: 1, min: 0, max: 100 }),
   },
   generator: {
     rate: integer({ doc: 'Events per second of the generator `npm start` runs beside the processor (local stack only).', default: 200, min: 1, max: 1000000 }),

@@ -3,6 +3,7 @@
  * not decode is skipped and counted; it is logged at most once a minute per topic, so a
  * producer writing garbage cannot flood the log.
  */
+import { TRACEPARENT } from '../tracing';
 import type Kafka from 'node-rdkafka';
 import type { Logger } from '../logger';
 import type { Publication } from './history';
@@ -39,6 +40,17 @@ export class Decoder {
       data,
       ...(typeof d.model_name === 'string' ? { model: d.model_name } : {}),
       ...(typeof d.score === 'number' ? { score: d.score } : {}),
+      ...traceparentOf(m),
     };
   }
+}
+
+/** The record's traceparent header (a short string; a longer value is not one). */
+function traceparentOf(m: Kafka.Message): { traceparent?: string } {
+  if (!m.headers) return {};
+  for (const h of m.headers) {
+    const v = (h as Record<string, Buffer | string | undefined>)[TRACEPARENT];
+    if (v !== undefined && v.length <= 128) return { traceparent: v.toString() };
+  }
+  return {};
 }

@@ -20,6 +20,8 @@ export interface Publication {
   model?: string;
   /** predictions and alerts: for the minScore filter. */
   score?: number;
+  /** The record's W3C `traceparent` header, when it has one (src/tracing). */
+  traceparent?: string;
   /** The push message, encoded and framed once per channel name (compression is off). */
   frames?: Map<string, Buffer>;
 }

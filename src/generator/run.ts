@@ -14,6 +14,8 @@ import { StreamingError } from '../errors';
 import { AvroSerdes } from '../serdes';
 import type { AnalyticsEvent } from './event';
 import { EventGenerator } from './events';
+import { SpanKind } from '@opentelemetry/api';
+import { startTracing, traceparentOf, TRACEPARENT } from '../tracing';
 
 export interface GeneratorRun {
   config: Config;
@@ -65,6 +67,7 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   const producer = new Kafka.Producer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok())));
   producer.setPollInterval(100);
+  const tracing = o.config.tracing.otlpEndpoint ? startTracing({ endpoint: o.config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-generator', samplePercent: o.config.tracing.samplePercent }) : undefined;
   const generator = new EventGenerator({ seed: o.seed ?? Date.now() % 1_000_000, entities, startMs: Date.now() - 900_000 });
   const now = catchUp(generator); // a quarter of an hour simulated first: sessions and bursts are under way
   o.say(`generator: ${entities.toLocaleString('en-US')} simulated entities for about ${o.rate.toLocaleString('en-US')} events/s → ${topic}${o.durationS ? ` for ${o.durationS} s` : ''}`);
@@ -79,7 +82,11 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
       const to = Math.min(Date.now(), until);
       for (const e of generator.eventsBetween(last, to)) {
         const { anomalous: _label, ...event } = e;
-        await produce(producer, topic, serde.serialize(topic, event), e.entity_id, e.event_time);
+        // A sampled event starts a trace: its send span's context travels in the record's headers.
+        const span = tracing?.tracer.startSpan(`${topic} send`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic } });
+        const headers = span?.isRecording() ? [{ [TRACEPARENT]: traceparentOf(span) }] : undefined;
+        await produce(producer, topic, serde.serialize(topic, event), e.entity_id, e.event_time, headers);
+        span?.end();
         sent++;
       }
       last = to;
@@ -92,15 +99,16 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   } finally {
     await new Promise<void>((r) => producer.flush(10_000, () => r()));
     await new Promise<void>((r) => producer.disconnect(() => r()));
+    await tracing?.shutdown().catch(() => undefined);
   }
   o.say(`generator: done, ${sent.toLocaleString('en-US')} events sent`);
   return { sent };
 }
 
-async function produce(producer: Kafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number): Promise<void> {
+async function produce(producer: Kafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number, headers?: Kafka.MessageHeader[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      producer.produce(topic, null, value, Buffer.from(key), timestamp);
+      producer.produce(topic, null, value, Buffer.from(key), timestamp, undefined, headers);
       return;
     } catch (err) {
       if (attempt >= 200) throw err;

@@ -25,6 +25,7 @@ import { Prefetcher } from './prefetch';
 import { StoreRestorer } from './restore';
 import { PartitionerCheck } from './partitioner-check';
 import { GroupLag } from './group-lag';
+import { processTraced } from './traced';
 import { RegistryWait } from '../serdes/registry-wait';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
@@ -170,8 +171,10 @@ export class StreamThread {
   private processBatch(batch: RawRecord[]): void {
     const durations = new Float64Array(batch.length);
     let previous = performance.now();
+    const tracer = this.config.tracer;
     for (let i = 0; i < batch.length; i++) {
-      this.tasks.process(batch[i]!);
+      if (tracer) processTraced(tracer, batch[i]!, (r) => this.tasks.process(r));
+      else this.tasks.process(batch[i]!);
       const now = performance.now();
       durations[i] = now - previous;
       previous = now;

@@ -2,6 +2,7 @@
  * The runtime's options, validated once when KafkaStreams is created. Exactly-once is
  * the default; settings that would quietly break it are refused rather than adjusted.
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -72,6 +73,11 @@ export interface StreamsConfig extends StreamsOptions {
   inputPartitioner?: InputPartitioner;
   /** The Prometheus registry for this instance's metrics (default: its own); share it to serve your metrics beside them. */
   metricsRegistry?: Registry;
+  /**
+   * An OpenTelemetry tracer: each input record that carries a W3C `traceparent` header is
+   * processed in a CONSUMER span, whose context its outputs carry on. Default: none.
+   */
+  tracer?: Tracer;
   logger?: Logger;
 }
 
@@ -94,6 +100,7 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   rocksDbWriteBufferBytes: number;
   storeMaxLoadedKeys: number;
   metricsRegistry: Registry | undefined;
+  tracer: Tracer | undefined;
   inputPartitioner: InputPartitioner;
 }
 
@@ -169,6 +176,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     rocksDbWriteBufferBytes: belowFourGiB('rocksDbWriteBufferBytes', config.rocksDbWriteBufferBytes ?? 16 << 20),
     storeMaxLoadedKeys: positiveInt('storeMaxLoadedKeys', config.storeMaxLoadedKeys ?? 100_000),
     metricsRegistry: config.metricsRegistry,
+    tracer: config.tracer,
     inputPartitioner,
   };
 }
