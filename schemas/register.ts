@@ -4,7 +4,7 @@
  *             compatibility is the registry's rule: an incompatible change is refused)
  *   list      prints the catalogue: file → subject
  */
-import { parseCli, usageError } from '../src/cli/args';
+import { parseCli, usageError } from '../src/cli-args';
 import { isStreamingError } from '../src/errors';
 import { loadConfigOrExit } from '../src/config';
 import { schemaCatalog } from './catalog';

@@ -9,7 +9,7 @@
  * broker, which the report says.
  */
 import { loadConfigOrExit } from '../../src/config';
-import { parseCli, usageError, wholeNumber } from '../../src/cli/args';
+import { parseCli, usageError, wholeNumber } from '../../src/cli-args';
 import { isStreamingError } from '../../src/errors';
 import { benchEngine, type EngineBenchOptions } from './engine';
 import { benchPipeline } from './pipeline';

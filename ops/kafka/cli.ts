@@ -6,7 +6,7 @@
  * the flags are shortcuts for STREAMING_STACK__NODES and STREAMING_TOPICS__PARTITIONS.
  */
 import { loadConfigOrExit } from '../../src/config';
-import { parseCli, usageError, wholeNumber } from '../../src/cli/args';
+import { parseCli, usageError, wholeNumber } from '../../src/cli-args';
 import { isStreamingError } from '../../src/errors';
 import { stackDown, stackStatus, stackUp } from './stack';
 

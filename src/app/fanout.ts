@@ -1,7 +1,10 @@
 /**
  * The fan-out tier (`npm run fanout`, the Deployment's command): reads predictions,
  * alerts and metrics from Kafka and pushes them to WebSocket clients, with the
- * dashboard, health and metrics endpoints. See docs/websocket-protocol.md.
+ * dashboard, health and metrics endpoints. See docs/websocket-protocol.md. This module is
+ * also the package's `streaming-analytics/fanout` entry: start the tier in your own
+ * process with the settings `streaming-analytics fanout` reads from the environment
+ * (`loadConfig()`), and close it on shutdown.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';

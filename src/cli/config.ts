@@ -5,7 +5,7 @@
  */
 import { loadConfigOrExit } from '../config';
 import { configTable, describeConfig } from '../config/table';
-import { finishCli, parseCli } from './args';
+import { finishCli, parseCli } from '../cli-args';
 
 const CLI = {
   usage: 'usage: npm run config -- [show|table]',

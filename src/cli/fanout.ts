@@ -9,7 +9,7 @@ import { startFanout, type FanoutApp } from '../app/fanout';
 import { loadConfigOrExit } from '../config';
 import { isStreamingError } from '../errors';
 import { createLogger } from '../logger';
-import { parseCli } from './args';
+import { parseCli } from '../cli-args';
 
 const CLI = {
   usage: 'usage: npm run fanout   (built: streaming-analytics fanout)',

@@ -7,7 +7,7 @@
 import { loadConfigOrExit } from '../config';
 import { isStreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
-import { parseCli, wholeNumber } from './args';
+import { parseCli, wholeNumber } from '../cli-args';
 
 const CLI = {
   usage: 'usage: npm run generate -- [--rate N] [--duration S] [--seed N]',

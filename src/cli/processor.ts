@@ -7,7 +7,7 @@ import { startProcessor } from '../app/processor';
 import { loadConfigOrExit } from '../config';
 import { isStreamingError } from '../errors';
 import { createLogger } from '../logger';
-import { parseCli } from './args';
+import { parseCli } from '../cli-args';
 
 const CLI = {
   usage: 'usage: npm run processor   (built: streaming-analytics processor)',

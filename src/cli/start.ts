@@ -15,7 +15,7 @@ import { loadConfigOrExit } from '../config';
 import { isStreamingError, StreamingError } from '../errors';
 import { runGenerator } from '../generator/run';
 import { createLogger } from '../logger';
-import { parseCli } from './args';
+import { parseCli } from '../cli-args';
 import { checkLocalFanoutHost, startLocalFanout, type LocalFanout } from './start-fanout';
 
 const CLI = {

@@ -3,7 +3,7 @@
  * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
  */
 import { kafkaClientConfig, loadConfigOrExit } from '../config';
-import { finishCli, parseCli, usageError, wholeNumber } from '../cli/args';
+import { finishCli, parseCli, usageError, wholeNumber } from '../cli-args';
 import { runEosVerification } from './runner';
 
 const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };

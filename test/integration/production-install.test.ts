@@ -60,7 +60,7 @@ describe('the compiled runtime, installed with production dependencies only', fu
     const [builder, streams, driver, predict, registry, fanout, resolved] = JSON.parse(res) as string[];
     assert.deepEqual([builder, streams, driver, predict, registry, fanout], ['function', 'function', 'function', 'function', 'function', 'function']);
     assert.equal(resolved, join(app, 'dist/src/inference/index.js'));
-    for (const types of ['dist/src/inference/index.d.ts', 'dist/src/fanout/index.d.ts']) assert.ok(existsSync(join(app, types)), types);
+    for (const types of ['dist/src/inference/index.d.ts', 'dist/src/app/fanout.d.ts']) assert.ok(existsSync(join(app, types)), types);
   });
 
   it('every command answers --help from dist/ with plain node', () => {

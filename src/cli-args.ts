@@ -6,7 +6,7 @@
  * are checked here, once, so each CLI reads plain typed values.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isStreamingError, StreamingError } from '../errors';
+import { isStreamingError, StreamingError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
