@@ -26,7 +26,11 @@ COPY src src
 COPY state state
 COPY topologies topologies
 COPY schemas schemas
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund && sh ops/build/trim-native.sh
+# npm trusts node_modules/.package-lock.json only when it is newer than every package folder;
+# the native builds above touched theirs, and a prune that distrusts it reinstalls those
+# packages without their builds. The tree is exactly what was built: mark it so, then prune.
+RUN npm run build && touch node_modules/.package-lock.json && npm prune --omit=dev --no-audit --no-fund \
+  && sh ops/build/trim-native.sh && node -e "require('node-rdkafka'); require('rocksdb'); require('onnxruntime-node')"
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 # tini as PID 1: forwards SIGTERM to Node (which closes gracefully) and reaps children.

@@ -34,9 +34,11 @@ describe('the compiled runtime, installed with production dependencies only', fu
     run('tar', ['xzf', tarball], work);
     app = join(work, 'package');
     cpSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
-    // `cp -a`: folder timestamps kept (fs.cpSync keeps only files'). npm trusts node_modules/.package-lock.json
-    // only when it is newer than the folders, else it re-fetches packages — without building them.
+    // `cp -a`: the build stage's tree as it is, timestamps included.
     run('cp', ['-a', join(ROOT, 'node_modules'), join(app, 'node_modules')], ROOT);
+    // As the Dockerfile does: npm distrusts a hidden lockfile older than any package folder (the native
+    // builds touch theirs) and would reinstall those packages without their builds.
+    run('touch', [join(app, 'node_modules/.package-lock.json')], app);
     run('npm', ['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], app);
     run('sh', [join(ROOT, 'ops/build/trim-native.sh'), app], ROOT); // as the Dockerfile's build stage does
   });
