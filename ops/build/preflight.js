@@ -48,6 +48,6 @@ function nativeModulesLoad() {
   const res = spawnSync(process.execPath, ['-e', "require('node-rdkafka'); require('rocksdb')"], { cwd: root, encoding: 'utf8' });
   if (res.status === 0) return true;
   const why = /compiled against a different Node\.js version using\s+NODE_MODULE_VERSION \d+|bad_alloc|Could not locate the bindings file/.exec(res.stderr)?.[0] ?? res.stderr.split('\n').find((l) => l.trim()) ?? 'they do not load';
-  process.stderr.write(`SA_ERR_SETUP: node_modules' native modules do not load with Node ${process.versions.node}: ${why.trim()}\n  → run \`npm_config_nodedir=${join(process.execPath, '..', '..')} npm ci\` (a nodedir in ~/.npmrc may point at another Node's headers)\n`);
+  process.stderr.write(`SA_ERR_SETUP: node_modules' native modules do not load with Node ${process.versions.node}: ${why.replace(/\s+/g, ' ').trim()}\n  → run \`npm_config_nodedir=${join(process.execPath, '..', '..')} npm ci\` (a nodedir in ~/.npmrc may point at another Node's headers)\n`);
   return false;
 }
