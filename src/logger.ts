@@ -1,22 +1,27 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import type { Config } from './config';
-import { censorUrlCredentials } from './config/fields';
-import { schema } from './config/schema';
 
 export type { Logger };
 
 /**
- * Keys whose values are secrets, wherever they sit in a logged object: the secret
- * settings of the configuration (by field and variable name), librdkafka's secret
- * properties, and what carries credentials in HTTP. Compared in lower case.
+ * Keys whose values are secrets, wherever they sit in a logged object: librdkafka's
+ * secret properties and what carries credentials in HTTP, plus those an application
+ * registers (the app adds its secret settings, by field and variable name). Compared in
+ * lower case.
  */
 const SECRET_KEYS = new Set([
-  ...Object.entries(schema).flatMap(([section, fields]) => Object.entries(fields).filter(([, f]) => f.secret).flatMap(([key]) => [key, `STREAMING_${snake(section)}__${snake(key)}`])),
   'password', 'secret', 'token', 'authorization', 'cookie', 'sasl.password', 'ssl.key.password', 'ssl.keystore.password', 'ssl.key.pem', 'sasl.oauthbearer.client.secret', 'sasl.oauthbearer.config',
-].map((k) => k.toLowerCase()));
+]);
 
-function snake(camel: string): string {
-  return camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+/** Adds keys whose values every logger of this process redacts. */
+export function registerSecretKeys(keys: Iterable<string>): void {
+  for (const k of keys) SECRET_KEYS.add(k.toLowerCase());
+}
+
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi;
+
+/** `text` with any user:password@ of a URL in it replaced (errors and logs never show credentials). */
+export function censorUrlCredentials(text: string): string {
+  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
 }
 
 const CENSOR = '[redacted]';
@@ -60,11 +65,16 @@ function serializeError(e: unknown): unknown {
   }
 }
 
+export interface LoggerOptions {
+  /** pino's level name: fatal, error, warn, info, debug, trace or silent. */
+  level: string;
+}
+
 /**
- * JSON logs on stdout (one object per line), level from STREAMING_LOG__LEVEL. Secrets are
- * redacted by key name at any depth, in logged objects and in child loggers' bindings.
+ * JSON logs on stdout (one object per line). Secrets are redacted by key name at any
+ * depth, in logged objects and in child loggers' bindings.
  */
-export function createLogger(log: Config['log'], name = 'streaming-analytics', destination?: DestinationStream): Logger {
+export function createLogger(log: LoggerOptions, name = 'streaming-analytics', destination?: DestinationStream): Logger {
   const options = {
     name,
     level: log.level,

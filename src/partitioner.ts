@@ -9,7 +9,8 @@
  */
 import { crc32 } from 'node:zlib';
 
-export type InputPartitioner = 'murmur2' | 'crc32' | 'unknown';
+export const PARTITIONERS = ['murmur2', 'crc32', 'unknown'] as const;
+export type InputPartitioner = (typeof PARTITIONERS)[number];
 
 /** Java's Utils.murmur2 over the key bytes. */
 export function murmur2(data: Buffer): number {

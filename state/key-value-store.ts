@@ -3,9 +3,11 @@
  * values through the store's serdes, over the byte-level layers. The serdes are called
  * with the changelog topic's name, so an Avro serde registers `<changelog>-value`.
  */
-import type { Serde, Serializer } from '../src/serdes/serde';
-import type { KeyValue } from '../src/streams/record';
+import type { Serde, Serializer } from '../src/serdes';
 import { prefixEnd, type KeyValueBytesStore } from './bytes-store';
+
+/** A key and its value, as Kafka Streams' KeyValue. */
+export type KeyValue<K, V> = readonly [key: K, value: V];
 
 export interface ReadOnlyKeyValueStore<K, V> {
   readonly name: string;

@@ -4,7 +4,7 @@
  * layering, one concern per layer).
  */
 import { StreamingError } from '../src/errors';
-import type { Serde, SerdeFor } from '../src/serdes/serde';
+import type { Serde, SerdeFor } from '../src/serdes';
 import type { KeyValueBytesStore } from './bytes-store';
 import { CachingKeyValueStore } from './caching';
 import { ChangeLoggingKeyValueStore, type ChangelogWriter } from './changelogging';

@@ -5,7 +5,7 @@
  * delete, and a key's windows within a segment are adjacent and in start order.
  * Window starts are epoch milliseconds ≥ 0.
  */
-import { SerdeError, type Serde } from '../src/serdes/serde';
+import { SerdeError, type Serde } from '../src/serdes';
 import type { KeyValueBytesStore } from './bytes-store';
 
 export interface WindowTiming {

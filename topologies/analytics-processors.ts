@@ -2,7 +2,7 @@
  * The analytics topology's own processors: event validation (bad events to the
  * dead-letter topic), and the per-task throughput/latency summaries for streaming-metrics.
  */
-import type { AnalyticsEvent } from '../src/generator/event';
+import type { AnalyticsEvent } from './event';
 import type { Processor, ProcessorContext, ProcessorSupplier } from '../src/streams/processor';
 import type { StreamRecord } from '../src/streams/record';
 import type { MlPrediction } from './analytics';

@@ -21,7 +21,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/logger';
-import type { AnalyticsEvent } from '../src/generator/event';
+import type { AnalyticsEvent } from './event';
 import { predict, type ModelSource, type Prediction } from '../src/inference/predict';
 import { Serdes, type Serde } from '../src/serdes';
 import { StreamsBuilder } from '../src/streams/builder';

@@ -5,7 +5,7 @@
  * turns it into the model's named features; `FEATURES` gives their order, types and
  * valid ranges (copied into the model's metadata by ops/ml/train.py).
  */
-import type { AnalyticsEvent, EventType } from '../src/generator/event';
+import type { AnalyticsEvent, EventType } from './event';
 import type { FeatureSpec } from '../src/inference/metadata';
 
 /** Distinct values kept per window and field: beyond it, counts saturate (a feature's range ends there too). */

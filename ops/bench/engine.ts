@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
-import { createTopics } from '../../src/admin/topics';
+import { createTopics } from '../../src/kafka';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { KafkaStreams } from '../../src/runtime/kafka-streams';
@@ -61,7 +61,7 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
     .mapValues((e) => ({ entity_id: e!.entity_id, kind: e!.event_type.toLowerCase(), amount: e!.value ?? 0, event_time: e!.event_time }))
     .to(output, { keySerde: Serdes.Bytes(), valueSerde: avro.serde<{ entity_id: string; kind: string; amount: number; event_time: number }>({ schema: SUMMARY as never }) });
   const applicationId = `bench-${id}`;
-  const streams = new KafkaStreams(b.build(), { applicationId, kafka: config.kafka, logger: createLogger({ level: 'warn' }), handleSignals: false, commitIntervalMs: o.commitInterval });
+  const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config.kafka), logger: createLogger({ level: 'warn' }), handleSignals: false, commitIntervalMs: o.commitInterval });
   const profiler = o.profile ? new Session() : undefined;
   if (profiler) {
     profiler.connect();

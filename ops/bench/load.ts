@@ -1,10 +1,10 @@
 /** Load generation and measurement shared by the benchmarks (real broker, 127.0.0.1). */
+import { JAVA_PARTITIONER } from '../../src/kafka';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Kafka from 'node-rdkafka';
 import { brokerNodes } from '../kafka/broker';
 import { runningPid } from '../kafka/process';
-import { JAVA_PARTITIONER } from '../../src/config/clients';
 import type { Config } from '../../src/config';
 
 export type Say = (line: string) => void;

@@ -13,7 +13,7 @@ import Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import type { MlPrediction } from '../../topologies/analytics';
 import { kafkaClientConfig, loadConfigOrExit, registryClientOptions } from '../../src/config';
-import type { AnalyticsEvent } from '../../src/generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import { EventGenerator } from '../../src/generator/events';
 import { catchUp, eventsPerEntitySecond } from '../../src/generator/run';
 import { AvroSerdes } from '../../src/serdes';

@@ -20,9 +20,9 @@ import Kafka from 'node-rdkafka';
 import { Registry } from 'prom-client';
 import { loadSchema } from '../../schemas/catalog';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
-import { createTopics } from '../../src/admin/topics';
+import { createTopics } from '../../src/kafka';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
-import type { AnalyticsEvent } from '../../src/generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import { EventGenerator, type GeneratedEvent } from '../../src/generator/events';
 import { eventsPerEntitySecond } from '../../src/generator/run';
 import { localCatalogue, ModelRegistry } from '../../src/inference/model-registry';
@@ -99,7 +99,7 @@ export async function benchPipeline(config: Config, o: PipelineBenchOptions, say
   });
   const applicationId = `bench-pipeline-${id}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
-  const streams = new KafkaStreams(topology, { applicationId, stateDir, kafka: config.kafka, logger: log, handleSignals: false, commitIntervalMs: o.commitInterval });
+  const streams = new KafkaStreams(topology, { applicationId, stateDir, kafka: kafkaClientConfig(config.kafka), logger: log, handleSignals: false, commitIntervalMs: o.commitInterval });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {

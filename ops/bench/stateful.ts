@@ -6,14 +6,14 @@
  *   restore — a store of `--keys` keys restored from its changelog into RocksDB by a
  *     fresh instance (no checkpoint): changelog records/s.
  */
+import { JAVA_PARTITIONER } from '../../src/kafka';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Kafka from 'node-rdkafka';
-import { createTopics } from '../../src/admin/topics';
+import { createTopics } from '../../src/kafka';
 import { kafkaClientConfig, type Config } from '../../src/config';
-import { JAVA_PARTITIONER } from '../../src/config/clients';
 import { createLogger } from '../../src/logger';
 import { KafkaStreams } from '../../src/runtime/kafka-streams';
 import { Serdes } from '../../src/serdes';
@@ -52,7 +52,7 @@ export async function benchWindowed(config: Config, o: StatefulBenchOptions, say
   windowed.aggregate(() => 0, (_k, v, sum) => sum + Number(v), { name: 'sums', valueSerde: Serdes.Long() }).toStream().map((w, n) => [w.key, String(n)]).to(sums, { keySerde: S, valueSerde: S });
   const applicationId = `bench-${id}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-state-'));
-  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: config.kafka, logger: createLogger({ level: 'warn' }), handleSignals: false });
+  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: kafkaClientConfig(config.kafka), logger: createLogger({ level: 'warn' }), handleSignals: false });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {
@@ -110,7 +110,7 @@ export async function benchRestore(config: Config, o: StatefulBenchOptions, say:
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-restore-'));
   const lines: { msg?: string; records?: number; durationMs?: number; recordsPerSecond?: number }[] = [];
   const logger = createLogger({ level: 'info' }, 'bench', { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });
-  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: config.kafka, logger, handleSignals: false });
+  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: kafkaClientConfig(config.kafka), logger, handleSignals: false });
   try {
     started = Date.now();
     const cpu = cpuMeter(config);

@@ -8,19 +8,19 @@
  * client receives it), errors and unexpected closes, and the fan-out's CPU and RSS.
  * Everything shares the machine's two cores with the broker.
  */
+import { JAVA_PARTITIONER } from '../../src/kafka';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
-import { createTopics } from '../../src/admin/topics';
+import { createTopics } from '../../src/kafka';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
 import { signHs256 } from '../../src/auth/jwt';
 import { AvroSerdes } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
 import Kafka from 'node-rdkafka';
-import { JAVA_PARTITIONER } from '../../src/config/clients';
 import type { Say } from './load';
 import { percentiles } from './report';
 

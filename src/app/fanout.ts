@@ -7,14 +7,13 @@
  * (`loadConfig()`), and close it on shutdown.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
 import { StreamingError } from '../errors';
 import { FanoutMetrics } from '../fanout/metrics';
 import { Hub } from '../fanout/hub';
 import { verifyJwt, type JwtSettings } from '../auth/jwt';
-import { jwtSettingsFor } from '../auth/settings';
+import { jwtSettingsFor } from '../config';
 import { FanoutServer } from '../fanout/server';
 import { FanoutSource } from '../fanout/source';
 import { pushTraced } from '../fanout/traced';
@@ -47,7 +46,7 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
   const tracing = config.tracing.otlpEndpoint ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-fanout', samplePercent: config.tracing.samplePercent }) : undefined;
   const t = config.topics;
   const source = new FanoutSource({
-    client: kafkaClientConfig(config.kafka) as Kafka.ConsumerGlobalConfig,
+    client: kafkaClientConfig(config.kafka),
     topics: [
       { channel: 'predictions', topic: t.predictions, serde: avro.serde({ schema: loadSchema('ml-prediction.avsc') }) as Serde<unknown> },
       { channel: 'alerts', topic: t.alerts, serde: avro.serde({ schema: loadSchema('streaming-alert.avsc') }) as Serde<unknown> },

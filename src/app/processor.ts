@@ -10,10 +10,10 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { loadSchema } from '../../schemas/catalog';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../topologies/analytics';
-import { clusterInfo } from '../admin/cluster';
-import { createTopics } from '../admin/topics';
+import { clusterInfo } from '../kafka';
+import { createTopics } from '../kafka';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
-import type { AnalyticsEvent } from '../generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import { CircuitBreaker } from '../inference/circuit-breaker';
 import { mlflowCatalogue } from '../inference/mlflow';
 import { localCatalogue, ModelRegistry, type ModelCatalogue } from '../inference/model-registry';
@@ -24,7 +24,7 @@ import { DEFAULT_STATE_DIR } from '../runtime/streams-config';
 import { startTracing } from '../tracing';
 import { AvroSerdes } from '../serdes';
 import { verifyJwt } from '../auth/jwt';
-import { jwtSettingsFor } from '../auth/settings';
+import { jwtSettingsFor } from '../config';
 import type { QueryAuth } from '../query/auth';
 
 export interface ProcessorApp {
@@ -133,7 +133,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     applicationId: p.applicationId,
     instanceId: p.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
     ...(p.stateDir ? { stateDir: p.stateDir } : {}),
-    kafka: config.kafka,
+    kafka: kafkaClientConfig(config.kafka),
     logger: log,
     handleSignals: o.handleSignals ?? true,
     commitIntervalMs: p.commitIntervalMs,

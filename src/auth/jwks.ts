@@ -9,7 +9,7 @@
  * a byte count, never buffered past the cap), at most `maxKeys` keys.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isLoopbackHost } from '../config/hosts';
+import { isLoopbackHost } from '../net/hosts';
 import { StreamingError } from '../errors';
 import { readCapped } from '../net/capped-body';
 import { TokenError, type KeySet } from './jwt';

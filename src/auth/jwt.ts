@@ -10,8 +10,8 @@
  * are checked when present or configured.
  */
 import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
-import type { JWT_ALGORITHMS } from '../config/schema';
 
+export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
 
 export interface Claims {

@@ -4,7 +4,7 @@
  *   table print the configuration table that README.md carries
  */
 import { loadConfigOrExit } from '../config';
-import { configTable, describeConfig } from '../config/table';
+import { configTable, describeConfig } from '../config';
 import { finishCli, parseCli } from '../cli-args';
 
 const CLI = {

@@ -4,9 +4,11 @@
  * Every producer, consumer and admin client in the project starts from these, so the
  * security settings apply everywhere.
  */
+import type { ClientSettings } from '../kafka';
 import type { Config } from './schema';
 
-export type LibrdkafkaConfig = Record<string, string | number | boolean>;
+/** The app's name for the engine's plain client settings. */
+export type LibrdkafkaConfig = ClientSettings;
 
 export function kafkaClientConfig(kafka: Config['kafka']): LibrdkafkaConfig {
   const out: LibrdkafkaConfig = {
@@ -56,11 +58,4 @@ export function registryClientOptions(registry: Config['schemaRegistry']): Regis
   return out;
 }
 
-/**
- * Topic configuration for producers: Kafka's Java partitioner (murmur2), so a key lands
- * where Java producers and Kafka Streams put it, and where the query API looks for it.
- * It must be given as the topic configuration (node-rdkafka's second argument): in the
- * global configuration it is silently lost, because node-rdkafka replaces the default
- * topic configuration with its own.
- */
-export const JAVA_PARTITIONER: Record<string, string> = { partitioner: 'murmur2_random' };
+export { JAVA_PARTITIONER } from '../kafka';

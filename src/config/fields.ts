@@ -6,12 +6,7 @@
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false };
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]+@/gi;
-
-/** `text` with any user:password@ of a URL in it replaced (errors and logs never show credentials). */
-export function censorUrlCredentials(text: string): string {
-  return text.includes('@') ? text.replace(URL_CREDENTIALS, '$1[redacted]@') : text;
-}
+export { censorUrlCredentials } from '../logger';
 
 export interface Field<T> {
   /** What a valid value looks like, in words; used in errors and the docs table. */

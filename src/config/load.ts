@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { StreamingError } from '../errors';
 import { censorUrlCredentials, type Field } from './fields';
-import { isLoopbackHost } from './hosts';
+import { isLoopbackHost } from '../net/hosts';
 import { schema, type Config } from './schema';
 
 export const ENV_PREFIX = 'STREAMING_';

@@ -4,6 +4,9 @@
  * configuration table is generated from this file (`npm run config -- table`) and a
  * test keeps the two identical.
  */
+import { JWT_ALGORITHMS } from '../auth/jwt';
+import { registerSecretKeys } from '../logger';
+import { PARTITIONERS } from '../partitioner';
 import { flag, hostList, httpUrl, integer, oneOf, text, textList, type Field } from './fields';
 
 const TOPIC = { pattern: /^[A-Za-z0-9._-]{1,249}$/, expected: 'a Kafka topic name ([A-Za-z0-9._-], at most 249 characters)' };
@@ -13,10 +16,10 @@ const PLAIN_NAME = { pattern: /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, expected: '
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
-export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
+export { JWT_ALGORITHMS };
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const;
 export const QUERY_AUTH = ['jwt', 'off'] as const;
-export const PARTITIONERS = ['murmur2', 'crc32', 'unknown'] as const;
+export { PARTITIONERS };
 
 export const schema = {
   kafka: {
@@ -162,3 +165,8 @@ type Value<F> = F extends Field<infer T> ? T : never;
 export type Config = {
   readonly [S in keyof Schema]: { readonly [K in keyof Schema[S]]: Value<Schema[S][K]> };
 };
+
+const snake = (camel: string): string => camel.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+// The secret settings are redacted from every log line, by field name and by variable name.
+registerSecretKeys(Object.entries(schema).flatMap(([section, fields]) => Object.entries(fields).filter(([, f]) => f.secret).flatMap(([key]) => [key, `STREAMING_${snake(section)}__${snake(key)}`])));

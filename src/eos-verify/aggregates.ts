@@ -8,7 +8,7 @@
  * end at the final value: a lost or duplicated input changes every later running value
  * (the verifier's values are distinct sequence numbers), so the last one cannot match.
  */
-import { SerdeError } from '../serdes/serde';
+import { SerdeError } from '../serdes';
 
 export interface KeyedValue {
   key: string;

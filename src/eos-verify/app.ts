@@ -8,7 +8,7 @@
  * in EOS_APP_* variables, so it can be killed with SIGKILL and restarted.
  */
 import { join } from 'node:path';
-import { loadConfigOrExit } from '../config';
+import { loadConfigOrExit, kafkaClientConfig } from '../config';
 import { createLogger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
 import { Serdes } from '../serdes';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     instanceId: env('EOS_APP_INSTANCE'),
     // One state directory per instance, kept across its restarts (the runner may damage its checkpoints).
     ...(process.env.EOS_APP_STATE_DIR ? { stateDir: join(process.env.EOS_APP_STATE_DIR, env('EOS_APP_INSTANCE')) } : {}),
-    kafka: config.kafka,
+    kafka: kafkaClientConfig(config.kafka),
     // Instances use static membership (their instanceId), which keeps a stopped member's
     // partitions until its session times out: a short session makes a leave visible soon.
     consumerOverrides: { 'session.timeout.ms': 10_000 },

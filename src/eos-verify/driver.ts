@@ -3,12 +3,10 @@
  * producer writes keyed integers — key `k<random>`, value = sequence number — at a
  * steady rate, so the input is known exactly and any loss or duplicate shows.
  */
-import Kafka from 'node-rdkafka';
-import type { LibrdkafkaConfig } from '../config';
-import { JAVA_PARTITIONER } from '../config/clients';
+import { type ClientSettings, JAVA_PARTITIONER, rdkafkaProducer } from '../kafka';
 
 export interface DriverOptions {
-  client: LibrdkafkaConfig;
+  client: ClientSettings;
   topic: string;
   records: number;
   keys: number;
@@ -18,7 +16,7 @@ export interface DriverOptions {
 }
 
 export async function runDriver(o: DriverOptions): Promise<number> {
-  const producer = new Kafka.Producer({ ...o.client, 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  const producer = rdkafkaProducer({ ...o.client, 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 }, true);
   await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
   producer.setPollInterval(50);
   const started = Date.now();

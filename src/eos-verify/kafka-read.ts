@@ -1,40 +1,39 @@
 /** Reading whole partitions up to known offsets, for the verifier. */
-import Kafka, { type KafkaConsumer } from 'node-rdkafka';
-import type { LibrdkafkaConfig } from '../config';
+import { type ClientSettings, rdkafkaConsumer, type RdKafka } from '../kafka';
 
 type Isolation = 'read_committed' | 'read_uncommitted';
 
-export async function openConsumer(client: LibrdkafkaConfig, groupId: string, isolation: Isolation): Promise<KafkaConsumer> {
-  const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': isolation } as Kafka.ConsumerGlobalConfig, {});
+export async function openConsumer(client: ClientSettings, groupId: string, isolation: Isolation): Promise<RdKafka.KafkaConsumer> {
+  const consumer = rdkafkaConsumer({ ...client, 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': isolation }, {});
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
   return consumer;
 }
 
-export function closeConsumer(consumer: KafkaConsumer): Promise<void> {
+export function closeConsumer(consumer: RdKafka.KafkaConsumer): Promise<void> {
   return new Promise((resolve) => consumer.disconnect(() => resolve()));
 }
 
-export async function partitionCount(consumer: KafkaConsumer, topic: string): Promise<number> {
-  const md = await new Promise<Kafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))));
+export async function partitionCount(consumer: RdKafka.KafkaConsumer, topic: string): Promise<number> {
+  const md = await new Promise<RdKafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))));
   const t = md.topics.find((x) => x.name === topic);
   if (!t || t.partitions.length === 0) throw new Error(`topic "${topic}" does not exist`);
   return t.partitions.length;
 }
 
 /** High offset as this consumer's isolation level sees it: the high watermark, or the last stable offset under read_committed. */
-export function highOffset(consumer: KafkaConsumer, topic: string, partition: number): Promise<number> {
+export function highOffset(consumer: RdKafka.KafkaConsumer, topic: string, partition: number): Promise<number> {
   return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve(o.highOffset))));
 }
 
 /** Values (as strings) of one partition from offset 0 up to `end` (exclusive). */
-export async function readPartition(consumer: KafkaConsumer, topic: string, partition: number, end: number, timeoutMs = 120_000): Promise<{ key: string; value: string; offset: number }[]> {
+export async function readPartition(consumer: RdKafka.KafkaConsumer, topic: string, partition: number, end: number, timeoutMs = 120_000): Promise<{ key: string; value: string; offset: number }[]> {
   const out: { key: string; value: string; offset: number }[] = [];
   if (end <= 0) return out;
   consumer.assign([{ topic, partition, offset: 0 }]);
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
-      const batch = await new Promise<Kafka.Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
+      const batch = await new Promise<RdKafka.Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
       for (const m of batch) {
         if (m.offset >= end) return out;
         out.push({ key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', offset: m.offset });

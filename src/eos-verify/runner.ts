@@ -4,20 +4,20 @@
  * while instances are killed with SIGKILL (and, optionally, a second instance joins and
  * leaves), then a clean stop and the verifier.
  */
+import { type ClientSettings } from '../kafka';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTopics } from '../admin/topics';
-import type { LibrdkafkaConfig } from '../config';
+import { createTopics } from '../kafka';
 import { scriptCommand } from '../script';
 import { runDriver } from './driver';
 import { closeConsumer, highOffset, openConsumer } from './kafka-read';
 import { verifyEos, type VerifyResult } from './verify';
 
 export interface EosRunOptions {
-  client: LibrdkafkaConfig;
+  client: ClientSettings;
   /** Environment for the application processes (their STREAMING_* settings). */
   appEnv: NodeJS.ProcessEnv;
   records: number;
@@ -153,7 +153,7 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
  * commit markers, which no consumer returns: a partition short of its high watermark is
  * drained when a read_committed read from the committed offset finds nothing.
  */
-async function waitForCommitted(client: LibrdkafkaConfig, groupId: string, topic: string, partitions: number, timeoutMs = 180_000): Promise<void> {
+async function waitForCommitted(client: ClientSettings, groupId: string, topic: string, partitions: number, timeoutMs = 180_000): Promise<void> {
   const group = await openConsumer(client, groupId, 'read_uncommitted');
   const probe = await openConsumer(client, `${groupId}-probe`, 'read_committed');
   const deadline = Date.now() + timeoutMs;

@@ -10,12 +10,12 @@
  *   5. when given, the running `sum` and `min` per key (read_committed) must be exactly
  *      the values recomputed from that input (aggregates.ts).
  */
-import type { LibrdkafkaConfig } from '../config';
+import { type ClientSettings } from '../kafka';
 import { checkRunning, type AggregateCheck, type KeyedValue } from './aggregates';
 import { closeConsumer, highOffset, openConsumer, partitionCount, readPartition } from './kafka-read';
 
 export interface VerifyOptions {
-  client: LibrdkafkaConfig;
+  client: ClientSettings;
   applicationId: string;
   input: string;
   echo: string;

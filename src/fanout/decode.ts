@@ -3,8 +3,8 @@
  * not decode is skipped and counted; it is logged at most once a minute per topic, so a
  * producer writing garbage cannot flood the log.
  */
+import { type RdKafka } from '../kafka';
 import { TRACEPARENT } from '../tracing';
-import type Kafka from 'node-rdkafka';
 import type { Logger } from '../logger';
 import type { Publication } from './history';
 import type { SourceTopic } from './source';
@@ -15,7 +15,7 @@ export class Decoder {
   constructor(private readonly log: Logger, private readonly onUndecodable: (topic: string) => void) {}
 
   /** The record as a publication, or undefined when it is empty or does not decode. */
-  publication(t: SourceTopic, m: Kafka.Message, receivedAt: number): Publication | undefined {
+  publication(t: SourceTopic, m: RdKafka.Message, receivedAt: number): Publication | undefined {
     let data: unknown;
     try {
       data = t.serde.deserialize(t.topic, m.value ?? null);
@@ -46,7 +46,7 @@ export class Decoder {
 }
 
 /** The record's traceparent header (a short string; a longer value is not one). */
-function traceparentOf(m: Kafka.Message): { traceparent?: string } {
+function traceparentOf(m: RdKafka.Message): { traceparent?: string } {
   if (!m.headers) return {};
   for (const h of m.headers) {
     const v = (h as Record<string, Buffer | string | undefined>)[TRACEPARENT];

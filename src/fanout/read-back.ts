@@ -5,7 +5,7 @@
  * aborted records, which never arrive). Within a resume's budget, only the newest records
  * the resume keeps are held while reading.
  */
-import Kafka from 'node-rdkafka';
+import { rdkafkaConsumer, type RdKafka, type ClientSettings } from '../kafka';
 import { call } from './callback';
 import type { Decoder } from './decode';
 import type { Publication } from './history';
@@ -20,13 +20,13 @@ export interface ReadBudget extends ResumeCap {
 }
 
 /** Records with from ≤ offset < to (within `budget`, if given: else every record is kept); also the partition's low watermark. */
-export async function readBack(config: Kafka.ConsumerGlobalConfig, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+export async function readBack(config: ClientSettings, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
   const topic = source.topic;
-  const c = new Kafka.KafkaConsumer(config, { 'auto.offset.reset': 'earliest' });
+  const c = rdkafkaConsumer(config, { 'auto.offset.reset': 'earliest' });
   await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
   try {
     c.setDefaultConsumeTimeout(20);
-    const w = await call<Kafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
+    const w = await call<RdKafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
     const start = Math.max(from, w.lowOffset);
     const stop = Math.min(to, w.highOffset);
     const pubs: Publication[] = [];
@@ -40,7 +40,7 @@ export async function readBack(config: Kafka.ConsumerGlobalConfig, source: Sourc
     const deadline = Date.now() + timeoutMs;
     for (let next = start; next < stop && !atEnd; ) {
       if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
-      const batch = await call<Kafka.Message[]>((cb) => c.consume(1000, cb));
+      const batch = await call<RdKafka.Message[]>((cb) => c.consume(1000, cb));
       await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)); // the registry down: the resume fails, temporarily
       for (const m of batch) {
         next = m.offset + 1;

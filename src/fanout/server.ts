@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { WebSocketServer } from 'ws';
 import { signHs256 } from '../auth/jwt';
-import { isLoopbackHostHeader, reachableUrl } from '../config/hosts';
+import { isLoopbackHostHeader, reachableUrl } from '../net/hosts';
 import type { Logger } from '../logger';
 import { clientAddress, TrustedProxies } from './client-address';
 import { Connection } from './connection';

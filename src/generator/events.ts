@@ -8,7 +8,7 @@
  * `npm start` use it as the live source. Each event says whether it is part of an
  * anomaly (`anomalous`), which training uses as the label and the topology never reads.
  */
-import type { AnalyticsEvent, EventType } from './event';
+import type { AnalyticsEvent, EventType } from '../../topologies/event';
 
 /** mulberry32: small, fast, good enough for simulation, and seedable. */
 export function prng(seed: number): () => number {

@@ -5,14 +5,13 @@
  * (measured on the generator itself at start), so the events keep their structure —
  * sessions, bursts, the few attackers — at any rate. A progress line every 5 s.
  */
+import { JAVA_PARTITIONER, rdkafkaProducer, type RdKafka } from '../kafka';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
-import { JAVA_PARTITIONER } from '../config/clients';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
 import { StreamingError } from '../errors';
 import { AvroSerdes } from '../serdes';
-import type { AnalyticsEvent } from './event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import { EventGenerator } from './events';
 import { SpanKind } from '@opentelemetry/api';
 import { startTracing, traceparentOf, TRACEPARENT } from '../tracing';
@@ -64,7 +63,7 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   } catch (cause) {
     throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', `cannot get a schema id for ${topic}-value: ${(cause as Error).message}`, { cause, hint: 'start the registry (npm run stack -- up) or register the schemas (npm run schemas -- register)' });
   }
-  const producer = new Kafka.Producer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  const producer = rdkafkaProducer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 }, true);
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok())));
   producer.setPollInterval(100);
   const tracing = o.config.tracing.otlpEndpoint ? startTracing({ endpoint: o.config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-generator', samplePercent: o.config.tracing.samplePercent }) : undefined;
@@ -105,7 +104,7 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   return { sent };
 }
 
-async function produce(producer: Kafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number, headers?: Kafka.MessageHeader[]): Promise<void> {
+async function produce(producer: RdKafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number, headers?: RdKafka.MessageHeader[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       producer.produce(topic, null, value, Buffer.from(key), timestamp, undefined, headers);

@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
-import { reachableUrl } from '../config/hosts';
+import { reachableUrl } from '../net/hosts';
 import { fail, unreadable } from './http';
 
 export interface AdminServerOptions {

@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TokenError, type Claims } from '../auth/jwt';
-import { isLoopbackHostHeader } from '../config/hosts';
+import { isLoopbackHostHeader } from '../net/hosts';
 import type { Logger } from '../logger';
 import { fail } from './http';
 

@@ -11,9 +11,7 @@
  * query is forwarded: every claim is validated (claim.ts) before it counts, and one that
  * fails is ignored with a warning.
  */
-import Kafka, { type KafkaConsumer, type Message, type Producer } from 'node-rdkafka';
-import { createTopics } from '../admin/topics';
-import type { LibrdkafkaConfig } from '../config';
+import type { ClientSettings, ConsumedRecord, Consumer, KafkaClientSupplier, Producer } from '../kafka';
 import type { Logger } from '../logger';
 import { parseClaim, type Claim } from './claim';
 
@@ -25,23 +23,19 @@ const MAX_CLAIMS = 10_000;
 export class HostDirectory {
   private readonly claims = new Map<string, Claim>();
   private producer: Producer | undefined;
-  private consumer: KafkaConsumer | undefined;
+  private consumer: Consumer | undefined;
   private running = false;
   private tailing: Promise<void> = Promise.resolve();
 
   private warnedAt = 0;
 
-  constructor(private readonly client: LibrdkafkaConfig, readonly topic: string, private readonly self: { applicationId: string; instanceId: string; url: string }, private readonly log: Logger) {}
+  constructor(private readonly clients: KafkaClientSupplier, private readonly client: ClientSettings, readonly topic: string, private readonly self: { applicationId: string; instanceId: string; url: string }, private readonly log: Logger) {}
 
   async start(): Promise<void> {
-    await createTopics(this.client, [{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }]);
-    this.producer = new Kafka.Producer({ ...this.client, 'enable.idempotence': true, 'linger.ms': 0 } as Kafka.ProducerGlobalConfig);
-    await new Promise<void>((resolve, reject) => this.producer!.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
-    this.producer.setPollInterval(100);
-    this.consumer = new Kafka.KafkaConsumer({ ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false } as Kafka.ConsumerGlobalConfig, {});
-    await new Promise<void>((resolve, reject) => this.consumer!.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+    await this.clients.admin(this.client).createTopics([{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }], 15_000);
+    this.producer = await this.clients.producer({ ...this.client, 'enable.idempotence': true, 'linger.ms': 0 }, { pollIntervalMs: 100 });
+    this.consumer = await this.clients.consumer({ ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false }, { consumeTimeoutMs: 200 });
     this.consumer.assign([{ topic: this.topic, partition: 0, offset: 0 }]);
-    this.consumer.setDefaultConsumeTimeout(200);
     this.running = true;
     this.tailing = this.tail();
   }
@@ -75,22 +69,21 @@ export class HostDirectory {
     const producer = this.producer;
     if (producer?.isConnected()) {
       producer.produce(this.topic, 0, null, Buffer.from(this.self.instanceId), Date.now()); // withdraw this instance's claim
-      await new Promise<void>((resolve) => producer.flush(5_000, () => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+      await producer.flush(5_000).catch(() => undefined);
+      await producer.disconnect(5_000);
     }
-    const consumer = this.consumer;
-    if (consumer?.isConnected()) await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await this.consumer?.disconnect();
   }
 
   private async tail(): Promise<void> {
     while (this.running) {
-      const batch = await new Promise<Message[]>((resolve) => this.consumer!.consume(100, (err, m) => resolve(err ? [] : m)));
+      const batch = await this.consumer!.consume(100).catch((): ConsumedRecord[] => []);
       for (const m of batch) this.read(m);
       if (batch.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
   }
 
-  private read(m: Message): void {
+  private read(m: ConsumedRecord): void {
     const parsed = parseClaim(m.key, m.value, this.self.applicationId);
     if (parsed.ok) return this.apply(parsed.instanceId, parsed.claim);
     if (Date.now() - this.warnedAt < 60_000) return;

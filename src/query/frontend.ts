@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
-import type { ResolvedStreamsConfig } from '../runtime/streams-config';
+import type { ClientSettings, KafkaClientSupplier } from '../kafka';
+import type { InputPartitioner } from '../partitioner';
 import { HostDirectory } from './directory';
 import { Queryable, type InstanceView } from './queryable';
 import { advertisedUrl, startQueryServer, type QueryServerOptions } from './server';
@@ -15,6 +16,15 @@ export interface FrontendView extends Omit<InstanceView, 'instanceId' | 'url' | 
   mismatchedTopics(): string[];
 }
 
+/** The instance the frontend serves: its names, and how it reaches Kafka. */
+export interface FrontendInstance {
+  applicationId: string;
+  instanceId: string;
+  client: ClientSettings;
+  clients: KafkaClientSupplier;
+  inputPartitioner: InputPartitioner;
+}
+
 export class QueryFrontend {
   private readonly directory: HostDirectory;
   private server: FastifyInstance | undefined;
@@ -22,9 +32,9 @@ export class QueryFrontend {
   private mismatchedTopics: () => string[] = () => [];
   readonly url: string;
 
-  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly options: QueryServerOptions, private readonly log: Logger) {
+  constructor(private readonly graph: TopologyGraph, private readonly config: FrontendInstance, private readonly options: QueryServerOptions, private readonly log: Logger) {
     this.url = advertisedUrl(options);
-    this.directory = new HostDirectory(config.client, `${config.applicationId}-query-hosts`, { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url }, log);
+    this.directory = new HostDirectory(config.clients, config.client, `${config.applicationId}-query-hosts`, { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url }, log);
   }
 
   async start(view: FrontendView): Promise<void> {
@@ -39,7 +49,7 @@ export class QueryFrontend {
       // Seen here, or reported by any instance: the partitions it may be in are not this instance's alone.
       partitionerMismatch: (topic) => mismatchedTopics().includes(topic) || this.directory.mismatchReported(topic),
     };
-    this.server = await startQueryServer(new Queryable(this.graph, this.config.client, instance, this.config.inputPartitioner), this.options, this.log);
+    this.server = await startQueryServer(new Queryable(this.graph, this.config.clients.admin(this.config.client), instance, this.config.inputPartitioner), this.options, this.log);
   }
 
   /** After every rebalance (and restoration): which tasks this instance answers for. */

@@ -5,8 +5,7 @@
  * not run.
  */
 import type { StoreSpec } from '../../state';
-import { clusterInfo } from '../admin/cluster';
-import type { LibrdkafkaConfig } from '../config';
+import type { Admin } from '../kafka';
 import type { InputPartitioner } from '../partitioner';
 import type { TopologyGraph } from '../streams/graph';
 import type { TaskStores } from '../streams/task-stores';
@@ -41,7 +40,7 @@ export class Queryable {
   private countsAt = 0;
 
   /** `partitionsOf`: the partition count of a topic; default, the cluster's metadata. */
-  constructor(graph: TopologyGraph, private readonly client: LibrdkafkaConfig, readonly instance: InstanceView, private readonly declared: InputPartitioner = 'murmur2', private readonly partitionsOf?: (topic: string) => Promise<number | undefined>) {
+  constructor(graph: TopologyGraph, private readonly admin: Admin, readonly instance: InstanceView, private readonly declared: InputPartitioner = 'murmur2', private readonly partitionsOf?: (topic: string) => Promise<number | undefined>) {
     graph.subtopologies().forEach((nodes, subtopology) => {
       const sources = nodes.flatMap((n) => (n.kind === 'source' ? [n] : []));
       const sourceTopics = sources.flatMap((n) => [...n.topics]);
@@ -55,7 +54,7 @@ export class Queryable {
     const topic = store.sourceTopics[0]!;
     if (this.partitionsOf) this.partitionCounts.set(topic, (await this.partitionsOf(topic)) ?? 0);
     else if (!this.partitionCounts.has(topic) || Date.now() - this.countsAt > COUNTS_MAX_AGE_MS) {
-      const topics = (await clusterInfo(this.client, 10_000)).topics;
+      const topics = (await this.admin.clusterInfo(10_000)).topics;
       this.partitionCounts = new Map([...topics].map(([name, t]) => [name, t.partitions]));
       this.countsAt = Date.now();
     }

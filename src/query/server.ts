@@ -7,7 +7,7 @@
  */
 import { networkInterfaces } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { isLoopbackHost, reachableUrl } from '../config/hosts';
+import { isLoopbackHost, reachableUrl } from '../net/hosts';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import { authenticate, type QueryAuth } from './auth';

@@ -25,7 +25,7 @@
  * Otherwise no checkpoint is written: the one from the last restoration stays, which may
  * lag but never leads, and the next open restores the rest from the changelog.
  */
-import type { TopicPartition } from 'node-rdkafka';
+import type { TopicPartition } from '../kafka';
 
 export interface CheckpointSource {
   /** End offsets (last stable offsets) of changelog partitions, "topic:partition" → offset. */

@@ -17,7 +17,7 @@
  * commit. The thread opens the next transaction right after a successful commit.
  * A failure leaves the tasks' progress uncommitted; the caller aborts and rewinds.
  */
-import type { KafkaConsumer } from 'node-rdkafka';
+import type { Consumer } from '../kafka';
 import type { StreamsProducer } from './streams-producer';
 import type { TaskManager } from './task-manager';
 
@@ -26,7 +26,7 @@ export interface CommitResult {
   durationMs: number;
 }
 
-export async function commitAll(tasks: TaskManager, producer: StreamsProducer, consumer: KafkaConsumer): Promise<CommitResult> {
+export async function commitAll(tasks: TaskManager, producer: StreamsProducer, consumer: Consumer): Promise<CommitResult> {
   const started = Date.now();
   const offsets = tasks.offsetsToCommit(); // 1
   tasks.flushStores(); // 1b

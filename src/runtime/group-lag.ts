@@ -7,11 +7,9 @@
  * them; every other instance reports this one. The alert takes the max per partition.
  * A partition with no committed offset counts from its low watermark: all of it is unread.
  */
-import type { KafkaConsumer } from 'node-rdkafka';
-import { clusterInfo } from '../admin/cluster';
-import type { LibrdkafkaConfig } from '../config';
+import type { Admin, Consumer } from '../kafka';
 import type { Logger } from '../logger';
-import { committedOffsets, watermarks } from './consumer';
+import { committedOffsets } from './consumer';
 
 export interface PartitionLag {
   topic: string;
@@ -29,7 +27,7 @@ export class GroupLag {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
 
-  constructor(private readonly o: { client: LibrdkafkaConfig; topics: ReadonlySet<string>; consumer: () => KafkaConsumer | undefined; log: Logger; intervalMs?: number }) {}
+  constructor(private readonly o: { admin: Admin; topics: ReadonlySet<string>; consumer: () => Consumer | undefined; log: Logger; intervalMs?: number }) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.poll(), this.o.intervalMs ?? 30_000).unref();
@@ -50,13 +48,13 @@ export class GroupLag {
     if (this.polling || !consumer?.isConnected()) return;
     this.polling = true;
     try {
-      const topics = (await clusterInfo(this.o.client, 10_000)).topics;
+      const topics = (await this.o.admin.clusterInfo(10_000)).topics;
       const partitions = [...topics].filter(([name]) => this.o.topics.has(name)).flatMap(([topic, t]) => Array.from({ length: t.partitions }, (_, partition) => ({ topic, partition }))).slice(0, MAX_PARTITIONS);
       const committed = await committedOffsets(consumer, partitions);
       const lags: PartitionLag[] = [];
       for (let i = 0; i < partitions.length; i += PARALLEL) {
         const chunk = partitions.slice(i, i + PARALLEL);
-        const marks = await Promise.all(chunk.map((p) => watermarks(consumer, p.topic, p.partition)));
+        const marks = await Promise.all(chunk.map((p) => consumer.queryWatermarks(p.topic, p.partition, 10_000)));
         chunk.forEach((p, j) => {
           const at = committed.get(`${p.topic}:${p.partition}`) ?? -1;
           const { low, high } = marks[j]!;

@@ -10,11 +10,10 @@
  * restarted instance that reads nothing new still knows (delete the file once the
  * producers are fixed and the topic rewritten).
  */
+import type { Admin } from '../kafka';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Counter } from 'prom-client';
-import { clusterInfo } from '../admin/cluster';
-import type { LibrdkafkaConfig } from '../config';
 import type { Logger } from '../logger';
 import { partitionBy, type InputPartitioner } from '../partitioner';
 
@@ -46,10 +45,10 @@ export class PartitionerCheck {
   }
 
   /** Reads the partition counts from the cluster; a failure keeps the previous ones. */
-  async refreshCounts(client: LibrdkafkaConfig): Promise<void> {
+  async refreshCounts(admin: Admin): Promise<void> {
     if (this.declared === 'unknown') return;
     try {
-      const topics = (await clusterInfo(client, 10_000)).topics;
+      const topics = (await admin.clusterInfo(10_000)).topics;
       this.setPartitionCounts(new Map([...topics].map(([name, t]) => [name, t.partitions])));
     } catch (err) {
       this.log.warn({ err }, 'could not read the input topics\' partition counts; the partitioner check uses the previous ones');

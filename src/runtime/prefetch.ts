@@ -4,22 +4,21 @@
  * discards it before the caller seeks, so no record fetched from an old position is
  * processed after a seek.
  */
-import type { KafkaConsumer, Message } from 'node-rdkafka';
+import type { ConsumedRecord, Consumer } from '../kafka';
 import type { Logger } from '../logger';
-import { consumeBatch } from './consumer';
 
 export class Prefetcher {
-  private next: Promise<Message[]> | undefined;
+  private next: Promise<ConsumedRecord[]> | undefined;
   private errorsInARow = 0;
 
-  constructor(private readonly consumer: () => KafkaConsumer, private readonly maxRecords: number, private readonly maxErrorsInARow: number, private readonly log: Logger) {}
+  constructor(private readonly consumer: () => Consumer, private readonly maxRecords: number, private readonly maxErrorsInARow: number, private readonly log: Logger) {}
 
   /**
    * The batch fetched ahead (fetched now if there is none); the next fetch starts at once.
    * A consume error (e.g. a topic whose metadata has not spread yet) returns no records
    * and moves no position, so it is retried; only a long run of them is thrown.
    */
-  async take(): Promise<Message[]> {
+  async take(): Promise<ConsumedRecord[]> {
     const pending = this.next ?? this.fetch();
     try {
       const batch = await pending;
@@ -42,8 +41,8 @@ export class Prefetcher {
     await pending?.catch(() => undefined);
   }
 
-  private fetch(): Promise<Message[]> {
-    const p = consumeBatch(this.consumer(), this.maxRecords);
+  private fetch(): Promise<ConsumedRecord[]> {
+    const p = this.consumer().consume(this.maxRecords);
     p.catch(() => undefined); // observed when taken; never an unhandled rejection
     return p;
   }

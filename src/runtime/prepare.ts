@@ -3,20 +3,17 @@
  * internal topics are created and every sink serde is prepared (schema ids); per batch,
  * source deserializers fetch what the batch needs (writer schemas of new ids).
  */
-import type { Message } from 'node-rdkafka';
-import { clusterInfo } from '../admin/cluster';
-import { createTopics, type TopicSpec } from '../admin/topics';
+import type { ConsumedRecord, TopicSpec } from '../kafka';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
-import { keyBytes } from './consumer';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 /** Topics and sinks, once the cluster is known to answer (KafkaStreams checks that first: checkReachable). */
 export async function prepareTopology(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
   if (config.deadLetterTopic !== null) {
     try {
-      const created = await createTopics(config.client, [{ name: config.deadLetterTopic, partitions: 1, replicationFactor: -1 }]);
+      const created = await config.clients.admin(config.client).createTopics([{ name: config.deadLetterTopic, partitions: 1, replicationFactor: -1 }], 15_000);
       if (created.length > 0) log.info({ topic: config.deadLetterTopic }, 'created the dead-letter topic');
     } catch (err) {
       log.warn({ err, topic: config.deadLetterTopic }, 'could not create the dead-letter topic; records that cannot be read will fail to be written there');
@@ -29,7 +26,7 @@ export async function prepareTopology(graph: TopologyGraph, config: ResolvedStre
 /** One metadata request first, so an unreachable cluster is one clear error, not a chain of time-outs. */
 export async function checkReachable(config: ResolvedStreamsConfig): Promise<void> {
   try {
-    await clusterInfo(config.client, 10_000);
+    await config.clients.admin(config.client).clusterInfo(10_000);
   } catch (err) {
     throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `no Kafka broker answered at ${String(config.client['bootstrap.servers'])} within 10 s: ${(err as Error).message}`, {
       cause: err,
@@ -46,7 +43,7 @@ export async function checkReachable(config: ResolvedStreamsConfig): Promise<voi
 async function createInternalTopics(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger): Promise<void> {
   const internal = graph.internalTopics();
   const changelogs = graph.changelogTopics();
-  const known = new Map([...(await clusterInfo(config.client, 15_000)).topics].map(([name, t]) => [name, t.partitions]));
+  const known = new Map([...(await config.clients.admin(config.client).clusterInfo(15_000)).topics].map(([name, t]) => [name, t.partitions]));
   checkCoPartitioned(graph, known);
   const inputPartitions = (upstream: readonly string[]): number => Math.max(1, ...upstream.map((u) => known.get(u) ?? 0));
   // In sub-topology order, so a repartition topic fed from another one sees its count.
@@ -57,18 +54,18 @@ async function createInternalTopics(graph: TopologyGraph, config: ResolvedStream
   });
   if (specs.length === 0 && changelogs.length === 0) return;
   for (const c of changelogs) specs.push({ name: c.name, partitions: inputPartitions(c.upstreamTopics), replicationFactor: -1, config: c.config });
-  const created = await createTopics(config.client, specs);
+  const created = await config.clients.admin(config.client).createTopics(specs, 15_000);
   if (created.length > 0) log.info({ topics: created }, 'created internal topics');
 }
 
-export async function prepareBatch(graph: TopologyGraph, batch: readonly Message[]): Promise<void> {
+export async function prepareBatch(graph: TopologyGraph, batch: readonly ConsumedRecord[]): Promise<void> {
   for (const source of graph.sources()) {
     if (!source.keySerde.prepareBatch && !source.valueSerde.prepareBatch) continue;
     for (const topic of source.topics) {
       const records = batch.filter((m) => m.topic === topic);
       if (records.length === 0) continue;
-      await source.keySerde.prepareBatch?.(topic, records.map(keyBytes));
-      await source.valueSerde.prepareBatch?.(topic, records.map((m) => m.value ?? null));
+      await source.keySerde.prepareBatch?.(topic, records.map((r) => r.key));
+      await source.valueSerde.prepareBatch?.(topic, records.map((r) => r.value));
     }
   }
 }

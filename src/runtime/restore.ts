@@ -15,9 +15,8 @@
  * restored: kept, it would break every later read of its range; refused, it would stop
  * every instance that takes the partition over.
  */
-import Kafka, { type KafkaConsumer, type Message } from 'node-rdkafka';
+import type { ConsumedRecord, Consumer } from '../kafka';
 import type { Logger } from '../logger';
-import { keyBytes, watermarks } from './consumer';
 import type { StreamsMetrics } from './metrics';
 import type { RestoreTarget } from '../streams/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
@@ -38,24 +37,35 @@ interface Progress {
 }
 
 export class StoreRestorer {
-  private readonly consumers: (KafkaConsumer | undefined)[] = [];
+  private readonly consumers: (Consumer | undefined)[] = [];
+  /** stop() was called: restorations end at the next batch, unfinished. */
+  private stopping = false;
 
   constructor(private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly metrics: StreamsMetrics) {}
 
-  async restore(targets: readonly RestoreTarget[]): Promise<void> {
-    if (targets.length === 0) return;
+  /** Ends the restoration in progress at its next batch (a close during restoration): restore() then resolves 'stopped'. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  /**
+   * Restores the targets; 'stopped' when stop() cut it short — those stores are then
+   * incomplete, and their targets are not told they were restored (no checkpoint moves).
+   */
+  async restore(targets: readonly RestoreTarget[]): Promise<'restored' | 'stopped'> {
+    if (targets.length === 0 || this.stopping) return this.stopping ? 'stopped' : 'restored';
     const first = await this.connect(0);
     const started = Date.now();
     const progress = new Map<string, Progress>();
     for (const target of targets) {
-      const { low, high: end } = await watermarks(first, target.topic, target.partition);
+      const { low, high: end } = await first.queryWatermarks(target.topic, target.partition, 10_000);
       const from = await this.startOffset(target, low, end);
       progress.set(`${target.topic}:${target.partition}`, { target, from, end, restored: 0, skipped: 0, done: from >= end });
     }
     for (const p of progress.values()) if (p.done) p.target.restored(p.end);
     const pending = [...progress.values()].filter((p) => !p.done);
     const total = pending.reduce((n, p) => n + p.end - p.from, 0);
-    if (total === 0) return;
+    if (total === 0) return 'restored';
     this.log.info({ stores: targets.map((t) => `${t.store}/${t.partition}`), records: total }, 'restoring state stores from their changelogs');
     const report = throttled(PROGRESS_EVERY_MS, () => this.report(progress, started, total));
     const shares = Array.from({ length: Math.min(CONSUMERS, pending.length) }, (_, i) => pending.filter((_p, j) => j % CONSUMERS === i));
@@ -64,34 +74,38 @@ export class StoreRestorer {
     } finally {
       this.metrics.restoreRemaining(0);
     }
+    if (this.stopping) {
+      this.log.info({ restored: [...progress.values()].reduce((n, p) => n + p.restored, 0), total }, 'restoration stopped by close; the stores restore the rest at the next start');
+      return 'stopped';
+    }
     for (const p of progress.values()) p.target.restored(p.end);
     const restored = [...progress.values()].reduce((n, p) => n + p.restored, 0);
     const skipped = [...progress.values()].filter((p) => p.skipped > 0).map((p) => ({ store: p.target.store, partition: p.target.partition, records: p.skipped }));
     const durationMs = Date.now() - started;
     this.log.info({ records: restored, durationMs, recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)), ...(skipped.length > 0 ? { skipped } : {}) }, 'state stores restored');
     if (skipped.length > 0) this.log.warn({ skipped }, 'changelog records skipped during restoration: their keys cannot be keys of their stores');
+    return 'restored';
   }
 
   /** One consumer's partitions, read to their end offsets; the next batch is fetched while the previous one is written. */
-  private async read(consumer: KafkaConsumer, share: readonly Progress[], report: () => void): Promise<void> {
+  private async read(consumer: Consumer, share: readonly Progress[], report: () => void): Promise<void> {
     const byTopicPartition = new Map(share.map((p) => [`${p.target.topic}:${p.target.partition}`, p]));
-    const onEof = (e: { topic: string; partition: number }): void => {
+    const stopEof = consumer.onPartitionEof((e) => {
       const p = byTopicPartition.get(`${e.topic}:${e.partition}`);
       if (p) p.done = true;
-    };
-    consumer.on('partition.eof', onEof);
+    });
     consumer.assign(share.map((p) => ({ topic: p.target.topic, partition: p.target.partition, offset: p.from })));
     try {
       let writing: Promise<void> = Promise.resolve();
-      while (share.some((p) => !p.done)) {
-        const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(BATCH, (err, m) => (err ? reject(err) : resolve(m))));
+      while (!this.stopping && share.some((p) => !p.done)) {
+        const batch = await consumer.consume(BATCH);
         await writing;
         writing = this.apply(batch, byTopicPartition);
         report();
       }
       await writing;
     } finally {
-      consumer.removeListener('partition.eof', onEof);
+      stopEof();
       consumer.unassign();
     }
   }
@@ -113,11 +127,11 @@ export class StoreRestorer {
     const out = new Map<string, number>();
     if (partitions.length === 0) return out;
     const consumer = await this.connect(0);
-    for (const p of partitions) out.set(`${p.topic}:${p.partition}`, (await watermarks(consumer, p.topic, p.partition)).high);
+    for (const p of partitions) out.set(`${p.topic}:${p.partition}`, (await consumer.queryWatermarks(p.topic, p.partition, 10_000)).high);
     return out;
   }
 
-  private async apply(batch: readonly Message[], progress: ReadonlyMap<string, Progress>): Promise<void> {
+  private async apply(batch: readonly ConsumedRecord[], progress: ReadonlyMap<string, Progress>): Promise<void> {
     const byPartition = new Map<Progress, [Buffer, Buffer | null][]>();
     // Batches come in runs of one partition: look the partition up once per run.
     let p: Progress | undefined;
@@ -129,10 +143,10 @@ export class StoreRestorer {
         entries = byPartition.get(p) ?? [];
         byPartition.set(p, entries);
       }
-      const key = keyBytes(m);
+      const key = m.key;
       const problem = key === null ? undefined : p.target.keyProblem?.(key);
       if (problem !== undefined) this.skip(p, m, problem);
-      else if (key !== null) entries.push([key, m.value ?? null]);
+      else if (key !== null) entries.push([key, m.value]);
       if (m.offset >= p.end - 1) p.done = true;
     }
     await Promise.all([...byPartition].map(async ([target, list]) => {
@@ -142,7 +156,7 @@ export class StoreRestorer {
     }));
   }
 
-  private skip(p: Progress, m: Message, problem: string): void {
+  private skip(p: Progress, m: ConsumedRecord, problem: string): void {
     // One warning per partition and restoration, then counted in the final log line.
     if (p.skipped++ === 0) this.log.warn({ store: p.target.store, topic: m.topic, partition: m.partition, offset: m.offset, problem }, 'a changelog record cannot be a key of its store and is skipped (further ones are counted)');
   }
@@ -156,7 +170,7 @@ export class StoreRestorer {
     this.log.info({ restored, remaining, recordsPerSecond: Math.round(rate), etaSeconds: rate > 0 ? Math.round(remaining / rate) : null }, 'restoring state stores');
   }
 
-  private async connect(i: number): Promise<KafkaConsumer> {
+  private async connect(i: number): Promise<Consumer> {
     const existing = this.consumers[i];
     if (existing?.isConnected()) return existing;
     const settings = {
@@ -172,16 +186,14 @@ export class StoreRestorer {
       'fetch.max.bytes': 52_428_800,
       'queued.max.messages.kbytes': 16_384,
     };
-    const consumer = new Kafka.KafkaConsumer(settings as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
-    await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
-    consumer.setDefaultConsumeTimeout(100);
+    const consumer = await this.config.clients.consumer(settings, { consumeTimeoutMs: 100 });
     this.consumers[i] = consumer;
     return consumer;
   }
 
   async close(): Promise<void> {
     const all = this.consumers.splice(0);
-    await Promise.all(all.map((c) => (c?.isConnected() ? new Promise<void>((resolve) => c.disconnect(() => resolve())) : undefined)));
+    await Promise.all(all.map((c) => c?.disconnect()));
   }
 }
 

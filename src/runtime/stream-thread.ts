@@ -6,7 +6,7 @@
  * Rebalance callbacks only queue events; the loop applies them between batches.
  */
 import { join } from 'node:path';
-import type { KafkaConsumer, TopicPartition } from 'node-rdkafka';
+import type { Admin, Consumer, TopicPartition } from '../kafka';
 import { StateDb } from '../../state';
 import type { RawRecord } from '../streams/task-graph';
 import { StreamingError, isStreamingError } from '../errors';
@@ -14,7 +14,7 @@ import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/graph';
 import { commitAll } from './commit';
-import { committedOffsets, connectConsumer, consumerLags, rewindToCommitted, toRawRecord } from './consumer';
+import { committedOffsets, connectConsumer, consumerLags, rewindToCommitted } from './consumer';
 import type { CheckpointSource } from './checkpoint-guard';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { StreamsProducer } from './streams-producer';
@@ -26,7 +26,7 @@ import { StoreRestorer } from './restore';
 import { PartitionerCheck } from './partitioner-check';
 import { GroupLag } from './group-lag';
 import { processTraced } from './traced';
-import { RegistryWait } from '../serdes/registry-wait';
+import { RegistryWait } from '../serdes';
 
 /** Consecutive failed transactions (with growing back-off, ~30 s in all) before the thread gives up. */
 const MAX_FAILED_IN_A_ROW = 10;
@@ -47,7 +47,7 @@ export interface ThreadListener {
 }
 
 export class StreamThread {
-  private consumer!: KafkaConsumer;
+  private consumer!: Consumer;
   private producer!: StreamsProducer;
   private generation = 0;
   private readonly tasks: TaskManager;
@@ -69,6 +69,7 @@ export class StreamThread {
   private db: StateDb | undefined;
 
   readonly metrics: StreamsMetrics;
+  private readonly admin: Admin;
   /** The whole group's committed lag (kafka_consumer_group_lag). */
   private readonly groupLag: GroupLag;
   /** Whether input records sit where the declared partitioner puts them (key look-ups read it). */
@@ -88,8 +89,9 @@ export class StreamThread {
   }
 
   constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
+    this.admin = config.clients.admin(config.client);
     const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
-    this.groupLag = new GroupLag({ client: config.client, topics: external, consumer: () => this.consumer, log });
+    this.groupLag = new GroupLag({ admin: config.clients.admin(config.client), topics: external, consumer: () => this.consumer, log });
     this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry, this.groupLag);
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db, this.metrics.stores);
@@ -101,7 +103,7 @@ export class StreamThread {
 
   async start(): Promise<void> {
     await this.registry.until('registering the output schemas', () => prepareTopology(this.graph, this.config, this.log));
-    await this.partitioners.refreshCounts(this.config.client);
+    await this.partitioners.refreshCounts(this.admin);
     if ([...this.graph.stores.values()].some((s) => s.backend === 'rocksdb')) {
       this.db = await StateDb.open({ path: join(this.config.stateDir, 'rocksdb'), cacheBytes: this.config.rocksDbCacheBytes, writeBufferBytes: this.config.rocksDbWriteBufferBytes });
       this.log.info({ stateDir: this.config.stateDir }, 'opened the state store database');
@@ -140,6 +142,7 @@ export class StreamThread {
     while (this.running) {
       try {
         await this.applyRebalanceEvents();
+        if (!this.running) break; // closing: a restoration the close cut short leaves nothing to process
         const batch = await this.prefetcher.take();
         if (batch.length > 0) {
           // Writer schemas the batch needs: without the registry nothing can be decoded, so it is waited for.
@@ -147,7 +150,7 @@ export class StreamThread {
             throw new StreamingError('SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE', `the schema registry did not answer while fetching the batch's writer schemas: ${(err as Error).message}`, { cause: err });
           });
           this.registry.answered();
-          const records = batch.map(toRawRecord);
+          const records = batch;
           await this.tasks.prefetch(records).catch((err: unknown) => {
             throw txnError('loading the state the batch reads (RocksDB)', err, 'abortable');
           });
@@ -241,16 +244,17 @@ export class StreamThread {
         this.log.info({ partitions: e.partitions.length, createdTasks: made, tasks: this.tasks.taskIds() }, 'partitions assigned');
       }
     }
-    if (created.length > 0) await this.partitioners.refreshCounts(this.config.client); // partitions may have been added
+    if (created.length > 0) await this.partitioners.refreshCounts(this.admin); // partitions may have been added
     await this.tasks.recordAssignedOffsets(this.checkpoints).catch((err: unknown) => this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close'));
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
     const fromScratch = this.tasks.checkpointProblems(created);
     if (Object.keys(fromScratch).length > 0) this.log.info({ tasks: fromScratch }, 'no usable checkpoint: these tasks wipe their persistent stores and restore them from the beginning');
     this.restoring = true;
-    await this.restorer.restore(this.tasks.restoreTargets(created)).finally(() => (this.restoring = false)).catch((err: unknown) => {
+    const restoration = await this.restorer.restore(this.tasks.restoreTargets(created)).finally(() => (this.restoring = false)).catch((err: unknown) => {
       throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, { cause: err, hint: 'check that the changelog topics exist and the brokers are reachable' });
     });
+    if (restoration === 'stopped') return; // closing: the loop ends, and no task processed a record against a partial store
     this.listener.assigned(this.tasks.taskIds());
     this.listener.running();
   }
@@ -359,13 +363,14 @@ export class StreamThread {
     const consumer = this.consumer;
     // The producer is left to the graceful close: it is inside a transactional call that
     // returns within the transaction timeout, and destroying it meanwhile hangs librdkafka.
-    const drop = Promise.allSettled([consumer?.isConnected() ? new Promise<void>((resolve) => consumer.disconnect(() => resolve())) : undefined, this.restorer.close()]);
+    const drop = Promise.allSettled([consumer?.disconnect(), this.restorer.close()]);
     await Promise.race([drop, new Promise((r) => setTimeout(r, graceMs).unref())]);
   }
 
   /** Finishes the current batch, commits, and leaves the group. Safe to call more than once. */
   close(): Promise<void> {
     this.registry.stop();
+    this.restorer.stop();
     this.groupLag.stop();
     this.closed ??= this.doClose();
     return this.closed;
@@ -392,7 +397,7 @@ export class StreamThread {
     } catch (err) {
       this.log.warn({ err }, 'a task failed to close');
     }
-    if (this.consumer?.isConnected()) await new Promise<void>((resolve) => this.consumer.disconnect(() => resolve()));
+    await this.consumer?.disconnect();
     await this.restorer.close();
     await this.closeProducerAndState();
   }

@@ -2,18 +2,17 @@
  * The runtime's options, validated once when KafkaStreams is created. Exactly-once is
  * the default; settings that would quietly break it are refused rather than adjusted.
  */
+import { rdkafkaClients, type ClientSettings, type KafkaClientSupplier } from '../kafka';
 import type { Tracer } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { kafkaClientConfig, type Config, type LibrdkafkaConfig } from '../config';
-import { PARTITIONERS } from '../config/schema';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
 import type { AdminServerOptions } from '../query/admin';
 import { checkQueryServerOptions, type QueryServerOptions } from '../query/server';
-import type { InputPartitioner } from '../partitioner';
+import { PARTITIONERS, type InputPartitioner } from '../partitioner';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
 
 /** Where state lives when stateDir is not given, relative to the working directory. */
@@ -23,8 +22,14 @@ export const DEFAULT_CLOSE_TIMEOUT_MS = 20_000;
 export type ProcessingGuarantee = 'exactly_once_v2' | 'at_least_once';
 
 export interface StreamsConfig extends StreamsOptions {
-  /** The Kafka connection (bootstrap servers and security), from the validated configuration. */
-  kafka: Config['kafka'];
+  /**
+   * The Kafka connection: librdkafka properties shared by every client of the instance
+   * (bootstrap.servers, security.protocol, sasl.*, ssl.*), e.g.
+   * `{ 'bootstrap.servers': 'localhost:9092' }`. The runtime adds what its guarantees need.
+   */
+  kafka: ClientSettings;
+  /** Makes the Kafka clients (Kafka Streams' KafkaClientSupplier). Default: librdkafka through node-rdkafka. */
+  clientSupplier?: KafkaClientSupplier;
   processingGuarantee?: ProcessingGuarantee;
   /** Commit at least this often (ms). Default 100 under exactly-once, 30000 under at-least-once (Kafka Streams' defaults). */
   commitIntervalMs?: number;
@@ -41,8 +46,8 @@ export interface StreamsConfig extends StreamsOptions {
   /** Most records taken from the consumer per poll. Default 2000. */
   maxPollRecords?: number;
   /** Extra librdkafka properties for the consumer / producer (advanced). */
-  consumerOverrides?: LibrdkafkaConfig;
-  producerOverrides?: LibrdkafkaConfig;
+  consumerOverrides?: ClientSettings;
+  producerOverrides?: ClientSettings;
   /** Close gracefully on SIGTERM and SIGINT. Default true. */
   handleSignals?: boolean;
   /** Longest a graceful close may take before the clients are torn down (ms). Default 20000: under Kubernetes' default grace period of 30 s, so a close finishes before the SIGKILL. */
@@ -82,7 +87,8 @@ export interface StreamsConfig extends StreamsOptions {
 }
 
 export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
-  client: LibrdkafkaConfig;
+  client: ClientSettings;
+  clients: KafkaClientSupplier;
   processingGuarantee: ProcessingGuarantee;
   eos: boolean;
   commitIntervalMs: number;
@@ -91,8 +97,8 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   instanceId: string;
   staticMembership: boolean;
   maxPollRecords: number;
-  consumerOverrides: LibrdkafkaConfig;
-  producerOverrides: LibrdkafkaConfig;
+  consumerOverrides: ClientSettings;
+  producerOverrides: ClientSettings;
   handleSignals: boolean;
   closeTimeoutMs: number;
   stateDir: string;
@@ -124,9 +130,18 @@ function belowFourGiB(name: string, value: number): number {
 const CONSUMER_OWNED = ['group.id', 'group.instance.id', 'isolation.level', 'enable.auto.offset.store', 'partition.assignment.strategy', 'rebalance_cb'];
 const PRODUCER_OWNED = ['transactional.id', 'enable.idempotence', 'acks', 'transaction.timeout.ms'];
 
-function refuseOwned(option: string, overrides: LibrdkafkaConfig, owned: readonly string[]): void {
+function refuseOwned(option: string, overrides: ClientSettings, owned: readonly string[]): void {
   const taken = owned.find((key) => key in overrides);
   if (taken) throw invalid(`${option} sets "${taken}", which the runtime owns`, `remove it; use applicationId, instanceId or transactionTimeoutMs instead where one applies`);
+}
+
+/** Plain librdkafka properties, with bootstrap.servers: anything else is refused here, not by the first client. */
+function kafkaSettings(kafka: ClientSettings): ClientSettings {
+  if (kafka === null || typeof kafka !== 'object' || Array.isArray(kafka)) throw invalid('kafka must be an object of librdkafka properties', "pass e.g. { 'bootstrap.servers': 'localhost:9092' }; the app maps STREAMING_KAFKA__* onto them with kafkaClientConfig()");
+  const bad = Object.entries(kafka).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
+  if (bad) throw invalid(`kafka property "${bad[0]}" is a ${Array.isArray(bad[1]) ? 'list' : typeof bad[1]}, not a string, number or boolean`, 'give librdkafka properties as their string, number or boolean values (lists comma-separated)');
+  if (typeof kafka['bootstrap.servers'] !== 'string' || kafka['bootstrap.servers'].length === 0) throw invalid('kafka has no "bootstrap.servers"', "pass e.g. { 'bootstrap.servers': 'localhost:9092' }");
+  return { ...kafka };
 }
 
 export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConfig {
@@ -158,7 +173,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {
     ...base,
-    client: kafkaClientConfig(config.kafka),
+    client: kafkaSettings(config.kafka),
+    clients: config.clientSupplier ?? rdkafkaClients,
     processingGuarantee: guarantee,
     eos,
     commitIntervalMs,

@@ -4,32 +4,27 @@
  * transactional.id stable per instance; under at-least-once it is idempotent only and
  * offsets are committed by the consumer after a flush.
  */
-import Kafka, { type KafkaConsumer, type LibrdKafkaError, type TopicPartitionOffset } from 'node-rdkafka';
+import { ERR, type Consumer, type KafkaClientError, type Producer, type TopicPartitionOffset } from '../kafka';
 import { StreamingError } from '../errors';
 import type { Headers } from '../streams/record';
 import type { RecordCollector } from '../streams/task-graph';
-import { JAVA_PARTITIONER } from '../config/clients';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { TransactionState } from './transaction-state';
 import { classify, txnError, withRetries } from './txn-errors';
 
-const QUEUE_FULL = -184;
-const MSG_SIZE_TOO_LARGE = 10;
 /** Reports for records purged by an abort: expected, not a failure of the next transaction. */
-const PURGED = new Set([-151, -152]);
-
-type Cb = (err: LibrdKafkaError | null | undefined) => void;
-const promised = (fn: (cb: Cb) => void): Promise<void> => new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+const PURGED = new Set<number>([ERR.PURGE_INFLIGHT, ERR.PURGE_QUEUE]);
 
 export class StreamsProducer implements RecordCollector {
   readonly txn = new TransactionState();
-  private readonly producer: Kafka.Producer;
-  private deliveryError: LibrdKafkaError | undefined;
+  private producer: Producer | undefined;
+  private readonly settings: Record<string, string | number | boolean>;
+  private deliveryError: KafkaClientError | undefined;
   private beginning: Promise<void> | undefined;
 
   constructor(private readonly config: ResolvedStreamsConfig, generation: number) {
     const eos = config.eos;
-    const settings: Record<string, string | number | boolean> = {
+    this.settings = {
       ...config.client,
       'client.id': `${config.applicationId}-${config.instanceId}-producer-${generation}`,
       'enable.idempotence': true,
@@ -37,7 +32,6 @@ export class StreamsProducer implements RecordCollector {
       'linger.ms': 5,
       'batch.num.messages': 10_000,
       'queue.buffering.max.messages': 1_000_000,
-      dr_cb: true,
       // Only failures need a report (they fail the transaction); a report per record costs a JS callback each.
       'delivery.report.only.error': true,
       ...(eos ? {
@@ -49,18 +43,23 @@ export class StreamsProducer implements RecordCollector {
       } : {}),
       ...config.producerOverrides,
     };
-    this.producer = new Kafka.Producer(settings as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
-    this.producer.on('delivery-report', (err) => {
-      if (err && !PURGED.has(err.code) && !this.deliveryError) this.deliveryError = err;
-    });
+  }
+
+  /** The connected client; only called once init() connected it. */
+  private get client(): Producer {
+    if (!this.producer) throw new StreamingError('SA_ERR_TXN_STATE', `the producer is not connected (state ${this.txn.state})`);
+    return this.producer;
   }
 
   async init(): Promise<void> {
     this.txn.to('initializing');
     try {
-      await promised((cb) => this.producer.connect({ timeout: 30_000 }, (err) => cb(err)));
-      this.producer.setPollInterval(20);
-      if (this.config.eos) await withRetries('initTransactions', Date.now() + 60_000, () => promised((cb) => this.producer.initTransactions(30_000, cb)));
+      const producer = await this.config.clients.producer(this.settings, { javaPartitioner: true, pollIntervalMs: 20 });
+      this.producer = producer;
+      producer.onDeliveryError((err) => {
+        if (!PURGED.has(err.code) && !this.deliveryError) this.deliveryError = err;
+      });
+      if (this.config.eos) await withRetries('initTransactions', Date.now() + 60_000, () => producer.initTransactions(30_000));
       this.txn.to('ready');
     } catch (err) {
       this.txn.to('fatal');
@@ -88,7 +87,7 @@ export class StreamsProducer implements RecordCollector {
     this.deliveryError = undefined;
     if (this.config.eos) {
       try {
-        await promised((cb) => this.producer.beginTransaction(cb));
+        await this.client.beginTransaction();
       } catch (err) {
         this.txn.to('fatal');
         throw txnError('beginTransaction', err, 'fatal');
@@ -103,15 +102,14 @@ export class StreamsProducer implements RecordCollector {
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, partition?: number): void {
     if (!this.txn.is('in_transaction')) throw new StreamingError('SA_ERR_TXN_STATE', `a record for "${topic}" was sent outside a transaction (state ${this.txn.state})`);
-    const rdHeaders = headers.length === 0 ? undefined : headers.map((h) => ({ [h.key]: h.value }));
     for (let attempt = 0; ; attempt++) {
       try {
-        this.producer.produce(topic, partition ?? null, value, key, timestamp, undefined, rdHeaders);
+        this.client.produce(topic, partition ?? null, value, key, timestamp, headers);
         return;
       } catch (err) {
-        const code = (err as LibrdKafkaError).code;
-        if (code === QUEUE_FULL && attempt < 10) {
-          this.producer.poll(); // serves delivery reports, which may free queue space
+        const code = (err as KafkaClientError).code;
+        if (code === ERR.QUEUE_FULL && attempt < 10) {
+          this.client.poll(); // serves delivery reports, which may free queue space
           continue;
         }
         throw this.sendError(topic, err, code);
@@ -122,7 +120,7 @@ export class StreamsProducer implements RecordCollector {
   /** A record the broker can never take is the production handler's call; anything else ends the transaction. */
   private sendError(topic: string, err: unknown, code: number): StreamingError {
     const message = err instanceof Error ? err.message : String(err);
-    if (code === MSG_SIZE_TOO_LARGE) return new StreamingError('SA_ERR_PRODUCTION_FAILED', `a record for "${topic}" is larger than the producer allows: ${message}`, { cause: err });
+    if (code === ERR.MSG_SIZE_TOO_LARGE) return new StreamingError('SA_ERR_PRODUCTION_FAILED', `a record for "${topic}" is larger than the producer allows: ${message}`, { cause: err });
     return txnError(`producing to "${topic}"`, err, classify(err) === 'fatal' ? 'fatal' : 'abortable');
   }
 
@@ -131,7 +129,7 @@ export class StreamsProducer implements RecordCollector {
    * with the consumer's group metadata, then commitTransaction (which flushes). Under
    * at-least-once: flush, then a synchronous offset commit by the consumer.
    */
-  async commit(offsets: TopicPartitionOffset[], consumer: KafkaConsumer): Promise<void> {
+  async commit(offsets: TopicPartitionOffset[], consumer: Consumer): Promise<void> {
     await this.beginning?.catch(() => undefined);
     this.txn.to('committing');
     const deadline = Date.now() + this.config.transactionTimeoutMs;
@@ -139,10 +137,10 @@ export class StreamsProducer implements RecordCollector {
       if (this.config.eos) {
         // commitTransaction flushes the outstanding records itself, and fails (abortable)
         // if any of them was not delivered: no separate flush round before the offsets.
-        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => this.unlessClosed((cb) => this.producer.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs, cb)));
-        await withRetries('commitTransaction', deadline, () => this.unlessClosed((cb) => this.producer.commitTransaction(this.config.transactionTimeoutMs, cb)));
+        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => this.unlessClosed((p) => p.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs)));
+        await withRetries('commitTransaction', deadline, () => this.unlessClosed((p) => p.commitTransaction(this.config.transactionTimeoutMs)));
       } else {
-        await withRetries('flush', deadline, () => promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)));
+        await withRetries('flush', deadline, () => this.client.flush(this.config.transactionTimeoutMs));
         const failed = this.deliveryError;
         if (failed) throw txnError('delivering a produced record', failed, 'abortable');
         if (offsets.length > 0) try {
@@ -164,8 +162,8 @@ export class StreamsProducer implements RecordCollector {
     if (this.txn.is('ready', 'fatal', 'closed', 'uninitialized')) return;
     this.txn.to('aborting');
     try {
-      await promised((cb) => this.producer.flush(this.config.transactionTimeoutMs, cb)).catch(() => undefined);
-      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => this.unlessClosed((cb) => this.producer.abortTransaction(this.config.transactionTimeoutMs, cb)));
+      await this.client.flush(this.config.transactionTimeoutMs).catch(() => undefined);
+      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => this.unlessClosed((p) => p.abortTransaction(this.config.transactionTimeoutMs)));
       this.deliveryError = undefined;
       this.txn.to('ready');
     } catch (err) {
@@ -178,16 +176,15 @@ export class StreamsProducer implements RecordCollector {
    * A transactional call, unless close() came first (a close timeout): librdkafka calls on
    * a handle being destroyed would block it, and the process, for good.
    */
-  private unlessClosed(fn: (cb: Cb) => void): Promise<void> {
+  private unlessClosed(call: (producer: Producer) => Promise<void>): Promise<void> {
     if (this.txn.is('closed')) return Promise.reject(txnError('a transactional call', new Error('the producer was closed (close timeout)'), 'fatal'));
-    return promised(fn);
+    return call(this.client);
   }
 
   async close(): Promise<void> {
     await this.beginning?.catch(() => undefined);
     if (this.txn.is('closed')) return;
     this.txn.to('closed');
-    if (!this.producer.isConnected()) return;
-    await new Promise<void>((resolve) => this.producer.disconnect(5_000, () => resolve()));
+    if (this.producer?.isConnected()) await this.producer.disconnect(5_000);
   }
 }

@@ -6,7 +6,7 @@
  * state stores, which outlive its processors: an abort rebuilds the processors and rolls
  * the stores back; only a revocation closes them.
  */
-import type { TopicPartition, TopicPartitionOffset } from 'node-rdkafka';
+import type { TopicPartition, TopicPartitionOffset } from '../kafka';
 import type { NodeSpec, TopologyGraph } from '../streams/graph';
 import { StreamTask, type FailureObserver } from '../streams/stream-task';
 import type { RecordCollector } from '../streams/task-graph';

@@ -3,13 +3,13 @@
  * retriable → call again; abortable → abort, rewind, carry on; fatal → rebuild the
  * producer (Kafka Streams: "task migrated"). An error that carries no flag is fatal.
  */
-import type { LibrdKafkaError } from 'node-rdkafka';
+import type { KafkaClientError } from '../kafka';
 import { StreamingError } from '../errors';
 
 export type TxnErrorClass = 'retriable' | 'abortable' | 'fatal';
 
 export function classify(err: unknown): TxnErrorClass {
-  const e = err as Partial<LibrdKafkaError>;
+  const e = err as Partial<KafkaClientError>;
   if (e.isFatal) return 'fatal';
   if (e.isTxnRequiresAbort) return 'abortable';
   if (e.isRetriable) return 'retriable';

@@ -2,8 +2,13 @@
  * Kafka Streams' time-windowed key format: the inner key's bytes followed by the window
  * start as 8 bytes big-endian. The end is not written: it is start + the window size.
  */
-import type { Windowed } from '../streams/windows';
 import { SerdeError, type Serde, type SerdeFor } from './serde';
+
+/** A windowed key: the grouping key and the window it was aggregated in. */
+export interface Windowed<K> {
+  readonly key: K;
+  readonly window: { readonly start: number; readonly end: number };
+}
 
 export const WindowedSerdes = {
   timeWindowed<K>(inner: SerdeFor<K>, sizeMs: number): Serde<Windowed<K>> {

@@ -1,5 +1,7 @@
-/** Kafka record headers, as an ordered list (a key may repeat, as in Kafka). */
-export type Headers = ReadonlyArray<{ readonly key: string; readonly value: Buffer }>;
+import type { Headers } from '../kafka';
+import type { KeyValue } from '../../state';
+
+export type { Headers, KeyValue };
 
 /** One record as it flows through a topology. Operators return new records; they never mutate. */
 export interface StreamRecord<K, V> {
@@ -17,4 +19,3 @@ export interface RecordOrigin {
   readonly offset: number;
 }
 
-export type KeyValue<K, V> = readonly [key: K, value: V];

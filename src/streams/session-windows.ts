@@ -7,7 +7,7 @@
  */
 import { checkMs } from './windows';
 import type { Serde } from '../serdes';
-import { mappedSerde, stampedListSerde } from '../serdes/list';
+import { mappedSerde, stampedListSerde } from '../serdes';
 
 export class SessionWindows {
   private constructor(readonly gapMs: number, readonly graceMs: number) {}

@@ -8,7 +8,7 @@
  */
 import { checkMs } from './windows';
 import type { Serde } from '../serdes';
-import { mappedSerde, stampedListSerde } from '../serdes/list';
+import { mappedSerde, stampedListSerde } from '../serdes';
 
 export class SlidingWindows {
   private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}

@@ -5,9 +5,7 @@
  * Changelog records go to the task's partition of `<applicationId>-<store>-changelog`.
  * Persistent (RocksDB) stores restore from the task's checkpoint; see state/checkpoint.ts.
  */
-import { buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../state';
-import { readCheckpoint, writeCheckpoint } from '../../state/checkpoint';
-import { windowKeyProblem } from '../../state/window-store';
+import { readCheckpoint, writeCheckpoint, windowKeyProblem, buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../state';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
@@ -39,6 +37,8 @@ export class TaskStores {
   /** Timestamp for changelog records: the task's stream time when the write was flushed. */
   private streamTime = 0;
   private readonly checkpointed = new Map<string, number>();
+  /** Changelog partitions of persistent stores whose restoration has not finished: a close must not checkpoint them. */
+  private readonly unrestored = new Set<string>();
 
   constructor(specs: readonly StoreSpec[], private readonly context: StoreContext, changelogTopic: (store: string) => string, collector: RecordCollector, private readonly checkpointFile?: string) {
     for (const spec of specs) {
@@ -104,6 +104,7 @@ export class TaskStores {
     return [...this.stores.values()].filter((s) => s.spec.logging).map((s) => {
       const tp = `${s.changelog}:${this.context.partition}`;
       const from = !s.persistent ? 0 : checkpoint?.ok ? checkpoint.offsets.get(tp) ?? -1 : -1;
+      if (s.persistent) this.unrestored.add(tp);
       return {
         store: s.spec.name,
         topic: s.changelog,
@@ -113,6 +114,7 @@ export class TaskStores {
         restore: (batch) => s.bytes.restore(batch),
         ...(s.spec.window ? { keyProblem: (key: Buffer) => windowKeyProblem(key, s.spec.window!.segmentMs) } : {}),
         restored: (end) => {
+          this.unrestored.delete(tp);
           if (!s.persistent || !this.checkpointFile) return;
           this.checkpointed.set(tp, end);
           writeCheckpoint(this.checkpointFile, this.checkpointed);
@@ -171,8 +173,10 @@ export class TaskStores {
     if (failure) throw failure.reason;
     if (endOffsets && this.checkpointFile) {
       for (const c of changelogs) {
-        const end = endOffsets.get(`${c.topic}:${c.partition}`);
-        if (end !== undefined) this.checkpointed.set(`${c.topic}:${c.partition}`, end);
+        const tp = `${c.topic}:${c.partition}`;
+        const end = endOffsets.get(tp);
+        // A store whose restoration was cut short (a close during it) holds less than the changelog: its old checkpoint stays.
+        if (end !== undefined && !this.unrestored.has(tp)) this.checkpointed.set(tp, end);
       }
       if (this.checkpointed.size > 0) writeCheckpoint(this.checkpointFile, this.checkpointed);
     }

@@ -4,12 +4,9 @@
  * their end plus the grace period (which is explicit: there is no default).
  */
 import { StreamingError } from '../errors';
+import type { Windowed } from '../serdes';
 
-/** A windowed key: the grouping key and the window it was aggregated in. */
-export interface Windowed<K> {
-  readonly key: K;
-  readonly window: { readonly start: number; readonly end: number };
-}
+export type { Windowed };
 
 /** A window parameter in whole milliseconds ≥ min, or a topology error naming it. */
 export function checkMs(name: string, value: number, min: number): number {

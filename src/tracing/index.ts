@@ -15,7 +15,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
-import type { Headers } from '../streams/record';
+import type { Headers } from '../kafka';
 
 export const TRACEPARENT = 'traceparent';
 /** A traceparent is 55 characters; anything much longer is not one (and is not parsed). */

@@ -7,7 +7,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { kafkaClientConfig, registryClientOptions } from '../../src/config';
-import type { AnalyticsEvent } from '../../src/generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import { EventGenerator, type GeneratedEvent } from '../../src/generator/events';
 import { AvroSerdes } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';

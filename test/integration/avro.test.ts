@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { JAVA_PARTITIONER } from '../../src/kafka';
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import Kafka from 'node-rdkafka';
-import { JAVA_PARTITIONER } from '../../src/config/clients';
 import { kafkaClientConfig, registryClientOptions } from '../../src/config';
 import { AvroSerdes, DLQ_HEADERS, KafkaStreams, SerdeError, Serdes, StreamsBuilder } from '../../src';
 import { createLogger } from '../../src/logger';
@@ -10,7 +10,7 @@ import { loadSchema } from '../../schemas/catalog';
 import { call, createTopic, readAll, uniqueName } from '../support/kafka';
 import { useStack } from '../support/stack';
 import { runTs } from '../support/cli';
-import type { AnalyticsEvent } from '../../src/generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 
 
 /** Event times of today: the broker's retention (7 days by event time) would delete records from 2023 at its next check, in the middle of a test. */
@@ -102,7 +102,7 @@ describe('Avro serdes with the real schema registry', function () {
       .filter((_k, v): v is AnalyticsEvent => v !== null)
       .mapValues((v) => ({ entity_id: v.entity_id, kind: v.event_type.toLowerCase(), amount: v.value ?? 0 }))
       .to(output, { keySerde: Serdes.String(), valueSerde: avro().serde<{ entity_id: string; kind: string; amount: number }>({ schema: summary as never }) });
-    const streams = new KafkaStreams(b.build(), { applicationId, kafka: config().kafka, logger: createLogger({ level: 'warn' }), handleSignals: false });
+    const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'warn' }), handleSignals: false });
     await streams.start();
     let out: Awaited<ReturnType<typeof readAll>> = [];
     try {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { kafkaClientConfig } from '../../src/config';
 import { once } from 'node:events';
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../src';
 import { createLogger } from '../../src/logger';
@@ -22,7 +23,7 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
 
     const b = new StreamsBuilder();
     b.stream(input, { keySerde: S, valueSerde: S }).mapValues((v) => `${v}:x2=${Number(v) * 2}`).to(output, { keySerde: S, valueSerde: S });
-    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('eos-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('eos-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.start();
@@ -79,7 +80,7 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
         return v;
       })
       .to(output, { keySerde: S, valueSerde: S });
-    const first = new KafkaStreams(failing.build(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false, commitIntervalMs: 60_000, transactionTimeoutMs: 90_000, commitMaxRecords: 1_000_000 });
+    const first = new KafkaStreams(failing.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false, commitIntervalMs: 60_000, transactionTimeoutMs: 90_000, commitMaxRecords: 1_000_000 });
     const failed = once(first, 'error') as Promise<[Error & { code?: string }]>;
     await first.start();
     const [error] = await failed;
@@ -95,7 +96,7 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     // Second run, same application id: starts from the committed offsets (none) and processes all 100 once.
     const fixed = new StreamsBuilder();
     fixed.stream(input, { keySerde: S, valueSerde: S }).to(output, { keySerde: S, valueSerde: S });
-    const second = new KafkaStreams(fixed.build(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false });
+    const second = new KafkaStreams(fixed.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await second.start();
     try {
       await waitFor('100 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 500)).length >= 100);
@@ -118,7 +119,7 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
       .to(output, { keySerde: S, valueSerde: S });
     const reasons: string[] = [];
     const streams = new KafkaStreams(b.build(), {
-      applicationId: uniqueName('eos-large-app'), kafka: config().kafka, logger: quiet, handleSignals: false,
+      applicationId: uniqueName('eos-large-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false,
       productionExceptionHandler: (f) => (reasons.push(f.error.message), 'continue'),
     });
     await streams.start();

@@ -133,7 +133,7 @@ describe('the fan-out\'s Kafka read-backs: rationed between clients, capped, fai
 
   it('a read-back given a budget holds only the newest records it keeps while reading, within the budget\'s records and bytes', async () => {
     const source = { channel: 'predictions' as const, topic: topics.predictions, serde: serde as Serde<unknown> };
-    const consumer = { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('frb-read'), 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig;
+    const consumer = { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('frb-read'), 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true };
     const decoder = new Decoder(createLogger({ level: 'silent' }, 'fanout-read-backs'), () => undefined);
     const read = (budget?: ReadBudget): ReturnType<typeof readBack> => readBack(consumer, source, decoder, 0, 0, 100, budget);
     const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);

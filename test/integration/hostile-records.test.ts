@@ -9,7 +9,7 @@ import { signHs256 } from '../../src/auth/jwt';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
 import { AvroSerdes, DLQ_HEADERS, KafkaStreams, Serdes, StreamsBuilder } from '../../src';
 import { createLogger } from '../../src/logger';
-import type { AnalyticsEvent } from '../../src/generator/event';
+import type { AnalyticsEvent } from '../../topologies/event';
 import type { MlPrediction } from '../../topologies/analytics';
 import { fifteenByteRecord, varint, wire, withLeadingBlock } from '../support/avro-records';
 import { call, connectedProducer, createTopic, readAll, uniqueName } from '../support/kafka';
@@ -61,7 +61,7 @@ describe('hostile Avro records on the real broker: the instances that read them 
     b.stream(input, { keySerde: Serdes.String(), valueSerde: new AvroSerdes(registry(), { maxRecordBytes: 64 * 1024 }).serde<AnalyticsEvent>({ schema }) })
       .mapValues((e) => `${e?.event_type}:${e?.value}`)
       .to(output, { keySerde: Serdes.String(), valueSerde: Serdes.String() });
-    const streams = new KafkaStreams(b.build(), { applicationId, kafka: config().kafka, logger: createLogger({ level: 'error' }), handleSignals: false });
+    const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'error' }), handleSignals: false });
     await streams.start();
     let out: Awaited<ReturnType<typeof readAll>> = [];
     try {

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { kafkaClientConfig } from '../../src/config';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +83,7 @@ describe('a lost assignment never leaves a checkpoint past what the instance wro
       const builder = new StreamsBuilder();
       builder.stream(input, { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() }).count({ name: 'counts' });
       return builder.build();
-    })(), { applicationId, instanceId: 'b', stateDir: dirB, kafka: config().kafka, logger: createLogger({ level: 'fatal' }), handleSignals: false, consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 }, queryServer: { port: await freePort() } });
+    })(), { applicationId, instanceId: 'b', stateDir: dirB, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 }, queryServer: { port: await freePort() } });
     await b.start();
     const urlB = b.queryUrl!;
     await waitFor('instance b to run both partitions', async () => (await scan(urlB)).partitions.length === 2, 120_000);

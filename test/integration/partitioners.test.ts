@@ -62,7 +62,7 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
       b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
       const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString()); done(); } });
       const logger = id === 'a' ? createLogger({ level: 'warn' }, 'pt', sink) : createLogger({ level: 'fatal' });
-      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger, handleSignals: false, queryServer: { port: await freePort() }, ...(inputPartitioner ? { inputPartitioner } : {}) });
+      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger, handleSignals: false, queryServer: { port: await freePort() }, ...(inputPartitioner ? { inputPartitioner } : {}) });
       await streams.start();
       running.push(streams);
       urls.push(streams.queryUrl!);
@@ -152,7 +152,7 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
       dirs.push(dir);
       const b = new StreamsBuilder();
       b.stream(topic, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
-      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: createLogger({ level: 'fatal' }), handleSignals: false, queryServer: { port: await freePort() } });
+      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, queryServer: { port: await freePort() } });
       await streams.start();
       running.push(streams);
       pair.push({ streams, url: streams.queryUrl! });

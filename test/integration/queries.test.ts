@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { kafkaClientConfig } from '../../src/config';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -43,7 +44,7 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     const dir = mkdtempSync(join(tmpdir(), 'iq-'));
     dirs.push(dir);
     const port = await freePort();
-    const streams = new KafkaStreams(topology(), { applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: quiet, handleSignals: false, queryServer: { port }, adminServer: { port: 0 } });
+    const streams = new KafkaStreams(topology(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false, queryServer: { port }, adminServer: { port: 0 } });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     // The admin listener's port is known once start() has opened it.

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { kafkaClientConfig } from '../../src/config';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
@@ -57,7 +58,7 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
     b.stream(`${input}-other`, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'secrets' });
     const streams = new KafkaStreams(b.build(), {
-      applicationId, instanceId: id, stateDir: dir, kafka: config().kafka, logger: quiet, handleSignals: false,
+      applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false,
       // Listening on every interface: the API must insist on tokens.
       queryServer: { port, host: '0.0.0.0', advertisedUrl: `http://127.0.0.1:${port}`, auth: { verify: (t) => verifyJwt(t, jwt) } },
     });
@@ -191,6 +192,6 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
   });
 
   it('refuses to start an open query API on a non-loopback address', () => {
-    assert.throws(() => new KafkaStreams(new StreamsBuilder().build(), { applicationId: 'x', kafka: config().kafka, queryServer: { port: 1, host: '0.0.0.0' } }), (err: Error & { code?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && /open query API must not face the network/.test(err.message));
+    assert.throws(() => new KafkaStreams(new StreamsBuilder().build(), { applicationId: 'x', kafka: kafkaClientConfig(config().kafka), queryServer: { port: 1, host: '0.0.0.0' } }), (err: Error & { code?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && /open query API must not face the network/.test(err.message));
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { AvroSerdes, KafkaStreams, Serdes, StreamsBuilder, type StreamsState } from '../../src';
-import { registryClientOptions } from '../../src/config';
+import { registryClientOptions, kafkaClientConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { call, connectedProducer, createTopic, readAll, uniqueName, waitFor } from '../support/kafka';
 import { useStack } from '../support/stack';
@@ -54,7 +54,7 @@ describe('a schema-registry outage costs waiting, never the processor (real brok
     const viaProxy = new AvroSerdes(new SchemaRegistry({ host: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }));
     const b = new StreamsBuilder();
     b.stream(input, { keySerde: Serdes.String(), valueSerde: viaProxy.serde<{ n: number }>({ schema: V1 as never }) }).mapValues((v) => String(v?.n)).to(output, { keySerde: Serdes.String(), valueSerde: Serdes.String() });
-    streams = new KafkaStreams(b.build(), { applicationId: uniqueName('outage-app'), stateDir: dir, kafka: config().kafka, logger: createLogger({ level: 'fatal' }), handleSignals: false, adminServer: { port: 0 } });
+    streams = new KafkaStreams(b.build(), { applicationId: uniqueName('outage-app'), stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, adminServer: { port: 0 } });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.start();

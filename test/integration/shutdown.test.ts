@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { kafkaClientConfig } from '../../src/config';
 import { brokerNodes } from '../../ops/kafka/broker';
 import { runningPid } from '../../ops/kafka/process';
 import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
@@ -28,7 +29,7 @@ describe('KafkaStreams: close() when the broker stops answering', function () {
     const lines: string[] = [];
     const logger = createLogger({ level: 'warn' }, 'close-test', { write: (l: string) => void lines.push(l) });
     // A long commit interval keeps the last records in an open transaction when the broker is paused.
-    const options = { applicationId, instanceId: 'only', kafka: config().kafka, handleSignals: false, closeTimeoutMs: 2_000, commitIntervalMs: 5_000 };
+    const options = { applicationId, instanceId: 'only', kafka: kafkaClientConfig(config().kafka), handleSignals: false, closeTimeoutMs: 2_000, commitIntervalMs: 5_000 };
 
     await produceInput(config(), input, 1_000);
     const first = new KafkaStreams(topology(), { ...options, logger });

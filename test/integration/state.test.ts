@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { clusterInfo } from '../../src/admin/cluster';
+import { clusterInfo } from '../../src/kafka';
 import { kafkaClientConfig } from '../../src/config';
 import { KafkaStreams, Serdes, StreamsBuilder, TimeWindows } from '../../src';
 import { createLogger } from '../../src/logger';
@@ -36,7 +36,7 @@ describe('state stores on the real broker: changelog and restoration', function 
       return b.build();
     };
     const run = async (expected: number): Promise<KafkaStreams> => {
-      const streams = new KafkaStreams(topology(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false });
+      const streams = new KafkaStreams(topology(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
       await streams.start();
       try {
         await waitFor(`${expected} committed outputs`, async () => (await readAll(config(), output, 'read_committed', 0, 300)).length >= expected, 90_000);
@@ -100,7 +100,7 @@ describe('state stores on the real broker: changelog and restoration', function 
       }
       return { counts: [...counts].sort(), updates: outputs.length };
     };
-    const streams = new KafkaStreams(b.build(), { applicationId, kafka: config().kafka, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await streams.start();
     try {
       await waitFor('every window at its final count', async () => {
@@ -130,13 +130,13 @@ describe('state stores on the real broker: changelog and restoration', function 
       b.stream(clickTopic, { keySerde: S, valueSerde: S }).join(table, (click, user) => `${click}:${user}`).to(enriched, { keySerde: S, valueSerde: S });
       return b.build();
     };
-    const refused = new KafkaStreams(topology(lopsided), { applicationId: uniqueName('join-bad'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    const refused = new KafkaStreams(topology(lopsided), { applicationId: uniqueName('join-bad'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await assert.rejects(refused.start(), (err: { code?: string; message: string }) => err.code === 'SA_ERR_TOPOLOGY_INVALID' && /same number of partitions/.test(err.message));
 
     const producer = await connectedProducer(config());
     for (let i = 0; i < 20; i++) producer.produce(users, null, Buffer.from(`name${i}`), Buffer.from(`u${i}`));
     await call((cb) => producer.flush(10_000, (err) => cb(err)));
-    const streams = new KafkaStreams(topology(clicks), { applicationId: uniqueName('join-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(topology(clicks), { applicationId: uniqueName('join-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await streams.start();
     try {
       const processed = async (): Promise<number> => (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
@@ -168,7 +168,7 @@ describe('state stores on the real broker: changelog and restoration', function 
         };
       })
       .to(output, { keySerde: S, valueSerde: S });
-    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('punct-app'), kafka: config().kafka, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('punct-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await streams.start();
     try {
       await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000);

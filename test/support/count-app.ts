@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
-import { loadConfig } from '../../src/config';
+import { loadConfig, kafkaClientConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 
 const env = (name: string): string => {
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     applicationId: env('COUNT_APP_ID'),
     instanceId: env('COUNT_APP_INSTANCE'),
     stateDir: env('COUNT_APP_STATE_DIR'),
-    kafka: config.kafka,
+    kafka: kafkaClientConfig(config.kafka),
     logger: createLogger(config.log, 'count-app'),
     // A short session, so that a paused instance loses its tasks soon.
     consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 },

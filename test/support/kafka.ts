@@ -1,9 +1,9 @@
 /** Small promise wrappers over node-rdkafka for integration tests. */
+import { JAVA_PARTITIONER } from '../../src/kafka';
 import { randomUUID } from 'node:crypto';
 import Kafka from 'node-rdkafka';
 import { createTopics } from '../../ops/kafka/admin';
 import { kafkaClientConfig, type Config } from '../../src/config';
-import { JAVA_PARTITIONER } from '../../src/config/clients';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;

@@ -35,6 +35,6 @@ export function memoryQueryServer(declared: 'murmur2' | 'unknown', auth: QueryAu
     owner: () => undefined,
     partitionerMismatch: () => false,
   };
-  const q = new Queryable(graph, {}, instance, declared, async () => 2);
+  const q = new Queryable(graph, { clusterInfo: () => Promise.reject(new Error('no cluster in this test')), createTopics: () => Promise.resolve([]) }, instance, declared, async () => 2);
   return buildQueryServer(q, { port: 0, auth }, createLogger({ level: 'silent' }));
 }

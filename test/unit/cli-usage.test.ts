@@ -13,7 +13,7 @@ describe('command-line tools: bad arguments', function () {
     ['src/cli/fanout.ts', [], /^usage: npm run fanout/],
     ['src/cli/generate.ts', [], /^usage: npm run generate/],
     ['src/cli/config.ts', [], /^usage: npm run config/],
-    ['src/cli/start.ts', [], /^usage: npm start/],
+    ['ops/start/start.ts', [], /^usage: npm start/],
     ['schemas/register.ts', [], /^usage: npm run schemas/],
     ['src/eos-verify/cli.ts', [], /^usage: npm run eos-verify/],
     ['ops/kafka/cli.ts', [], /^usage: npm run stack/],
@@ -82,7 +82,7 @@ describe('command-line tools: bad arguments', function () {
   });
 
   it('npm start against a configured Kafka that does not answer fails with a typed error, no stack trace', async () => {
-    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    const res = await runTs('ops/start/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
@@ -113,7 +113,7 @@ describe('command-line tools: bad arguments', function () {
   });
 
   it('npm start refuses to put the dashboard\'s development tokens on a non-loopback address, before starting anything', async () => {
-    const res = await runTs('src/cli/start.ts', [], cleanEnv({ STREAMING_WEBSOCKET__HOST: '0.0.0.0' }));
+    const res = await runTs('ops/start/start.ts', [], cleanEnv({ STREAMING_WEBSOCKET__HOST: '0.0.0.0' }));
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is 0\.0\.0\.0/);
     assert.doesNotMatch(res.stdout, /running everything locally/);

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Jwks, KeysUnavailable } from '../../../src/auth/jwks';
 import { signHs256, verifyJwt, TokenError, type JwtSettings } from '../../../src/auth/jwt';
-import { jwtSettingsFor } from '../../../src/auth/settings';
+import { jwtSettingsFor } from '../../../src/config';
 import { loadConfig } from '../../../src/config';
 import { isStreamingError } from '../../../src/errors';
 

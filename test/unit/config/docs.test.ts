@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configTable } from '../../../src/config/table';
+import { configTable } from '../../../src/config';
 import { cleanEnv, ROOT, runTs, STACK_TRACE } from '../../support/cli';
 
 describe('configuration: docs and the config command', function () {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { isBaseUrl, parseClaim } from '../../../src/query/claim';
 import { HostDirectory } from '../../../src/query/directory';
+import { rdkafkaClients } from '../../../src/kafka';
 import { createLogger } from '../../../src/logger';
 
 const now = 1_700_000_000_000;
@@ -54,7 +55,7 @@ describe('host-directory claims: nothing taken on trust', () => {
     const r = parse('a', { ...good, mismatched: ['analytics-events'] });
     assert.ok(r.ok && r.claim);
     assert.deepEqual(r.claim.mismatched, ['analytics-events']);
-    const directory = new HostDirectory({}, 'app-query-hosts', { applicationId: 'app', instanceId: 'a', url: 'http://127.0.0.1:1' }, createLogger({ level: 'silent' }));
+    const directory = new HostDirectory(rdkafkaClients, {}, 'app-query-hosts', { applicationId: 'app', instanceId: 'a', url: 'http://127.0.0.1:1' }, createLogger({ level: 'silent' }));
     directory.publish(['0_0']);
     assert.equal(directory.mismatchReported('analytics-events'), false);
     directory.publish(['0_0'], ['analytics-events']);

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { KafkaStreams, loadConfig, Serdes, StreamsBuilder } from '../../../src';
+import { KafkaStreams, Serdes, StreamsBuilder } from '../../../src';
 import { createLogger } from '../../../src/logger';
 
 function topology(): ReturnType<StreamsBuilder['build']> {
@@ -13,7 +13,7 @@ describe('KafkaStreams lifecycle (no broker)', function () {
   const quiet = createLogger({ level: 'silent' });
 
   it('start() against an address where no broker answers fails with SA_ERR_KAFKA_UNREACHABLE and ends in ERROR', async () => {
-    const kafka = loadConfig({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1' }).kafka;
+    const kafka = { 'bootstrap.servers': '127.0.0.1:1' };
     const streams = new KafkaStreams(topology(), { applicationId: 'unreachable', kafka, logger: quiet, handleSignals: false });
     await assert.rejects(streams.start(), (err: { code?: string; message: string; hint?: string }) => {
       assert.equal(err.code, 'SA_ERR_KAFKA_UNREACHABLE');
@@ -27,7 +27,7 @@ describe('KafkaStreams lifecycle (no broker)', function () {
   });
 
   it('close() before start() ends in NOT_RUNNING and start() is then refused', async () => {
-    const streams = new KafkaStreams(topology(), { applicationId: 'never-started', kafka: loadConfig({}).kafka, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(topology(), { applicationId: 'never-started', kafka: { 'bootstrap.servers': '127.0.0.1:9092' }, logger: quiet, handleSignals: false });
     const states: string[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.close();
@@ -36,6 +36,6 @@ describe('KafkaStreams lifecycle (no broker)', function () {
   });
 
   it('refuses an invalid configuration at construction, before touching Kafka', () => {
-    assert.throws(() => new KafkaStreams(topology(), { applicationId: 'x', kafka: loadConfig({}).kafka, commitIntervalMs: 20_000 }), { code: 'SA_ERR_STREAMS_CONFIG' });
+    assert.throws(() => new KafkaStreams(topology(), { applicationId: 'x', kafka: { 'bootstrap.servers': '127.0.0.1:9092' }, commitIntervalMs: 20_000 }), { code: 'SA_ERR_STREAMS_CONFIG' });
   });
 });

@@ -1,11 +1,17 @@
 import { strict as assert } from 'node:assert';
-import { loadConfig } from '../../../src/config';
 import { resolveStreamsConfig, type StreamsConfig } from '../../../src/runtime/streams-config';
 
-const kafka = loadConfig({}).kafka;
+const kafka = { 'bootstrap.servers': '127.0.0.1:9092' };
 const base: StreamsConfig = { applicationId: 'app', kafka };
 
 describe('streams configuration', () => {
+  it('takes plain librdkafka properties and refuses anything else with SA_ERR_STREAMS_CONFIG', () => {
+    for (const bad of [{}, { 'bootstrap.servers': '' }, { 'bootstrap.servers': ['a:1'] }, { 'bootstrap.servers': 'a:1', 'ssl.ca': { x: 1 } }]) {
+      assert.throws(() => resolveStreamsConfig({ applicationId: 'app', kafka: bad as never }), (err: { code?: string; hint?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && typeof err.hint === 'string');
+    }
+    assert.deepEqual(resolveStreamsConfig({ applicationId: 'app', kafka: { 'bootstrap.servers': 'a:1', 'socket.timeout.ms': 5000 } }).client, { 'bootstrap.servers': 'a:1', 'socket.timeout.ms': 5000 });
+  });
+
   it('defaults to exactly_once_v2 with Kafka Streams’ commit interval and transaction timeout', () => {
     const c = resolveStreamsConfig(base);
     assert.equal(c.processingGuarantee, 'exactly_once_v2');

@@ -5,7 +5,7 @@ import { loadSchema } from '../../../schemas/catalog';
 import { AvroSerdes, DLQ_HEADERS, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
 import { Decoder } from '../../../src/fanout/decode';
 import { createLogger } from '../../../src/logger';
-import type { AnalyticsEvent } from '../../../src/generator/event';
+import type { AnalyticsEvent } from '../../../topologies/event';
 import type { Serde } from '../../../src/serdes';
 import { fakeRegistry, fifteenByteRecord, httpRegistry, wire, withLeadingBlock } from '../../support/avro-records';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { DLQ_HEADERS, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
-import type { AnalyticsEvent } from '../../../src/generator/event';
+import type { AnalyticsEvent } from '../../../topologies/event';
 import { EventGenerator } from '../../../src/generator/events';
 import { localCatalogue, ModelRegistry } from '../../../src/inference/model-registry';
 import type { OnnxModel } from '../../../src/inference/onnx-model';

@@ -8,14 +8,14 @@
  * processor gracefully; a local stack keeps running for the next start
  * (`npm run stack -- down` stops it).
  */
-import { stackUp } from '../../ops/kafka/stack';
+import { stackUp } from '../kafka/stack';
 import { registerSchemas } from '../../schemas/registration';
-import { startProcessor } from '../app/processor';
-import { loadConfigOrExit } from '../config';
-import { isStreamingError, StreamingError } from '../errors';
-import { runGenerator } from '../generator/run';
-import { createLogger } from '../logger';
-import { parseCli } from '../cli-args';
+import { startProcessor } from '../../src/app/processor';
+import { loadConfigOrExit } from '../../src/config';
+import { isStreamingError, StreamingError } from '../../src/errors';
+import { runGenerator } from '../../src/generator/run';
+import { createLogger } from '../../src/logger';
+import { parseCli } from '../../src/cli-args';
 import { checkLocalFanoutHost, startLocalFanout, type LocalFanout } from './start-fanout';
 
 const CLI = {

@@ -7,11 +7,11 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config';
-import { isLoopbackHost } from '../config/hosts';
+import type { Config } from '.';
+import { isLoopbackHost } from '../net/hosts';
 import { StreamingError } from '../errors';
-import { Jwks } from './jwks';
-import type { JwtAlgorithm, JwtSettings } from './jwt';
+import { Jwks } from '../auth/jwks';
+import type { JwtAlgorithm, JwtSettings } from '../auth/jwt';
 
 export interface ServiceAuth {
   /** "the query API", "the fan-out": for messages. */

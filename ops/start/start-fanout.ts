@@ -7,10 +7,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../config';
-import { isLoopbackHost, reachableUrl } from '../config/hosts';
-import { StreamingError } from '../errors';
-import { scriptCommand } from '../script';
+import type { Config } from '../../src/config';
+import { isLoopbackHost, reachableUrl } from '../../src/net/hosts';
+import { StreamingError } from '../../src/errors';
+import { join } from 'node:path';
+import { scriptCommand } from '../../src/script';
 
 export interface LocalFanout {
   url: string;
@@ -34,7 +35,7 @@ export async function startLocalFanout(config: Config): Promise<LocalFanout> {
     STREAMING_AUTH__JWT_SECRET: process.env.STREAMING_AUTH__JWT_SECRET ?? randomBytes(32).toString('hex'),
     STREAMING_WEBSOCKET__HOST: process.env.STREAMING_WEBSOCKET__HOST ?? '127.0.0.1',
   };
-  const script = scriptCommand(__filename, __dirname, 'fanout');
+  const script = scriptCommand(__filename, join(__dirname, '..', '..', 'src', 'cli'), 'fanout');
   const child = spawn(script.command, script.args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = reachableUrl(env.STREAMING_WEBSOCKET__HOST, config.websocket.port);
   const adminUrl = reachableUrl(config.websocket.adminHost, config.websocket.adminPort);

@@ -1,0 +1,87 @@
+/**
+ * The Kafka clients the runtime works with, as small interfaces it owns. One adapter maps
+ * them onto node-rdkafka (rdkafka/); the tests' in-memory broker implements them too, and
+ * one contract suite (test/support/kafka-contract.ts) holds both to the same behaviour.
+ * As in Kafka Streams, a KafkaClientSupplier makes them, so an application (or a test)
+ * can hand the runtime its own.
+ *
+ * Settings are librdkafka properties as the runtime chooses them (group.id,
+ * transactional.id, isolation.level…): an implementation honours at least those the
+ * runtime's guarantees rest on.
+ */
+import type { ClientSettings, ClusterInfo, ConsumedRecord, KafkaClientError, TopicPartition, TopicPartitionOffset, TopicSpec, Watermarks, Headers } from './types';
+
+export type RebalanceKind = 'assign' | 'revoke';
+export type RebalanceListener = (kind: RebalanceKind, partitions: TopicPartition[]) => void;
+
+export interface ConsumerHooks {
+  /** A group member's incremental (cooperative) rebalances; the listener answers with incrementalAssign/Unassign. */
+  onRebalance?: RebalanceListener;
+  /** Longest consume() waits for a record after the first (ms). */
+  consumeTimeoutMs: number;
+}
+
+export interface Consumer {
+  subscribe(topics: readonly string[]): void;
+  /** Up to `max` records; fewer once the partitions are read to their end. */
+  consume(max: number): Promise<ConsumedRecord[]>;
+  incrementalAssign(partitions: readonly TopicPartition[]): void;
+  incrementalUnassign(partitions: readonly TopicPartition[]): void;
+  /** Outside a group: read these partitions from these offsets. */
+  assign(partitions: readonly TopicPartitionOffset[]): void;
+  unassign(): void;
+  /** The group's committed offsets; -1 where none is committed. */
+  committed(partitions: readonly TopicPartition[], timeoutMs: number): Promise<TopicPartitionOffset[]>;
+  seek(to: TopicPartitionOffset, timeoutMs: number): Promise<void>;
+  /** At-least-once: commits offsets outside any transaction, synchronously. */
+  commitSync(offsets: readonly TopicPartitionOffset[]): void;
+  /** The next offset to read, per partition; -1 where not known yet. */
+  position(partitions: readonly TopicPartition[]): TopicPartitionOffset[];
+  /** Watermarks from the last fetch, without a round trip; undefined when none is known. */
+  cachedWatermarks(topic: string, partition: number): Watermarks | undefined;
+  queryWatermarks(topic: string, partition: number, timeoutMs: number): Promise<Watermarks>;
+  /** Called when a partition is read to its end; returns a function that stops the calls. */
+  onPartitionEof(listener: (tp: TopicPartition) => void): () => void;
+  isConnected(): boolean;
+  /** Leaves the group (revoking its partitions first, through onRebalance) and closes. */
+  disconnect(): Promise<void>;
+}
+
+export interface Producer {
+  initTransactions(timeoutMs: number): Promise<void>;
+  beginTransaction(): Promise<void>;
+  /** Queues one record; throws a KafkaClientError (e.g. ERR.QUEUE_FULL) when it cannot. */
+  produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null, timestamp: number, headers?: Headers): void;
+  /** Serves delivery reports (frees queue space). */
+  poll(): void;
+  /** Adds the consumer's offsets, with its group metadata, to the open transaction. */
+  sendOffsetsToTransaction(offsets: readonly TopicPartitionOffset[], consumer: Consumer, timeoutMs: number): Promise<void>;
+  commitTransaction(timeoutMs: number): Promise<void>;
+  abortTransaction(timeoutMs: number): Promise<void>;
+  flush(timeoutMs: number): Promise<void>;
+  /** Failed deliveries only (a successful one costs no callback). */
+  onDeliveryError(listener: (err: KafkaClientError) => void): void;
+  isConnected(): boolean;
+  disconnect(timeoutMs: number): Promise<void>;
+}
+
+export interface Admin {
+  /** Brokers and topics; throws when no broker answers in time. */
+  clusterInfo(timeoutMs: number): Promise<ClusterInfo>;
+  /** Creates each topic unless it exists; returns the names it created. */
+  createTopics(topics: readonly TopicSpec[], timeoutMs: number): Promise<string[]>;
+}
+
+export interface ProducerOptions {
+  /** Place keyed records as Java clients do (murmur2), not librdkafka's default crc32. */
+  javaPartitioner?: boolean;
+  /** How often delivery reports are served in the background (ms). Default 20. */
+  pollIntervalMs?: number;
+}
+
+/** Makes the clients (Kafka Streams' KafkaClientSupplier); each resolves connected. */
+export interface KafkaClientSupplier {
+  consumer(settings: ClientSettings, hooks: ConsumerHooks): Promise<Consumer>;
+  producer(settings: ClientSettings, options?: ProducerOptions): Promise<Producer>;
+  admin(settings: ClientSettings): Admin;
+}

@@ -1,0 +1,23 @@
+/**
+ * The Kafka seam: the client interfaces the runtime owns (clients.ts), the shapes they
+ * speak (types.ts), and the node-rdkafka adapter (rdkafka/). Everything above imports
+ * Kafka from here.
+ */
+import { rdkafkaClients } from './rdkafka';
+import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
+
+export type { Admin, Consumer, ConsumerHooks, KafkaClientSupplier, Producer, ProducerOptions, RebalanceKind, RebalanceListener } from './clients';
+export { ERR } from './types';
+export type { ClientSettings, ClusterInfo, ConsumedRecord, Header, Headers, KafkaClientError, TopicPartition, TopicPartitionOffset, TopicSpec, Watermarks } from './types';
+export { rdkafkaClients, rdkafkaConsumer, rdkafkaProducer, promised, asRecord, JAVA_PARTITIONER } from './rdkafka';
+export type { RdKafka } from './rdkafka';
+
+/** Brokers and topics through the default supplier (tools and the app's checks). */
+export function clusterInfo(settings: ClientSettings, timeoutMs: number): Promise<ClusterInfo> {
+  return rdkafkaClients.admin(settings).clusterInfo(timeoutMs);
+}
+
+/** Creates each topic unless it exists, through the default supplier; returns the names it created. */
+export function createTopics(settings: ClientSettings, topics: readonly TopicSpec[], timeoutMs = 15_000): Promise<string[]> {
+  return rdkafkaClients.admin(settings).createTopics(topics, timeoutMs);
+}
