@@ -1,29 +1,27 @@
 /**
  * The public API of streaming-analytics. Everything not exported here is internal.
  */
-export { StreamsBuilder, type Consumed } from './streams/builder';
-export { KStream, type Named, type Produced, type Repartitioned, type ProcessOptions } from './streams/kstream';
-export { KGroupedStream, type Grouped, type Materialized } from './streams/kgrouped-stream';
-export { KTable } from './streams/ktable';
-export { Suppressed } from './streams/suppress';
-export { TimeWindowedKStream, type LateRecords, type WindowedMaterialized } from './streams/time-windowed-stream';
-export { TimeWindows, type Windowed } from './streams/windows';
-export { SessionWindows, type Session } from './streams/session-windows';
-export { SessionWindowedKStream } from './streams/session-windowed-stream';
-export { SlidingWindows } from './streams/sliding-windows';
-export { SlidingWindowedKStream } from './streams/sliding-windowed-stream';
-export type { Merger } from './streams/session-aggregate';
-export type { Initializer, Aggregator, Reducer } from './streams/aggregate';
+export { StreamsBuilder, type Consumed } from './streams/dsl/builder';
+export { KStream, type Named, type Produced, type Repartitioned, type ProcessOptions } from './streams/dsl/kstream';
+export { KGroupedStream, type Grouped, type Materialized } from './streams/dsl/kgrouped-stream';
+export { KTable } from './streams/dsl/ktable';
+export { Suppressed } from './streams/dsl/suppressed';
+export { TimeWindowedKStream, type LateRecords, type WindowedMaterialized } from './streams/dsl/time-windowed-stream';
+export { TimeWindows, type Windowed } from './streams/dsl/windows';
+export { SessionWindows, type Session } from './streams/dsl/session-windows';
+export { SessionWindowedKStream } from './streams/dsl/session-windowed-stream';
+export { SlidingWindows } from './streams/dsl/sliding-windows';
+export { SlidingWindowedKStream } from './streams/dsl/sliding-windowed-stream';
+export type { Initializer, Aggregator, Reducer, Merger } from './streams/dsl/functions';
 export type { KeyValueStore, ReadOnlyKeyValueStore, StoreOptions, WindowStore, ReadOnlyWindowStore } from '../state';
-export { BranchedKStream, type Branched } from './streams/branched';
-export { Topology, type TopologyDescription, type NodeDescription } from './streams/topology';
-export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor';
-export type { Cancellable, PunctuationType } from './streams/punctuation';
-export type { StreamRecord, KeyValue, Headers, RecordOrigin } from './streams/record';
+export { BranchedKStream, type Branched } from './streams/dsl/branched';
+export { Topology, type TopologyDescription, type NodeDescription } from './streams/dsl/topology';
+export type { Processor, ProcessorContext, ProcessorSupplier } from './streams/processor-api/processor';
+export type { Cancellable, PunctuationType } from './streams/processor-api/punctuation';
+export type { StreamRecord, KeyValue, Headers, RecordOrigin, RawRecord } from './streams/processor-api/record';
 export type { StreamsOptions } from './streams/options';
 export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';
 export type { HandlerResponse, Failure, DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler } from './streams/handlers';
-export type { RawRecord } from './streams/task-graph';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
 export type { KafkaClientSupplier, Consumer, Producer, Admin, ConsumerHooks, ProducerOptions, RebalanceListener, ClientSettings, ConsumedRecord, TopicPartition, TopicPartitionOffset, KafkaClientError } from './kafka';

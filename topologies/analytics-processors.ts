@@ -3,8 +3,8 @@
  * dead-letter topic), and the per-task throughput/latency summaries for streaming-metrics.
  */
 import type { AnalyticsEvent } from './event';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../src/streams/processor';
-import type { StreamRecord } from '../src/streams/record';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../src/streams/processor-api/processor';
+import type { StreamRecord } from '../src/streams/processor-api/record';
 import type { MlPrediction } from './analytics';
 
 /** Counters shared by the processors of one task (keyed by task id). */

@@ -24,10 +24,10 @@ import type { Logger } from '../src/logger';
 import type { AnalyticsEvent } from './event';
 import { predict, type ModelSource, type Prediction } from '../src/inference/predict';
 import { Serdes, type Serde } from '../src/serdes';
-import { StreamsBuilder } from '../src/streams/builder';
-import type { Topology } from '../src/streams/topology';
-import type { Windowed } from '../src/streams/windows';
-import { TimeWindows } from '../src/streams/windows';
+import { StreamsBuilder } from '../src/streams/dsl/builder';
+import type { Topology } from '../src/streams/dsl/topology';
+import type { Windowed } from '../src/streams/dsl/windows';
+import { TimeWindows } from '../src/streams/dsl/windows';
 import { addEvent, emptyAggregate, featureVector, type WindowAggregate } from './features';
 import { summaries, validateEvents, type Summary } from './analytics-processors';
 

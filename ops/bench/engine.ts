@@ -17,7 +17,7 @@ import { kafkaClientConfig, registryClientOptions, type Config } from '../../src
 import { createLogger } from '../../src/logger';
 import { KafkaStreams } from '../../src/runtime/kafka-streams';
 import { AvroSerdes, Serdes } from '../../src/serdes';
-import { StreamsBuilder } from '../../src/streams/builder';
+import { StreamsBuilder } from '../../src/streams/dsl/builder';
 import { connectProducer, cpuMeter, measureLatency, produce, waitDrained, type Say } from './load';
 import { percentiles, summariseProfile } from './report';
 

@@ -17,8 +17,8 @@ import { kafkaClientConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { KafkaStreams } from '../../src/runtime/kafka-streams';
 import { Serdes } from '../../src/serdes';
-import { StreamsBuilder } from '../../src/streams/builder';
-import { TimeWindows } from '../../src/streams/windows';
+import { StreamsBuilder } from '../../src/streams/dsl/builder';
+import { TimeWindows } from '../../src/streams/dsl/windows';
 import { connectProducer, cpuMeter, measureLatency, produce, waitDrained, type Say } from './load';
 import { percentiles } from './report';
 

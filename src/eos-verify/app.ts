@@ -12,8 +12,8 @@ import { loadConfigOrExit, kafkaClientConfig } from '../config';
 import { createLogger } from '../logger';
 import { KafkaStreams } from '../runtime/kafka-streams';
 import { Serdes } from '../serdes';
-import { StreamsBuilder } from '../streams/builder';
-import type { Topology } from '../streams/topology';
+import { StreamsBuilder } from '../streams/dsl/builder';
+import type { Topology } from '../streams/dsl/topology';
 
 export interface EosTopics {
   input: string;

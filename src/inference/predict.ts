@@ -18,8 +18,8 @@
  */
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
-import type { Processor, ProcessorContext, ProcessorSupplier } from '../streams/processor';
-import type { StreamRecord } from '../streams/record';
+import type { Processor, ProcessorContext, ProcessorSupplier } from '../streams/processor-api/processor';
+import type { StreamRecord } from '../streams/processor-api/record';
 import { writeFeatures, type FeatureValues } from './features';
 import { LatencyBudget } from './latency-budget';
 import { inferenceMetrics, type InferenceMetrics } from './metrics';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../logger';
-import type { TopologyGraph } from '../streams/graph';
+import type { TopologyGraph } from '../streams/internals/graph';
 import type { ClientSettings, KafkaClientSupplier } from '../kafka';
 import type { InputPartitioner } from '../partitioner';
 import { HostDirectory } from './directory';

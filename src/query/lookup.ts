@@ -10,7 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../logger';
 import { candidatePartitions, type InputPartitioner } from '../partitioner';
-import type { TaskStores } from '../streams/task-stores';
+import type { TaskStores } from '../streams/internals/task-stores';
 import { requireStore } from './auth';
 import { fail, forward, FORWARDED, SEARCH } from './http';
 import type { Queryable, StoreInfo } from './queryable';

@@ -7,8 +7,8 @@
 import type { StoreSpec } from '../../state';
 import type { Admin } from '../kafka';
 import type { InputPartitioner } from '../partitioner';
-import type { TopologyGraph } from '../streams/graph';
-import type { TaskStores } from '../streams/task-stores';
+import type { TopologyGraph } from '../streams/internals/graph';
+import type { TaskStores } from '../streams/internals/task-stores';
 import type { Claim } from './directory';
 
 export interface StoreInfo {

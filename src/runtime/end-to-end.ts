@@ -8,7 +8,7 @@
  * records in one transaction the rest are not sampled.
  */
 import type { Histogram } from 'prom-client';
-import type { RawRecord } from '../streams/task-graph';
+import type { RawRecord } from '../streams/internals/task-graph';
 
 const MAX_PENDING = 200_000;
 

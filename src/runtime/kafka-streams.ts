@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
 import { StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
-import { graphOf, type Topology } from '../streams/topology';
+import { graphOf, type Topology } from '../streams/dsl/topology';
 import type { FastifyInstance } from 'fastify';
 import { startAdminServer } from '../query/admin';
 import { QueryFrontend } from '../query/frontend';

@@ -6,7 +6,7 @@
 import type { ConsumedRecord, TopicSpec } from '../kafka';
 import { StreamingError } from '../errors';
 import type { Logger } from '../logger';
-import type { TopologyGraph } from '../streams/graph';
+import type { TopologyGraph } from '../streams/internals/graph';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 /** Topics and sinks, once the cluster is known to answer (KafkaStreams checks that first: checkReachable). */

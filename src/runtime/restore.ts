@@ -18,7 +18,7 @@
 import type { ConsumedRecord, Consumer } from '../kafka';
 import type { Logger } from '../logger';
 import type { StreamsMetrics } from './metrics';
-import type { RestoreTarget } from '../streams/task-stores';
+import type { RestoreTarget } from '../streams/internals/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 const BATCH = 10_000;

@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import type { Admin, Consumer, TopicPartition } from '../kafka';
 import { StateDb } from '../../state';
-import type { RawRecord } from '../streams/task-graph';
+import type { RawRecord } from '../streams/internals/task-graph';
 import { StreamingError, isStreamingError } from '../errors';
 import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
-import type { TopologyGraph } from '../streams/graph';
+import type { TopologyGraph } from '../streams/internals/graph';
 import { commitAll } from './commit';
 import { committedOffsets, connectConsumer, consumerLags, rewindToCommitted } from './consumer';
 import type { CheckpointSource } from './checkpoint-guard';

@@ -6,8 +6,8 @@
  */
 import { ERR, type Consumer, type KafkaClientError, type Producer, type TopicPartitionOffset } from '../kafka';
 import { StreamingError } from '../errors';
-import type { Headers } from '../streams/record';
-import type { RecordCollector } from '../streams/task-graph';
+import type { Headers } from '../streams/processor-api/record';
+import type { RecordCollector } from '../streams/internals/task-graph';
 import type { ResolvedStreamsConfig } from './streams-config';
 import { TransactionState } from './transaction-state';
 import { classify, txnError, withRetries } from './txn-errors';

@@ -7,13 +7,13 @@
  * the stores back; only a revocation closes them.
  */
 import type { TopicPartition, TopicPartitionOffset } from '../kafka';
-import type { NodeSpec, TopologyGraph } from '../streams/graph';
-import { StreamTask, type FailureObserver } from '../streams/stream-task';
-import type { RecordCollector } from '../streams/task-graph';
+import type { NodeSpec, TopologyGraph } from '../streams/internals/graph';
+import { StreamTask, type FailureObserver } from '../streams/internals/stream-task';
+import type { RecordCollector } from '../streams/internals/task-graph';
 import { join } from 'node:path';
 import type { StateDb, StoreMeter } from '../../state';
-import type { RawRecord } from '../streams/task-graph';
-import { TaskStores, type RestoreTarget } from '../streams/task-stores';
+import type { RawRecord } from '../streams/internals/task-graph';
+import { TaskStores, type RestoreTarget } from '../streams/internals/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
 
 import { checkpointEnds, type CheckpointSource } from './checkpoint-guard';

@@ -6,7 +6,7 @@
  * a traceparent cost one header scan.
  */
 import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
-import type { RawRecord } from '../streams/task-graph';
+import type { RawRecord } from '../streams/internals/task-graph';
 import { contextFromHeaders, traceparentOf, withTraceparent } from '../tracing';
 
 export function processTraced(tracer: Tracer, r: RawRecord, process: (r: RawRecord) => void): void {

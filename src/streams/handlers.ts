@@ -4,7 +4,7 @@
  * error). A record skipped after a deserialization failure goes to the dead-letter
  * topic, when one is configured, with the reason in its headers.
  */
-import type { RawRecord } from './task-graph';
+import type { RawRecord } from './internals/task-graph';
 
 export type HandlerResponse = 'continue' | 'fail';
 

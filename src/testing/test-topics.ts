@@ -1,6 +1,6 @@
 /** Input and output topics of the TopologyTestDriver (Kafka Streams' TestInputTopic/TestOutputTopic). */
 import type { Deserializer, Serializer } from '../serdes';
-import type { Headers, KeyValue } from '../streams/record';
+import type { Headers, KeyValue } from '../streams/processor-api/record';
 
 export interface TestRecord<K, V> {
   key: K;

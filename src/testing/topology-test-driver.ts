@@ -9,12 +9,12 @@
 import { StreamingError } from '../errors';
 import type { Deserializer, Serializer } from '../serdes';
 import { resolveOptions, type ResolvedStreamsOptions, type StreamsOptions } from '../streams/options';
-import type { Headers } from '../streams/record';
-import { StreamTask } from '../streams/stream-task';
-import { TaskStores } from '../streams/task-stores';
+import type { Headers } from '../streams/processor-api/record';
+import { StreamTask } from '../streams/internals/stream-task';
+import { TaskStores } from '../streams/internals/task-stores';
 import type { KeyValueStore, WindowStore } from '../../state';
-import type { TopologyGraph } from '../streams/graph';
-import { graphOf, type Topology } from '../streams/topology';
+import type { TopologyGraph } from '../streams/internals/graph';
+import { graphOf, type Topology } from '../streams/dsl/topology';
 import { TestInputTopic, TestOutputTopic, type StoredRecord } from './test-topics';
 
 export interface TestDriverOptions {

@@ -5,8 +5,8 @@ import { createLogger } from '../../src/logger';
 import type { QueryAuth } from '../../src/query/auth';
 import { Queryable, type InstanceView } from '../../src/query/queryable';
 import { buildQueryServer } from '../../src/query/server';
-import { graphOf } from '../../src/streams/topology';
-import { TaskStores } from '../../src/streams/task-stores';
+import { graphOf } from '../../src/streams/dsl/topology';
+import { TaskStores } from '../../src/streams/internals/task-stores';
 
 /**
  * One instance running partition 0 of two in memory, with a few values; partition 1 runs

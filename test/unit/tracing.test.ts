@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { processTraced } from '../../src/runtime/traced';
-import type { RawRecord } from '../../src/streams/task-graph';
+import type { RawRecord } from '../../src/streams/internals/task-graph';
 import { contextFromHeaders, TRACEPARENT, withTraceparent } from '../../src/tracing';
 
 const PARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';

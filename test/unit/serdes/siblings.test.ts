@@ -7,8 +7,8 @@ import { StreamsMetrics } from '../../../src/runtime/metrics';
 import { StoreRestorer } from '../../../src/runtime/restore';
 import type { ResolvedStreamsConfig } from '../../../src/runtime/streams-config';
 import { stampedListSerde } from '../../../src/serdes/list';
-import { bufferKeySerde } from '../../../src/streams/suppress';
-import { TaskStores } from '../../../src/streams/task-stores';
+import { bufferKeySerde } from '../../../src/streams/processors/suppress';
+import { TaskStores } from '../../../src/streams/internals/task-stores';
 import { storeSpec } from '../../../state';
 import { decodeWindowKey, windowKey, windowKeyProblem } from '../../../state/window-store';
 

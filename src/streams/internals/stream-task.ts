@@ -3,10 +3,10 @@
  * co-partitioned partitions), fed raw records in offset order, applying the error
  * policies. The runtime commits tasks; the TopologyTestDriver runs them without Kafka.
  */
-import { StreamingError, isStreamingError } from '../errors';
+import { StreamingError, isStreamingError } from '../../errors';
 import type { NodeSpec } from './graph';
-import { deadLetterHeaders, DLQ_HEADERS, type Failure } from './handlers';
-import type { ResolvedStreamsOptions } from './options';
+import { deadLetterHeaders, DLQ_HEADERS, type Failure } from '../handlers';
+import type { ResolvedStreamsOptions } from '../options';
 import { TaskGraph, type RawRecord, type RecordCollector } from './task-graph';
 import type { TaskStores } from './task-stores';
 

@@ -3,10 +3,10 @@
  * processor supplier, so each task instantiates its own processors from the same graph
  * (see task-graph.ts); nothing here holds per-task state.
  */
-import { StreamingError } from '../errors';
-import type { Deserializer, Serializer } from '../serdes';
-import type { StoreSpec } from '../../state';
-import type { ProcessorSupplier } from './processor';
+import { StreamingError } from '../../errors';
+import type { Deserializer, Serializer } from '../../serdes';
+import type { StoreSpec } from '../../../state';
+import type { ProcessorSupplier } from '../processor-api/processor';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the graph is untyped inside; the DSL types the edges. */
 export type AnyDeserializer = Deserializer<any>;

@@ -8,13 +8,13 @@
  * Records with a null key or value are skipped, as in Kafka Streams: a table has no row
  * for a null key, and a null value would be a delete, not an update.
  */
-import { TypedKeyValueStore, type KeyValueStore } from '../../state';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
+import { TypedKeyValueStore, type KeyValueStore } from '../../../state';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
 
-export type Initializer<VA> = () => VA;
-export type Aggregator<K, V, VA> = (key: K, value: V, aggregate: VA) => VA;
-export type Reducer<V> = (aggregate: V, value: V) => V;
+import type { Aggregator, Initializer, Reducer } from '../dsl/functions';
+
+export type { Aggregator, Initializer, Reducer };
 
 /** How a new value folds into the old aggregate (undefined: the key has none yet). */
 export type Fold<K, V, VA> = (key: K, value: V, old: VA | undefined) => VA;

@@ -6,15 +6,11 @@
  * the window's last millisecond (end − 1) as their timestamp. The buffer is unbounded: it
  * holds one entry per open window.
  */
-import type { TypedKeyValueStore } from '../../state';
-import { SerdeError, type Serde } from '../serdes';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
-import type { Windowed } from './windows';
-
-export const Suppressed = {
-  untilWindowCloses: (): { kind: 'untilWindowCloses' } => ({ kind: 'untilWindowCloses' }),
-};
+import type { TypedKeyValueStore } from '../../../state';
+import { SerdeError, type Serde } from '../../serdes';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
+import type { Windowed } from '../dsl/windows';
 
 /** The buffer's key: window start, window end, then the key's bytes. */
 export function bufferKeySerde<K>(inner: Serde<K>): Serde<Windowed<K>> {

@@ -3,7 +3,7 @@
  * VOut>`): every DSL operator is a processor, and applications can add their own with
  * `KStream.process()`.
  */
-import type { KeyValueStore, WindowStore } from '../../state';
+import type { KeyValueStore, WindowStore } from '../../../state';
 import type { Cancellable, PunctuationType } from './punctuation';
 import type { RecordOrigin, StreamRecord } from './record';
 

@@ -4,10 +4,10 @@
  * (`events_late_total`), and written to a late-records topic when one is configured, so
  * it is not lost without a trace.
  */
-import type { Serializer } from '../serdes';
-import type { TopologyGraph } from './graph';
-import type { ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
+import type { Serializer } from '../../serdes';
+import type { TopologyGraph } from '../internals/graph';
+import type { ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
 
 /** Where records that fall in no open window go, besides being counted (`events_late_total`). */
 export interface LateRecords<K, V> {

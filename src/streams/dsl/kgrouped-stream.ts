@@ -4,11 +4,11 @@
  * aggregation first writes the stream through a repartition topic, so every record of a
  * key reaches the task that owns that key's aggregate.
  */
-import { storeSpec, type StoreBackend } from '../../state';
-import { StreamingError } from '../errors';
-import { Serdes, type Serde, type SerdeFor } from '../serdes';
-import { AggregateProcessor, folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
-import type { TopologyGraph } from './graph';
+import { storeSpec, type StoreBackend } from '../../../state';
+import { StreamingError } from '../../errors';
+import { Serdes, type Serde, type SerdeFor } from '../../serdes';
+import { AggregateProcessor, folds, type Aggregator, type Fold, type Initializer, type Reducer } from '../processors/aggregate';
+import type { TopologyGraph } from '../internals/graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
 import { TimeWindowedKStream, type LateRecords } from './time-windowed-stream';

@@ -6,13 +6,13 @@
  * updated; a record that changes no open window is late: dropped, counted, and sent to
  * the late-records topic when there is one.
  */
-import type { KeyValueStore } from '../../state';
+import type { KeyValueStore } from '../../../state';
 import type { Aggregator, Initializer } from './aggregate';
-import { dropLate } from './late-records';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
-import type { SlidingWindows, TimedValue } from './sliding-windows';
-import type { Windowed } from './windows';
+import { dropLate } from '../dsl/late-records';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
+import type { SlidingWindows, TimedValue } from '../dsl/sliding-windows';
+import type { Windowed } from '../dsl/windows';
 
 export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA> {
   private ctx!: ProcessorContext<Windowed<K>, VA>;

@@ -6,15 +6,17 @@
  * A record whose merged session ends before stream time − grace is late: dropped, counted,
  * and sent to the late-records topic when there is one.
  */
-import type { KeyValueStore } from '../../state';
+import type { KeyValueStore } from '../../../state';
 import type { Aggregator, Initializer } from './aggregate';
-import { dropLate } from './late-records';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
-import type { Session, SessionWindows } from './session-windows';
-import type { Windowed } from './windows';
+import { dropLate } from '../dsl/late-records';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
+import type { Session, SessionWindows } from '../dsl/session-windows';
+import type { Windowed } from '../dsl/windows';
 
-export type Merger<K, VA> = (key: K, left: VA, right: VA) => VA;
+import type { Merger } from '../dsl/functions';
+
+export type { Merger };
 
 export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA | null> {
   private ctx!: ProcessorContext<Windowed<K>, VA | null>;

@@ -4,20 +4,15 @@
  * (a forward() runs the children before it returns). Sources deserialize; sinks
  * serialize and hand bytes to a RecordCollector (the producer, or the test driver).
  */
-import { isStreamingError } from '../errors';
+import { isStreamingError } from '../../errors';
 import type { NodeSpec } from './graph';
-import { StreamingError } from '../errors';
-import type { Processor, ProcessorContext } from './processor';
-import type { Headers, RecordOrigin, StreamRecord } from './record';
-import { Punctuations } from './punctuation';
+import { StreamingError } from '../../errors';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { Headers, RawRecord, RecordOrigin, StreamRecord } from '../processor-api/record';
+import { Punctuations } from '../processor-api/punctuation';
 import type { TaskStores } from './task-stores';
 
-export interface RawRecord extends RecordOrigin {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestamp: number;
-  readonly headers: Headers;
-}
+export type { RawRecord };
 
 export interface RecordCollector {
   /** Without a partition, the producer's partitioner picks one from the key. */

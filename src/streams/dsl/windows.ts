@@ -3,8 +3,8 @@
  * include their start and exclude their end, and accept records until stream time passes
  * their end plus the grace period (which is explicit: there is no default).
  */
-import { StreamingError } from '../errors';
-import type { Windowed } from '../serdes';
+import { StreamingError } from '../../errors';
+import type { Windowed } from '../../serdes';
 
 export type { Windowed };
 

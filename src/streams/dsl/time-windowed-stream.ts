@@ -3,16 +3,16 @@
  * aggregate per key and window into a window store. The result is a KTable keyed by
  * `Windowed<K>`; write it with `WindowedSerdes.timeWindowed(keySerde, sizeMs)`.
  */
-import { segmentInterval, storeSpec } from '../../state';
-import { StreamingError } from '../errors';
-import { Serdes, type Serde, type SerdeFor } from '../serdes';
-import { folds, type Aggregator, type Fold, type Initializer, type Reducer } from './aggregate';
-import type { TopologyGraph } from './graph';
+import { segmentInterval, storeSpec } from '../../../state';
+import { StreamingError } from '../../errors';
+import { Serdes, type Serde, type SerdeFor } from '../../serdes';
+import { folds, type Aggregator, type Fold, type Initializer, type Reducer } from '../processors/aggregate';
+import type { TopologyGraph } from '../internals/graph';
 import type { Materialized } from './kgrouped-stream';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
-import { WindowAggregateProcessor } from './window-aggregate';
+import { WindowAggregateProcessor } from '../processors/window-aggregate';
 import type { TimeWindows, Windowed } from './windows';
 
 export type { LateRecords } from './late-records';

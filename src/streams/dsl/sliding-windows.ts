@@ -7,8 +7,8 @@
  * aggregate is folded from them in timestamp order, so any aggregator is exact.
  */
 import { checkMs } from './windows';
-import type { Serde } from '../serdes';
-import { mappedSerde, stampedListSerde } from '../serdes';
+import type { Serde } from '../../serdes';
+import { mappedSerde, stampedListSerde } from '../../serdes';
 
 export class SlidingWindows {
   private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}

@@ -6,8 +6,8 @@
  * aggregate); sessions older than the retention are dropped when their key is next seen.
  */
 import { checkMs } from './windows';
-import type { Serde } from '../serdes';
-import { mappedSerde, stampedListSerde } from '../serdes';
+import type { Serde } from '../../serdes';
+import { mappedSerde, stampedListSerde } from '../../serdes';
 
 export class SessionWindows {
   private constructor(readonly gapMs: number, readonly graceMs: number) {}

@@ -4,15 +4,15 @@
  * is a KTable keyed by `Windowed<K>` whose windows are [start, start + d], both ends
  * inclusive. The key's records are stored, so `grouped.valueSerde` is needed.
  */
-import { storeSpec } from '../../state';
-import { StreamingError } from '../errors';
-import type { Serde, SerdeFor } from '../serdes';
-import { folds, type Aggregator, type Initializer, type Reducer } from './aggregate';
-import type { TopologyGraph } from './graph';
+import { storeSpec } from '../../../state';
+import { StreamingError } from '../../errors';
+import type { Serde, SerdeFor } from '../../serdes';
+import { folds, type Aggregator, type Initializer, type Reducer } from '../processors/aggregate';
+import type { TopologyGraph } from '../internals/graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
-import { SlidingAggregateProcessor } from './sliding-aggregate';
+import { SlidingAggregateProcessor } from '../processors/sliding-aggregate';
 import { timedListSerde, type SlidingWindows } from './sliding-windows';
 import type { WindowedMaterialized } from './time-windowed-stream';
 import type { Windowed } from './windows';

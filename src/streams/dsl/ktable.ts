@@ -3,13 +3,14 @@
  * store. Made by the aggregations of KGroupedStream; `toStream()` turns its updates back
  * into a record stream.
  */
-import { storeSpec } from '../../state';
-import { StreamingError } from '../errors';
-import type { Serde } from '../serdes';
-import type { TopologyGraph } from './graph';
+import { storeSpec } from '../../../state';
+import { StreamingError } from '../../errors';
+import type { Serde } from '../../serdes';
+import type { TopologyGraph } from '../internals/graph';
 import { KStream, type Named } from './kstream';
-import { PassThroughProcessor } from './operators';
-import { bufferKeySerde, SuppressProcessor, type Suppressed } from './suppress';
+import { PassThroughProcessor } from '../processors/operators';
+import { bufferKeySerde, SuppressProcessor } from '../processors/suppress';
+import type { Suppressed } from './suppressed';
 
 /** What a windowed table knows about its windows (for suppress). */
 export interface TableWindowing {

@@ -1,13 +1,13 @@
 /** StreamsBuilder: where a topology starts (Kafka Streams' class of the same name). */
-import { storeSpec, type StoreOptions } from '../../state';
-import { StreamingError } from '../errors';
-import type { Deserializer } from '../serdes';
-import { TopologyGraph } from './graph';
-import type { SerdeFor } from '../serdes';
+import { storeSpec, type StoreOptions } from '../../../state';
+import { StreamingError } from '../../errors';
+import type { Deserializer } from '../../serdes';
+import { TopologyGraph } from '../internals/graph';
+import type { SerdeFor } from '../../serdes';
 import type { Materialized } from './kgrouped-stream';
 import { KStream, type Named } from './kstream';
 import { KTable } from './ktable';
-import { TableSourceProcessor } from './table-processors';
+import { TableSourceProcessor } from '../processors/table-processors';
 import { Topology } from './topology';
 
 /** Serdes for a source; only their deserializers are used. */

@@ -3,9 +3,9 @@
  * table's store (a null value deletes the key) and forwards it; a stream–table join looks
  * each stream record's key up in that store (Kafka Streams' KStream#join(KTable)).
  */
-import type { KeyValueStore } from '../../state';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
+import type { KeyValueStore } from '../../../state';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
 
 export class TableSourceProcessor<K, V> implements Processor<K, V | null, K, V | null> {
   private ctx!: ProcessorContext<K, V | null>;

@@ -4,15 +4,15 @@
  * result is a KTable keyed by `Windowed<K>` whose window ends are inclusive; a merged-away
  * session is updated to null.
  */
-import { storeSpec } from '../../state';
-import { StreamingError } from '../errors';
-import { Serdes, type Serde, type SerdeFor } from '../serdes';
-import type { Aggregator, Initializer, Reducer } from './aggregate';
-import type { TopologyGraph } from './graph';
+import { storeSpec } from '../../../state';
+import { StreamingError } from '../../errors';
+import { Serdes, type Serde, type SerdeFor } from '../../serdes';
+import type { Aggregator, Initializer, Reducer } from '../processors/aggregate';
+import type { TopologyGraph } from '../internals/graph';
 import type { KStream } from './kstream';
 import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
-import { SessionAggregateProcessor, type Merger } from './session-aggregate';
+import { SessionAggregateProcessor, type Merger } from '../processors/session-aggregate';
 import { sessionListSerde, type SessionWindows } from './session-windows';
 import type { WindowedMaterialized } from './time-windowed-stream';
 import type { Windowed } from './windows';

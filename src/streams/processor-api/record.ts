@@ -1,5 +1,5 @@
-import type { Headers } from '../kafka';
-import type { KeyValue } from '../../state';
+import type { Headers } from '../../kafka';
+import type { KeyValue } from '../../../state';
 
 export type { Headers, KeyValue };
 
@@ -19,3 +19,11 @@ export interface RecordOrigin {
   readonly offset: number;
 }
 
+
+/** A record as consumed, before deserialization (what error handlers and dead letters see). */
+export interface RawRecord extends RecordOrigin {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestamp: number;
+  readonly headers: Headers;
+}

@@ -2,8 +2,8 @@
  * The stateless DSL operators as processors, one small class each. Each is created per
  * task by its supplier; none keeps state between records.
  */
-import type { Processor, ProcessorContext } from './processor';
-import type { KeyValue, StreamRecord } from './record';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { KeyValue, StreamRecord } from '../processor-api/record';
 
 abstract class Forwarding<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn, KOut, VOut> {
   protected ctx!: ProcessorContext<KOut, VOut>;

@@ -4,10 +4,10 @@
  * branch (if any), else nowhere. The result maps branch names to streams: the split's
  * name prefix plus the branch's name, or its 1-based position ("0" for the default).
  */
-import { StreamingError } from '../errors';
-import type { TopologyGraph } from './graph';
+import { StreamingError } from '../../errors';
+import type { TopologyGraph } from '../internals/graph';
 import { KStream } from './kstream';
-import { BranchProcessor, PassThroughProcessor } from './operators';
+import { BranchProcessor, PassThroughProcessor } from '../processors/operators';
 
 export interface Branched {
   name?: string;

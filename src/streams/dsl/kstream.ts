@@ -2,16 +2,16 @@
  * KStream: a record stream and its stateless operators, named after Kafka Streams'.
  * Every call adds a node to the builder's graph and returns a new stream for its output.
  */
-import { StreamingError } from '../errors';
-import type { Deserializer, SerdeFor, Serializer } from '../serdes';
+import { StreamingError } from '../../errors';
+import type { Deserializer, SerdeFor, Serializer } from '../../serdes';
 import { BranchedKStream } from './branched';
-import type { TopologyGraph } from './graph';
-import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor, MapValuesProcessor, PassThroughProcessor, PeekProcessor } from './operators';
-import type { ProcessorSupplier } from './processor';
-import type { KeyValue } from './record';
+import type { TopologyGraph } from '../internals/graph';
+import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor, MapValuesProcessor, PassThroughProcessor, PeekProcessor } from '../processors/operators';
+import type { ProcessorSupplier } from '../processor-api/processor';
+import type { KeyValue } from '../processor-api/record';
 import { KGroupedStream, type Grouped } from './kgrouped-stream';
 import type { KTable } from './ktable';
-import { StreamTableJoinProcessor } from './table-processors';
+import { StreamTableJoinProcessor } from '../processors/table-processors';
 
 /** Optional explicit processor name (Kafka Streams' `Named.as`); generated otherwise. */
 export interface Named {

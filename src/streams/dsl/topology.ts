@@ -2,7 +2,7 @@
  * A built topology (Kafka Streams' `Topology`): what `StreamsBuilder.build()` returns and
  * what the runtime and the TopologyTestDriver run. `describe()` shows its graph.
  */
-import type { NodeSpec, TopologyGraph } from './graph';
+import type { NodeSpec, TopologyGraph } from '../internals/graph';
 
 export interface NodeDescription {
   name: string;

@@ -7,12 +7,12 @@
  * falls in no open window is late: dropped, counted, and sent to the late-records sink
  * when there is one.
  */
-import { TypedWindowStore, type WindowStore } from '../../state';
+import { TypedWindowStore, type WindowStore } from '../../../state';
 import type { Fold } from './aggregate';
-import { dropLate } from './late-records';
-import type { Processor, ProcessorContext } from './processor';
-import type { StreamRecord } from './record';
-import type { TimeWindows, Windowed } from './windows';
+import { dropLate } from '../dsl/late-records';
+import type { Processor, ProcessorContext } from '../processor-api/processor';
+import type { StreamRecord } from '../processor-api/record';
+import type { TimeWindows, Windowed } from '../dsl/windows';
 
 export class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA> {
   private ctx!: ProcessorContext<Windowed<K>, VA>;

@@ -5,7 +5,7 @@
  * Changelog records go to the task's partition of `<applicationId>-<store>-changelog`.
  * Persistent (RocksDB) stores restore from the task's checkpoint; see state/checkpoint.ts.
  */
-import { readCheckpoint, writeCheckpoint, windowKeyProblem, buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../state';
+import { readCheckpoint, writeCheckpoint, windowKeyProblem, buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../../state';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
