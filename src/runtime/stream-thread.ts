@@ -14,6 +14,7 @@ import { txnError } from './txn-errors';
 import type { Logger } from '../logger';
 import type { TopologyGraph } from '../streams/internals/graph';
 import { commitAll } from './commit';
+import { CommitTimer } from './commit-timer';
 import { committedOffsets, connectConsumer, consumerLags, rewindToCommitted } from './consumer';
 import type { CheckpointSource } from './checkpoint-guard';
 import type { ResolvedStreamsConfig } from './streams-config';
@@ -55,10 +56,7 @@ export class StreamThread {
   private running = false;
   private closing = false;
   private loopDone: Promise<void> = Promise.resolve();
-  private lastCommitAt = Date.now();
-  private sinceCommit = 0;
-  /** A wall-clock punctuation ran since the last commit (its output must be committed). */
-  private punctuated = false;
+  private readonly commitTimer: CommitTimer;
   private failedInARow = 0;
   private closed: Promise<void> | undefined;
   /** forceClose() ran: the graceful close must not touch the clients any more. */
@@ -98,6 +96,7 @@ export class StreamThread {
     this.restorer = new StoreRestorer(config, log, this.metrics);
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
     this.registry = new RegistryWait(log);
+    this.commitTimer = new CommitTimer(config.commitIntervalMs, config.commitMaxRecords);
     this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'), (topic) => listener.partitionerMismatch(topic));
   }
 
@@ -162,7 +161,7 @@ export class StreamThread {
         if (this.tasks.wallClockDue(Date.now())) {
           await this.producer.begin();
           this.tasks.punctuateWallClock(Date.now());
-          this.punctuated = true;
+          this.commitTimer.punctuation();
         }
         if (this.commitDue()) await this.commit();
       } catch (err) {
@@ -192,13 +191,12 @@ export class StreamThread {
         runStart = i;
       }
     }
-    this.sinceCommit += batch.length;
+    this.commitTimer.processed(batch.length);
   }
 
   private commitDue(): boolean {
-    // A prestarted transaction with nothing in it waits for records: there is nothing to commit.
-    if (!this.producer.inTransaction() || (this.sinceCommit === 0 && !this.punctuated)) return false;
-    return this.sinceCommit >= this.config.commitMaxRecords || Date.now() - this.lastCommitAt >= this.config.commitIntervalMs;
+    // A prestarted transaction with nothing in it waits for records: the timer says there is nothing to commit.
+    return this.producer.inTransaction() && this.commitTimer.due();
   }
 
   private async commit(): Promise<void> {
@@ -209,11 +207,9 @@ export class StreamThread {
       this.failedInARow = 0;
       this.metrics.committed(result.durationMs);
       this.metrics.endToEnd.committed();
-      this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.sinceCommit }, 'committed');
+      this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.commitTimer.recordsSince }, 'committed');
     }
-    this.sinceCommit = 0;
-    this.punctuated = false;
-    this.lastCommitAt = Date.now();
+    this.commitTimer.restart();
   }
 
   /**
@@ -276,9 +272,7 @@ export class StreamThread {
     }
     this.tasks.reset();
     this.metrics.endToEnd.discard();
-    this.sinceCommit = 0;
-    this.punctuated = false;
-    this.lastCommitAt = Date.now();
+    this.commitTimer.restart();
     return 'aborted';
   }
 
@@ -318,9 +312,7 @@ export class StreamThread {
     this.tasks.reset();
     this.metrics.endToEnd.discard();
     await rewindToCommitted(this.consumer, this.tasks.assignedPartitions());
-    this.sinceCommit = 0;
-    this.punctuated = false;
-    this.lastCommitAt = Date.now();
+    this.commitTimer.restart();
   }
 
   /** What a closing task checks before it checkpoints (checkpoint-guard.ts). */
