@@ -6,10 +6,11 @@ export { KStream, type Named, type Produced, type Repartitioned, type ProcessOpt
 export { KGroupedStream, type Grouped, type Materialized } from './streams/dsl/kgrouped-stream';
 export { KTable } from './streams/dsl/ktable';
 export { Suppressed } from './streams/dsl/suppressed';
-export { TimeWindowedKStream, type LateRecords, type WindowedMaterialized } from './streams/dsl/time-windowed-stream';
+export { TimeWindowedKStream, type LateRecords } from './streams/dsl/time-windowed-stream';
+export type { WindowedMaterialized, WindowedAggregateMaterialized, SlidingMaterialized } from './streams/dsl/windowed-aggregation';
 export { TimeWindows, type Windowed } from './streams/dsl/windows';
 export { SessionWindows, type Session } from './streams/dsl/session-windows';
-export { SessionWindowedKStream } from './streams/dsl/session-windowed-stream';
+export { SessionWindowedKStream, type SessionTable } from './streams/dsl/session-windowed-stream';
 export { SlidingWindows } from './streams/dsl/sliding-windows';
 export { SlidingWindowedKStream } from './streams/dsl/sliding-windowed-stream';
 export type { Initializer, Aggregator, Reducer, Merger } from './streams/dsl/functions';

@@ -39,7 +39,7 @@ export interface WindowSpec extends WindowTiming {
   sizeMs: number;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- specs are held untyped by the graph; the DSL types them. */
+// biome-ignore-start lint/suspicious/noExplicitAny: specs are held untyped by the graph; the DSL types them.
 export interface StoreSpec {
   name: string;
   keySerde: Serde<any>;
@@ -51,6 +51,7 @@ export interface StoreSpec {
   prefetchKeys: ((recordKey: unknown, timestamp: number) => readonly any[]) | undefined;
   window: WindowSpec | undefined;
 }
+// biome-ignore-end lint/suspicious/noExplicitAny: (end of StoreSpec)
 
 /** Where and how large the RocksDB stores of a task are. */
 export interface StoreContext {

@@ -10,6 +10,7 @@
  * are checked when present or configured.
  */
 import { createHmac, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { StreamingError } from '../errors';
 
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
@@ -43,8 +44,17 @@ export interface JwtSettings {
   leewaySeconds?: number;
 }
 
-/** Why a token was refused: shown to the client (no secrets in it). */
-export class TokenError extends Error {}
+/**
+ * Why a token was refused: shown to the client (no secrets in it). Its code is the same
+ * wherever it is thrown; the query API answers it as SA_ERR_QUERY_UNAUTHORIZED and the
+ * fan-out as SA_ERR_WS_UNAUTHORIZED, the 401 of each.
+ */
+export class TokenError extends StreamingError {
+  constructor(message: string) {
+    super('SA_ERR_TOKEN_REFUSED', message, { hint: 'get a new token from the identity provider (for this service\'s audience)' });
+    this.name = 'TokenError';
+  }
+}
 
 /** Longer than any real token (header, claims and an RS256 signature are well under 4 KiB). */
 const MAX_TOKEN_LENGTH = 8192;

@@ -3,7 +3,7 @@
  * not decode is skipped and counted; it is logged at most once a minute per topic, so a
  * producer writing garbage cannot flood the log.
  */
-import { type RdKafka } from '../kafka';
+import type { ConsumedRecord } from '../kafka';
 import { TRACEPARENT } from '../tracing';
 import type { Logger } from '../logger';
 import type { Publication } from './history';
@@ -15,10 +15,10 @@ export class Decoder {
   constructor(private readonly log: Logger, private readonly onUndecodable: (topic: string) => void) {}
 
   /** The record as a publication, or undefined when it is empty or does not decode. */
-  publication(t: SourceTopic, m: RdKafka.Message, receivedAt: number): Publication | undefined {
+  publication(t: SourceTopic, m: ConsumedRecord, receivedAt: number): Publication | undefined {
     let data: unknown;
     try {
-      data = t.serde.deserialize(t.topic, m.value ?? null);
+      data = t.serde.deserialize(t.topic, m.value);
     } catch (err) {
       this.onUndecodable(t.topic);
       if (Date.now() - (this.warnedAt.get(t.topic) ?? 0) >= 60_000) {
@@ -34,8 +34,8 @@ export class Decoder {
       topic: m.topic,
       partition: m.partition,
       offset: m.offset,
-      key: m.key === undefined || m.key === null ? null : m.key.toString(),
-      timestamp: m.timestamp ?? receivedAt,
+      key: m.key === null ? null : m.key.toString(),
+      timestamp: m.timestamp,
       receivedAt,
       data,
       ...(typeof d.model_name === 'string' ? { model: d.model_name } : {}),
@@ -46,11 +46,9 @@ export class Decoder {
 }
 
 /** The record's traceparent header (a short string; a longer value is not one). */
-function traceparentOf(m: RdKafka.Message): { traceparent?: string } {
-  if (!m.headers) return {};
+function traceparentOf(m: ConsumedRecord): { traceparent?: string } {
   for (const h of m.headers) {
-    const v = (h as Record<string, Buffer | string | undefined>)[TRACEPARENT];
-    if (v !== undefined && v.length <= 128) return { traceparent: v.toString() };
+    if (h.key === TRACEPARENT && h.value.length <= 128) return { traceparent: h.value.toString() };
   }
   return {};
 }

@@ -2,14 +2,12 @@
  * Routing publications to subscriptions. Each publication is encoded and framed once per
  * channel name and the same frame is written to every matching client (ws would frame it
  * again per `send()` — websockets/ws#617); this is only valid with compression off,
- * which the server enforces.
+ * which the server enforces. What that takes of ws's internals is in ws-internals.ts.
  */
-import WebSocket from 'ws';
+import type { WebSocket } from 'ws';
 import type { Publication } from './history';
 import type { Channel, Filter } from './protocol';
-
-/** ws's frame builder (exported by ws, not in its type declarations). */
-const Sender = (WebSocket as unknown as { Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] } }).Sender;
+import { textFrame, writeRawFrame } from './ws-internals';
 
 export interface Subscription {
   /** As the client named it: `predictions`, `predictions:<model>`, `alerts`, `metrics`. */
@@ -59,21 +57,15 @@ export function pushFrame(p: Publication, channel: string): Buffer {
   let frame = p.frames.get(channel);
   if (!frame) {
     const payload = Buffer.from(JSON.stringify({ push: { channel, pub: pubJson(p) } }));
-    frame = Buffer.concat(Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false }));
+    frame = textFrame(payload);
     p.frames.set(channel, frame);
   }
   return frame;
 }
 
-/**
- * Writes a ready-made frame to a client's socket: one write, no re-framing. Valid because
- * compression is off, so ws's sender never holds frames back in a queue of its own (its
- * pings and closes go straight to the same socket, in order). Falls back to `send`.
- */
+/** Writes a ready-made frame to a client's socket: one write, no re-framing. Falls back to `send`. */
 export function writeFrame(ws: WebSocket, frame: Buffer, text: () => string): void {
-  const socket = (ws as unknown as { _socket?: { write(b: Buffer): boolean } })._socket;
-  if (socket && ws.readyState === WebSocket.OPEN) socket.write(frame);
-  else ws.send(text());
+  if (!writeRawFrame(ws, frame)) ws.send(text());
 }
 
 export class Hub {

@@ -9,6 +9,7 @@ import type { WebSocket } from 'ws';
 import type { Publication } from './history';
 import { pubJson, writeFrame } from './hub';
 import type { FanoutMetrics } from './metrics';
+import { onceDrained, queuedBytes } from './ws-internals';
 
 /** Newest metrics publications held for a slow client. */
 const HELD_METRICS = 50;
@@ -22,11 +23,11 @@ export class Outbound {
 
   /** A (possibly large) reply was just queued. */
   replied(): void {
-    this.allowance = this.ws.bufferedAmount;
+    this.allowance = queuedBytes(this.ws);
   }
 
   deliver(p: Publication, frame: Buffer, channel: string): void {
-    const buffered = this.ws.bufferedAmount;
+    const buffered = queuedBytes(this.ws);
     this.allowance = Math.min(this.allowance, buffered);
     const congested = buffered - this.allowance > this.maxBufferedBytes;
     if (!congested && this.held.length > 0) this.flushHeld(); // 'drain' may not come (small buffers)
@@ -47,7 +48,7 @@ export class Outbound {
       this.held.shift();
       this.metrics.dropped(channel);
     }
-    if (this.held.length === 1) (this.ws as unknown as { _socket?: NodeJS.EventEmitter })._socket?.once('drain', () => this.flushHeld());
+    if (this.held.length === 1) onceDrained(this.ws, () => this.flushHeld());
   }
 
   private flushHeld(): void {

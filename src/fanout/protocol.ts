@@ -5,7 +5,7 @@
  * reconnect}`. A frame may hold several requests, one per line. This module only parses
  * and checks shapes; what a request does is connection.ts's business.
  */
-import { ERROR_CATALOGUE, type ErrorCode } from '../errors';
+import { ERROR_CATALOGUE, StreamingError, type ErrorCode } from '../errors';
 
 export type Channel = 'predictions' | 'alerts' | 'metrics';
 
@@ -35,9 +35,11 @@ export const DISCONNECT = {
 
 export type Disconnect = (typeof DISCONNECT)[keyof typeof DISCONNECT];
 
-export class ProtocolError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly id?: RequestId) {
-    super(message);
+/** A request the protocol refuses: answered to its `id` with the code (an SA_ERR_WS_… one) and the message. */
+export class ProtocolError extends StreamingError {
+  constructor(code: ErrorCode, message: string, readonly id?: RequestId) {
+    super(code, message);
+    this.name = 'ProtocolError';
   }
 
   toReply(): string {

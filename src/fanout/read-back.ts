@@ -5,8 +5,7 @@
  * aborted records, which never arrive). Within a resume's budget, only the newest records
  * the resume keeps are held while reading.
  */
-import { rdkafkaConsumer, type RdKafka, type ClientSettings } from '../kafka';
-import { call } from './callback';
+import type { ClientSettings, Consumer, ConsumerHooks, KafkaClientSupplier } from '../kafka';
 import type { Decoder } from './decode';
 import type { Publication } from './history';
 import { NewestWithin, type Kept, type ResumeCap } from './resume-cap';
@@ -19,29 +18,32 @@ export interface ReadBudget extends ResumeCap {
   kept?: Kept;
 }
 
+/** A consumer from `clients`, connected within `timeoutMs`, else the promise rejects. */
+export function connectWithin(clients: KafkaClientSupplier, settings: ClientSettings, hooks: ConsumerHooks, timeoutMs: number): Promise<Consumer> {
+  return clients.consumer(settings, { ...hooks, connectTimeoutMs: timeoutMs });
+}
+
 /** Records with from ≤ offset < to (within `budget`, if given: else every record is kept); also the partition's low watermark. */
-export async function readBack(config: ClientSettings, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+export async function readBack(clients: KafkaClientSupplier, config: ClientSettings, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
   const topic = source.topic;
-  const c = rdkafkaConsumer(config, { 'auto.offset.reset': 'earliest' });
-  await call<unknown>((cb) => c.connect({ timeout: 10_000 }, cb));
+  const c = await connectWithin(clients, config, { consumeTimeoutMs: 20 }, 10_000);
   try {
-    c.setDefaultConsumeTimeout(20);
-    const w = await call<RdKafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(topic, partition, 10_000, cb));
-    const start = Math.max(from, w.lowOffset);
-    const stop = Math.min(to, w.highOffset);
+    const w = await c.queryWatermarks(topic, partition, 10_000);
+    const start = Math.max(from, w.low);
+    const stop = Math.min(to, w.high);
     const pubs: Publication[] = [];
     if (budget) budget.kept = { pubs, records: 0, bytes: 0, leftOut: false };
-    if (start >= stop) return { low: w.lowOffset, pubs };
+    if (start >= stop) return { low: w.low, pubs };
     const kept = budget && new NewestWithin(budget);
     // read_committed: the last offsets may be markers or aborted records, which never arrive; the end says so
     let atEnd = false;
-    c.on('partition.eof', () => (atEnd = true));
+    c.onPartitionEof(() => (atEnd = true));
     c.assign([{ topic, partition, offset: start }]);
     const deadline = Date.now() + timeoutMs;
     for (let next = start; next < stop && !atEnd; ) {
       if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
-      const batch = await call<RdKafka.Message[]>((cb) => c.consume(1000, cb));
-      await source.serde.prepareBatch?.(topic, batch.map((m) => m.value ?? null)); // the registry down: the resume fails, temporarily
+      const batch = await c.consume(1000);
+      await source.serde.prepareBatch?.(topic, batch.map((m) => m.value)); // the registry down: the resume fails, temporarily
       for (const m of batch) {
         next = m.offset + 1;
         if (m.offset >= stop) break;
@@ -51,10 +53,10 @@ export async function readBack(config: ClientSettings, source: SourceTopic, deco
         else if (budget.keep(p)) kept!.add(p);
       }
     }
-    if (!budget) return { low: w.lowOffset, pubs };
+    if (!budget) return { low: w.low, pubs };
     budget.kept = kept!.kept();
-    return { low: w.lowOffset, pubs: budget.kept.pubs };
+    return { low: w.low, pubs: budget.kept.pubs };
   } finally {
-    await new Promise<void>((r) => c.disconnect(() => r()));
+    await c.disconnect();
   }
 }

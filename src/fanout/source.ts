@@ -8,15 +8,14 @@
  * `readRange` reads older positions back from Kafka for a resume the history no longer
  * covers; resumes take turns at it through `readBacks` (read-back-queue.ts).
  */
-import { rdkafkaConsumer, type RdKafka, type ClientSettings } from '../kafka';
+import { rdkafkaClients, type ClientSettings, type ConsumedRecord, type Consumer, type KafkaClientSupplier, type TopicPartitionOffset, type Watermarks } from '../kafka';
 import { randomUUID } from 'node:crypto';
-import { call } from './callback';
 import type { Logger } from '../logger';
 import type { Serde } from '../serdes';
 import { RegistryWait } from '../serdes';
 import { Decoder } from './decode';
 import { PartitionHistory, type Publication } from './history';
-import { readBack, type ReadBudget } from './read-back';
+import { connectWithin, readBack, type ReadBudget } from './read-back';
 import { ReadBackQueue } from './read-back-queue';
 import type { Channel } from './protocol';
 
@@ -28,6 +27,8 @@ export interface SourceTopic {
 
 export interface SourceOptions {
   client: ClientSettings;
+  /** Makes the Kafka clients; node-rdkafka's by default. */
+  clients?: KafkaClientSupplier;
   topics: readonly SourceTopic[];
   historyPerPartition: number;
   log: Logger;
@@ -35,10 +36,45 @@ export interface SourceOptions {
   onUndecodable(topic: string): void;
 }
 
+/**
+ * Watermarks of partitions `clusterInfo` found, through the reading consumer. Its own
+ * metadata may not know a partition just added to a known topic yet (librdkafka answers
+ * "Unknown partition" until its next refresh, up to topic.metadata.refresh.interval.ms
+ * later): those are asked of a consumer made for this look, whose metadata is fresh.
+ */
+class WatermarkReader {
+  private fresh: Promise<Consumer> | undefined;
+
+  constructor(private readonly consumer: Consumer, private readonly connect: () => Promise<Consumer>) {}
+
+  async query(topic: string, partition: number): Promise<Watermarks> {
+    try {
+      return await this.consumer.queryWatermarks(topic, partition, 10_000);
+    } catch {
+      return (await (this.fresh ??= this.connect())).queryWatermarks(topic, partition, 10_000);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.fresh?.then((c) => c.disconnect(), () => undefined);
+  }
+}
+
 export class FanoutSource {
-  private consumer: RdKafka.KafkaConsumer | undefined;
+  private consumer: Consumer | undefined;
+  private stopEofs: (() => void) | undefined;
+  private readonly clients: KafkaClientSupplier;
   private readonly histories = new Map<string, PartitionHistory>();
+  /**
+   * The partitions read, each with the offset it was last assigned at. Adding partitions
+   * assigns them all again (`assign` replaces the assignment), each at its reading
+   * position: where it was assigned, or past the last record consumed from it.
+   */
+  private readonly assigned = new Map<string, TopicPartitionOffset>();
+  /** Partitions were added while the loop reads: it assigns them between two batches. */
+  private reassign = false;
   private running = false;
+  private closing = false;
   private loop: Promise<void> = Promise.resolve();
   /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
   private readonly catchingUp = new Set<string>();
@@ -48,6 +84,7 @@ export class FanoutSource {
   readonly readBacks = new ReadBackQueue();
 
   constructor(private readonly o: SourceOptions) {
+    this.clients = o.clients ?? rdkafkaClients;
     this.decoder = new Decoder(o.log, o.onUndecodable);
     this.registry = new RegistryWait(o.log, 5_000);
   }
@@ -57,12 +94,11 @@ export class FanoutSource {
   }
 
   async start(): Promise<void> {
-    const c = rdkafkaConsumer(this.consumerConfig(), { 'auto.offset.reset': 'earliest' });
-    await call<unknown>((cb) => c.connect({ timeout: 15_000 }, cb));
-    c.setDefaultConsumeTimeout(1); // a latency-critical reader: a longer timeout holds a lone record back (measured: 5 ms → +4 ms p50)
+    // a latency-critical reader: a longer consume timeout holds a lone record back (measured: 5 ms → +4 ms p50)
+    const c = await connectWithin(this.clients, this.consumerConfig(), { consumeTimeoutMs: 1 }, 15_000);
     this.consumer = c;
     // Caught up with a partition: its end was reached (its last offsets may be transaction markers).
-    c.on('partition.eof', (e: RdKafka.EofEvent) => this.catchingUp.delete(`${e.topic}:${e.partition}`));
+    this.stopEofs = c.onPartitionEof((e) => this.catchingUp.delete(`${e.topic}:${e.partition}`));
     c.assign([]);
     // A topic just created may not be in the metadata yet: looked for a while at start, then every 30 s.
     const deadline = Date.now() + 10_000;
@@ -76,25 +112,43 @@ export class FanoutSource {
 
   /** Assigns partitions not read yet (new topics, added partitions), each from `historyPerPartition` back. Returns how many topics are still missing. */
   private async discover(): Promise<number> {
-    const c = this.consumer!;
-    const meta = await call<RdKafka.Metadata>((cb) => c.getMetadata({ timeout: 10_000 }, cb));
-    const added: RdKafka.Assignment[] = [];
+    const cluster = await this.clients.admin(this.o.client).clusterInfo(10_000);
+    const watermarks = new WatermarkReader(this.consumer!, () => connectWithin(this.clients, this.consumerConfig(), { consumeTimeoutMs: 1 }, 10_000));
+    let added = 0;
     let missing = 0;
-    for (const t of this.o.topics) {
-      const partitions = meta.topics.find((m) => m.name === t.topic)?.partitions.map((p) => p.id) ?? [];
-      if (partitions.length === 0) missing++;
-      for (const partition of partitions) {
-        const key = `${t.topic}:${partition}`;
-        if (this.histories.has(key)) continue;
-        const w = await call<RdKafka.WatermarkOffsets>((cb) => c.queryWatermarkOffsets(t.topic, partition, 10_000, cb));
-        const start = Math.max(w.lowOffset, w.highOffset - this.o.historyPerPartition);
-        this.histories.set(key, new PartitionHistory(this.o.historyPerPartition, start));
-        this.catchingUp.add(key);
-        added.push({ topic: t.topic, partition, offset: start });
+    try {
+      for (const t of this.o.topics) {
+        const count = cluster.topics.get(t.topic)?.partitions ?? 0;
+        if (count === 0) missing++;
+        for (let partition = 0; partition < count; partition++) {
+          const key = `${t.topic}:${partition}`;
+          if (this.histories.has(key)) continue;
+          const w = await watermarks.query(t.topic, partition);
+          const start = Math.max(w.low, w.high - this.o.historyPerPartition);
+          this.histories.set(key, new PartitionHistory(this.o.historyPerPartition, start));
+          this.catchingUp.add(key);
+          this.assigned.set(key, { topic: t.topic, partition, offset: start });
+          added++;
+        }
       }
+    } finally {
+      await watermarks.close();
+      // Those added before a failure too. While the loop reads, it assigns them between two batches (a consume in flight would move the positions).
+      if (added > 0 && this.running) this.reassign = true;
+      else if (added > 0 && !this.closing) this.assignAll();
     }
-    if (added.length > 0) c.incrementalAssign(added);
     return missing;
+  }
+
+  /** Assigns every partition read, each at its reading position (called while no consume is in flight). */
+  private assignAll(): void {
+    const c = this.consumer!;
+    const all = [...this.assigned.values()];
+    for (const p of c.position(all)) {
+      if (p.offset >= 0) this.assigned.get(`${p.topic}:${p.partition}`)!.offset = p.offset;
+    }
+    c.assign(all.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
+    this.reassign = false;
   }
 
   /** Waiting for the schema registry while it does not answer (at most 5 s between attempts: delivery is latency-bound). */
@@ -129,9 +183,10 @@ export class FanoutSource {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let batch: RdKafka.Message[];
+      let batch: ConsumedRecord[];
       try {
-        batch = await call<RdKafka.Message[]>((cb) => this.consumer!.consume(1000, cb));
+        if (this.reassign) this.assignAll();
+        batch = await this.consumer!.consume(1000);
       } catch (err) {
         this.o.log.warn({ err }, 'consuming failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
@@ -154,7 +209,7 @@ export class FanoutSource {
    * A registry that does not answer is waited for, with the batch held: skipping its
    * records would move clients' positions past records they never got.
    */
-  private async decodeRetrying(batch: readonly RdKafka.Message[]): Promise<Publication[]> {
+  private async decodeRetrying(batch: readonly ConsumedRecord[]): Promise<Publication[]> {
     for (;;) {
       try {
         const pubs = await this.decode(batch);
@@ -168,13 +223,13 @@ export class FanoutSource {
   }
 
   /** Decoded publications of a batch; records that do not decode are counted and skipped. */
-  private async decode(batch: readonly RdKafka.Message[]): Promise<Publication[]> {
+  private async decode(batch: readonly ConsumedRecord[]): Promise<Publication[]> {
     const receivedAt = Date.now();
     const out: Publication[] = [];
     for (const t of this.o.topics) {
       const records = batch.filter((m) => m.topic === t.topic);
       if (records.length === 0) continue;
-      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value ?? null)); // throws only when the registry does not answer
+      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value)); // throws only when the registry does not answer
       for (const m of records) {
         const p = this.decoder.publication(t, m, receivedAt);
         if (p) out.push(p);
@@ -185,14 +240,16 @@ export class FanoutSource {
 
   /** Records of a partition with from ≤ offset < to, read back from Kafka within `budget` (read-back.ts); also the partition's low watermark. */
   readRange(topic: string, partition: number, from: number, to: number, budget?: ReadBudget): Promise<{ low: number; pubs: Publication[] }> {
-    return readBack(this.consumerConfig(), this.o.topics.find((t) => t.topic === topic)!, this.decoder, partition, from, to, budget);
+    return readBack(this.clients, this.consumerConfig(), this.o.topics.find((t) => t.topic === topic)!, this.decoder, partition, from, to, budget);
   }
 
   async close(): Promise<void> {
     this.running = false;
+    this.closing = true;
     this.registry.stop();
     clearInterval(this.discoverer);
     await this.loop;
-    if (this.consumer?.isConnected()) await new Promise<void>((r) => this.consumer!.disconnect(() => r()));
+    this.stopEofs?.();
+    await this.consumer?.disconnect();
   }
 }

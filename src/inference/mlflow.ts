@@ -114,7 +114,7 @@ function artifactRoot(uri: string): { path: string; urlPath: string } {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri);
   if (!m) throw new StreamingError('SA_ERR_MODEL_INVALID', `the model's files are at ${uri.slice(0, 200)}, which this processor cannot fetch`, { hint: 'run the MLflow tracking server with --serve-artifacts (artifacts proxied as mlflow-artifacts:/…)' });
   const segments = m[1]!.replace(/\/+$/, '').split('/');
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses in a path segment.
   if (segments.some((s) => s === '' || s === '.' || s === '..' || /[\u0000-\u001f\u007f\\]/.test(s))) throw refused(`the artifact URI ${JSON.stringify(uri).slice(0, 200)} is not a plain folder path; refused`);
   return { path: segments.join('/'), urlPath: segments.map((s) => encodeURIComponent(s)).join('/') };
 }

@@ -19,6 +19,8 @@ export interface ConsumerHooks {
   onRebalance?: RebalanceListener;
   /** Longest consume() waits for a record after the first (ms). */
   consumeTimeoutMs: number;
+  /** Longest the connection may take before consumer() rejects (ms). Default 30000. */
+  connectTimeoutMs?: number;
 }
 
 export interface Consumer {

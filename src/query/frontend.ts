@@ -49,7 +49,7 @@ export class QueryFrontend {
       // Seen here, or reported by any instance: the partitions it may be in are not this instance's alone.
       partitionerMismatch: (topic) => mismatchedTopics().includes(topic) || this.directory.mismatchReported(topic),
     };
-    this.server = await startQueryServer(new Queryable(this.graph, this.config.clients.admin(this.config.client), instance, this.config.inputPartitioner), this.options, this.log);
+    this.server = await startQueryServer(new Queryable({ graph: this.graph, admin: this.config.clients.admin(this.config.client), instance, declared: this.config.inputPartitioner }), this.options, this.log);
   }
 
   /** After every rebalance (and restoration): which tasks this instance answers for. */

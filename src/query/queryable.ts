@@ -33,14 +33,32 @@ export interface InstanceView {
 
 const COUNTS_MAX_AGE_MS = 30_000;
 
+/** What the query server reads an instance through, by name. */
+export interface QueryableOptions {
+  graph: TopologyGraph;
+  admin: Admin;
+  instance: InstanceView;
+  /** The partitioner the input topics were written with (default murmur2). */
+  declared?: InputPartitioner;
+  /** The partition count of a topic; default, the cluster's metadata. */
+  partitionsOf?: (topic: string) => Promise<number | undefined>;
+}
+
 export class Queryable {
+  readonly instance: InstanceView;
+  private readonly admin: Admin;
+  private readonly declared: InputPartitioner;
+  private readonly partitionsOf: ((topic: string) => Promise<number | undefined>) | undefined;
   readonly stores = new Map<string, StoreInfo>();
   private partitionCounts = new Map<string, number>();
   /** When the counts were read: partitions can be added, so they are read again after a while. */
   private countsAt = 0;
 
-  /** `partitionsOf`: the partition count of a topic; default, the cluster's metadata. */
-  constructor(graph: TopologyGraph, private readonly admin: Admin, readonly instance: InstanceView, private readonly declared: InputPartitioner = 'murmur2', private readonly partitionsOf?: (topic: string) => Promise<number | undefined>) {
+  constructor({ graph, admin, instance, declared = 'murmur2', partitionsOf }: QueryableOptions) {
+    this.instance = instance;
+    this.admin = admin;
+    this.declared = declared;
+    this.partitionsOf = partitionsOf;
     graph.subtopologies().forEach((nodes, subtopology) => {
       const sources = nodes.flatMap((n) => (n.kind === 'source' ? [n] : []));
       const sourceTopics = sources.flatMap((n) => [...n.topics]);

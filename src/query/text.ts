@@ -2,9 +2,16 @@
  * Keys arrive in URLs as text and values leave as JSON: this turns text into a store's
  * typed key by the key serde's kind, and values into JSON-safe data.
  */
+import { StreamingError } from '../errors';
 import type { Serde } from '../serdes';
 
-export class BadKey extends Error {}
+/** A key, range bound or cursor that cannot be read: the 400 answer's own code. */
+export class BadKey extends StreamingError {
+  constructor(message: string) {
+    super('SA_ERR_QUERY_BAD_REQUEST', message);
+    this.name = 'BadKey';
+  }
+}
 
 /** The typed key a URL's text stands for, given the store's key serde. */
 export function keyFromText(serde: Serde<unknown>, text: string): unknown {

@@ -23,20 +23,38 @@ export interface CheckedRecord {
   key: Buffer | null;
 }
 
+export interface PartitionerCheckOptions {
+  /** How the input's producers are declared to place keys. */
+  declared: InputPartitioner;
+  /** The external input topics (the runtime's own repartition topics are not checked). */
+  external: ReadonlySet<string>;
+  counter: Counter<'topic'>;
+  log: Logger;
+  /** Where the topics found off the partitioner are kept across restarts. */
+  file?: string;
+  /** Called when a topic is first found off the declared partitioner (the host directory spreads the news). */
+  onMismatch?: (topic: string) => void;
+}
+
 export class PartitionerCheck {
   private readonly mismatched = new Set<string>();
   private partitionCounts: ReadonlyMap<string, number> = new Map();
 
-  constructor(
-    private readonly declared: InputPartitioner,
-    private readonly external: ReadonlySet<string>,
-    private readonly counter: Counter<'topic'>,
-    private readonly log: Logger,
-    private readonly file?: string,
-    /** Called when a topic is first found off the declared partitioner (the host directory spreads the news). */
-    private readonly onMismatch: (topic: string) => void = () => undefined,
-  ) {
-    for (const topic of this.load()) if (external.has(topic)) this.mismatched.add(topic);
+  private readonly declared: InputPartitioner;
+  private readonly external: ReadonlySet<string>;
+  private readonly counter: Counter<'topic'>;
+  private readonly log: Logger;
+  private readonly file: string | undefined;
+  private readonly onMismatch: (topic: string) => void;
+
+  constructor(o: PartitionerCheckOptions) {
+    this.declared = o.declared;
+    this.external = o.external;
+    this.counter = o.counter;
+    this.log = o.log;
+    this.file = o.file;
+    this.onMismatch = o.onMismatch ?? (() => undefined);
+    for (const topic of this.load()) if (this.external.has(topic)) this.mismatched.add(topic);
   }
 
   /** Partition counts of the input topics (taken at start and after every rebalance). */

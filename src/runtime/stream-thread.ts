@@ -92,12 +92,26 @@ export class StreamThread {
     this.groupLag = new GroupLag({ admin: config.clients.admin(config.client), topics: external, consumer: () => this.consumer, log });
     this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry, this.groupLag);
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
-    this.tasks = new TaskManager(graph, config, { send: (...args) => this.producer.send(...args) }, (reason) => this.metrics.failed(reason), () => this.db, this.metrics.stores);
+    this.tasks = new TaskManager({
+      graph,
+      config,
+      collector: { send: (...args) => this.producer.send(...args) },
+      observe: (reason) => this.metrics.failed(reason),
+      stateDb: () => this.db,
+      meter: this.metrics.stores,
+    });
     this.restorer = new StoreRestorer(config, log, this.metrics);
     this.prefetcher = new Prefetcher(() => this.consumer, config.maxPollRecords, MAX_FAILED_IN_A_ROW * 3, log);
     this.registry = new RegistryWait(log);
     this.commitTimer = new CommitTimer(config.commitIntervalMs, config.commitMaxRecords);
-    this.partitioners = new PartitionerCheck(config.inputPartitioner, external, this.metrics.partitionerMismatch, log, join(config.stateDir, 'partitioner-mismatch.json'), (topic) => listener.partitionerMismatch(topic));
+    this.partitioners = new PartitionerCheck({
+      declared: config.inputPartitioner,
+      external,
+      counter: this.metrics.partitionerMismatch,
+      log,
+      file: join(config.stateDir, 'partitioner-mismatch.json'),
+      onMismatch: (topic) => listener.partitionerMismatch(topic),
+    });
   }
 
   async start(): Promise<void> {

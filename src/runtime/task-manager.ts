@@ -39,6 +39,18 @@ function parseKey(key: string): TopicPartition {
   return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
 }
 
+export interface TaskManagerOptions {
+  graph: TopologyGraph;
+  config: ResolvedStreamsConfig;
+  /** Where the tasks' sinks write: the stream thread's current producer. */
+  collector: RecordCollector;
+  /** Told of every record an error policy dealt with (metrics). */
+  observe: FailureObserver;
+  /** The instance's RocksDB database, once opened (undefined without persistent stores). */
+  stateDb: () => StateDb | undefined;
+  meter?: StoreMeter;
+}
+
 export class TaskManager {
   private readonly tasks = new Map<string, RuntimeTask>();
   private readonly byPartition = new Map<string, RuntimeTask>();
@@ -46,14 +58,21 @@ export class TaskManager {
   /** Whether any store loads keys before a batch (RocksDB stores declare prefetchKeys). */
   private readonly prefetching: boolean;
 
-  constructor(
-    private readonly graph: TopologyGraph,
-    private readonly config: ResolvedStreamsConfig,
-    private readonly collector: RecordCollector,
-    private readonly observe: FailureObserver,
-    private readonly stateDb: () => StateDb | undefined,
-    private readonly meter?: StoreMeter,
-  ) {
+  private readonly graph: TopologyGraph;
+  private readonly config: ResolvedStreamsConfig;
+  private readonly collector: RecordCollector;
+  private readonly observe: FailureObserver;
+  private readonly stateDb: () => StateDb | undefined;
+  private readonly meter: StoreMeter | undefined;
+
+  constructor(o: TaskManagerOptions) {
+    this.graph = o.graph;
+    this.config = o.config;
+    this.collector = o.collector;
+    this.observe = o.observe;
+    this.stateDb = o.stateDb;
+    this.meter = o.meter;
+    const graph = o.graph;
     this.prefetching = [...graph.stores.values()].some((st) => st.backend === 'rocksdb' && st.prefetchKeys !== undefined);
     graph.subtopologies().forEach((nodes, id) => {
       for (const n of nodes) if (n.kind === 'source') for (const t of n.topics) this.subtopologyOf.set(t, { id, nodes });
@@ -70,9 +89,9 @@ export class TaskManager {
       let t = this.tasks.get(id);
       if (!t) {
         const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys, meter: this.meter };
-        const stores = new TaskStores(this.graph.storesOf(sub.nodes), context, (s) => this.graph.changelogTopic(s), this.collector, join(this.config.stateDir, 'checkpoints', `${id}.json`));
+        const stores = new TaskStores({ specs: this.graph.storesOf(sub.nodes), context, changelogTopic: (s) => this.graph.changelogTopic(s), collector: this.collector, checkpointFile: join(this.config.stateDir, 'checkpoints', `${id}.json`) });
         const inputs = sub.nodes.flatMap((n) => (n.kind === 'source' ? n.topics.map((topic) => ({ topic, partition: tp.partition })) : []));
-        t = { id, nodes: sub.nodes, stores, task: new StreamTask(id, sub.nodes, this.config, this.collector, this.observe, stores), partitions: new Set(), processed: new Map(), inputs, committed: new Map() };
+        t = { id, nodes: sub.nodes, stores, task: this.newTask(id, sub.nodes, stores), partitions: new Set(), processed: new Map(), inputs, committed: new Map() };
         this.tasks.set(id, t);
         created.push(id);
       }
@@ -224,9 +243,13 @@ export class TaskManager {
     for (const t of this.tasks.values()) {
       t.task.close();
       t.stores.abort();
-      t.task = new StreamTask(t.id, t.nodes, this.config, this.collector, this.observe, t.stores);
+      t.task = this.newTask(t.id, t.nodes, t.stores);
       t.processed.clear();
     }
+  }
+
+  private newTask(id: string, nodes: readonly NodeSpec[], stores: TaskStores): StreamTask {
+    return new StreamTask({ id, nodes, config: this.config, collector: this.collector, observe: this.observe, stores });
   }
 
   assignedPartitions(): TopicPartition[] {

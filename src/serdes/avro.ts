@@ -122,9 +122,10 @@ export class AvroSerde<T> implements Serde<T | null> {
    */
   private refused(id: number, cause: unknown): void {
     const message = (cause as Error).message;
-    if (registryUnavailable(cause)) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${message}`, { cause });
+    // Both thrown ones are retried (the batch waits for the registry): retriable, unlike most SerdeErrors.
+    if (registryUnavailable(cause)) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${message}`, { cause, retriable: true });
     const status = registryStatus(cause);
-    if (status === 401) throw new SerdeError(this.name, `the schema registry refused the credentials (401) when asked for schema id ${id}; records wait until it accepts them — check the registry user and password (${message})`, { cause });
+    if (status === 401) throw new SerdeError(this.name, `the schema registry refused the credentials (401) when asked for schema id ${id}; records wait until it accepts them — check the registry user and password (${message})`, { cause, retriable: true });
     const reason = status === undefined ? `cannot be used: ${message}`
       : status === 404 ? `is unknown to the registry (404: ${message})`
         : `cannot be fetched: the registry answered ${status} (${message})`;

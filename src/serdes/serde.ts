@@ -3,6 +3,8 @@
  * path never awaits per record; Kafka's null (a tombstone, or an absent key) passes
  * through every built-in serde as null.
  */
+import { StreamingError, type StreamingErrorOptions } from '../errors';
+
 export interface Serializer<T> {
   serialize(topic: string, data: T): Buffer | null;
   /**
@@ -26,10 +28,13 @@ export interface Serde<T> extends Serializer<T>, Deserializer<T> {
   readonly name: string;
 }
 
-/** Thrown by a deserializer for bytes it cannot read; the deserialization handler decides. */
-export class SerdeError extends Error {
-  constructor(readonly serde: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * Thrown by a serde for bytes it cannot read or a value it cannot write; the error
+ * policies decide (deserialization, processing or production handler). `serde` names it.
+ */
+export class SerdeError extends StreamingError {
+  constructor(readonly serde: string, message: string, options: StreamingErrorOptions = {}) {
+    super('SA_ERR_SERDE', message, options);
     this.name = 'SerdeError';
   }
 }

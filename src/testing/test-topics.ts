@@ -22,16 +22,36 @@ export interface PipeOptions {
   headers?: Headers;
 }
 
+/** @internal How the driver hands an input topic its serdes and its ways into the driver. */
+export interface TestInputTopicOptions<K, V> {
+  name: string;
+  keySerde: Serializer<K>;
+  valueSerde: Serializer<V>;
+  /** Processes one record (a batch of one). */
+  pipe: (topic: string, record: StoredRecord) => void;
+  /** Processes records as one input batch. */
+  pipeMany: (topic: string, records: StoredRecord[]) => void;
+  /** The driver's wall clock: the default timestamp. */
+  now: () => number;
+}
+
 export class TestInputTopic<K, V> {
-  /** @internal */
-  constructor(
-    readonly name: string,
-    private readonly keySerde: Serializer<K>,
-    private readonly valueSerde: Serializer<V>,
-    private readonly pipe: (topic: string, record: StoredRecord) => void,
-    private readonly now: () => number,
-    private readonly pipeMany: (topic: string, records: StoredRecord[]) => void,
-  ) {}
+  readonly name: string;
+  private readonly keySerde: Serializer<K>;
+  private readonly valueSerde: Serializer<V>;
+  private readonly pipe: (topic: string, record: StoredRecord) => void;
+  private readonly pipeMany: (topic: string, records: StoredRecord[]) => void;
+  private readonly now: () => number;
+
+  /** @internal Made by TopologyTestDriver.createInputTopic. */
+  constructor(o: TestInputTopicOptions<K, V>) {
+    this.name = o.name;
+    this.keySerde = o.keySerde;
+    this.valueSerde = o.valueSerde;
+    this.pipe = o.pipe;
+    this.pipeMany = o.pipeMany;
+    this.now = o.now;
+  }
 
   /** Pipes one record; its timestamp defaults to the driver's current time. */
   pipeInput(key: K, value: V, options: PipeOptions = {}): void {

@@ -40,14 +40,21 @@ export class TopologyTestDriver {
     this.graph = graphOf(topology).resolve(this.options.applicationId);
     const subtopologies = this.graph.subtopologies();
     // No database: RocksDB stores run in memory here (the same layers above the backend).
-    this.stores = subtopologies.map((nodes) => new TaskStores(this.graph.storesOf(nodes), { partition: 0, db: undefined, maxLoadedKeys: 0 }, (s) => this.graph.changelogTopic(s), collector));
-    this.tasks = subtopologies.map((nodes, i) => new StreamTask(`${i}_0`, nodes, this.options, collector, undefined, this.stores[i], () => this.wallClock));
+    this.stores = subtopologies.map((nodes) => new TaskStores({ specs: this.graph.storesOf(nodes), context: { partition: 0, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => this.graph.changelogTopic(s), collector }));
+    this.tasks = subtopologies.map((nodes, i) => new StreamTask({ id: `${i}_0`, nodes, config: this.options, collector, stores: this.stores[i], clock: () => this.wallClock }));
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
 
   createInputTopic<K, V>(name: string, keySerde: Serializer<K>, valueSerde: Serializer<V>): TestInputTopic<K, V> {
     if (!this.taskByTopic.has(name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${name}" is not a source topic of this topology`, { hint: `its sources are: ${[...this.taskByTopic.keys()].join(', ')}` });
-    return new TestInputTopic(name, keySerde, valueSerde, (topic, record) => this.pipe(topic, record), () => this.wallClock, (topic, records) => this.pipeBatch(topic, records));
+    return new TestInputTopic({
+      name,
+      keySerde,
+      valueSerde,
+      pipe: (topic, record) => this.pipe(topic, record),
+      pipeMany: (topic, records) => this.pipeBatch(topic, records),
+      now: () => this.wallClock,
+    });
   }
 
   createOutputTopic<K, V>(name: string, keySerde: Deserializer<K>, valueSerde: Deserializer<V>): TestOutputTopic<K, V> {

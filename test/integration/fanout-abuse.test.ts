@@ -5,6 +5,7 @@ import { connect as tcpConnect } from 'node:net';
 import WebSocket from 'ws';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
+import { rawSocket } from '../../src/fanout/ws-internals';
 import { registryClientOptions } from '../../src/config';
 import { signHs256 } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
@@ -205,7 +206,7 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
   it('a slow reader of predictions is disconnected with 4008 once its buffer is full', async () => {
     const slow = await WsTestClient.connect(url, { token: token() });
     await slow.request('subscribe', { channel: 'predictions' });
-    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const socket = rawSocket(slow.ws)!;
     socket.pause(); // reads nothing: the kernel buffers fill, then the server's
     const slowCount = async (): Promise<number> => Number(/websocket_slow_disconnects_total (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     for (let round = 0; round < 100 && (await slowCount()) === 0; round++) await produce(2_000);
@@ -217,7 +218,7 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
   it('a slow reader of metrics is not disconnected: the oldest metrics are dropped until it drains', async () => {
     const slow = await WsTestClient.connect(url, { token: token() });
     await slow.request('subscribe', { channel: 'metrics' });
-    const socket = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    const socket = rawSocket(slow.ws)!;
     socket.pause();
     const dropped = async (): Promise<number> => Number(/websocket_messages_dropped_total\{channel="metrics"\} (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     const summary = Buffer.from(JSON.stringify({ task: '0_0', events: 1, pad: 'x'.repeat(400) }));

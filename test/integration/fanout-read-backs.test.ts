@@ -10,6 +10,7 @@ import { kafkaClientConfig, registryClientOptions, type Config } from '../../src
 import { Decoder } from '../../src/fanout/decode';
 import { readBack, type ReadBudget } from '../../src/fanout/read-back';
 import { sizeInReply } from '../../src/fanout/resume-cap';
+import { rdkafkaClients } from '../../src/kafka';
 import { createLogger } from '../../src/logger';
 import { AvroSerdes, type AvroSerde, type Serde } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
@@ -135,7 +136,7 @@ describe('the fan-out\'s Kafka read-backs: rationed between clients, capped, fai
     const source = { channel: 'predictions' as const, topic: topics.predictions, serde: serde as Serde<unknown> };
     const consumer = { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('frb-read'), 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'enable.partition.eof': true };
     const decoder = new Decoder(createLogger({ level: 'silent' }, 'fanout-read-backs'), () => undefined);
-    const read = (budget?: ReadBudget): ReturnType<typeof readBack> => readBack(consumer, source, decoder, 0, 0, 100, budget);
+    const read = (budget?: ReadBudget): ReturnType<typeof readBack> => readBack(rdkafkaClients, consumer, source, decoder, 0, 0, 100, budget);
     const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
     const all = await read();
     assert.deepEqual(all.pubs.map((p) => p.offset), range(0, 100), 'without a budget: every record of the range');

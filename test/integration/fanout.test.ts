@@ -7,6 +7,7 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
+import { rawSocket } from '../../src/fanout/ws-internals';
 import { registryClientOptions, type Config } from '../../src/config';
 import { signHs256 } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
@@ -234,7 +235,7 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     try {
       const c = await WsTestClient.connect(wsUrl(app), { token: token() });
       await c.request('subscribe', { channel: 'alerts' });
-      const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      const socket = rawSocket(c.ws)!;
       socket.pause(); // reads nothing, so it never sees a ping nor answers one
       const gauge = async (): Promise<number> => Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1]);
       await waitFor('the dead peer to be dropped', async () => (await gauge()) === 0, 10_000);

@@ -19,7 +19,7 @@ export function memoryQueryServer(declared: 'murmur2' | 'unknown', auth: QueryAu
   grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count({ name: 'per-minute' });
   const graph = graphOf(b.build()).resolve('fuzz');
   const nodes = graph.subtopologies()[0]!;
-  const storesOf = (partition: number): TaskStores => new TaskStores(graph.storesOf(nodes), { partition, db: undefined, maxLoadedKeys: 0 }, (s) => graph.changelogTopic(s), { send: () => undefined });
+  const storesOf = (partition: number): TaskStores => new TaskStores({ specs: graph.storesOf(nodes), context: { partition, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => graph.changelogTopic(s), collector: { send: () => undefined } });
   const stores = storesOf(0);
   const empty = storesOf(1);
   for (const k of ['k1', 'k2', 'ünïcode', '']) stores.typed<string, number>('counts')!.put(k, 3);
@@ -35,6 +35,7 @@ export function memoryQueryServer(declared: 'murmur2' | 'unknown', auth: QueryAu
     owner: () => undefined,
     partitionerMismatch: () => false,
   };
-  const q = new Queryable(graph, { clusterInfo: () => Promise.reject(new Error('no cluster in this test')), createTopics: () => Promise.resolve([]) }, instance, declared, async () => 2);
+  const admin = { clusterInfo: () => Promise.reject(new Error('no cluster in this test')), createTopics: () => Promise.resolve([]) };
+  const q = new Queryable({ graph, admin, instance, declared, partitionsOf: async () => 2 });
   return buildQueryServer(q, { port: 0, auth }, createLogger({ level: 'silent' }));
 }

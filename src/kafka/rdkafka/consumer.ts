@@ -18,7 +18,7 @@ export async function connectConsumer(settings: ClientSettings, hooks: ConsumerH
     };
   }
   const consumer = new Kafka.KafkaConsumer(all as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
-  await promised<unknown>((cb) => consumer.connect({ timeout: 30_000 }, cb));
+  await promised<unknown>((cb) => consumer.connect({ timeout: hooks.connectTimeoutMs ?? 30_000 }, cb));
   consumer.setDefaultConsumeTimeout(hooks.consumeTimeoutMs);
   return new RdKafkaConsumer(consumer);
 }

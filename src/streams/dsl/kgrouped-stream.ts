@@ -16,6 +16,7 @@ import { SessionWindowedKStream } from './session-windowed-stream';
 import { SessionWindows } from './session-windows';
 import { SlidingWindowedKStream } from './sliding-windowed-stream';
 import { SlidingWindows } from './sliding-windows';
+import type { WindowedSource } from './windowed-aggregation';
 import type { TimeWindows } from './windows';
 
 /** Serdes of the grouped records: the key's for the store, both for a repartition topic. */
@@ -74,9 +75,10 @@ export class KGroupedStream<K, V> {
   windowedBy(windows: SlidingWindows, options?: { lateRecords?: LateRecords<K, V> }): SlidingWindowedKStream<K, V>;
   windowedBy(windows: TimeWindows | SessionWindows | SlidingWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
     const input = (store: string): KStream<K, V> => (this.repartitionRequired ? this.repartitioned(store) : this.stream);
-    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
-    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
-    return new TimeWindowedKStream<K, V>(this.graph, input, this.grouped.keySerde, this.grouped.valueSerde, windows, options.lateRecords);
+    const source: WindowedSource<K, V> = { graph: this.graph, input, keySerde: this.grouped.keySerde, valueSerde: this.grouped.valueSerde, late: options.lateRecords };
+    if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(source, windows);
+    if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(source, windows);
+    return new TimeWindowedKStream<K, V>(source, windows);
   }
 
   private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: Materialized<K, VA> & { valueSerde: SerdeFor<VA> }): KTable<K, VA> {

@@ -8,10 +8,11 @@ import type { Deserializer, Serializer } from '../../serdes';
 import type { StoreSpec } from '../../../state';
 import type { ProcessorSupplier } from '../processor-api/processor';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the graph is untyped inside; the DSL types the edges. */
+// biome-ignore-start lint/suspicious/noExplicitAny: the graph is untyped inside; the DSL types the edges.
 export type AnyDeserializer = Deserializer<any>;
 export type AnySerializer = Serializer<any>;
 export type AnySupplier = ProcessorSupplier<any, any, any, any>;
+// biome-ignore-end lint/suspicious/noExplicitAny: (end of the untyped graph types)
 
 /**
  * Internal topics (repartition) are named without the application id while the topology

@@ -13,20 +13,46 @@ import type { TaskStores } from './task-stores';
 /** Told about every record an error policy dealt with, or a window dropped as late (the runtime counts them in metrics). */
 export type FailureObserver = (reason: 'deserialization' | 'processing' | 'production' | 'late' | 'rejected') => void;
 
+/** What a task is made of, by name: the observer, the stores and the clock are optional and independent of each other. */
+export interface StreamTaskOptions {
+  id: string;
+  nodes: readonly NodeSpec[];
+  /** The error policies, the dead-letter topic and the application id. */
+  config: ResolvedStreamsOptions;
+  collector: RecordCollector;
+  observe?: FailureObserver;
+  /** The task's state stores; they outlive the task (an abort makes a new task over the same stores). */
+  stores?: TaskStores;
+  /** Wall-clock time for punctuation schedules. Default Date.now. */
+  clock?: () => number;
+}
+
 export class StreamTask {
+  readonly id: string;
+  private readonly options: ResolvedStreamsOptions;
+  private readonly collector: RecordCollector;
+  private readonly observe: FailureObserver;
+  private readonly stores: TaskStores | undefined;
   private readonly graph: TaskGraph;
   private current: RawRecord | undefined;
 
-  constructor(
-    readonly id: string,
-    nodes: readonly NodeSpec[],
-    private readonly options: ResolvedStreamsOptions,
-    private readonly collector: RecordCollector,
-    private readonly observe: FailureObserver = () => undefined,
-    private readonly stores?: TaskStores,
-    clock: () => number = Date.now,
-  ) {
-    this.graph = new TaskGraph(nodes, id, options.applicationId, collector, (error, topic) => this.onSinkError(error, topic), stores, () => observe('late'), clock, (record, code, message) => this.onDeadLetter(record, code, message));
+  constructor(o: StreamTaskOptions) {
+    this.id = o.id;
+    this.options = o.config;
+    this.collector = o.collector;
+    this.observe = o.observe ?? (() => undefined);
+    this.stores = o.stores;
+    this.graph = new TaskGraph({
+      nodes: o.nodes,
+      taskId: o.id,
+      applicationId: o.config.applicationId,
+      collector: o.collector,
+      onSinkError: (error, topic) => this.onSinkError(error, topic),
+      stores: o.stores,
+      onLate: () => this.observe('late'),
+      clock: o.clock,
+      deadLetter: (record, code, message) => this.onDeadLetter(record, code, message),
+    });
   }
 
   topics(): string[] {

@@ -34,7 +34,31 @@ interface Instance {
 /** Sends a rejected record to the dead-letter topic (StreamTask knows where it is, and the input record). */
 export type DeadLetterHook = (record: { key: Buffer | null; value: Buffer | null; timestamp: number }, code: string, message: string) => void;
 
+/** What one task's graph is made of, by name: the hooks and the store are optional and independent of each other. */
+export interface TaskGraphOptions {
+  nodes: readonly NodeSpec[];
+  taskId: string;
+  applicationId: string;
+  collector: RecordCollector;
+  onSinkError: SinkErrorHook;
+  /** The task's state stores; without them a processor asking for a store fails. */
+  stores?: TaskStores;
+  /** A windowed processor dropped a late record (counted by the runtime). */
+  onLate?: () => void;
+  /** Wall-clock time for punctuation schedules (the test driver's clock in tests). Default Date.now. */
+  clock?: () => number;
+  deadLetter?: DeadLetterHook;
+}
+
 export class TaskGraph {
+  readonly taskId: string;
+  readonly applicationId: string;
+  private readonly collector: RecordCollector;
+  private readonly onSinkError: SinkErrorHook;
+  private readonly stores: TaskStores | undefined;
+  private readonly onLate: () => void;
+  private readonly clock: () => number;
+  private readonly deadLetter: DeadLetterHook;
   private readonly instances = new Map<string, Instance>();
   private readonly sourceByTopic = new Map<string, Extract<NodeSpec, { kind: 'source' }>>();
   private current: RecordOrigin | undefined;
@@ -45,17 +69,16 @@ export class TaskGraph {
   /** Instances parents first (the order the topology added them). */
   private readonly ordered: Instance[];
 
-  constructor(
-    nodes: readonly NodeSpec[],
-    readonly taskId: string,
-    readonly applicationId: string,
-    private readonly collector: RecordCollector,
-    private readonly onSinkError: SinkErrorHook,
-    private readonly stores?: TaskStores,
-    private readonly onLate: () => void = () => undefined,
-    private readonly clock: () => number = Date.now,
-    private readonly deadLetter: DeadLetterHook = () => undefined,
-  ) {
+  constructor(o: TaskGraphOptions) {
+    const nodes = o.nodes;
+    this.taskId = o.taskId;
+    this.applicationId = o.applicationId;
+    this.collector = o.collector;
+    this.onSinkError = o.onSinkError;
+    this.stores = o.stores;
+    this.onLate = o.onLate ?? (() => undefined);
+    this.clock = o.clock ?? Date.now;
+    this.deadLetter = o.deadLetter ?? (() => undefined);
     // Children first, so every instance can be wired to already-built children.
     for (const spec of [...nodes].reverse()) this.instances.set(spec.name, this.instantiate(spec));
     for (const spec of nodes) if (spec.kind === 'source') for (const t of spec.topics) this.sourceByTopic.set(t, spec);

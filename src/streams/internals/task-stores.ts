@@ -32,7 +32,21 @@ export interface RestoreTarget {
   restored(end: number): void;
 }
 
+/** What a task's stores are built from, by name. */
+export interface TaskStoresOptions {
+  specs: readonly StoreSpec[];
+  context: StoreContext;
+  /** The changelog topic of a store (`<applicationId>-<store>-changelog`). */
+  changelogTopic: (store: string) => string;
+  /** Where changelog records go: the task's producer, or the test driver. */
+  collector: RecordCollector;
+  /** The task's checkpoint; without one nothing is read or written (the test driver). */
+  checkpointFile?: string;
+}
+
 export class TaskStores {
+  private readonly context: StoreContext;
+  private readonly checkpointFile: string | undefined;
   private readonly stores = new Map<string, TaskStore>();
   /** Timestamp for changelog records: the task's stream time when the write was flushed. */
   private streamTime = 0;
@@ -40,7 +54,9 @@ export class TaskStores {
   /** Changelog partitions of persistent stores whose restoration has not finished: a close must not checkpoint them. */
   private readonly unrestored = new Set<string>();
 
-  constructor(specs: readonly StoreSpec[], private readonly context: StoreContext, changelogTopic: (store: string) => string, collector: RecordCollector, private readonly checkpointFile?: string) {
+  constructor({ specs, context, changelogTopic, collector, checkpointFile }: TaskStoresOptions) {
+    this.context = context;
+    this.checkpointFile = checkpointFile;
     for (const spec of specs) {
       const topic = changelogTopic(spec.name);
       const writer = spec.logging ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], context.partition) } : undefined;

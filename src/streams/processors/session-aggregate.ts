@@ -18,19 +18,37 @@ import type { Merger } from '../dsl/functions';
 
 export type { Merger };
 
+export interface SessionAggregateOptions<K, V, VA> {
+  storeName: string;
+  windows: SessionWindows;
+  retentionMs: number;
+  initializer: Initializer<VA>;
+  aggregator: Aggregator<K, V, VA>;
+  merger: Merger<K, VA>;
+  /** The late-records sink, when there is one. */
+  lateChild?: string;
+}
+
 export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA | null> {
   private ctx!: ProcessorContext<Windowed<K>, VA | null>;
   private store!: KeyValueStore<K, Session<VA>[]>;
+  private readonly storeName: string;
+  private readonly windows: SessionWindows;
+  private readonly retentionMs: number;
+  private readonly initializer: Initializer<VA>;
+  private readonly aggregator: Aggregator<K, V, VA>;
+  private readonly merger: Merger<K, VA>;
+  private readonly lateChild: string | undefined;
 
-  constructor(
-    private readonly storeName: string,
-    private readonly windows: SessionWindows,
-    private readonly retentionMs: number,
-    private readonly initializer: Initializer<VA>,
-    private readonly aggregator: Aggregator<K, V, VA>,
-    private readonly merger: Merger<K, VA>,
-    private readonly lateChild?: string,
-  ) {}
+  constructor(o: SessionAggregateOptions<K, V, VA>) {
+    this.storeName = o.storeName;
+    this.windows = o.windows;
+    this.retentionMs = o.retentionMs;
+    this.initializer = o.initializer;
+    this.aggregator = o.aggregator;
+    this.merger = o.merger;
+    this.lateChild = o.lateChild;
+  }
 
   init(context: ProcessorContext<Windowed<K>, VA | null>): void {
     this.ctx = context;

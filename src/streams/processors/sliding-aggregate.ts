@@ -14,11 +14,34 @@ import type { StreamRecord } from '../processor-api/record';
 import type { SlidingWindows, TimedValue } from '../dsl/sliding-windows';
 import type { Windowed } from '../dsl/windows';
 
+export interface SlidingAggregateOptions<K, V, VA> {
+  storeName: string;
+  windows: SlidingWindows;
+  retentionMs: number;
+  initializer: Initializer<VA>;
+  aggregator: Aggregator<K, V, VA>;
+  /** The late-records sink, when there is one. */
+  lateChild?: string;
+}
+
 export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA> {
   private ctx!: ProcessorContext<Windowed<K>, VA>;
   private store!: KeyValueStore<K, TimedValue<V>[]>;
+  private readonly storeName: string;
+  private readonly windows: SlidingWindows;
+  private readonly retentionMs: number;
+  private readonly initializer: Initializer<VA>;
+  private readonly aggregator: Aggregator<K, V, VA>;
+  private readonly lateChild: string | undefined;
 
-  constructor(private readonly storeName: string, private readonly windows: SlidingWindows, private readonly retentionMs: number, private readonly initializer: Initializer<VA>, private readonly aggregator: Aggregator<K, V, VA>, private readonly lateChild?: string) {}
+  constructor(o: SlidingAggregateOptions<K, V, VA>) {
+    this.storeName = o.storeName;
+    this.windows = o.windows;
+    this.retentionMs = o.retentionMs;
+    this.initializer = o.initializer;
+    this.aggregator = o.aggregator;
+    this.lateChild = o.lateChild;
+  }
 
   init(context: ProcessorContext<Windowed<K>, VA>): void {
     this.ctx = context;

@@ -34,7 +34,7 @@ describe('input partitioners', () => {
     const counter = new Counter({ name: 'm', help: 'm', labelNames: ['topic'], registers: [registry] });
     try {
       const file = join(dir, 'partitioner-mismatch.json');
-      const check = new PartitionerCheck('murmur2', new Set(['in']), counter, log, file);
+      const check = new PartitionerCheck({ declared: 'murmur2', external: new Set(['in']), counter, log, file });
       check.setPartitionCounts(new Map([['in', 6], ['app-repartition', 6]]));
       const key = Buffer.from('k488');
       const right = partitionForKey(key, 6);
@@ -45,11 +45,11 @@ describe('input partitioners', () => {
       assert.equal(check.mismatchSeen('in'), true);
       assert.equal(lines.filter((l) => /would not choose/.test(l)).length, 1);
       assert.match(lines[0]!, /STREAMING_PROCESSOR__INPUT_PARTITIONER/);
-      const again = new PartitionerCheck('murmur2', new Set(['in']), counter, log, file);
+      const again = new PartitionerCheck({ declared: 'murmur2', external: new Set(['in']), counter, log, file });
       assert.equal(again.mismatchSeen('in'), true, 'a restarted instance still knows');
       writeFileSync(file, '{garbage');
-      assert.equal(new PartitionerCheck('murmur2', new Set(['in']), counter, log, file).mismatchSeen('in'), false, 'a damaged file starts afresh');
-      const none = new PartitionerCheck('unknown', new Set(['in']), counter, log);
+      assert.equal(new PartitionerCheck({ declared: 'murmur2', external: new Set(['in']), counter, log, file }).mismatchSeen('in'), false, 'a damaged file starts afresh');
+      const none = new PartitionerCheck({ declared: 'unknown', external: new Set(['in']), counter, log });
       none.setPartitionCounts(new Map([['in', 6]]));
       none.observe([{ topic: 'in', partition: wrong, key }]);
       assert.equal(none.mismatchSeen('in'), false, 'an unknown partitioner is not checked');

@@ -50,7 +50,7 @@ describe('the 15-byte record in a topology and in the fan-out decoder', () => {
       const undecodable: string[] = [];
       const decoder = new Decoder(createLogger({ level: 'silent' }), (topic) => undecodable.push(topic));
       const t = { channel: 'predictions' as const, topic: 'p', serde: serde as Serde<unknown> };
-      const message = (value: Buffer, offset: number) => ({ topic: 'p', partition: 0, offset, key: Buffer.from('k'), value, size: value.length, timestamp: 1 });
+      const message = (value: Buffer, offset: number) => ({ topic: 'p', partition: 0, offset, key: Buffer.from('k'), value, timestamp: 1, headers: [] });
       assert.equal(decoder.publication(t, message(fifteenByteRecord(HOSTILE_ID), 0), 5), undefined);
       assert.deepEqual(undecodable, ['p']);
       await serde.prepare('p'); // the schema id a producer of good records writes with
@@ -84,7 +84,7 @@ describe('a schema id the registry refuses to show (403, per-subject access cont
       const undecodable: string[] = [];
       const decoder = new Decoder(createLogger({ level: 'silent' }), (topic) => undecodable.push(topic));
       const t = { channel: 'predictions' as const, topic: 'events', serde: serde as Serde<unknown> };
-      const message = (value: Buffer, offset: number) => ({ topic: 'events', partition: 0, offset, key: Buffer.from('k'), value, size: value.length, timestamp: 1 });
+      const message = (value: Buffer, offset: number) => ({ topic: 'events', partition: 0, offset, key: Buffer.from('k'), value, timestamp: 1, headers: [] });
       assert.equal(decoder.publication(t, message(refused, 0), 5), undefined);
       assert.deepEqual(undecodable, ['events']);
       assert.equal((decoder.publication(t, message(good, 1), 5)?.data as AnalyticsEvent).event_type, 'PURCHASE');

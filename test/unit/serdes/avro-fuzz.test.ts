@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
-import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../../schemas/catalog';
 import { Decoder } from '../../../src/fanout/decode';
+import type { ConsumedRecord } from '../../../src/kafka';
 import { createLogger } from '../../../src/logger';
 import { AvroSerdes, SerdeError, type AvroSerde, type Serde } from '../../../src/serdes';
 import { fakeRegistry, hiddenCountRecord, negativeBlock, varint, wire, withLeadingBlock } from '../../support/avro-records';
@@ -194,7 +194,7 @@ describe('fuzz: Avro decoders of the processor and the fan-out (fixed seed)', fu
       const source = { channel: 'predictions' as const, topic: 't', serde: watched };
       let offset = 0;
       const seen = fuzz(750, () => hostile(r, valid(r), ownId), (bytes) => {
-        const m: Kafka.Message = { topic: 't', partition: 0, offset: offset++, key: Buffer.from('k'), value: bytes, size: bytes.length, timestamp: 1 };
+        const m: ConsumedRecord = { topic: 't', partition: 0, offset: offset++, key: Buffer.from('k'), value: bytes, timestamp: 1, headers: [] };
         if (decoder.publication(source, m, 2) === undefined) throw new SerdeError('fuzz', 'skipped');
       });
       assert.equal(counted, seen.refused, 'every skipped record is counted');

@@ -62,7 +62,7 @@ describe('decoders that read counts and lengths from bytes', () => {
 
   it('restoration skips (and counts) changelog records that cannot be window-store keys; the store reads fine afterwards', async () => {
     const spec = storeSpec({ name: 'counts', keySerde: S, valueSerde: Serdes.Long(), window: { sizeMs: 60_000, retentionMs: 600_000, segmentMs: 60_000 } });
-    const stores = new TaskStores([spec], { partition: 0, db: undefined, maxLoadedKeys: 0 }, (s) => `app-${s}-changelog`, { send: () => undefined });
+    const stores = new TaskStores({ specs: [spec], context: { partition: 0, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => `app-${s}-changelog`, collector: { send: () => undefined } });
     const [target] = stores.restoreTargets();
     const lines: { msg: string; problem?: string; skipped?: unknown }[] = [];
     const log = createLogger({ level: 'info' }, 'restore-test', { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });

@@ -45,10 +45,33 @@ describe('sliding windows (TopologyTestDriver)', () => {
     assert.deepEqual(late, ['a@12000']);
   });
 
+  it("reduce: Materialized.valueSerde stores the records when Grouped has none, as time and session windows' reduce take it", () => {
+    const b = new StreamsBuilder();
+    b.stream('in', { keySerde: S, valueSerde: S })
+      .groupByKey({ keySerde: S })
+      .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(5_000))
+      .reduce((a, v) => `${a}+${v}`, { name: 'joined', valueSerde: S })
+      .toStream()
+      .map((w, v) => [w.key, `[${w.window.start},${w.window.end}]=${v}`])
+      .to('out', { keySerde: S, valueSerde: S });
+    const driver = new TopologyTestDriver(b.build(), { applicationId: 'sliding-reduce' });
+    try {
+      const input = driver.createInputTopic('in', S, S);
+      input.pipeInput('a', 'x', { timestamp: 8_000 });
+      input.pipeInput('a', 'y', { timestamp: 9_200 });
+      assert.deepEqual(driver.createOutputTopic('out', S, S).readValuesToList(), ['[3000,8000]=x', '[4200,9200]=x+y', '[8001,13001]=y']);
+      assert.deepEqual(driver.getKeyValueStore('joined').get('a'), [{ t: 8_000, value: 'x' }, { t: 9_200, value: 'y' }]);
+    } finally {
+      driver.close();
+    }
+  });
+
   it('needs a value serde, and refuses a time difference below 1 ms', () => {
     assert.throws(() => SlidingWindows.ofTimeDifferenceWithNoGrace(0), { code: 'SA_ERR_TOPOLOGY_INVALID' });
     const b = new StreamsBuilder();
     const w = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(1_000));
     assert.throws(() => w.count(), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /value serde/ });
+    // @ts-expect-error count and aggregate store the records, not their aggregate: they take no aggregate serde
+    assert.throws(() => w.count({ valueSerde: Serdes.Long() }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /value serde/ });
   });
 });

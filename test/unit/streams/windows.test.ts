@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { Serdes, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes, type Windowed } from '../../../src';
+import { Serdes, SessionWindows, SlidingWindows, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes, type KTable, type SessionTable, type WindowedMaterialized, type Windowed } from '../../../src';
+import { graphOf } from '../../../src/streams/dsl/topology';
 
 const S = Serdes.String();
 const L = Serdes.Long();
@@ -123,6 +124,25 @@ describe('windows: windowed aggregation (TopologyTestDriver)', () => {
     } finally {
       driver.close();
     }
+  });
+
+  it('time, session and sliding windows take one materialized shape: name, store options and retention alike; count rows are numbers', () => {
+    const b = new StreamsBuilder();
+    const grouped = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S, valueSerde: S });
+    const time = grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000));
+    const session = grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(60_000));
+    const sliding = grouped.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(60_000));
+    const store = (name: string): WindowedMaterialized<string | null, number> => ({ name, logging: false, cacheMaxEntries: 0, backend: 'in-memory', retentionMs: 120_000 });
+    const timeCounts: KTable<Windowed<string | null>, number> = time.count(store('time'));
+    const sessionCounts: SessionTable<string | null, number> = session.count(store('session'));
+    const slidingCounts: KTable<Windowed<string | null>, number> = sliding.count(store('sliding'));
+    assert.deepEqual([timeCounts, sessionCounts, slidingCounts].map((t) => t.queryableStoreName), ['time', 'session', 'sliding']);
+    const stores = graphOf(b.build()).resolve('win-test').stores;
+    for (const name of ['time', 'session', 'sliding']) {
+      const { logging, cacheMaxEntries, backend } = stores.get(name)!;
+      assert.deepEqual({ logging, cacheMaxEntries, backend }, { logging: false, cacheMaxEntries: 0, backend: 'in-memory' }, name);
+    }
+    for (const windowed of [time, session, sliding]) assert.throws(() => windowed.count({ retentionMs: 59_999 }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /retention \(59999 ms\) must be at least/ });
   });
 
   it('suppress on a table that is not windowed is refused', () => {
