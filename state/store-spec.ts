@@ -22,16 +22,16 @@ export interface StoreOptions<K, V> {
   keySerde: SerdeFor<K>;
   valueSerde: SerdeFor<V>;
   /** Back the store with a changelog topic `<applicationId>-<name>-changelog` (default true; without it the state is lost on restart). */
-  logging?: boolean;
+  logging?: boolean | undefined;
   /** Dirty keys the write-back cache holds before it flushes early; 0 turns the cache off (default 10,000). */
-  cacheMaxEntries?: number;
+  cacheMaxEntries?: number | undefined;
   /**
    * 'in-memory' (default for Processor API stores) or 'rocksdb'. A RocksDB store serves
    * reads from keys loaded before each batch, so it needs `prefetchKeys`.
    */
-  backend?: StoreBackend;
+  backend?: StoreBackend | undefined;
   /** The store keys processing a record with this key and timestamp may read (RocksDB backend). */
-  prefetchKeys?: (recordKey: unknown, timestamp: number) => readonly K[];
+  prefetchKeys?: ((recordKey: unknown, timestamp: number) => readonly K[]) | undefined;
 }
 
 /** A window store's timing (set by windowed aggregations). */
@@ -60,13 +60,13 @@ export interface StoreContext {
   /** Committed keys a RocksDB store keeps loaded in memory between batches. */
   maxLoadedKeys: number;
   /** Where the metered layer reports; without one the stack has no metered layer. */
-  meter?: StoreMeter;
+  meter?: StoreMeter | undefined;
 }
 
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 
 /** For a window store, `prefetchKeys` returns `{ key, start }` windows rather than keys. */
-export function storeSpec<K, V>(o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & { prefetchKeys?: (recordKey: unknown, timestamp: number) => readonly unknown[]; window?: WindowSpec }): StoreSpec {
+export function storeSpec<K, V>(o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & { prefetchKeys?: ((recordKey: unknown, timestamp: number) => readonly unknown[]) | undefined; window?: WindowSpec }): StoreSpec {
   const invalid = (message: string, hint?: string): StreamingError => new StreamingError('SA_ERR_TOPOLOGY_INVALID', message, hint ? { hint } : {});
   if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw invalid(`store name "${o.name}" may contain only letters, digits, ".", "_" and "-" (it names a Kafka topic)`);
   const cacheMaxEntries = o.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES;

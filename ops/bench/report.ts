@@ -9,11 +9,11 @@ export function percentiles(values: number[], ps: number[]): number[] {
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
-  hitCount?: number;
+  hitCount?: number | undefined;
 }
 
 /** Top functions by self time (share of samples) from a V8 CPU profile. */
-export function summariseProfile(profile: { nodes: ProfileNode[]; samples?: number[] }, top: number): string[] {
+export function summariseProfile(profile: { nodes: ProfileNode[]; samples?: number[] | undefined }, top: number): string[] {
   const hits = new Map<string, number>();
   let total = 0;
   for (const n of profile.nodes) {

@@ -61,7 +61,6 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const url = `http://127.0.0.1:${PORT}`;
   const adminUrl = `http://127.0.0.1:${PORT + 1}`;
   const loads: ChildProcess[] = [];
   // No linger: the latency measured starts at the record's timestamp, set when produced.

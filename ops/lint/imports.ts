@@ -5,7 +5,7 @@
  * offence with its line and exits 1; test/unit/architecture.test.ts runs it in `npm test`.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, normalize, relative, sep } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
 import { LAYERS, PACKAGE_OWNERS, SEALED } from './layers';
 
 const ROOTS = ['src', 'state', 'topologies', 'schemas', 'ops'];

@@ -3,7 +3,7 @@
  * producer writes keyed integers — key `k<random>`, value = sequence number — at a
  * steady rate, so the input is known exactly and any loss or duplicate shows.
  */
-import { type ClientSettings, JAVA_PARTITIONER, rdkafkaProducer } from '../kafka';
+import { type ClientSettings, rdkafkaProducer } from '../kafka';
 
 export interface DriverOptions {
   client: ClientSettings;

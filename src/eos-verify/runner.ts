@@ -31,7 +31,7 @@ export interface EosRunOptions {
   /** Route the echo through an internal repartition topic (two sub-topologies). */
   repartition?: boolean;
   /** Before each restart after a kill, delete the killed instance's checkpoints or overwrite them with garbage. */
-  checkpointFault?: 'delete' | 'garbage';
+  checkpointFault?: 'delete' | 'garbage' | undefined;
   say: (line: string) => void;
 }
 

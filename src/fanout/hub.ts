@@ -18,7 +18,7 @@ export interface Subscription {
   /** Key prefixes the token limits this channel to (undefined: any key). */
   prefixes?: string[];
   /** While a resume reads Kafka: live publications wait here. */
-  pending?: Publication[];
+  pending?: Publication[] | undefined;
   /** `filter.keys` as a set, made on first use: checked for every record, with up to 1000 keys. */
   keySet?: ReadonlySet<string>;
   /** After a resume: per partition, the last offset the client has; nothing at or before it is sent. */

@@ -5,7 +5,7 @@
  * (measured on the generator itself at start), so the events keep their structure —
  * sessions, bursts, the few attackers — at any rate. A progress line every 5 s.
  */
-import { JAVA_PARTITIONER, rdkafkaProducer, type RdKafka } from '../kafka';
+import { rdkafkaProducer, type RdKafka } from '../kafka';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';

@@ -25,19 +25,19 @@ export interface AvroSerdeOptions {
   /** The application's schema: it writes with it and reads into it (resolving older writer schemas). */
   schema: avro.Schema;
   /** Key or value subject. Default false (value). */
-  isKey?: boolean;
+  isKey?: boolean | undefined;
   /** Register the schema on first use if the subject lacks it. Default true; false in locked-down registries. */
-  autoRegister?: boolean;
+  autoRegister?: boolean | undefined;
   /** Larger records (wire format included) are refused before they are parsed. Default 1 MiB. */
-  maxRecordBytes?: number;
+  maxRecordBytes?: number | undefined;
   /** How long an id the registry refused (403, 404…) stays refused before it is asked again. Default 60 s. */
-  refusedIdRetryMs?: number;
+  refusedIdRetryMs?: number | undefined;
 }
 
 /** Options every serde of an `AvroSerdes` gets (a serde's own options win). */
 export interface AvroSerdesOptions {
-  maxRecordBytes?: number;
-  refusedIdRetryMs?: number;
+  maxRecordBytes?: number | undefined;
+  refusedIdRetryMs?: number | undefined;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 1_048_576;

@@ -29,7 +29,7 @@ describe('a schema-registry outage costs waiting, never the processor (real brok
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        fetch(`${config().schemaRegistry.url}${req.url}`, { method: req.method, headers: { accept: req.headers.accept ?? '*/*', 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) }).then(
+        fetch(`${config().schemaRegistry.url}${req.url}`, { method: req.method ?? 'GET', headers: { accept: req.headers.accept ?? '*/*', 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) }).then(
           async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer())),
           () => res.writeHead(502).end(),
         );

@@ -26,7 +26,7 @@ export type NodeSpec =
 export interface InternalTopic {
   name: string;
   /** Explicit partition count, else that of the writing sub-topology's input topics. */
-  partitions?: number;
+  partitions?: number | undefined;
   upstreamTopics: string[];
 }
 

@@ -20,11 +20,11 @@ export interface StreamTaskOptions {
   /** The error policies, the dead-letter topic and the application id. */
   config: ResolvedStreamsOptions;
   collector: RecordCollector;
-  observe?: FailureObserver;
+  observe?: FailureObserver | undefined;
   /** The task's state stores; they outlive the task (an abort makes a new task over the same stores). */
-  stores?: TaskStores;
+  stores?: TaskStores | undefined;
   /** Wall-clock time for punctuation schedules. Default Date.now. */
-  clock?: () => number;
+  clock?: (() => number) | undefined;
 }
 
 export class StreamTask {

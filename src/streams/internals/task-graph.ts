@@ -42,12 +42,12 @@ export interface TaskGraphOptions {
   collector: RecordCollector;
   onSinkError: SinkErrorHook;
   /** The task's state stores; without them a processor asking for a store fails. */
-  stores?: TaskStores;
+  stores?: TaskStores | undefined;
   /** A windowed processor dropped a late record (counted by the runtime). */
-  onLate?: () => void;
+  onLate?: (() => void) | undefined;
   /** Wall-clock time for punctuation schedules (the test driver's clock in tests). Default Date.now. */
-  clock?: () => number;
-  deadLetter?: DeadLetterHook;
+  clock?: (() => number) | undefined;
+  deadLetter?: DeadLetterHook | undefined;
 }
 
 export class TaskGraph {

@@ -26,7 +26,7 @@ export interface SessionAggregateOptions<K, V, VA> {
   aggregator: Aggregator<K, V, VA>;
   merger: Merger<K, VA>;
   /** The late-records sink, when there is one. */
-  lateChild?: string;
+  lateChild?: string | undefined;
 }
 
 export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA | null> {

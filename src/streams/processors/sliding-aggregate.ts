@@ -21,7 +21,7 @@ export interface SlidingAggregateOptions<K, V, VA> {
   initializer: Initializer<VA>;
   aggregator: Aggregator<K, V, VA>;
   /** The late-records sink, when there is one. */
-  lateChild?: string;
+  lateChild?: string | undefined;
 }
 
 export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Windowed<K>, VA> {
