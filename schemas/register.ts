@@ -29,7 +29,11 @@ async function main(): Promise<number> {
     for (const e of catalog) process.stdout.write(`schemas/${e.file} → ${e.subject}\n`);
     return 0;
   }
-  const failed = await registerSchemas(config, (l) => void process.stdout.write(`${l}\n`), (l) => void process.stderr.write(`${l}\n`));
+  const failed = await registerSchemas(
+    config,
+    (l) => void process.stdout.write(`${l}\n`),
+    (l) => void process.stderr.write(`${l}\n`),
+  );
   return failed === 0 ? 0 : 1;
 }
 
@@ -40,7 +44,9 @@ main().then(
       process.stderr.write(`${err.toUserText()}\n`);
       process.exit(err.code === 'SA_ERR_USAGE' ? 2 : 1);
     }
-    process.stderr.write(`SA_ERR_SCHEMA_REGISTRATION: the registry at ${process.env.STREAMING_SCHEMA_REGISTRY__URL ?? 'the local stack'} did not answer: ${err instanceof Error ? err.message : String(err)}\n  → start it with \`npm run stack -- up\` or set STREAMING_SCHEMA_REGISTRY__URL\n`);
+    process.stderr.write(
+      `SA_ERR_SCHEMA_REGISTRATION: the registry at ${process.env.STREAMING_SCHEMA_REGISTRY__URL ?? 'the local stack'} did not answer: ${err instanceof Error ? err.message : String(err)}\n  → start it with \`npm run stack -- up\` or set STREAMING_SCHEMA_REGISTRY__URL\n`,
+    );
     process.exit(1);
   },
 );

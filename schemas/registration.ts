@@ -16,11 +16,18 @@ export async function registerSchemas(config: Config, out: (line: string) => voi
       const status = (err as { status?: number }).status;
       // The client reports a refused connection as a 400 whose message carries the socket error.
       const unreachable = status === undefined || /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|ECONNRESET/.test((err as Error).message);
-      const [why, hint] = status === 409
-        ? ['incompatible with the registered versions (BACKWARD)', 'make the change backward compatible (add fields with defaults, never remove or retype), or use a new topic']
-        : unreachable
-          ? [`the registry at ${config.schemaRegistry.url} did not answer: ${(err as Error).message}`, 'start it with `npm run stack -- up`, or set STREAMING_SCHEMA_REGISTRY__URL']
-          : [`the registry answered HTTP ${status}: ${(err as Error).message}`, 'check the registry URL and credentials'];
+      const [why, hint] =
+        status === 409
+          ? [
+              'incompatible with the registered versions (BACKWARD)',
+              'make the change backward compatible (add fields with defaults, never remove or retype), or use a new topic',
+            ]
+          : unreachable
+            ? [
+                `the registry at ${config.schemaRegistry.url} did not answer: ${(err as Error).message}`,
+                'start it with `npm run stack -- up`, or set STREAMING_SCHEMA_REGISTRY__URL',
+              ]
+            : [`the registry answered HTTP ${status}: ${(err as Error).message}`, 'check the registry URL and credentials'];
       problem(`SA_ERR_SCHEMA_REGISTRATION: schemas/${e.file} → ${e.subject}: ${why}\n  → ${hint}`);
     }
   }

@@ -57,7 +57,7 @@ export function wholeNumber(spec: { usage: string }, name: string, value: string
 }
 
 /** The end of a CLI that runs to completion: prints a typed error as its user text (no stack trace) and exits; usage errors exit 2. */
-export function finishCli(what: string, done: Promise<number | void>): void {
+export function finishCli(what: string, done: Promise<number | undefined>): void {
   done.then(
     (code) => process.exit(code ?? 0),
     (err: unknown) => {

@@ -25,7 +25,20 @@ export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';
 export type { HandlerResponse, Failure, DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler } from './streams/handlers';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
-export type { KafkaClientSupplier, Consumer, Producer, Admin, ConsumerHooks, ProducerOptions, RebalanceListener, ClientSettings, ConsumedRecord, TopicPartition, TopicPartitionOffset, KafkaClientError } from './kafka';
+export type {
+  KafkaClientSupplier,
+  Consumer,
+  Producer,
+  Admin,
+  ConsumerHooks,
+  ProducerOptions,
+  RebalanceListener,
+  ClientSettings,
+  ConsumedRecord,
+  TopicPartition,
+  TopicPartitionOffset,
+  KafkaClientError,
+} from './kafka';
 export type { InputPartitioner } from './partitioner';
 export type { QueryServerOptions } from './query/server';
 export type { QueryAuth } from './query/auth';
@@ -33,7 +46,19 @@ export type { AdminServerOptions } from './query/admin';
 export { verifyJwt, TokenError, type JwtSettings, type Claims } from './auth/jwt';
 export { Jwks, type JwksOptions } from './auth/jwks';
 export { WindowedSerdes } from './serdes';
-export { Serdes, SerdeError, AvroSerde, AvroSerdes, DEFAULT_MAX_RECORD_BYTES, type AvroSerdeOptions, type AvroSerdesOptions, type JsonSerdeOptions, type Serde, type Serializer, type Deserializer } from './serdes';
+export {
+  Serdes,
+  SerdeError,
+  AvroSerde,
+  AvroSerdes,
+  DEFAULT_MAX_RECORD_BYTES,
+  type AvroSerdeOptions,
+  type AvroSerdesOptions,
+  type JsonSerdeOptions,
+  type Serde,
+  type Serializer,
+  type Deserializer,
+} from './serdes';
 export { TopologyTestDriver, TestInputTopic, TestOutputTopic, type TestDriverOptions, type TestRecord, type PipeOptions } from './testing';
 export { StreamingError, isStreamingError, ERROR_CATALOGUE } from './errors';
 export type { ErrorCode, StreamingErrorOptions } from './errors';

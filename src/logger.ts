@@ -9,7 +9,17 @@ export type { Logger };
  * lower case.
  */
 const SECRET_KEYS = new Set([
-  'password', 'secret', 'token', 'authorization', 'cookie', 'sasl.password', 'ssl.key.password', 'ssl.keystore.password', 'ssl.key.pem', 'sasl.oauthbearer.client.secret', 'sasl.oauthbearer.config',
+  'password',
+  'secret',
+  'token',
+  'authorization',
+  'cookie',
+  'sasl.password',
+  'ssl.key.password',
+  'ssl.keystore.password',
+  'ssl.key.pem',
+  'sasl.oauthbearer.client.secret',
+  'sasl.oauthbearer.config',
 ]);
 
 /** Adds keys whose values every logger of this process redacts. */

@@ -127,7 +127,13 @@ export abstract class WrappedStore implements KeyValueBytesStore {
 }
 
 /** Staged writes over committed reads, as a sorted merge: what range() of a transactional layer returns. */
-export function mergeRange(committed: readonly Entry[], overlay: ReadonlyMap<string, Buffer | null>, from: Buffer | undefined, to: Buffer | undefined, limit = Infinity): Entry[] {
+export function mergeRange(
+  committed: readonly Entry[],
+  overlay: ReadonlyMap<string, Buffer | null>,
+  from: Buffer | undefined,
+  to: Buffer | undefined,
+  limit = Infinity,
+): Entry[] {
   if (overlay.size === 0) return committed.slice(0, limit);
   const lo = from === undefined ? undefined : orderKey(from);
   const hi = to === undefined ? undefined : orderKey(to);

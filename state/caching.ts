@@ -25,7 +25,10 @@ export class CachingKeyValueStore extends WrappedStore {
     return new Map([...this.dirty].map(([k, e]) => [k, e.value]));
   }
 
-  constructor(inner: KeyValueBytesStore, private readonly maxEntries: number) {
+  constructor(
+    inner: KeyValueBytesStore,
+    private readonly maxEntries: number,
+  ) {
     super(inner);
   }
 

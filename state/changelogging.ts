@@ -11,7 +11,10 @@ export interface ChangelogWriter {
 }
 
 export class ChangeLoggingKeyValueStore extends WrappedStore {
-  constructor(inner: KeyValueBytesStore, private readonly writer: ChangelogWriter) {
+  constructor(
+    inner: KeyValueBytesStore,
+    private readonly writer: ChangelogWriter,
+  ) {
     super(inner);
   }
 

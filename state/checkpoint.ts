@@ -12,9 +12,7 @@ import { dirname } from 'node:path';
 
 const VERSION = 1;
 
-export type CheckpointRead =
-  | { ok: true; offsets: Map<string, number> }
-  | { ok: false; reason: string };
+export type CheckpointRead = { ok: true; offsets: Map<string, number> } | { ok: false; reason: string };
 
 export function readCheckpoint(file: string): CheckpointRead {
   let text: string;

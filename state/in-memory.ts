@@ -42,7 +42,12 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
 
   entriesSync(): Entry[] {
     this.sorted ??= [...this.committed.keys()].sort();
-    return mergeRange(this.sorted.map((k) => [fromOrderKey(k), this.committed.get(k)!] as const), this.staged, undefined, undefined);
+    return mergeRange(
+      this.sorted.map((k) => [fromOrderKey(k), this.committed.get(k)!] as const),
+      this.staged,
+      undefined,
+      undefined,
+    );
   }
 
   approximateNumEntries(): number {

@@ -79,7 +79,10 @@ export class TypedKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   async prefixScan<P = K>(prefix: P, prefixSerializer?: Serializer<P>, limit?: number): Promise<KeyValue<K, V>[]> {
     const from = (prefixSerializer ?? (this.keySerde as unknown as Serializer<P>)).serialize(this.topic, prefix) ?? Buffer.alloc(0);
-    return (await this.bytes.range(from, prefixEnd(from), limit)).map(([k, v]) => [this.keySerde.deserialize(this.topic, k), this.valueSerde.deserialize(this.topic, v)]);
+    return (await this.bytes.range(from, prefixEnd(from), limit)).map(([k, v]) => [
+      this.keySerde.deserialize(this.topic, k),
+      this.valueSerde.deserialize(this.topic, v),
+    ]);
   }
 
   approximateNumEntries(): number {

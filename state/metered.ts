@@ -29,7 +29,10 @@ export class MeteredKeyValueStore extends WrappedStore implements StoreStats {
   readonly counts: Record<StoreOperation, number> = { get: 0, put: 0, delete: 0, prefetch: 0, range: 0, flush: 0, commit: 0, restore: 0 };
   private open = true;
 
-  constructor(inner: KeyValueBytesStore, private readonly meter: StoreMeter) {
+  constructor(
+    inner: KeyValueBytesStore,
+    private readonly meter: StoreMeter,
+  ) {
     super(inner);
     meter.opened(this);
   }

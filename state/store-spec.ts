@@ -66,22 +66,46 @@ export interface StoreContext {
 export const DEFAULT_CACHE_MAX_ENTRIES = 10_000;
 
 /** For a window store, `prefetchKeys` returns `{ key, start }` windows rather than keys. */
-export function storeSpec<K, V>(o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & { prefetchKeys?: ((recordKey: unknown, timestamp: number) => readonly unknown[]) | undefined; window?: WindowSpec }): StoreSpec {
+export function storeSpec<K, V>(
+  o: Omit<StoreOptions<K, V>, 'prefetchKeys'> & {
+    prefetchKeys?: ((recordKey: unknown, timestamp: number) => readonly unknown[]) | undefined;
+    window?: WindowSpec;
+  },
+): StoreSpec {
   const invalid = (message: string, hint?: string): StreamingError => new StreamingError('SA_ERR_TOPOLOGY_INVALID', message, hint ? { hint } : {});
   if (!/^[A-Za-z0-9._-]+$/.test(o.name)) throw invalid(`store name "${o.name}" may contain only letters, digits, ".", "_" and "-" (it names a Kafka topic)`);
   const cacheMaxEntries = o.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES;
-  if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 0) throw invalid(`store "${o.name}": cacheMaxEntries must be a whole number ≥ 0, not ${String(o.cacheMaxEntries)}`);
+  if (!Number.isInteger(cacheMaxEntries) || cacheMaxEntries < 0)
+    throw invalid(`store "${o.name}": cacheMaxEntries must be a whole number ≥ 0, not ${String(o.cacheMaxEntries)}`);
   const backend = o.backend ?? 'in-memory';
   if (backend !== 'rocksdb' && backend !== 'in-memory') throw invalid(`store "${o.name}": backend must be 'rocksdb' or 'in-memory', not "${String(backend)}"`);
-  if (backend === 'rocksdb' && !o.prefetchKeys) throw invalid(`store "${o.name}": a RocksDB store needs prefetchKeys`, 'RocksDB reads are asynchronous: the task loads the keys a batch will read before processing it');
-  return { name: o.name, keySerde: o.keySerde as Serde<K>, valueSerde: o.valueSerde as Serde<V>, logging: o.logging ?? true, cacheMaxEntries, backend, prefetchKeys: o.prefetchKeys, window: o.window };
+  if (backend === 'rocksdb' && !o.prefetchKeys)
+    throw invalid(
+      `store "${o.name}": a RocksDB store needs prefetchKeys`,
+      'RocksDB reads are asynchronous: the task loads the keys a batch will read before processing it',
+    );
+  return {
+    name: o.name,
+    keySerde: o.keySerde as Serde<K>,
+    valueSerde: o.valueSerde as Serde<V>,
+    logging: o.logging ?? true,
+    cacheMaxEntries,
+    backend,
+    prefetchKeys: o.prefetchKeys,
+    window: o.window,
+  };
 }
 
 /** Backend ← changelogging ← cache ← metered. Without a database (the test driver), RocksDB stores are kept in memory. */
-export function buildKeyValueStore(spec: StoreSpec, changelog: ChangelogWriter | undefined, context: StoreContext = { partition: 0, db: undefined, maxLoadedKeys: 0 }): KeyValueBytesStore {
-  let store: KeyValueBytesStore = spec.backend === 'rocksdb' && context.db
-    ? new RocksDbKeyValueStore(spec.name, context.partition, context.db, context.maxLoadedKeys)
-    : new InMemoryKeyValueStore(spec.name);
+export function buildKeyValueStore(
+  spec: StoreSpec,
+  changelog: ChangelogWriter | undefined,
+  context: StoreContext = { partition: 0, db: undefined, maxLoadedKeys: 0 },
+): KeyValueBytesStore {
+  let store: KeyValueBytesStore =
+    spec.backend === 'rocksdb' && context.db
+      ? new RocksDbKeyValueStore(spec.name, context.partition, context.db, context.maxLoadedKeys)
+      : new InMemoryKeyValueStore(spec.name);
   if (changelog) store = new ChangeLoggingKeyValueStore(store, changelog);
   if (spec.cacheMaxEntries > 0) store = new CachingKeyValueStore(store, spec.cacheMaxEntries);
   if (context.meter) store = new MeteredKeyValueStore(store, context.meter);

@@ -53,7 +53,8 @@ export function windowKeyProblem(full: Buffer, segmentMs?: number): string | und
   const length = full.readUInt32BE(8);
   if (length !== full.length - 20) return `its key length ${length} does not fit its ${full.length} bytes`;
   if (full.readUInt32BE(12 + length) >= 2 ** 21) return 'its window start is beyond 2^53 ms';
-  if (segmentMs !== undefined && readUint64(full, 0) !== Math.floor(readUint64(full, 12 + length) / segmentMs)) return 'its segment is not the one of its window start (written with another segment interval, or not by this engine)';
+  if (segmentMs !== undefined && readUint64(full, 0) !== Math.floor(readUint64(full, 12 + length) / segmentMs))
+    return 'its segment is not the one of its window start (written with another segment interval, or not by this engine)';
   return undefined;
 }
 

@@ -38,7 +38,11 @@ export function validateEvents(stats: TaskStats, clock: () => number = Date.now)
         counters.events++;
         const problem = eventProblem(r.key, r.value, clock());
         if (problem === undefined) return ctx.forward(r as StreamRecord<string, AnalyticsEvent>);
-        ctx.deadLetter({ key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(JSON.stringify(r.value)), timestamp: r.timestamp }, 'SA_ERR_EVENT_INVALID', problem);
+        ctx.deadLetter(
+          { key: r.key === null ? null : Buffer.from(r.key), value: Buffer.from(JSON.stringify(r.value)), timestamp: r.timestamp },
+          'SA_ERR_EVENT_INVALID',
+          problem,
+        );
       },
     } satisfies Processor<string, AnalyticsEvent | null, string, AnalyticsEvent>;
   };
@@ -65,7 +69,12 @@ const SAMPLE = 10_000;
  * of the interval's predictions, so a long interval is not summarised by its first
  * SAMPLE predictions only.
  */
-export function summaries(stats: TaskStats, intervalMs: number, clock: () => number, random: () => number = Math.random): ProcessorSupplier<string, MlPrediction, string, Summary> {
+export function summaries(
+  stats: TaskStats,
+  intervalMs: number,
+  clock: () => number,
+  random: () => number = Math.random,
+): ProcessorSupplier<string, MlPrediction, string, Summary> {
   return () => {
     let predictions = 0;
     let alerts = 0;
@@ -80,7 +89,21 @@ export function summaries(stats: TaskStats, intervalMs: number, clock: () => num
           const events = stats.get(ctx.taskId)!.events - eventsAtStart;
           if (events + predictions > 0) {
             const seconds = Math.max(0.001, (now - from) / 1000);
-            ctx.forward({ key: ctx.taskId, value: { task: ctx.taskId, from, to: now, events, events_per_second: Math.round(events / seconds), predictions, alerts, latency_ms: percentiles(latencies) }, timestamp: now, headers: [] });
+            ctx.forward({
+              key: ctx.taskId,
+              value: {
+                task: ctx.taskId,
+                from,
+                to: now,
+                events,
+                events_per_second: Math.round(events / seconds),
+                predictions,
+                alerts,
+                latency_ms: percentiles(latencies),
+              },
+              timestamp: now,
+              headers: [],
+            });
           }
           eventsAtStart += events;
           predictions = 0;

@@ -93,7 +93,8 @@ export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
   const S = Serdes.String();
   const windowMs = o.windowMs ?? 60_000;
   const summaryIntervalMs = o.summaryIntervalMs ?? 10_000;
-  if (!Number.isInteger(summaryIntervalMs) || summaryIntervalMs < 1) throw new TypeError(`analyticsTopology: summaryIntervalMs must be a whole number of ms ≥ 1, not ${String(o.summaryIntervalMs)}`);
+  if (!Number.isInteger(summaryIntervalMs) || summaryIntervalMs < 1)
+    throw new TypeError(`analyticsTopology: summaryIntervalMs must be a whole number of ms ≥ 1, not ${String(o.summaryIntervalMs)}`);
   const clock = o.clock ?? Date.now;
   const b = new StreamsBuilder();
   const stats = new Map<string, { events: number }>();
@@ -103,26 +104,38 @@ export function analyticsTopology(o: AnalyticsTopologyOptions): Topology {
     .windowedBy(TimeWindows.ofSizeAndGrace(windowMs, o.graceMs ?? 10_000))
     .aggregate(emptyAggregate, (_k, e, a) => addEvent(a, e), { name: FEATURE_STORE, valueSerde: Serdes.Json<WindowAggregate>() })
     .toStream()
-    .process(predict<Windowed<string>, WindowAggregate>({
-      model: o.model,
-      features: (a) => featureVector(a, windowMs),
-      splitKey: (w) => w.key,
-      ...(o.variant ? { variant: o.variant } : {}),
-      ...(o.shadow ? { shadow: { model: o.shadow.model, emit: o.shadow.topic !== undefined } } : {}),
-      ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
-      ...(o.maxLatencyMs !== undefined ? { maxLatencyMs: o.maxLatencyMs } : {}),
-      ...(o.log ? { log: o.log } : {}),
-      ...(o.inferenceClock ? { clock: o.inferenceClock } : {}),
-      ...(o.metrics ? { metrics: o.metrics } : {}),
-    }));
+    .process(
+      predict<Windowed<string>, WindowAggregate>({
+        model: o.model,
+        features: (a) => featureVector(a, windowMs),
+        splitKey: (w) => w.key,
+        ...(o.variant ? { variant: o.variant } : {}),
+        ...(o.shadow ? { shadow: { model: o.shadow.model, emit: o.shadow.topic !== undefined } } : {}),
+        ...(o.maxBatch ? { maxBatch: o.maxBatch } : {}),
+        ...(o.maxLatencyMs !== undefined ? { maxLatencyMs: o.maxLatencyMs } : {}),
+        ...(o.log ? { log: o.log } : {}),
+        ...(o.inferenceClock ? { clock: o.inferenceClock } : {}),
+        ...(o.metrics ? { metrics: o.metrics } : {}),
+      }),
+    );
   const shadowTopic = o.shadow?.topic;
   if (shadowTopic) {
-    const asServed = (p: Prediction<WindowAggregate>): Prediction<WindowAggregate> => ({ ...p, ...p.shadow!, model: p.shadow!.model, modelVersion: p.shadow!.modelVersion });
-    scored.flatMap((w, p): [string, MlPrediction][] => (p.shadow ? [[w.key, toPrediction(w, asServed(p), clock())]] : [])).to(shadowTopic, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
+    const asServed = (p: Prediction<WindowAggregate>): Prediction<WindowAggregate> => ({
+      ...p,
+      ...p.shadow!,
+      model: p.shadow!.model,
+      modelVersion: p.shadow!.modelVersion,
+    });
+    scored
+      .flatMap((w, p): [string, MlPrediction][] => (p.shadow ? [[w.key, toPrediction(w, asServed(p), clock())]] : []))
+      .to(shadowTopic, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
   }
   const predictions = scored.map((w, p): [string, MlPrediction] => [w.key, toPrediction(w, p, clock())]);
   predictions.to(o.topics.predictions, { keySerde: S, valueSerde: o.serdes.prediction as Serde<MlPrediction> });
-  predictions.filter((_k, p) => p.flagged).mapValues(toAlert).to(o.topics.alerts, { keySerde: S, valueSerde: o.serdes.alert as Serde<StreamingAlert> });
+  predictions
+    .filter((_k, p) => p.flagged)
+    .mapValues(toAlert)
+    .to(o.topics.alerts, { keySerde: S, valueSerde: o.serdes.alert as Serde<StreamingAlert> });
   predictions.processValues(summaries(stats, summaryIntervalMs, clock)).to(o.topics.metrics, { keySerde: S, valueSerde: Serdes.Json<Summary>() });
   return b.build();
 }

@@ -1,5 +1,18 @@
 /** The `analytics-events` record (schemas/analytics-event.avsc) as TypeScript sees it. */
-export const EVENT_TYPES = ['PAGE_VIEW', 'CLICK', 'SEARCH', 'ADD_TO_CART', 'CHECKOUT', 'PURCHASE', 'LOGIN', 'LOGIN_FAILED', 'LOGOUT', 'PASSWORD_RESET', 'ERROR', 'OTHER'] as const;
+export const EVENT_TYPES = [
+  'PAGE_VIEW',
+  'CLICK',
+  'SEARCH',
+  'ADD_TO_CART',
+  'CHECKOUT',
+  'PURCHASE',
+  'LOGIN',
+  'LOGIN_FAILED',
+  'LOGOUT',
+  'PASSWORD_RESET',
+  'ERROR',
+  'OTHER',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface AnalyticsEvent {

@@ -25,7 +25,17 @@ export interface WindowAggregate {
   last: number;
 }
 
-export const emptyAggregate = (): WindowAggregate => ({ events: 0, byType: {}, valueSum: 0, valueMax: 0, sessions: [], countries: [], ips: [], first: 0, last: 0 });
+export const emptyAggregate = (): WindowAggregate => ({
+  events: 0,
+  byType: {},
+  valueSum: 0,
+  valueMax: 0,
+  sessions: [],
+  countries: [],
+  ips: [],
+  first: 0,
+  last: 0,
+});
 
 /** Folds one event in (events may arrive out of order within a window). */
 export function addEvent(a: WindowAggregate, e: AnalyticsEvent): WindowAggregate {

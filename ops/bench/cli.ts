@@ -20,7 +20,8 @@ const NAMES = ['engine', 'windowed', 'restore', 'pipeline', 'ws'] as const;
 type Options = EngineBenchOptions & { keys: number; clients: number };
 const NUMBERS = ['records', 'partitions', 'rate', 'seconds', 'commit-interval', 'keys', 'clients'] as const;
 const CLI = {
-  usage: 'usage: npm run bench -- engine|windowed|restore|pipeline|ws [--records N] [--keys N] [--clients N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]',
+  usage:
+    'usage: npm run bench -- engine|windowed|restore|pipeline|ws [--records N] [--keys N] [--clients N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]',
   help: `Benchmarks print figures; they assert nothing. They share the machine with the local broker.
 
   engine     Avro → mapValues → Avro under exactly-once: a backlog, then a live rate
@@ -39,7 +40,16 @@ function parse(): { name: (typeof NAMES)[number]; options: Options; given: Set<s
   const { command, values } = parseCli(CLI);
   const name = NAMES.find((n) => n === command);
   if (!name) throw usageError(CLI, 'no benchmark named');
-  const options: Options = { records: 200_000, partitions: 6, rate: 20_000, seconds: 10, commitInterval: 100, profile: values.profile === true, keys: name === 'restore' ? 1_000_000 : 100_000, clients: 10_000 };
+  const options: Options = {
+    records: 200_000,
+    partitions: 6,
+    rate: 20_000,
+    seconds: 10,
+    commitInterval: 100,
+    profile: values.profile === true,
+    keys: name === 'restore' ? 1_000_000 : 100_000,
+    clients: 10_000,
+  };
   const given = new Set<string>();
   for (const flag of NUMBERS) {
     const value = wholeNumber(CLI, flag, (values as Record<string, string | boolean | undefined>)[flag], 1);
@@ -58,7 +68,8 @@ async function main(): Promise<void> {
   if (name === 'engine') await benchEngine(config, options, say);
   else if (name === 'windowed') await benchWindowed(config, options, say);
   else if (name === 'pipeline') await benchPipeline(config, { ...options, rate: rateGiven ? options.rate : 0 }, say);
-  else if (name === 'ws') await benchWs(config, { clients: options.clients, rate: options.rate, seconds: rateGiven || given.has('seconds') ? options.seconds : 20 }, say);
+  else if (name === 'ws')
+    await benchWs(config, { clients: options.clients, rate: options.rate, seconds: rateGiven || given.has('seconds') ? options.seconds : 20 }, say);
   else await benchRestore(config, options, say);
 }
 

@@ -31,13 +31,48 @@ export interface EngineBenchOptions {
   profile: boolean;
 }
 
-
-interface Event { event_id: string; event_type: string; entity_id: string; user_id: string | null; session_id: string | null; event_time: number; value: number | null; currency: string | null; metrics: Record<string, number>; properties: Record<string, string>; source: string; schema_version: number }
+interface Event {
+  event_id: string;
+  event_type: string;
+  entity_id: string;
+  user_id: string | null;
+  session_id: string | null;
+  event_time: number;
+  value: number | null;
+  currency: string | null;
+  metrics: Record<string, number>;
+  properties: Record<string, string>;
+  source: string;
+  schema_version: number;
+}
 const TYPES = ['PAGE_VIEW', 'CLICK', 'SEARCH', 'ADD_TO_CART', 'PURCHASE'];
-const SUMMARY = { type: 'record', name: 'EventSummary', namespace: 'bench', fields: [{ name: 'entity_id', type: 'string' }, { name: 'kind', type: 'string' }, { name: 'amount', type: 'double' }, { name: 'event_time', type: 'long' }] };
+const SUMMARY = {
+  type: 'record',
+  name: 'EventSummary',
+  namespace: 'bench',
+  fields: [
+    { name: 'entity_id', type: 'string' },
+    { name: 'kind', type: 'string' },
+    { name: 'amount', type: 'double' },
+    { name: 'event_time', type: 'long' },
+  ],
+};
 
 function event(i: number, now: number): Event {
-  return { event_id: randomUUID(), event_type: TYPES[i % TYPES.length]!, entity_id: `acct-${i % 5000}`, user_id: `u-${i % 20000}`, session_id: null, event_time: now, value: i % 5 === 4 ? (i % 97) + 0.99 : null, currency: null, metrics: { latency_ms: i % 300 }, properties: { page: '/checkout' }, source: 'bench', schema_version: 1 };
+  return {
+    event_id: randomUUID(),
+    event_type: TYPES[i % TYPES.length]!,
+    entity_id: `acct-${i % 5000}`,
+    user_id: `u-${i % 20000}`,
+    session_id: null,
+    event_time: now,
+    value: i % 5 === 4 ? (i % 97) + 0.99 : null,
+    currency: null,
+    metrics: { latency_ms: i % 300 },
+    properties: { page: '/checkout' },
+    source: 'bench',
+    schema_version: 1,
+  };
 }
 
 export async function benchEngine(config: Config, o: EngineBenchOptions, say: Say): Promise<void> {
@@ -45,23 +80,37 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
   const input = `bench-${id}-in`;
   const output = `bench-${id}-out`;
   const client = kafkaClientConfig(config.kafka);
-  await createTopics(client, [input, output].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
+  await createTopics(
+    client,
+    [input, output].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })),
+  );
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
   const inSerde = avro.serde<Event>({ schema: loadSchema('analytics-event.avsc') });
   await inSerde.prepare(input);
 
-  say(`engine benchmark: Avro in → mapValues → Avro out, exactly_once_v2, commit interval ${o.commitInterval} ms, ${o.partitions} partitions, on the local broker (2 cores shared by broker, application and load generator)`);
+  say(
+    `engine benchmark: Avro in → mapValues → Avro out, exactly_once_v2, commit interval ${o.commitInterval} ms, ${o.partitions} partitions, on the local broker (2 cores shared by broker, application and load generator)`,
+  );
   const producer = await connectProducer(client);
-  let started = Date.now();
+  const started = Date.now();
   await produce(producer, input, o.records, 0, (i) => inSerde.serialize(input, event(i, Date.now()))!);
   say(`backlog: ${o.records} events written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const b = new StreamsBuilder();
   b.stream(input, { keySerde: Serdes.Bytes(), valueSerde: avro.serde<Event>({ schema: loadSchema('analytics-event.avsc') }) })
     .mapValues((e) => ({ entity_id: e!.entity_id, kind: e!.event_type.toLowerCase(), amount: e!.value ?? 0, event_time: e!.event_time }))
-    .to(output, { keySerde: Serdes.Bytes(), valueSerde: avro.serde<{ entity_id: string; kind: string; amount: number; event_time: number }>({ schema: SUMMARY as never }) });
+    .to(output, {
+      keySerde: Serdes.Bytes(),
+      valueSerde: avro.serde<{ entity_id: string; kind: string; amount: number; event_time: number }>({ schema: SUMMARY as never }),
+    });
   const applicationId = `bench-${id}`;
-  const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config.kafka), logger: createLogger({ level: 'warn' }), handleSignals: false, commitIntervalMs: o.commitInterval });
+  const streams = new KafkaStreams(b.build(), {
+    applicationId,
+    kafka: kafkaClientConfig(config.kafka),
+    logger: createLogger({ level: 'warn' }),
+    handleSignals: false,
+    commitIntervalMs: o.commitInterval,
+  });
   const profiler = o.profile ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
@@ -81,15 +130,21 @@ export async function benchEngine(config: Config, o: EngineBenchOptions, say: Sa
   const seconds = (drain.lastMs - drain.firstMs) / 1000;
   say(`throughput: ${o.records} events committed in ${seconds.toFixed(2)} s = ${Math.round(o.records / seconds).toLocaleString('en-US')} events/s`);
   say(`  CPU during it: this process ${usage.self}% of one core (application + measuring), broker ${usage.broker}% of one core`);
-  const commits = (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'streams_commit_duration_ms')!.values as { metricName?: string; value: number }[];
+  const commits = (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'streams_commit_duration_ms')!.values as {
+    metricName?: string;
+    value: number;
+  }[];
   const count = commits.find((v) => v.metricName === 'streams_commit_duration_ms_count')?.value ?? 0;
   const sum = commits.find((v) => v.metricName === 'streams_commit_duration_ms_sum')?.value ?? 0;
-  say(`  commits: ${count}, mean ${(sum / Math.max(1, count)).toFixed(1)} ms each = ${Math.round((sum / (drain.lastMs - drain.firstMs)) * 100)}% of the wall time spent waiting on commits`);
+  say(
+    `  commits: ${count}, mean ${(sum / Math.max(1, count)).toFixed(1)} ms each = ${Math.round((sum / (drain.lastMs - drain.firstMs)) * 100)}% of the wall time spent waiting on commits`,
+  );
 
   const latencies = await measureLatency(client, producer, output, o, (i) => inSerde.serialize(input, event(i, Date.now()))!, input, say);
   const p = percentiles(latencies, [50, 95, 99]);
-  say(`latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen)`);
+  say(
+    `latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen)`,
+  );
   await streams.close();
   await new Promise<void>((r) => producer.disconnect(() => r()));
 }
-

@@ -10,14 +10,30 @@ import type { Config } from '../../src/config';
 export type Say = (line: string) => void;
 
 export async function connectProducer(client: Record<string, string | number | boolean>): Promise<Kafka.Producer> {
-  const producer = new Kafka.Producer({ ...client, 'linger.ms': 10, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, 'enable.idempotence': true } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  const producer = new Kafka.Producer(
+    {
+      ...client,
+      'linger.ms': 10,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 1_000_000,
+      'enable.idempotence': true,
+    } as Kafka.ProducerGlobalConfig,
+    JAVA_PARTITIONER,
+  );
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   producer.setPollInterval(50);
   return producer;
 }
 
 /** Writes `count` events; with a rate, paces them in 1 ms steps. */
-export async function produce(producer: Kafka.Producer, topic: string, count: number, rate: number, value: (i: number) => Buffer, key: (i: number) => string = (i) => `acct-${i % 5000}`): Promise<void> {
+export async function produce(
+  producer: Kafka.Producer,
+  topic: string,
+  count: number,
+  rate: number,
+  value: (i: number) => Buffer,
+  key: (i: number) => string = (i) => `acct-${i % 5000}`,
+): Promise<void> {
   const started = Date.now();
   for (let i = 0; i < count; i++) {
     for (;;) {
@@ -33,7 +49,13 @@ export async function produce(producer: Kafka.Producer, topic: string, count: nu
   await new Promise<void>((ok, fail) => producer.flush(60_000, (err) => (err ? fail(err) : ok())));
 }
 
-export async function waitDrained(client: Record<string, string | number | boolean>, groupId: string, topic: string, partitions: number, total: number): Promise<{ firstMs: number; lastMs: number }> {
+export async function waitDrained(
+  client: Record<string, string | number | boolean>,
+  groupId: string,
+  topic: string,
+  partitions: number,
+  total: number,
+): Promise<{ firstMs: number; lastMs: number }> {
   const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': groupId, 'enable.auto.commit': false } as Kafka.ConsumerGlobalConfig, {});
   await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
@@ -51,13 +73,36 @@ export async function waitDrained(client: Record<string, string | number | boole
   }
 }
 
-export async function measureLatency(client: Record<string, string | number | boolean>, producer: Kafka.Producer, output: string, o: { partitions: number; rate: number; seconds: number }, value: (i: number) => Buffer, input: string, say: Say, key?: (i: number) => string): Promise<number[]> {
-  const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 10 } as Kafka.ConsumerGlobalConfig, {});
+export async function measureLatency(
+  client: Record<string, string | number | boolean>,
+  producer: Kafka.Producer,
+  output: string,
+  o: { partitions: number; rate: number; seconds: number },
+  value: (i: number) => Buffer,
+  input: string,
+  say: Say,
+  key?: (i: number) => string,
+): Promise<number[]> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      ...client,
+      'group.id': `latency-${randomUUID()}`,
+      'isolation.level': 'read_committed',
+      'enable.auto.commit': false,
+      'fetch.wait.max.ms': 10,
+    } as Kafka.ConsumerGlobalConfig,
+    {},
+  );
   await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   // From the current end of every partition, fixed before the first measured record is
   // produced: every one of them is then read (none skipped by a late offset look-up).
-  const ends = await Promise.all(Array.from({ length: o.partitions }, (_, partition) =>
-    new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(output, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))))));
+  const ends = await Promise.all(
+    Array.from(
+      { length: o.partitions },
+      (_, partition) =>
+        new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(output, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset)))),
+    ),
+  );
   consumer.assign(ends.map((offset, partition) => ({ topic: output, partition, offset })));
   consumer.setDefaultConsumeTimeout(20);
   const latencies: number[] = [];

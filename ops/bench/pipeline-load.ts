@@ -31,12 +31,31 @@ async function main(): Promise<void> {
   const client = kafkaClientConfig(config.kafka);
   const producer = await connectProducer(client);
   // consume(n) waits for each message until n arrived: a short timeout and partition-end events make it return what has arrived, so the read time is when a prediction became visible.
-  const consumer = new Kafka.KafkaConsumer({ ...client, 'group.id': `latency-${randomUUID()}`, 'isolation.level': 'read_committed', 'enable.auto.commit': false, 'fetch.wait.max.ms': 5, 'enable.partition.eof': true } as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'latest' });
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      ...client,
+      'group.id': `latency-${randomUUID()}`,
+      'isolation.level': 'read_committed',
+      'enable.auto.commit': false,
+      'fetch.wait.max.ms': 5,
+      'enable.partition.eof': true,
+    } as Kafka.ConsumerGlobalConfig,
+    { 'auto.offset.reset': 'latest' },
+  );
   await new Promise<void>((ok, fail) => consumer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   consumer.setDefaultConsumeTimeout(5);
-  const meta = await new Promise<Kafka.Metadata>((ok, fail) => consumer.getMetadata({ topic: predictionsTopic!, timeout: 10_000 }, (err, m) => (err ? fail(err) : ok(m))));
+  const meta = await new Promise<Kafka.Metadata>((ok, fail) =>
+    consumer.getMetadata({ topic: predictionsTopic!, timeout: 10_000 }, (err, m) => (err ? fail(err) : ok(m))),
+  );
   const partitions = meta.topics.find((t) => t.name === predictionsTopic)!.partitions.map((p) => p.id);
-  const ends = await Promise.all(partitions.map((partition) => new Promise<number>((ok, fail) => consumer.queryWatermarkOffsets(predictionsTopic!, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))))));
+  const ends = await Promise.all(
+    partitions.map(
+      (partition) =>
+        new Promise<number>((ok, fail) =>
+          consumer.queryWatermarkOffsets(predictionsTopic!, partition, 10_000, (err, w) => (err ? fail(err) : ok(w.highOffset))),
+        ),
+    ),
+  );
   consumer.assign(partitions.map((partition, i) => ({ topic: predictionsTopic!, partition, offset: ends[i]! })));
 
   const generator = new EventGenerator({ seed: 5, entities: Math.max(1, Math.round(rate / eventsPerEntitySecond())), startMs: Date.now() - 900_000 });
@@ -48,7 +67,10 @@ async function main(): Promise<void> {
       const batch = await new Promise<Kafka.Message[]>((ok, fail) => consumer.consume(500, (err, m) => (err ? fail(err) : ok(m))));
       const at = Date.now();
       if (batch.length === 0) continue;
-      await predictionSerde.prepareBatch(predictionsTopic!, batch.map((m) => m.value ?? null));
+      await predictionSerde.prepareBatch(
+        predictionsTopic!,
+        batch.map((m) => m.value ?? null),
+      );
       for (const m of batch) {
         const p = predictionSerde.deserialize(predictionsTopic!, m.value ?? null);
         if (p && p.event_time >= started) latencies.push(at - p.event_time);

@@ -23,5 +23,8 @@ export function summariseProfile(profile: { nodes: ProfileNode[]; samples?: numb
     const key = `${n.callFrame.functionName || '(anonymous)'} ${where}`;
     hits.set(key, (hits.get(key) ?? 0) + count);
   }
-  return [...hits.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `${((v / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%  ${k}`);
+  return [...hits.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([k, v]) => `${((v / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%  ${k}`);
 }

@@ -37,8 +37,13 @@ export async function benchWindowed(config: Config, o: StatefulBenchOptions, say
   const id = randomUUID().slice(0, 8);
   const [input, counts, sums] = ['in', 'counts', 'sums'].map((t) => `bench-${id}-${t}`) as [string, string, string];
   const client = kafkaClientConfig(config.kafka);
-  await createTopics(client, [input, counts, sums].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
-  say(`windowed benchmark: count + sum per key in 1-minute tumbling windows (RocksDB stores, exactly_once_v2), ${o.keys.toLocaleString('en-US')} distinct keys, ${o.partitions} partitions, on the local broker (2 cores shared by broker, application and load generator)`);
+  await createTopics(
+    client,
+    [input, counts, sums].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })),
+  );
+  say(
+    `windowed benchmark: count + sum per key in 1-minute tumbling windows (RocksDB stores, exactly_once_v2), ${o.keys.toLocaleString('en-US')} distinct keys, ${o.partitions} partitions, on the local broker (2 cores shared by broker, application and load generator)`,
+  );
   const key = (i: number): string => `key-${(i * 7_919) % o.keys}`;
   const value = (i: number): Buffer => Buffer.from(String(i % 1_000));
   const producer = await connectProducer(client);
@@ -47,12 +52,33 @@ export async function benchWindowed(config: Config, o: StatefulBenchOptions, say
   say(`backlog: ${o.records.toLocaleString('en-US')} events written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   const b = new StreamsBuilder();
-  const windowed = b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S, valueSerde: S }).windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000));
-  windowed.count({ name: 'counts' }).toStream().map((w, n) => [w.key, String(n)]).to(counts, { keySerde: S, valueSerde: S });
-  windowed.aggregate(() => 0, (_k, v, sum) => sum + Number(v), { name: 'sums', valueSerde: Serdes.Long() }).toStream().map((w, n) => [w.key, String(n)]).to(sums, { keySerde: S, valueSerde: S });
+  const windowed = b
+    .stream(input, { keySerde: S, valueSerde: S })
+    .groupByKey({ keySerde: S, valueSerde: S })
+    .windowedBy(TimeWindows.ofSizeAndGrace(60_000, 10_000));
+  windowed
+    .count({ name: 'counts' })
+    .toStream()
+    .map((w, n) => [w.key, String(n)])
+    .to(counts, { keySerde: S, valueSerde: S });
+  windowed
+    .aggregate(
+      () => 0,
+      (_k, v, sum) => sum + Number(v),
+      { name: 'sums', valueSerde: Serdes.Long() },
+    )
+    .toStream()
+    .map((w, n) => [w.key, String(n)])
+    .to(sums, { keySerde: S, valueSerde: S });
   const applicationId = `bench-${id}`;
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-state-'));
-  const streams = new KafkaStreams(b.build(), { applicationId, stateDir, kafka: kafkaClientConfig(config.kafka), logger: createLogger({ level: 'warn' }), handleSignals: false });
+  const streams = new KafkaStreams(b.build(), {
+    applicationId,
+    stateDir,
+    kafka: kafkaClientConfig(config.kafka),
+    logger: createLogger({ level: 'warn' }),
+    handleSignals: false,
+  });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {
@@ -62,11 +88,17 @@ export async function benchWindowed(config: Config, o: StatefulBenchOptions, say
     const drain = await waitDrained(client, applicationId, input, o.partitions, o.records);
     const usage = cpu.stop(drain.lastMs - drain.firstMs);
     const seconds = (drain.lastMs - drain.firstMs) / 1000;
-    say(`throughput: ${o.records.toLocaleString('en-US')} events committed in ${seconds.toFixed(2)} s = ${Math.round(o.records / seconds).toLocaleString('en-US')} events/s (each updates two window stores and writes two records)`);
-    say(`  CPU during it: this process ${usage.self}% of one core (application + measuring), broker ${usage.broker}% of one core; RSS now ${mib(process.memoryUsage().rss)}, peak ${mib(peakRss)}`);
+    say(
+      `throughput: ${o.records.toLocaleString('en-US')} events committed in ${seconds.toFixed(2)} s = ${Math.round(o.records / seconds).toLocaleString('en-US')} events/s (each updates two window stores and writes two records)`,
+    );
+    say(
+      `  CPU during it: this process ${usage.self}% of one core (application + measuring), broker ${usage.broker}% of one core; RSS now ${mib(process.memoryUsage().rss)}, peak ${mib(peakRss)}`,
+    );
     const latencies = await measureLatency(client, producer, counts, o, value, input, say, key);
     const p = percentiles(latencies, [50, 95, 99]);
-    say(`latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → count visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen); peak RSS ${mib(peakRss)}`);
+    say(
+      `latency at ${o.rate} events/s for ${o.seconds} s (record timestamp → count visible read_committed): p50 ${p[0]} ms, p95 ${p[1]} ms, p99 ${p[2]} ms (${latencies.length} of ${o.rate * o.seconds} records seen); peak RSS ${mib(peakRss)}`,
+    );
   } finally {
     clearInterval(sampler);
     await streams.close();
@@ -85,9 +117,20 @@ export async function benchRestore(config: Config, o: StatefulBenchOptions, say:
     { name: input, partitions: o.partitions, replicationFactor: -1 },
     { name: changelog, partitions: o.partitions, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } },
   ]);
-  say(`restore benchmark: a count store of ${o.keys.toLocaleString('en-US')} keys restored into RocksDB from its changelog by a fresh instance (no checkpoint), ${o.partitions} partitions, on the local broker`);
+  say(
+    `restore benchmark: a count store of ${o.keys.toLocaleString('en-US')} keys restored into RocksDB from its changelog by a fresh instance (no checkpoint), ${o.partitions} partitions, on the local broker`,
+  );
   // The changelog as the application would have written it: one record per key, the count as a Long.
-  const producer = new Kafka.Producer({ ...client, 'linger.ms': 20, 'batch.num.messages': 10_000, 'queue.buffering.max.messages': 1_000_000, 'compression.codec': 'lz4' } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  const producer = new Kafka.Producer(
+    {
+      ...client,
+      'linger.ms': 20,
+      'batch.num.messages': 10_000,
+      'queue.buffering.max.messages': 1_000_000,
+      'compression.codec': 'lz4',
+    } as Kafka.ProducerGlobalConfig,
+    JAVA_PARTITIONER,
+  );
   await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(err) : ok())));
   let started = Date.now();
   const long = Serdes.Long();
@@ -119,7 +162,9 @@ export async function benchRestore(config: Config, o: StatefulBenchOptions, say:
     const usage = cpu.stop(Date.now() - started);
     const done = lines.find((l) => l.msg === 'state stores restored');
     if (!done) throw new Error('the instance became RUNNING without restoring: was the changelog written?');
-    say(`restored ${done.records!.toLocaleString('en-US')} changelog records in ${(done.durationMs! / 1000).toFixed(2)} s = ${done.recordsPerSecond!.toLocaleString('en-US')} records/s (start to RUNNING: ${((Date.now() - started) / 1000).toFixed(1)} s); RSS ${mib(process.memoryUsage().rss)}`);
+    say(
+      `restored ${done.records!.toLocaleString('en-US')} changelog records in ${(done.durationMs! / 1000).toFixed(2)} s = ${done.recordsPerSecond!.toLocaleString('en-US')} records/s (start to RUNNING: ${((Date.now() - started) / 1000).toFixed(1)} s); RSS ${mib(process.memoryUsage().rss)}`,
+    );
     say(`  CPU from start to RUNNING: this process ${usage.self}% of one core, broker ${usage.broker}% of one core`);
     for (const l of lines.filter((x) => x.msg === 'restoring state stores')) say(`  progress: ${JSON.stringify(l)}`);
   } finally {

@@ -38,12 +38,19 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
   const id = randomUUID().slice(0, 8);
   const topics = { predictions: `bench-${id}-ws-predictions`, alerts: `bench-${id}-ws-alerts`, metrics: `bench-${id}-ws-metrics` };
   const client = kafkaClientConfig(config.kafka);
-  await createTopics(client, Object.values(topics).map((name) => ({ name, partitions: 6, replicationFactor: -1 })));
-  const serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry))).serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
+  await createTopics(
+    client,
+    Object.values(topics).map((name) => ({ name, partitions: 6, replicationFactor: -1 })),
+  );
+  const serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry))).serde<MlPrediction>({
+    schema: loadSchema('ml-prediction.avsc'),
+  });
   await serde.prepare(topics.predictions);
   const secret = randomBytes(32).toString('hex');
   const perSecond = o.rate / o.clients;
-  say(`ws benchmark: ${o.clients.toLocaleString('en-US')} clients in ${PROCESSES} load processes, ${perSecond.toFixed(2)} predictions/s each delivered to every client = ${o.rate.toLocaleString('en-US')} deliveries/s, for ${o.seconds} s (2 cores shared by broker, registry, fan-out and load)`);
+  say(
+    `ws benchmark: ${o.clients.toLocaleString('en-US')} clients in ${PROCESSES} load processes, ${perSecond.toFixed(2)} predictions/s each delivered to every client = ${o.rate.toLocaleString('en-US')} deliveries/s, for ${o.seconds} s (2 cores shared by broker, registry, fan-out and load)`,
+  );
 
   const fanout = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/cli/fanout.ts')], {
     env: {
@@ -73,13 +80,19 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     const connectedLines: Promise<void>[] = [];
     for (let i = 0; i < PROCESSES; i++) {
       const count = Math.floor(o.clients / PROCESSES) + (i < o.clients % PROCESSES ? 1 : 0);
-      const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'ws-clients.ts'), `ws://127.0.0.1:${PORT}/ws`, token, String(count), String(Math.ceil(2_000 / PROCESSES))], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(__dirname, 'ws-clients.ts'), `ws://127.0.0.1:${PORT}/ws`, token, String(count), String(Math.ceil(2_000 / PROCESSES))],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       loads.push(child);
       connectedLines.push(new Promise((r) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('connected') && r())));
     }
     await Promise.all(connectedLines);
     const held = await gauge(adminUrl, 'websocket_connections_active');
-    say(`connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`);
+    say(
+      `connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`,
+    );
 
     const cpu0 = ticks(fanout.pid!);
     started = Date.now();
@@ -88,7 +101,20 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       const due = Math.floor(((Date.now() - started) / 1000) * perSecond);
       for (; sent < due; sent++) {
         const now = Date.now();
-        const p: MlPrediction = { entity_id: `entity-${sent}`, window_start: now - 30_000, window_end: now + 30_000, score: 0.42, label: 'normal', flagged: false, threshold: 0.5, model_name: 'anomaly-detector', model_version: '1', features: { events: 3, clicks: 1, page_views: 2 }, event_time: now, processing_time: now };
+        const p: MlPrediction = {
+          entity_id: `entity-${sent}`,
+          window_start: now - 30_000,
+          window_end: now + 30_000,
+          score: 0.42,
+          label: 'normal',
+          flagged: false,
+          threshold: 0.5,
+          model_name: 'anomaly-detector',
+          model_version: '1',
+          features: { events: 3, clicks: 1, page_views: 2 },
+          event_time: now,
+          processing_time: now,
+        };
         producer.produce(topics.predictions, null, serde.serialize(topics.predictions, p), Buffer.from(p.entity_id), now);
       }
       producer.poll();
@@ -96,16 +122,24 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     }
     const seconds = (Date.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 2_000)); // the last deliveries
-    const cpu = Math.round(((ticks(fanout.pid!) - cpu0) * 10) / (seconds * 1000) * 100);
+    const cpu = Math.round((((ticks(fanout.pid!) - cpu0) * 10) / (seconds * 1000)) * 100);
     const rss = await gauge(adminUrl, 'process_resident_memory_bytes');
     const results = await Promise.all(loads.map((c) => finish(c)));
     const deliveries = results.reduce((n, r) => n + r.deliveries, 0);
     const latencies = results.flatMap((r) => r.latencies);
     const [p50, p95, p99] = percentiles(latencies, [50, 95, 99]);
-    say(`deliveries: ${deliveries.toLocaleString('en-US')} of ${(sent * held).toLocaleString('en-US')} expected (${sent.toLocaleString('en-US')} predictions × ${held.toLocaleString('en-US')} clients) = ${Math.round(deliveries / seconds).toLocaleString('en-US')} deliveries/s`);
-    say(`delivery latency (record timestamp when produced → client receive, sample of ${latencies.length.toLocaleString('en-US')}): p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms`);
-    say(`  of which inside the fan-out (record timestamp → written to the socket, from its histogram): p50 ≤ ${await bucketQuantile(adminUrl, 0.5)} ms, p95 ≤ ${await bucketQuantile(adminUrl, 0.95)} ms`);
-    say(`errors: ${results.reduce((n, r) => n + r.errors, 0)} connection errors, ${results.reduce((n, r) => n + r.closes, 0)} unexpected closes; fan-out CPU ${cpu}% of one core, RSS ${Math.round(rss / 2 ** 20)} MiB`);
+    say(
+      `deliveries: ${deliveries.toLocaleString('en-US')} of ${(sent * held).toLocaleString('en-US')} expected (${sent.toLocaleString('en-US')} predictions × ${held.toLocaleString('en-US')} clients) = ${Math.round(deliveries / seconds).toLocaleString('en-US')} deliveries/s`,
+    );
+    say(
+      `delivery latency (record timestamp when produced → client receive, sample of ${latencies.length.toLocaleString('en-US')}): p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms`,
+    );
+    say(
+      `  of which inside the fan-out (record timestamp → written to the socket, from its histogram): p50 ≤ ${await bucketQuantile(adminUrl, 0.5)} ms, p95 ≤ ${await bucketQuantile(adminUrl, 0.95)} ms`,
+    );
+    say(
+      `errors: ${results.reduce((n, r) => n + r.errors, 0)} connection errors, ${results.reduce((n, r) => n + r.closes, 0)} unexpected closes; fan-out CPU ${cpu}% of one core, RSS ${Math.round(rss / 2 ** 20)} MiB`,
+    );
   } finally {
     for (const c of loads) if (c.exitCode === null) c.kill('SIGKILL');
     fanout.kill('SIGTERM');

@@ -24,7 +24,10 @@ const CHECKS = {
 const target = process.argv[2] === 'start' ? 'start' : 'test';
 // npm start with a configured Kafka starts no local stack: it needs no Java.
 if (target === 'start' && process.env.STREAMING_KAFKA__BOOTSTRAP_SERVERS) process.exit(0);
-const missing = () => Object.entries(CHECKS).filter(([, c]) => c.for.includes(target) && !c.ok()).map(([name]) => name);
+const missing = () =>
+  Object.entries(CHECKS)
+    .filter(([, c]) => c.for.includes(target) && !c.ok())
+    .map(([name]) => name);
 
 let lacking = missing();
 if (lacking.length === 0) process.exit(nativeModulesLoad() ? 0 : 1);
@@ -36,18 +39,27 @@ if (canInstall) {
   if (lacking.length === 0) process.exit(nativeModulesLoad() ? 0 : 1);
   if (setup.status === 0 && lacking.length === 1 && lacking[0].startsWith('Node.js')) {
     // This process is still the old Node, and node_modules was built for it.
-    process.stderr.write(`SA_ERR_SETUP: npm run setup installed a newer Node.js; node_modules was built for Node ${process.versions.node}\n  → run \`npm ci\`, then \`npm ${target}\` again\n`);
+    process.stderr.write(
+      `SA_ERR_SETUP: npm run setup installed a newer Node.js; node_modules was built for Node ${process.versions.node}\n  → run \`npm ci\`, then \`npm ${target}\` again\n`,
+    );
     process.exit(1);
   }
 }
-process.stderr.write(`SA_ERR_SETUP: npm ${target} needs ${lacking.join(', ')}, not found on this machine\n  → run \`sudo npm run setup\` (Debian/Ubuntu), or install them yourself (README: Quick start)\n`);
+process.stderr.write(
+  `SA_ERR_SETUP: npm ${target} needs ${lacking.join(', ')}, not found on this machine\n  → run \`sudo npm run setup\` (Debian/Ubuntu), or install them yourself (README: Quick start)\n`,
+);
 process.exit(1);
 
 /** The native modules load with this Node (not built for another one's ABI, or with the wrong headers). */
 function nativeModulesLoad() {
   const res = spawnSync(process.execPath, ['-e', "require('node-rdkafka'); require('rocksdb')"], { cwd: root, encoding: 'utf8' });
   if (res.status === 0) return true;
-  const why = /compiled against a different Node\.js version using\s+NODE_MODULE_VERSION \d+|bad_alloc|Could not locate the bindings file/.exec(res.stderr)?.[0] ?? res.stderr.split('\n').find((l) => l.trim()) ?? 'they do not load';
-  process.stderr.write(`SA_ERR_SETUP: node_modules' native modules do not load with Node ${process.versions.node}: ${why.replace(/\s+/g, ' ').trim()}\n  → run \`npm_config_nodedir=${join(process.execPath, '..', '..')} npm ci\` (a nodedir in ~/.npmrc may point at another Node's headers)\n`);
+  const why =
+    /compiled against a different Node\.js version using\s+NODE_MODULE_VERSION \d+|bad_alloc|Could not locate the bindings file/.exec(res.stderr)?.[0] ??
+    res.stderr.split('\n').find((l) => l.trim()) ??
+    'they do not load';
+  process.stderr.write(
+    `SA_ERR_SETUP: node_modules' native modules do not load with Node ${process.versions.node}: ${why.replace(/\s+/g, ' ').trim()}\n  → run \`npm_config_nodedir=${join(process.execPath, '..', '..')} npm ci\` (a nodedir in ~/.npmrc may point at another Node's headers)\n`,
+  );
   return false;
 }

@@ -46,16 +46,24 @@ export function allPidFiles(stack: Config['stack']): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root)
     .filter((d) => /^\d+-node$/.test(d))
-    .flatMap((d) => readdirSync(join(root, d)).filter((n) => /^node-\d+$/.test(n)).map((n) => join(root, d, n, 'broker.pid')));
+    .flatMap((d) =>
+      readdirSync(join(root, d))
+        .filter((n) => /^node-\d+$/.test(n))
+        .map((n) => join(root, d, n, 'broker.pid')),
+    );
 }
 
 export function fetchKafka(stack: Config['stack'], say: (line: string) => void): string {
-  return ensureJars(stack.dir!, {
-    name: `kafka-${stack.kafkaVersion}`,
-    label: `Apache Kafka ${stack.kafkaVersion}`,
-    versionSetting: 'STREAMING_STACK__KAFKA_VERSION',
-    mavenArgs: (out) => ['dependency:copy-dependencies', `-DoutputDirectory=${out}`, `-Dkafka.version=${stack.kafkaVersion}`],
-  }, say);
+  return ensureJars(
+    stack.dir!,
+    {
+      name: `kafka-${stack.kafkaVersion}`,
+      label: `Apache Kafka ${stack.kafkaVersion}`,
+      versionSetting: 'STREAMING_STACK__KAFKA_VERSION',
+      mavenArgs: (out) => ['dependency:copy-dependencies', `-DoutputDirectory=${out}`, `-Dkafka.version=${stack.kafkaVersion}`],
+    },
+    say,
+  );
 }
 
 function serverProperties(node: BrokerNode, all: BrokerNode[]): string {
@@ -108,7 +116,8 @@ const LOG4J = [
 ].join('\n');
 
 /** The way out of a cluster id and node storage that do not match: start the local cluster afresh. */
-const PURGE_HINT = 'run `npm run stack -- down --purge` (it stops the local stack and deletes its broker and registry data, including the cluster id; the fetched jars stay), then `npm run stack -- up`';
+const PURGE_HINT =
+  'run `npm run stack -- down --purge` (it stops the local stack and deletes its broker and registry data, including the cluster id; the fetched jars stay), then `npm run stack -- up`';
 
 /** Writes each node's configuration and formats its storage on first use. */
 export function prepareNodes(nodes: BrokerNode[], libs: string, stack: Config['stack']): void {
@@ -161,9 +170,13 @@ export function clusterIdOf(stack: Config['stack'], nodes: readonly BrokerNode[]
       writeFileSync(idFile, only);
       return only;
     }
-    throw new StreamingError('SA_ERR_STACK_START_FAILED', `the cluster id in ${idFile} is not valid, but node(s) ${formatted.map((n) => n.id).join(', ')} were formatted with another one`, {
-      hint: PURGE_HINT,
-    });
+    throw new StreamingError(
+      'SA_ERR_STACK_START_FAILED',
+      `the cluster id in ${idFile} is not valid, but node(s) ${formatted.map((n) => n.id).join(', ')} were formatted with another one`,
+      {
+        hint: PURGE_HINT,
+      },
+    );
   }
   const id = newClusterId(random);
   writeFileSync(idFile, id);
@@ -172,15 +185,22 @@ export function clusterIdOf(stack: Config['stack'], nodes: readonly BrokerNode[]
 
 function formatStorage(node: BrokerNode, libs: string, clusterId: string): void {
   // --cluster-id=<id> in one argument: an id can never be taken for an option.
-  const args = [...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '--config', join(node.dir, 'server.properties')];
+  const args = [
+    ...jvmLogArgs(node),
+    '-cp',
+    `${libs}/*`,
+    'kafka.tools.StorageTool',
+    'format',
+    `--cluster-id=${clusterId}`,
+    '--config',
+    join(node.dir, 'server.properties'),
+  ];
   const res = spawnSync('java', args, { encoding: 'utf8' });
   if (res.status !== 0) {
     const output = `${res.stdout}${res.stderr}`.trim();
     const jarsBroken = /Could not find or load main class|ClassNotFoundException|NoClassDefFoundError/.test(output);
     throw new StreamingError('SA_ERR_STACK_START_FAILED', `formatting the storage of broker ${node.id} failed:\n${output.split('\n').slice(-15).join('\n')}`, {
-      hint: jarsBroken
-        ? `the broker jars in ${libs} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\``
-        : PURGE_HINT,
+      hint: jarsBroken ? `the broker jars in ${libs} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\`` : PURGE_HINT,
     });
   }
 }
@@ -191,7 +211,15 @@ function jvmLogArgs(node: BrokerNode): string[] {
 
 export function brokerCommand(node: BrokerNode, libs: string, heapMb: number): string[] {
   return [
-    `-Xms${heapMb}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true',
-    ...jvmLogArgs(node), '-cp', `${libs}/*`, 'kafka.Kafka', join(node.dir, 'server.properties'),
+    `-Xms${heapMb}m`,
+    `-Xmx${heapMb}m`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    ...jvmLogArgs(node),
+    '-cp',
+    `${libs}/*`,
+    'kafka.Kafka',
+    join(node.dir, 'server.properties'),
   ];
 }

@@ -12,7 +12,8 @@ export interface HttpResult {
 
 export function httpRequest(url: string, opts: { method?: string; body?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = opts.body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json', 'content-length': String(Buffer.byteLength(opts.body)) };
+    const headers: Record<string, string> =
+      opts.body === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json', 'content-length': String(Buffer.byteLength(opts.body)) };
     const req = request(url, { method: opts.method ?? 'GET', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');

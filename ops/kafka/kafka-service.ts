@@ -22,11 +22,13 @@ export interface NodeStatus {
 }
 
 export function kafkaStatus(stack: Config['stack']): Promise<NodeStatus[]> {
-  return Promise.all(brokerNodes(stack).map(async (node) => ({
-    node,
-    pid: runningPid(node.pidFile),
-    listening: await portAccepts(node.port),
-  })));
+  return Promise.all(
+    brokerNodes(stack).map(async (node) => ({
+      node,
+      pid: runningPid(node.pidFile),
+      listening: await portAccepts(node.port),
+    })),
+  );
 }
 
 /** Starts whatever nodes are not running; returns the ids of the nodes it started. */
@@ -63,9 +65,13 @@ function checkNoOtherClusterSize(stack: Config['stack'], nodes: BrokerNode[]): v
   const mine = new Set(nodes.map((n) => n.pidFile));
   const others = allPidFiles(stack).filter((f) => !mine.has(f) && runningPid(f) !== undefined);
   if (others.length === 0) return;
-  throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `a local cluster of another size is running (${others.length} node(s), e.g. ${others[0]}) and holds the ports`, {
-    hint: `run \`npm run stack -- down\` (it stops every local cluster size), then \`npm run stack -- up --nodes ${nodes.length}\``,
-  });
+  throw new StreamingError(
+    'SA_ERR_STACK_PORT_IN_USE',
+    `a local cluster of another size is running (${others.length} node(s), e.g. ${others[0]}) and holds the ports`,
+    {
+      hint: `run \`npm run stack -- down\` (it stops every local cluster size), then \`npm run stack -- up --nodes ${nodes.length}\``,
+    },
+  );
 }
 
 /**
@@ -77,9 +83,13 @@ function checkRunningPorts(running: BrokerNode[]): void {
   for (const node of running) {
     const listener = /^listeners=PLAINTEXT:\/\/[^:]+:(\d+),CONTROLLER:\/\/[^:]+:(\d+)$/m.exec(readOrEmpty(join(node.dir, 'server.properties')));
     if (!listener || (Number(listener[1]) === node.port && Number(listener[2]) === node.controllerPort)) continue;
-    throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `kafka node ${node.id} is running on ports ${listener[1]}/${listener[2]}, not ${node.port}/${node.controllerPort}: it was started with other port settings`, {
-      hint: 'run `npm run stack -- down` (it finds the nodes by pid file, whatever their ports), then `npm run stack -- up` with the port settings you want',
-    });
+    throw new StreamingError(
+      'SA_ERR_STACK_PORT_IN_USE',
+      `kafka node ${node.id} is running on ports ${listener[1]}/${listener[2]}, not ${node.port}/${node.controllerPort}: it was started with other port settings`,
+      {
+        hint: 'run `npm run stack -- down` (it finds the nodes by pid file, whatever their ports), then `npm run stack -- up` with the port settings you want',
+      },
+    );
   }
 }
 
@@ -107,7 +117,10 @@ async function foreignKafka(config: Config): Promise<boolean> {
 }
 
 async function checkPortsFree(node: BrokerNode): Promise<void> {
-  const ports: [number, string][] = [[node.port, 'STREAMING_STACK__KAFKA_PORT'], [node.controllerPort, 'STREAMING_STACK__CONTROLLER_PORT']];
+  const ports: [number, string][] = [
+    [node.port, 'STREAMING_STACK__KAFKA_PORT'],
+    [node.controllerPort, 'STREAMING_STACK__CONTROLLER_PORT'],
+  ];
   for (const [port, setting] of ports) {
     if (await portIsFree(port)) continue;
     throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `port ${port} (kafka node ${node.id}) is already in use by another program`, {
@@ -134,7 +147,11 @@ async function waitReady(config: Config, nodes: BrokerNode[], libs: string, time
     await sleep(500);
   }
   const node = nodes[0]!;
-  throw startFailed(node, `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`, `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- status\` shows it, \`npm run stack -- down\` stops it (its log: ${node.logFile})`);
+  throw startFailed(
+    node,
+    `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`,
+    `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- status\` shows it, \`npm run stack -- down\` stops it (its log: ${node.logFile})`,
+  );
 }
 
 function startFailed(node: BrokerNode, what: string, hint: string): StreamingError {
@@ -148,7 +165,7 @@ function startHint(node: BrokerNode, libs: string, stack: Config['stack']): stri
     return `the broker jars in ${libs} are incomplete: remove that folder (it is fetched again), then run \`npm run stack -- up\``;
   }
   if (/Invalid cluster\.id|INCONSISTENT_CLUSTER_ID|No readable meta\.properties/.test(log)) {
-    return 'the node\'s storage does not match the cluster id kept beside it: run `npm run stack -- down --purge` (it deletes the local broker and registry data; the jars stay), then `npm run stack -- up`';
+    return "the node's storage does not match the cluster id kept beside it: run `npm run stack -- down --purge` (it deletes the local broker and registry data; the jars stay), then `npm run stack -- up`";
   }
   if (/Address already in use/.test(log)) {
     return `another program took port ${node.port} or ${node.controllerPort} meanwhile: stop it, or set STREAMING_STACK__KAFKA_PORT / STREAMING_STACK__CONTROLLER_PORT to free ports (node n uses the port + n - 1)`;
@@ -164,16 +181,23 @@ function startHint(node: BrokerNode, libs: string, stack: Config['stack']): stri
  * configured cluster; without, every node of every cluster size this folder ran.
  */
 export async function stopKafka(stack: Config['stack'], say: Say, only?: readonly number[]): Promise<number> {
-  const pidFiles = only === undefined ? allPidFiles(stack) : brokerNodes(stack).filter((n) => only.includes(n.id)).map((n) => n.pidFile);
+  const pidFiles =
+    only === undefined
+      ? allPidFiles(stack)
+      : brokerNodes(stack)
+          .filter((n) => only.includes(n.id))
+          .map((n) => n.pidFile);
   const running = pidFiles.map((pidFile) => ({ pidFile, pid: runningPid(pidFile) })).filter((r) => r.pid !== undefined);
   if (running.length === 0) return 0;
   say(`kafka: stopping ${running.length} node(s)…`);
   // All at once: a node stopped alone would wait for a controller quorum that is leaving too.
-  const results = await Promise.all(running.map(async ({ pidFile, pid }) => {
-    const how = await stopProcess(pid!, 30_000);
-    removeFile(pidFile);
-    return how;
-  }));
+  const results = await Promise.all(
+    running.map(async ({ pidFile, pid }) => {
+      const how = await stopProcess(pid!, 30_000);
+      removeFile(pidFile);
+      return how;
+    }),
+  );
   if (results.includes('killed')) say('kafka: a node did not stop within 30 s and was killed');
   return running.length;
 }

@@ -29,25 +29,33 @@ function files(stack: Config['stack']): { pidFile: string; logFile: string } {
 
 function fetchRegistry(stack: Config['stack'], say: Say): string {
   const v = stack.registryVersion;
-  return ensureJars(stack.dir!, {
-    name: `apicurio-registry-${v}`,
-    label: `Apicurio Registry ${v}`,
-    versionSetting: 'STREAMING_STACK__REGISTRY_VERSION',
-    // The parent pom of some versions is not on Maven Central, and dependency plugins from
-    // 3.x read it even for a non-transitive `get`; 2.8's `get` does not. A
-    // private local repository keeps the archive's path known, and is deleted after.
-    mavenArgs: (out) => [
-      'org.apache.maven.plugins:maven-dependency-plugin:2.8:get', '-Dtransitive=false',
-      `-Dartifact=io.apicurio:apicurio-registry-app:${v}:tar.gz:all`,
-      `-Dmaven.repo.local=${join(out, '.m2')}`,
-    ],
-    afterFetch: (out) => {
-      const archive = join(out, '.m2', 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`);
-      const res = spawnSync('tar', ['-xzf', archive, '-C', out], { encoding: 'utf8' });
-      if (res.status !== 0) throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `could not unpack ${archive}: ${res.stderr}`, { hint: 'the download was damaged or the disk is full: run `npm run stack -- up` again (it fetches the archive again)' });
-      rmSync(join(out, '.m2'), { recursive: true, force: true });
+  return ensureJars(
+    stack.dir!,
+    {
+      name: `apicurio-registry-${v}`,
+      label: `Apicurio Registry ${v}`,
+      versionSetting: 'STREAMING_STACK__REGISTRY_VERSION',
+      // The parent pom of some versions is not on Maven Central, and dependency plugins from
+      // 3.x read it even for a non-transitive `get`; 2.8's `get` does not. A
+      // private local repository keeps the archive's path known, and is deleted after.
+      mavenArgs: (out) => [
+        'org.apache.maven.plugins:maven-dependency-plugin:2.8:get',
+        '-Dtransitive=false',
+        `-Dartifact=io.apicurio:apicurio-registry-app:${v}:tar.gz:all`,
+        `-Dmaven.repo.local=${join(out, '.m2')}`,
+      ],
+      afterFetch: (out) => {
+        const archive = join(out, '.m2', 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`);
+        const res = spawnSync('tar', ['-xzf', archive, '-C', out], { encoding: 'utf8' });
+        if (res.status !== 0)
+          throw new StreamingError('SA_ERR_STACK_FETCH_FAILED', `could not unpack ${archive}: ${res.stderr}`, {
+            hint: 'the download was damaged or the disk is full: run `npm run stack -- up` again (it fetches the archive again)',
+          });
+        rmSync(join(out, '.m2'), { recursive: true, force: true });
+      },
     },
-  }, say);
+    say,
+  );
 }
 
 /** 3.0.x ships `<artifact>-runner.jar`, later versions the Quarkus `quarkus-run.jar`. */
@@ -55,18 +63,23 @@ function runnerJar(dir: string, version: string): string {
   for (const name of [`apicurio-registry-app-${version}-runner.jar`, 'quarkus-run.jar']) {
     if (existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new StreamingError('SA_ERR_STACK_START_FAILED', `no runnable jar in ${dir}`, { hint: `remove ${dir} (it is fetched again), then run \`npm run stack -- up\`` });
+  throw new StreamingError('SA_ERR_STACK_START_FAILED', `no runnable jar in ${dir}`, {
+    hint: `remove ${dir} (it is fetched again), then run \`npm run stack -- up\``,
+  });
 }
 
 function registryArgs(config: Config, jar: string): string[] {
   const port = config.stack.registryPort;
   return [
-    '-Xmx256m', '-XX:+UseSerialGC',
-    '-Dquarkus.http.host=127.0.0.1', `-Dquarkus.http.port=${port}`,
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-Dquarkus.http.host=127.0.0.1',
+    `-Dquarkus.http.port=${port}`,
     // Health on the API port, and no second listener on 0.0.0.0.
     '-Dquarkus.management.enabled=false',
     `-Dapicurio.datasource.url=jdbc:h2:file:${join(registryDir(config.stack), 'data', 'registry')}`,
-    '-jar', jar,
+    '-jar',
+    jar,
   ];
 }
 
@@ -85,9 +98,13 @@ export async function startRegistry(config: Config, say: Say): Promise<boolean> 
   if (running !== undefined) {
     const startedOn = /-Dquarkus\.http\.port=(\d+)/.exec(commandLine(running) ?? '')?.[1];
     if (startedOn !== undefined ? Number(startedOn) !== port : !(await portAccepts(port))) {
-      throw new StreamingError('SA_ERR_STACK_PORT_IN_USE', `the local registry is running${startedOn ? ` on port ${startedOn}` : ''}, not on port ${port}: it was started with other port settings`, {
-        hint: 'run `npm run stack -- down` (it finds the registry by pid file, whatever its port), then `npm run stack -- up` with the port settings you want',
-      });
+      throw new StreamingError(
+        'SA_ERR_STACK_PORT_IN_USE',
+        `the local registry is running${startedOn ? ` on port ${startedOn}` : ''}, not on port ${port}: it was started with other port settings`,
+        {
+          hint: 'run `npm run stack -- down` (it finds the registry by pid file, whatever its port), then `npm run stack -- up` with the port settings you want',
+        },
+      );
     }
     // Running is not ready: after a start that timed out, `up` again waits for it once more.
     await waitReady(config);
@@ -123,11 +140,15 @@ async function setGlobalCompatibility(port: number, level: string, foreign = fal
     timeoutMs: 5000,
   });
   if (res.status !== 200) {
-    throw new StreamingError('SA_ERR_STACK_START_FAILED', `the registry on port ${port} refused the global ${level} rule: HTTP ${res.status} ${res.body.slice(0, 300)}`, {
-      hint: foreign
-        ? `that registry was not started by this project: to use it as it is, set STREAMING_SCHEMA_REGISTRY__URL (the stack then leaves it alone); or stop it, or set STREAMING_STACK__REGISTRY_PORT to a free port, so the stack starts its own`
-        : 'run `npm run stack -- down`, then `npm run stack -- up` (its log is in the registry folder of `npm run stack -- status`)',
-    });
+    throw new StreamingError(
+      'SA_ERR_STACK_START_FAILED',
+      `the registry on port ${port} refused the global ${level} rule: HTTP ${res.status} ${res.body.slice(0, 300)}`,
+      {
+        hint: foreign
+          ? `that registry was not started by this project: to use it as it is, set STREAMING_SCHEMA_REGISTRY__URL (the stack then leaves it alone); or stop it, or set STREAMING_STACK__REGISTRY_PORT to a free port, so the stack starts its own`
+          : 'run `npm run stack -- down`, then `npm run stack -- up` (its log is in the registry folder of `npm run stack -- status`)',
+      },
+    );
   }
 }
 
@@ -139,7 +160,11 @@ async function waitReady(config: Config, timeoutMs = 120_000): Promise<void> {
     if (await answersOk(healthUrl(config.stack.registryPort))) return;
     await sleep(300);
   }
-  throw startFailed(f.logFile, `was not ready within ${timeoutMs / 1000} s`, `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- down\` stops it (its log: ${f.logFile})`);
+  throw startFailed(
+    f.logFile,
+    `was not ready within ${timeoutMs / 1000} s`,
+    `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- down\` stops it (its log: ${f.logFile})`,
+  );
 }
 
 function startFailed(logFile: string, what: string, hint: string): StreamingError {
@@ -153,7 +178,8 @@ function exitHint(config: Config, logFile: string): string {
   if (/Database may be already in use|file is locked/i.test(log)) {
     const data = join(registryDir(stack), 'data');
     const holders = processesNaming(data);
-    const stop = holders === undefined ? `find it with \`pgrep -af ${data}\` and stop it` : holders.length > 0 ? `stop it (\`kill ${holders.join(' ')}\`)` : 'stop it';
+    const stop =
+      holders === undefined ? `find it with \`pgrep -af ${data}\` and stop it` : holders.length > 0 ? `stop it (\`kill ${holders.join(' ')}\`)` : 'stop it';
     return `another registry process holds ${data} (its pid file is gone): ${stop}, then run \`npm run stack -- up\``;
   }
   if (/Address already in use|Port already bound|port .* (is )?(already )?in use/i.test(log)) {

@@ -19,7 +19,6 @@ export interface StackStarted {
   registry: boolean;
 }
 
-
 /**
  * Starts what is not running. With `rollback`, a failure stops whatever this call had
  * started (tests use it; the CLI keeps a started broker so a re-run is quick).
@@ -56,7 +55,10 @@ async function ensureTopics(config: Config, env: Env, say: Say): Promise<void> {
     const created = await createTopics(kafkaClientConfig(config.kafka), specs);
     say(created.length > 0 ? `topics: created ${created.join(', ')} (${config.topics.partitions} partitions)` : 'topics: all present');
   } catch (err) {
-    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not create topics: ${(err as Error).message}`, { cause: err, hint: topicsHint(err, config, localStackParts(env).kafka) });
+    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not create topics: ${(err as Error).message}`, {
+      cause: err,
+      hint: topicsHint(err, config, localStackParts(env).kafka),
+    });
   }
 }
 

@@ -39,7 +39,9 @@ export function requireTool(name: ToolName): void {
   }
   if (res.status !== 0) {
     const output = `${res.stdout}${res.stderr}`.trim().split('\n').slice(-5).join('\n');
-    throw new StreamingError('SA_ERR_STACK_TOOL_MISSING', `\`${tool.command} ${tool.args.join(' ')}\` failed (exit ${res.status ?? res.signal}):\n${output}`, { hint: `the ${tool.command} on PATH is broken: ${tool.install}` });
+    throw new StreamingError('SA_ERR_STACK_TOOL_MISSING', `\`${tool.command} ${tool.args.join(' ')}\` failed (exit ${res.status ?? res.signal}):\n${output}`, {
+      hint: `the ${tool.command} on PATH is broken: ${tool.install}`,
+    });
   }
   if (tool.major && tool.min) {
     const major = tool.major(`${res.stdout}${res.stderr}`);

@@ -23,7 +23,11 @@ export interface LocalFanout {
 export function checkLocalFanoutHost(): void {
   const host = process.env.STREAMING_WEBSOCKET__HOST;
   if (host !== undefined && !isLoopbackHost(host)) {
-    throw new StreamingError('SA_ERR_CONFIG_INVALID', `npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is ${host}`, { hint: 'unset STREAMING_WEBSOCKET__HOST (npm start listens on 127.0.0.1), or run `npm run fanout` with real tokens' });
+    throw new StreamingError(
+      'SA_ERR_CONFIG_INVALID',
+      `npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is ${host}`,
+      { hint: 'unset STREAMING_WEBSOCKET__HOST (npm start listens on 127.0.0.1), or run `npm run fanout` with real tokens' },
+    );
   }
 }
 
@@ -46,8 +50,14 @@ export async function startLocalFanout(config: Config): Promise<LocalFanout> {
 async function untilReady(child: ChildProcess, adminUrl: string, port: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new StreamingError('SA_ERR_WS_UNAVAILABLE', `the fan-out tier exited with ${child.exitCode} before it was ready (see its log above)`, { hint: `is port ${port} or ${new URL(adminUrl).port} taken? Set STREAMING_WEBSOCKET__PORT or STREAMING_WEBSOCKET__ADMIN_PORT` });
-    const ready = await fetch(`${adminUrl}/readyz`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new StreamingError('SA_ERR_WS_UNAVAILABLE', `the fan-out tier exited with ${child.exitCode} before it was ready (see its log above)`, {
+        hint: `is port ${port} or ${new URL(adminUrl).port} taken? Set STREAMING_WEBSOCKET__PORT or STREAMING_WEBSOCKET__ADMIN_PORT`,
+      });
+    const ready = await fetch(`${adminUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return;
     await new Promise((r) => setTimeout(r, 250));
   }

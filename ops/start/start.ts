@@ -42,7 +42,8 @@ async function main(): Promise<void> {
     checkLocalFanoutHost();
     say('start: no STREAMING_KAFKA__BOOTSTRAP_SERVERS set: running everything locally');
     await stackUp(config, process.env, say);
-    if ((await registerSchemas(config, say, say)) > 0) throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', 'some schemas could not be registered (see above)');
+    if ((await registerSchemas(config, say, say)) > 0)
+      throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', 'some schemas could not be registered (see above)');
   }
   const log = createLogger(config.log, 'processor');
   say(`start: starting the processor (model ${config.realtimeMl.modelName} from ${config.realtimeMl.modelsDir}/)…`);
@@ -57,19 +58,23 @@ async function main(): Promise<void> {
   }
   const stop = new AbortController();
   const generating = local ? runGenerator({ config, rate: config.generator.rate, say, signal: stop.signal }) : Promise.resolve({ sent: 0 });
-  say([
-    '',
-    `  processor       ${config.processor.applicationId}, model ${app.models.current().name} v${app.models.current().version}`,
-    `  query API       ${app.url}/stores   (OpenAPI: ${app.url}/openapi.json; ${config.processor.queryAuth === 'off' ? 'open: loopback only' : 'bearer tokens'})`,
-    `  health          ${app.adminUrl}/healthz  ${app.adminUrl}/readyz`,
-    `  metrics         ${app.adminUrl}/metrics`,
-    `  topics          ${config.topics.events} → ${config.topics.predictions}, ${config.topics.alerts}, ${config.topics.metrics}`,
-    local ? `  generator       about ${config.generator.rate} events/s (STREAMING_GENERATOR__RATE)` : '  generator       off (Kafka is configured: produce events yourself, or npm run generate)',
-    fanout ? `  dashboard       ${fanout.url}/dashboard/` : '  dashboard       run the fan-out tier yourself: npm run fanout (Kafka is configured)',
-    ...(fanout ? [`  WebSocket       ${fanout.url.replace(/^http/, 'ws')}/ws   (fan-out metrics: ${fanout.adminUrl}/metrics)`] : []),
-    '',
-    'Ctrl-C stops the processor' + (local ? ', the fan-out and the generator; `npm run stack -- down` stops the local Kafka and registry.' : '.'),
-  ].join('\n'));
+  say(
+    [
+      '',
+      `  processor       ${config.processor.applicationId}, model ${app.models.current().name} v${app.models.current().version}`,
+      `  query API       ${app.url}/stores   (OpenAPI: ${app.url}/openapi.json; ${config.processor.queryAuth === 'off' ? 'open: loopback only' : 'bearer tokens'})`,
+      `  health          ${app.adminUrl}/healthz  ${app.adminUrl}/readyz`,
+      `  metrics         ${app.adminUrl}/metrics`,
+      `  topics          ${config.topics.events} → ${config.topics.predictions}, ${config.topics.alerts}, ${config.topics.metrics}`,
+      local
+        ? `  generator       about ${config.generator.rate} events/s (STREAMING_GENERATOR__RATE)`
+        : '  generator       off (Kafka is configured: produce events yourself, or npm run generate)',
+      fanout ? `  dashboard       ${fanout.url}/dashboard/` : '  dashboard       run the fan-out tier yourself: npm run fanout (Kafka is configured)',
+      ...(fanout ? [`  WebSocket       ${fanout.url.replace(/^http/, 'ws')}/ws   (fan-out metrics: ${fanout.adminUrl}/metrics)`] : []),
+      '',
+      `Ctrl-C stops the processor${local ? ', the fan-out and the generator; `npm run stack -- down` stops the local Kafka and registry.' : '.'}`,
+    ].join('\n'),
+  );
   let stopping = false;
   const shutdown = async (): Promise<void> => {
     if (stopping) return;

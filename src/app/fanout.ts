@@ -33,9 +33,19 @@ export interface FanoutApp {
 export function fanoutJwtSettings(config: Config): JwtSettings {
   const ws = config.websocket;
   if (ws.devTokens && !config.auth.jwtSecret) {
-    throw new StreamingError('SA_ERR_CONFIG_INVALID', 'the fan-out cannot sign development tokens: STREAMING_WEBSOCKET__DEV_TOKENS needs STREAMING_AUTH__JWT_SECRET to sign with', { hint: 'set STREAMING_AUTH__JWT_SECRET (at least 32 characters), or turn DEV_TOKENS off' });
+    throw new StreamingError(
+      'SA_ERR_CONFIG_INVALID',
+      'the fan-out cannot sign development tokens: STREAMING_WEBSOCKET__DEV_TOKENS needs STREAMING_AUTH__JWT_SECRET to sign with',
+      { hint: 'set STREAMING_AUTH__JWT_SECRET (at least 32 characters), or turn DEV_TOKENS off' },
+    );
   }
-  return jwtSettingsFor(config.auth, { name: 'the fan-out', host: ws.host, hostVariable: 'STREAMING_WEBSOCKET__HOST', audience: ws.jwtAudience, audienceVariable: 'STREAMING_WEBSOCKET__JWT_AUDIENCE' });
+  return jwtSettingsFor(config.auth, {
+    name: 'the fan-out',
+    host: ws.host,
+    hostVariable: 'STREAMING_WEBSOCKET__HOST',
+    audience: ws.jwtAudience,
+    audienceVariable: 'STREAMING_WEBSOCKET__JWT_AUDIENCE',
+  });
 }
 
 export async function startFanout(config: Config, log: Logger): Promise<FanoutApp> {
@@ -43,7 +53,9 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)), { maxRecordBytes: config.kafka.maxRecordBytes });
   const metrics = new FanoutMetrics();
   const hub = new Hub();
-  const tracing = config.tracing.otlpEndpoint ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-fanout', samplePercent: config.tracing.samplePercent }) : undefined;
+  const tracing = config.tracing.otlpEndpoint
+    ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-fanout', samplePercent: config.tracing.samplePercent })
+    : undefined;
   const t = config.topics;
   const source = new FanoutSource({
     client: kafkaClientConfig(config.kafka),
@@ -61,14 +73,37 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
     },
     onUndecodable: (topic) => metrics.undecodable.inc({ topic }),
   });
-  const devTokens = config.websocket.devTokens && config.auth.jwtSecret ? { secret: config.auth.jwtSecret, ...(config.auth.jwtIssuer ? { issuer: config.auth.jwtIssuer } : {}), ...(config.websocket.jwtAudience ? { audience: config.websocket.jwtAudience } : {}) } : undefined;
-  const server = new FanoutServer({ settings: config.websocket, ...(devTokens ? { devTokens } : {}), topics: { predictions: t.predictions, alerts: t.alerts, metrics: t.metrics }, hub, metrics, source, verify: (token) => verifyJwt(token, jwt), forget: () => undefined }, log);
+  const devTokens =
+    config.websocket.devTokens && config.auth.jwtSecret
+      ? {
+          secret: config.auth.jwtSecret,
+          ...(config.auth.jwtIssuer ? { issuer: config.auth.jwtIssuer } : {}),
+          ...(config.websocket.jwtAudience ? { audience: config.websocket.jwtAudience } : {}),
+        }
+      : undefined;
+  const server = new FanoutServer(
+    {
+      settings: config.websocket,
+      ...(devTokens ? { devTokens } : {}),
+      topics: { predictions: t.predictions, alerts: t.alerts, metrics: t.metrics },
+      hub,
+      metrics,
+      source,
+      verify: (token) => verifyJwt(token, jwt),
+      forget: () => undefined,
+    },
+    log,
+  );
   try {
     await source.start();
   } catch (err) {
     await source.close().catch(() => undefined);
     await tracing?.shutdown().catch(() => undefined);
-    throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the fan-out could not read its topics at ${config.kafka.bootstrapServers.join(',')}: ${(err as Error).message}`, { cause: err, hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS, or start the local stack with `npm run stack -- up`' });
+    throw new StreamingError(
+      'SA_ERR_KAFKA_UNREACHABLE',
+      `the fan-out could not read its topics at ${config.kafka.bootstrapServers.join(',')}: ${(err as Error).message}`,
+      { cause: err, hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS, or start the local stack with `npm run stack -- up`' },
+    );
   }
   const { url, adminUrl } = await server.listen(); // /healthz and /readyz answer while the history is read
   await source.whenReady();

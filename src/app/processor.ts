@@ -46,7 +46,11 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
   const ml = config.realtimeMl;
   if (!ml.mlflowTrackingUri) return (version) => localCatalogue(resolve(ml.modelsDir), ml.modelName, version);
   const trackingUri = ml.mlflowTrackingUri;
-  const state = new Gauge({ name: 'ml_registry_circuit_state', help: 'Circuit breaker of the model registry calls: 0 closed, 1 half-open, 2 open.', registers: [metrics] });
+  const state = new Gauge({
+    name: 'ml_registry_circuit_state',
+    help: 'Circuit breaker of the model registry calls: 0 closed, 1 half-open, 2 open.',
+    registers: [metrics],
+  });
   const breaker = new CircuitBreaker({
     name: `MLflow at ${ml.mlflowTrackingUri}`,
     onStateChange: (s) => {
@@ -57,7 +61,17 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
   const cacheDir = join(config.processor.stateDir ?? join(process.cwd(), DEFAULT_STATE_DIR, config.processor.applicationId), 'models');
   // One cache for the served, variant and shadow registries: pruning it never removes a version another one serves.
   const cache = new ModelCache({ dir: cacheDir, maxVersions: ml.modelCacheSize });
-  return (version) => mlflowCatalogue({ trackingUri, name: ml.modelName, alias: ml.mlflowAlias, ...(version ? { version } : {}), cache, breaker, maxModelBytes: ml.maxModelBytes, log });
+  return (version) =>
+    mlflowCatalogue({
+      trackingUri,
+      name: ml.modelName,
+      alias: ml.mlflowAlias,
+      ...(version ? { version } : {}),
+      cache,
+      breaker,
+      maxModelBytes: ml.maxModelBytes,
+      log,
+    });
 }
 
 /**
@@ -81,7 +95,14 @@ async function createShadowTopic(config: Config, topic: string, log: Logger): Pr
 function queryAuth(config: Config): QueryAuth {
   const p = config.processor;
   if (p.queryAuth === 'off') return 'none';
-  const settings = jwtSettingsFor(config.auth, { name: 'the query API', host: p.queryHost, hostVariable: 'STREAMING_PROCESSOR__QUERY_HOST', audience: p.queryAudience, audienceVariable: 'STREAMING_PROCESSOR__QUERY_AUDIENCE', alternative: 'or keep the query API on this machine with STREAMING_PROCESSOR__QUERY_HOST=127.0.0.1 (open, for development)' });
+  const settings = jwtSettingsFor(config.auth, {
+    name: 'the query API',
+    host: p.queryHost,
+    hostVariable: 'STREAMING_PROCESSOR__QUERY_HOST',
+    audience: p.queryAudience,
+    audienceVariable: 'STREAMING_PROCESSOR__QUERY_AUDIENCE',
+    alternative: 'or keep the query API on this machine with STREAMING_PROCESSOR__QUERY_HOST=127.0.0.1 (open, for development)',
+  });
   return { verify: (token) => verifyJwt(token, settings) };
 }
 
@@ -93,7 +114,9 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
   const ml = config.realtimeMl;
   const catalogue = catalogues(config, log, metrics);
   const opened: ModelRegistry[] = [];
-  const closeModels = (): void => opened.forEach((m) => m.close());
+  const closeModels = (): void => {
+    for (const m of opened) m.close();
+  };
   const open = async (version: string | undefined): Promise<ModelRegistry> => {
     const registry = await ModelRegistry.open({ catalogue: catalogue(version), log, pollMs: ml.pollSeconds * 1000, metrics, maxModelBytes: ml.maxModelBytes });
     opened.push(registry);
@@ -128,7 +151,9 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     summaryIntervalMs: config.monitoring.metricsIntervalSeconds * 1000,
   });
   const p = config.processor;
-  const tracing = config.tracing.otlpEndpoint ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-processor', samplePercent: config.tracing.samplePercent }) : undefined;
+  const tracing = config.tracing.otlpEndpoint
+    ? startTracing({ endpoint: config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-processor', samplePercent: config.tracing.samplePercent })
+    : undefined;
   const streams = new KafkaStreams(topology, {
     applicationId: p.applicationId,
     instanceId: p.instanceId ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-'),
@@ -140,11 +165,18 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     closeTimeoutMs: p.closeTimeoutMs,
     metricsRegistry: metrics,
     ...(tracing ? { tracer: tracing.tracer } : {}),
-    queryServer: { port: p.queryPort, host: p.queryHost, auth, ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}), ...(p.queryTlsCertFile && p.queryTlsKeyFile ? { tls: { cert: readFileSync(p.queryTlsCertFile), key: readFileSync(p.queryTlsKeyFile) } } : {}) },
+    queryServer: {
+      port: p.queryPort,
+      host: p.queryHost,
+      auth,
+      ...(p.advertisedUrl ? { advertisedUrl: p.advertisedUrl } : {}),
+      ...(p.queryTlsCertFile && p.queryTlsKeyFile ? { tls: { cert: readFileSync(p.queryTlsCertFile), key: readFileSync(p.queryTlsKeyFile) } } : {}),
+    },
     adminServer: { port: p.adminPort, host: p.adminHost },
     inputPartitioner: p.inputPartitioner,
   });
-  const stopTracing = (): Promise<void> => tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'exporting the last spans failed')) ?? Promise.resolve();
+  const stopTracing = (): Promise<void> =>
+    tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'exporting the last spans failed')) ?? Promise.resolve();
   streams.on('stateChange', (state) => {
     if (state === 'NOT_RUNNING' || state === 'ERROR') closeModels();
   });

@@ -31,11 +31,16 @@ export class Jwks implements KeySet {
   private pending: Promise<void> | undefined;
   private readonly o: Required<JwksOptions>;
 
-  constructor(private readonly url: string, options: JwksOptions = {}) {
+  constructor(
+    private readonly url: string,
+    options: JwksOptions = {},
+  ) {
     this.o = { minRefreshMs: 30_000, maxAgeMs: 600_000, timeoutMs: 5_000, maxBytes: 256 * 1024, maxKeys: 100, ...options };
     const u = new URL(url);
     if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
-      throw new StreamingError('SA_ERR_CONFIG_INVALID', `the JWKS URL ${u.origin} is not https://`, { hint: 'serve the key set over https:// (plain http:// is accepted only on a loopback address)' });
+      throw new StreamingError('SA_ERR_CONFIG_INVALID', `the JWKS URL ${u.origin} is not https://`, {
+        hint: 'serve the key set over https:// (plain http:// is accepted only on a loopback address)',
+      });
     }
   }
 

@@ -51,7 +51,7 @@ export interface JwtSettings {
  */
 export class TokenError extends StreamingError {
   constructor(message: string) {
-    super('SA_ERR_TOKEN_REFUSED', message, { hint: 'get a new token from the identity provider (for this service\'s audience)' });
+    super('SA_ERR_TOKEN_REFUSED', message, { hint: "get a new token from the identity provider (for this service's audience)" });
     this.name = 'TokenError';
   }
 }
@@ -66,12 +66,13 @@ export async function verifyJwt(token: string, s: JwtSettings, nowMs = Date.now(
   const [h, p, sig] = parts as [string, string, string];
   const header = decodeJson(h, 'header');
   const alg = header.alg;
-  if (typeof alg !== 'string' || !(s.algorithms as readonly string[]).includes(alg)) throw new TokenError(`the token's algorithm ${JSON.stringify(alg)} is not accepted (accepted: ${s.algorithms.join(', ')})`);
+  if (typeof alg !== 'string' || !(s.algorithms as readonly string[]).includes(alg))
+    throw new TokenError(`the token's algorithm ${JSON.stringify(alg)} is not accepted (accepted: ${s.algorithms.join(', ')})`);
   if (header.crit !== undefined) throw new TokenError('the token\'s header lists critical extensions ("crit"), which this service does not implement');
   const data = Buffer.from(`${h}.${p}`);
   const signature = Buffer.from(sig, 'base64url');
   const kid = typeof header.kid === 'string' ? header.kid : undefined;
-  if (!(await signatureValid(alg as JwtAlgorithm, data, signature, kid, s))) throw new TokenError('the token\'s signature does not verify');
+  if (!(await signatureValid(alg as JwtAlgorithm, data, signature, kid, s))) throw new TokenError("the token's signature does not verify");
   return checkClaims(decodeJson(p, 'payload'), s, nowMs);
 }
 
@@ -84,7 +85,8 @@ async function signatureValid(alg: JwtAlgorithm, data: Buffer, signature: Buffer
   const key = s.jwks ? await s.jwks.key(kid) : s.publicKey;
   if (!key) throw new TokenError(`no public key for ${alg} tokens${kid ? ` with kid ${JSON.stringify(kid.slice(0, 100))}` : ''}`);
   const wanted = alg === 'RS256' ? 'rsa' : 'ec';
-  if (key.asymmetricKeyType !== wanted) throw new TokenError(`the key for this token is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ${wanted} as ${alg} needs`);
+  if (key.asymmetricKeyType !== wanted)
+    throw new TokenError(`the key for this token is ${key.asymmetricKeyType ?? 'not asymmetric'}, not ${wanted} as ${alg} needs`);
   if (alg === 'ES256' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new TokenError('ES256 needs a P-256 key');
   return alg === 'RS256' ? verify('sha256', data, key, signature) : verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
@@ -97,7 +99,8 @@ function checkClaims(c: Record<string, unknown>, s: JwtSettings, nowMs: number):
   if (c.exp + leeway <= now) throw new TokenError(`the token expired at ${new Date(c.exp * 1000).toISOString()}`);
   if (typeof c.iat !== 'number' || !Number.isFinite(c.iat)) throw new TokenError('the token has no iat (issued-at) claim');
   if (c.iat - leeway > now) throw new TokenError('the token was issued in the future (iat)');
-  if (c.exp - c.iat > maxLifetime) throw new TokenError(`the token lives ${Math.round(c.exp - c.iat)} s, longer than the ${maxLifetime} s this service accepts`);
+  if (c.exp - c.iat > maxLifetime)
+    throw new TokenError(`the token lives ${Math.round(c.exp - c.iat)} s, longer than the ${maxLifetime} s this service accepts`);
   if (c.nbf !== undefined && (typeof c.nbf !== 'number' || c.nbf - leeway > now)) throw new TokenError('the token is not valid yet (nbf)');
   if (s.issuer !== undefined && c.iss !== s.issuer) throw new TokenError(`the token's issuer is not ${JSON.stringify(s.issuer)}`);
   if (s.audience !== undefined) {

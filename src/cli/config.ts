@@ -17,7 +17,7 @@ const CLI = {
   commands: ['show', 'table'],
 };
 
-async function main(): Promise<void> {
+async function main(): Promise<undefined> {
   const { command = 'show' } = parseCli(CLI);
   if (command === 'table') {
     process.stdout.write(`${configTable()}\n`);

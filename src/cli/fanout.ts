@@ -35,10 +35,13 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(1), 20_000).unref(); // the 20 s promise, whatever hangs
     (app ?? Promise.reject(new Error('not started')))
       .then((a) => a.close())
-      .then(() => process.exit(0), (err: unknown) => {
-        log.error({ err }, 'closing failed');
-        process.exit(1);
-      });
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'closing failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -22,11 +22,22 @@ through the schema registry, with a progress line every 5 s.
 
 async function main(): Promise<void> {
   const { values } = parseCli(CLI);
-  const o = { rate: wholeNumber(CLI, 'rate', values.rate, 1), duration: wholeNumber(CLI, 'duration', values.duration, 1), seed: wholeNumber(CLI, 'seed', values.seed) };
+  const o = {
+    rate: wholeNumber(CLI, 'rate', values.rate, 1),
+    duration: wholeNumber(CLI, 'duration', values.duration, 1),
+    seed: wholeNumber(CLI, 'seed', values.seed),
+  };
   const config = loadConfigOrExit();
   const stop = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
-  await runGenerator({ config, rate: o.rate ?? config.generator.rate, ...(o.duration ? { durationS: o.duration } : {}), ...(o.seed !== undefined ? { seed: o.seed } : {}), say: (l) => void process.stdout.write(`${l}\n`), signal: stop.signal });
+  await runGenerator({
+    config,
+    rate: o.rate ?? config.generator.rate,
+    ...(o.duration ? { durationS: o.duration } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    say: (l) => void process.stdout.write(`${l}\n`),
+    signal: stop.signal,
+  });
 }
 
 main().then(

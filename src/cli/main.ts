@@ -20,7 +20,9 @@ const USAGE = `usage: streaming-analytics <command> [options]   (each command an
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  return `${USAGE}\n\n${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`).join('\n')}\n`;
+  return `${USAGE}\n\n${Object.entries(COMMANDS)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)
+    .join('\n')}\n`;
 }
 
 const [command] = process.argv.slice(2);
@@ -30,7 +32,9 @@ if (command === '--help' || command === '-h') {
 }
 const chosen = command === undefined ? undefined : COMMANDS[command];
 if (!chosen) {
-  const err = new StreamingError('SA_ERR_USAGE', command === undefined ? 'no command given' : `unknown command "${command}"`, { hint: `one of ${Object.keys(COMMANDS).join(', ')} (streaming-analytics --help says more)` });
+  const err = new StreamingError('SA_ERR_USAGE', command === undefined ? 'no command given' : `unknown command "${command}"`, {
+    hint: `one of ${Object.keys(COMMANDS).join(', ')} (streaming-analytics --help says more)`,
+  });
   process.stderr.write(`${err.toUserText()}\n`);
   process.exit(2);
 }

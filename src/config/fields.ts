@@ -110,7 +110,11 @@ export function textList(opts: Common<readonly string[]> & { item: RegExp; expec
 
 function splitList(raw: string): string[] | undefined {
   const trimmed = raw.trim();
-  if (!trimmed.startsWith('[')) return trimmed.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (!trimmed.startsWith('['))
+    return trimmed
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   try {
     const value: unknown = JSON.parse(trimmed);
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) return undefined;

@@ -161,7 +161,11 @@ function crossCheck(config: Config): ConfigIssue[] {
   const sasl = k.securityProtocol.startsWith('SASL_');
   if (sasl && !k.saslMechanism) need('kafka', 'saslMechanism', `a SASL mechanism because SECURITY_PROTOCOL is ${k.securityProtocol}`);
   if (!sasl && k.saslMechanism) {
-    issues.push({ variable: envName('kafka', 'saslMechanism'), problem: `got ${JSON.stringify(k.saslMechanism)}`, expected: 'unset unless SECURITY_PROTOCOL is SASL_PLAINTEXT or SASL_SSL' });
+    issues.push({
+      variable: envName('kafka', 'saslMechanism'),
+      problem: `got ${JSON.stringify(k.saslMechanism)}`,
+      expected: 'unset unless SECURITY_PROTOCOL is SASL_PLAINTEXT or SASL_SSL',
+    });
   }
   if (sasl && k.saslMechanism && k.saslMechanism !== 'OAUTHBEARER') {
     if (!k.saslUsername) need('kafka', 'saslUsername', `a username for SASL ${k.saslMechanism}`);
@@ -179,17 +183,32 @@ function crossCheck(config: Config): ConfigIssue[] {
   for (const key of ['sslCaLocation', 'sslCertificateLocation', 'sslKeyLocation'] as const) {
     const path = k[key];
     if (path && !readable(path)) {
-      issues.push({ variable: envName('kafka', key), problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`, expected: 'a path to a readable file' });
+      issues.push({
+        variable: envName('kafka', key),
+        problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`,
+        expected: 'a path to a readable file',
+      });
     }
   }
   const p = config.processor;
-  if (Boolean(p.queryTlsCertFile) !== Boolean(p.queryTlsKeyFile)) need('processor', p.queryTlsCertFile ? 'queryTlsKeyFile' : 'queryTlsCertFile', 'a PEM file too: https needs both QUERY_TLS_CERT_FILE and QUERY_TLS_KEY_FILE');
+  if (Boolean(p.queryTlsCertFile) !== Boolean(p.queryTlsKeyFile))
+    need(
+      'processor',
+      p.queryTlsCertFile ? 'queryTlsKeyFile' : 'queryTlsCertFile',
+      'a PEM file too: https needs both QUERY_TLS_CERT_FILE and QUERY_TLS_KEY_FILE',
+    );
   for (const key of ['queryTlsCertFile', 'queryTlsKeyFile'] as const) {
     const path = p[key];
-    if (path && !readable(path)) issues.push({ variable: envName('processor', key), problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`, expected: 'a path to a readable file' });
+    if (path && !readable(path))
+      issues.push({
+        variable: envName('processor', key),
+        problem: `got ${JSON.stringify(path)}, which does not exist or cannot be read`,
+        expected: 'a path to a readable file',
+      });
   }
   const r = config.schemaRegistry;
-  if (Boolean(r.username) !== Boolean(r.password)) need('schemaRegistry', r.username ? 'password' : 'username', 'both USERNAME and PASSWORD for registry basic auth');
+  if (Boolean(r.username) !== Boolean(r.password))
+    need('schemaRegistry', r.username ? 'password' : 'username', 'both USERNAME and PASSWORD for registry basic auth');
   issues.push(...exposureIssues(config));
   return issues;
 }
@@ -199,15 +218,27 @@ function exposureIssues(config: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const ws = config.websocket;
   if (ws.devTokens && !isLoopbackHost(ws.host)) {
-    issues.push({ variable: envName('websocket', 'devTokens'), problem: `got true while ${envName('websocket', 'host')} is ${JSON.stringify(ws.host)}`, expected: `false, or ${envName('websocket', 'host')} a loopback address (127.0.0.1, ::1): /dev/token hands out tokens for every channel and must not face the network` });
+    issues.push({
+      variable: envName('websocket', 'devTokens'),
+      problem: `got true while ${envName('websocket', 'host')} is ${JSON.stringify(ws.host)}`,
+      expected: `false, or ${envName('websocket', 'host')} a loopback address (127.0.0.1, ::1): /dev/token hands out tokens for every channel and must not face the network`,
+    });
   }
   const p = config.processor;
   if (p.queryAuth === 'off' && !isLoopbackHost(p.queryHost)) {
-    issues.push({ variable: envName('processor', 'queryAuth'), problem: `got "off" while ${envName('processor', 'queryHost')} is ${JSON.stringify(p.queryHost)}`, expected: `jwt, or ${envName('processor', 'queryHost')} a loopback address (127.0.0.1, ::1): an open query API must not face the network` });
+    issues.push({
+      variable: envName('processor', 'queryAuth'),
+      problem: `got "off" while ${envName('processor', 'queryHost')} is ${JSON.stringify(p.queryHost)}`,
+      expected: `jwt, or ${envName('processor', 'queryHost')} a loopback address (127.0.0.1, ::1): an open query API must not face the network`,
+    });
   }
   const jwks = config.auth.jwksUrl;
   if (jwks && new URL(jwks).protocol === 'http:' && !isLoopbackHost(new URL(jwks).hostname)) {
-    issues.push({ variable: envName('auth', 'jwksUrl'), problem: `got ${JSON.stringify(jwks)}`, expected: 'an https:// URL (http:// only on a loopback address): keys fetched over plain HTTP can be replaced on the way' });
+    issues.push({
+      variable: envName('auth', 'jwksUrl'),
+      problem: `got ${JSON.stringify(jwks)}`,
+      expected: 'an https:// URL (http:// only on a loopback address): keys fetched over plain HTTP can be replaced on the way',
+    });
   }
   return issues;
 }

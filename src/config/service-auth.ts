@@ -30,13 +30,20 @@ export function jwtSettingsFor(auth: Config['auth'], service: ServiceAuth): JwtS
   const asymmetric = algorithms.some((a) => a !== 'HS256');
   const problems = keyProblems(auth, algorithms, asymmetric);
   if (asymmetric && service.audience === undefined && !auth.allowAnyAudience) {
-    problems.push(`tokens are verified with a public key, so ${service.audienceVariable} must name the audience ${service.name} accepts (tokens of the identity provider meant for other services would open it otherwise); STREAMING_AUTH__ALLOW_ANY_AUDIENCE=true turns this off in development`);
+    problems.push(
+      `tokens are verified with a public key, so ${service.audienceVariable} must name the audience ${service.name} accepts (tokens of the identity provider meant for other services would open it otherwise); STREAMING_AUTH__ALLOW_ANY_AUDIENCE=true turns this off in development`,
+    );
   }
   if (auth.allowAnyAudience && !isLoopbackHost(service.host)) {
-    problems.push(`STREAMING_AUTH__ALLOW_ANY_AUDIENCE is for development only, but ${service.hostVariable} is ${JSON.stringify(service.host)}, not a loopback address`);
+    problems.push(
+      `STREAMING_AUTH__ALLOW_ANY_AUDIENCE is for development only, but ${service.hostVariable} is ${JSON.stringify(service.host)}, not a loopback address`,
+    );
   }
   const publicKey = asymmetric && auth.jwtPublicKeyFile ? readPublicKey(auth.jwtPublicKeyFile, problems) : undefined;
-  if (problems.length > 0) throw new StreamingError('SA_ERR_CONFIG_INVALID', `${service.name} cannot verify tokens: ${problems.join('; ')}`, { hint: `see the STREAMING_AUTH__* rows of the configuration table in the README, and docs/security.md${service.alternative ? `; ${service.alternative}` : ''}` });
+  if (problems.length > 0)
+    throw new StreamingError('SA_ERR_CONFIG_INVALID', `${service.name} cannot verify tokens: ${problems.join('; ')}`, {
+      hint: `see the STREAMING_AUTH__* rows of the configuration table in the README, and docs/security.md${service.alternative ? `; ${service.alternative}` : ''}`,
+    });
   return {
     algorithms,
     maxLifetimeSeconds: auth.maxTokenLifetimeSeconds,
@@ -52,8 +59,10 @@ function keyProblems(auth: Config['auth'], algorithms: readonly JwtAlgorithm[], 
   const problems: string[] = [];
   if (algorithms.includes('HS256') && !auth.jwtSecret) problems.push('HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set');
   const named = algorithms.filter((a) => a !== 'HS256').join('/');
-  if (asymmetric && !auth.jwtPublicKeyFile && !auth.jwksUrl) problems.push(`${named} is accepted but neither STREAMING_AUTH__JWT_PUBLIC_KEY_FILE nor STREAMING_AUTH__JWKS_URL is set`);
-  if (asymmetric && auth.jwtPublicKeyFile && auth.jwksUrl) problems.push('both STREAMING_AUTH__JWT_PUBLIC_KEY_FILE and STREAMING_AUTH__JWKS_URL are set: keep one');
+  if (asymmetric && !auth.jwtPublicKeyFile && !auth.jwksUrl)
+    problems.push(`${named} is accepted but neither STREAMING_AUTH__JWT_PUBLIC_KEY_FILE nor STREAMING_AUTH__JWKS_URL is set`);
+  if (asymmetric && auth.jwtPublicKeyFile && auth.jwksUrl)
+    problems.push('both STREAMING_AUTH__JWT_PUBLIC_KEY_FILE and STREAMING_AUTH__JWKS_URL are set: keep one');
   return problems;
 }
 

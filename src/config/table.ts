@@ -2,7 +2,7 @@ import type { Field } from './fields';
 import { envName } from './load';
 import { schema, type Config } from './schema';
 
-function escape(cell: string): string {
+function escapeCell(cell: string): string {
   return cell.replace(/\|/g, '\\|');
 }
 
@@ -12,7 +12,7 @@ export function configTable(): string {
   for (const [section, fields] of Object.entries(schema)) {
     for (const [key, field] of Object.entries(fields) as [string, Field<unknown>][]) {
       const doc = field.secret ? `${field.doc} Secret: never logged.` : field.doc;
-      rows.push(`| \`${envName(section, key)}\` | ${escape(field.defaultText)} | ${escape(field.expected)} | ${escape(doc)} |`);
+      rows.push(`| \`${envName(section, key)}\` | ${escapeCell(field.defaultText)} | ${escapeCell(field.expected)} | ${escapeCell(doc)} |`);
     }
   }
   return rows.join('\n');

@@ -31,7 +31,12 @@ export const FOLDS = {
 };
 
 /** Input records in offset order (a key lives on one partition, so per-key order is kept). */
-export function checkRunning(name: keyof typeof FOLDS, input: readonly KeyedValue[], output: readonly KeyedValue[], emits: 'every-update' | 'through-cache' = 'every-update'): AggregateCheck {
+export function checkRunning(
+  name: keyof typeof FOLDS,
+  input: readonly KeyedValue[],
+  output: readonly KeyedValue[],
+  emits: 'every-update' | 'through-cache' = 'every-update',
+): AggregateCheck {
   const fold = FOLDS[name];
   const expected = new Map<string, string[]>();
   const current = new Map<string, number>();
@@ -58,7 +63,11 @@ export function checkRunning(name: keyof typeof FOLDS, input: readonly KeyedValu
 /** The driver writes sequence numbers: anything else in the input (a stray or crafted record) would make every check meaningless. */
 function sequenceNumber(r: KeyedValue): number {
   const v = Number(r.value);
-  if (!/^-?\d{1,16}$/.test(r.value) || !Number.isSafeInteger(v)) throw new SerdeError('eos-verify', `input value "${r.value.slice(0, 40)}" of key "${r.key.slice(0, 40)}" is not a sequence number (a whole number): the input holds records the verifier did not write`);
+  if (!/^-?\d{1,16}$/.test(r.value) || !Number.isSafeInteger(v))
+    throw new SerdeError(
+      'eos-verify',
+      `input value "${r.value.slice(0, 40)}" of key "${r.key.slice(0, 40)}" is not a sequence number (a whole number): the input holds records the verifier did not write`,
+    );
   return v;
 }
 
@@ -70,7 +79,8 @@ function push(map: Map<string, string[]>, key: string, value: string): void {
 
 function sequenceProblem(want: readonly string[], got: readonly string[]): string | undefined {
   for (let i = 0; i < Math.max(want.length, got.length); i++) {
-    if (want[i] !== got[i]) return `expected ${want.length} values, got ${got.length}; first difference at #${i + 1}: expected ${want[i] ?? '(nothing)'}, got ${got[i] ?? '(nothing)'}`;
+    if (want[i] !== got[i])
+      return `expected ${want.length} values, got ${got.length}; first difference at #${i + 1}: expected ${want[i] ?? '(nothing)'}, got ${got[i] ?? '(nothing)'}`;
   }
   return undefined;
 }
@@ -82,6 +92,7 @@ function subsequenceProblem(want: readonly string[], got: readonly string[]): st
     if (at === want.length) return `output #${i + 1} (${got[i]}) is not a later running value of the ${want.length} recomputed from the input`;
     at++;
   }
-  if (want.length > 0 && got[got.length - 1] !== want[want.length - 1]) return `the last output is ${got[got.length - 1] ?? '(nothing)'}, the final running value is ${want[want.length - 1]}`;
+  if (want.length > 0 && got[got.length - 1] !== want[want.length - 1])
+    return `the last output is ${got[got.length - 1] ?? '(nothing)'}, the final running value is ${want[want.length - 1]}`;
   return undefined;
 }

@@ -33,11 +33,25 @@ export function eosTopology(t: EosTopics, repartition = false): Topology {
   const stream = b.stream(t.input, bytes);
   (repartition ? stream.repartition({ name: 'echo', ...bytes }) : stream).to(t.echo, bytes);
   const numbers = stream.mapValues((v) => Number(v?.toString()));
-  const grouped = repartition ? numbers.groupBy((k) => k, { name: 'aggregates', keySerde: Serdes.Bytes(), valueSerde: Serdes.Long() }) : numbers.groupByKey({ keySerde: Serdes.Bytes() });
+  const grouped = repartition
+    ? numbers.groupBy((k) => k, { name: 'aggregates', keySerde: Serdes.Bytes(), valueSerde: Serdes.Long() })
+    : numbers.groupByKey({ keySerde: Serdes.Bytes() });
   const out = { keySerde: Serdes.Bytes(), valueSerde: Serdes.String() };
-  grouped.aggregate(() => 0, (_k, v, sum) => sum + v, { name: 'sum', valueSerde: Serdes.Long() }).toStream().mapValues(String).to(t.sum, out);
+  grouped
+    .aggregate(
+      () => 0,
+      (_k, v, sum) => sum + v,
+      { name: 'sum', valueSerde: Serdes.Long() },
+    )
+    .toStream()
+    .mapValues(String)
+    .to(t.sum, out);
   // `sum` emits through its cache (one update per key per commit); `min` has no cache and emits every update, checked one by one.
-  grouped.reduce((a, v) => Math.min(a, v), { name: 'min', valueSerde: Serdes.Long(), cacheMaxEntries: 0 }).toStream().mapValues(String).to(t.min, out);
+  grouped
+    .reduce((a, v) => Math.min(a, v), { name: 'min', valueSerde: Serdes.Long(), cacheMaxEntries: 0 })
+    .toStream()
+    .mapValues(String)
+    .to(t.min, out);
   return b.build();
 }
 

@@ -9,7 +9,8 @@ import { runEosVerification } from './runner';
 const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };
 const FAULTS = ['delete', 'garbage'] as const;
 const CLI = {
-  usage: 'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]',
+  usage:
+    'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]',
   help: `Proves exactly-once on the configured Kafka: a driver produces numbered records while two
 instances of a test application process them under exactly_once_v2 and one is SIGKILLed and
 restarted; then every output is checked against the input (nothing lost, nothing twice).
@@ -46,7 +47,13 @@ function parse(): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] 
 async function main(): Promise<number> {
   const options = parse();
   const config = loadConfigOrExit();
-  const result = await runEosVerification({ ...options, repartition: options.repartition === 1, client: kafkaClientConfig(config.kafka), appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' }, say: (l) => process.stdout.write(`${l}\n`) });
+  const result = await runEosVerification({
+    ...options,
+    repartition: options.repartition === 1,
+    client: kafkaClientConfig(config.kafka),
+    appEnv: { ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' },
+    say: (l) => process.stdout.write(`${l}\n`),
+  });
   for (const line of result.report) process.stdout.write(`${line}\n`);
   return result.passed ? 0 : 1;
 }

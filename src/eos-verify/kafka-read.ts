@@ -14,7 +14,9 @@ export function closeConsumer(consumer: RdKafka.KafkaConsumer): Promise<void> {
 }
 
 export async function partitionCount(consumer: RdKafka.KafkaConsumer, topic: string): Promise<number> {
-  const md = await new Promise<RdKafka.Metadata>((resolve, reject) => consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))));
+  const md = await new Promise<RdKafka.Metadata>((resolve, reject) =>
+    consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))),
+  );
   const t = md.topics.find((x) => x.name === topic);
   if (!t || t.partitions.length === 0) throw new Error(`topic "${topic}" does not exist`);
   return t.partitions.length;
@@ -26,7 +28,13 @@ export function highOffset(consumer: RdKafka.KafkaConsumer, topic: string, parti
 }
 
 /** Values (as strings) of one partition from offset 0 up to `end` (exclusive). */
-export async function readPartition(consumer: RdKafka.KafkaConsumer, topic: string, partition: number, end: number, timeoutMs = 120_000): Promise<{ key: string; value: string; offset: number }[]> {
+export async function readPartition(
+  consumer: RdKafka.KafkaConsumer,
+  topic: string,
+  partition: number,
+  end: number,
+  timeoutMs = 120_000,
+): Promise<{ key: string; value: string; offset: number }[]> {
   const out: { key: string; value: string; offset: number }[] = [];
   if (end <= 0) return out;
   consumer.assign([{ topic, partition, offset: 0 }]);

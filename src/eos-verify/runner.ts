@@ -4,7 +4,7 @@
  * while instances are killed with SIGKILL (and, optionally, a second instance joins and
  * leaves), then a clean stop and the verifier.
  */
-import { type ClientSettings } from '../kafka';
+import type { ClientSettings } from '../kafka';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +41,10 @@ class AppProcess {
   private child: ChildProcess | undefined;
   private log = '';
 
-  constructor(private readonly env: NodeJS.ProcessEnv, readonly instance: string) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    readonly instance: string,
+  ) {}
 
   /** Everything the instance printed since `mark` (a length of the output). */
   outputSince(mark: number): string {
@@ -89,13 +92,28 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   const sum = `eos-verify-${id}-sum`;
   const min = `eos-verify-${id}-min`;
   const applicationId = `eos-verify-${id}`;
-  await createTopics(o.client, [input, echo, sum, min].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })));
+  await createTopics(
+    o.client,
+    [input, echo, sum, min].map((name) => ({ name, partitions: o.partitions, replicationFactor: -1 })),
+  );
   const stateDir = mkdtempSync(join(tmpdir(), `eos-verify-${id}-`));
   // Info level: the runner reads from an instance's log how its stores were restored.
-  const env = { ...o.appEnv, STREAMING_LOG__LEVEL: 'info', EOS_APP_STATE_DIR: stateDir, EOS_APP_INPUT: input, EOS_APP_ECHO: echo, EOS_APP_SUM: sum, EOS_APP_MIN: min, EOS_APP_ID: applicationId, EOS_APP_REPARTITION: o.repartition ? '1' : '0' };
+  const env = {
+    ...o.appEnv,
+    STREAMING_LOG__LEVEL: 'info',
+    EOS_APP_STATE_DIR: stateDir,
+    EOS_APP_INPUT: input,
+    EOS_APP_ECHO: echo,
+    EOS_APP_SUM: sum,
+    EOS_APP_MIN: min,
+    EOS_APP_ID: applicationId,
+    EOS_APP_REPARTITION: o.repartition ? '1' : '0',
+  };
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
-  o.say(`topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo}, and running sum/min per key → ${sum}, ${min} (${o.partitions} partitions); starting the application`);
+  o.say(
+    `topics ${input} → ${o.repartition ? `${applicationId}-echo-repartition → ` : ''}${echo}, and running sum/min per key → ${sum}, ${min} (${o.partitions} partitions); starting the application`,
+  );
   try {
     await first.start();
     const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
@@ -129,7 +147,10 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
     if (i < o.kills) {
       o.say(`kill ${i + 1}/${o.kills}: SIGKILL ${first.instance}, then restart it`);
       await first.stop('SIGKILL');
-      if (o.checkpointFault) o.say(`checkpoint fault: ${damageCheckpoints(checkpoints, o.checkpointFault)} checkpoint files of ${first.instance} ${o.checkpointFault === 'delete' ? 'deleted' : 'overwritten with garbage'}`);
+      if (o.checkpointFault)
+        o.say(
+          `checkpoint fault: ${damageCheckpoints(checkpoints, o.checkpointFault)} checkpoint files of ${first.instance} ${o.checkpointFault === 'delete' ? 'deleted' : 'overwritten with garbage'}`,
+        );
       const mark = first.outputLength;
       await first.start();
       await sleep(1_500); // its stores restore right after it rejoins
@@ -138,7 +159,9 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
         await waitUntil(() => first.outputSince(mark).includes('no usable checkpoint'), 20_000);
         await waitUntil(() => existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.json')), 20_000);
       }
-      o.say(`${first.instance} restarted: ${first.outputSince(mark).includes('no usable checkpoint') ? 'stores wiped and restored from the beginning (no usable checkpoint)' : 'stores restored from their checkpoint'}`);
+      o.say(
+        `${first.instance} restarted: ${first.outputSince(mark).includes('no usable checkpoint') ? 'stores wiped and restored from the beginning (no usable checkpoint)' : 'stores restored from their checkpoint'}`,
+      );
     }
     if (i < o.bounces) {
       o.say(`bounce ${i + 1}/${o.bounces}: ${second.instance} leaves`);
@@ -160,7 +183,12 @@ async function waitForCommitted(client: ClientSettings, groupId: string, topic: 
   try {
     for (;;) {
       const committed = await new Promise<{ partition: number; offset?: number }[]>((ok, fail) =>
-        group.committed(Array.from({ length: partitions }, (_, partition) => ({ topic, partition })), 10_000, (err, tps) => (err ? fail(err) : ok(tps))));
+        group.committed(
+          Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+          10_000,
+          (err, tps) => (err ? fail(err) : ok(tps)),
+        ),
+      );
       let pending = 0;
       for (const c of committed) {
         const at = Math.max(0, c.offset ?? 0);

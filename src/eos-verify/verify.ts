@@ -10,7 +10,7 @@
  *   5. when given, the running `sum` and `min` per key (read_committed) must be exactly
  *      the values recomputed from that input (aggregates.ts).
  */
-import { type ClientSettings } from '../kafka';
+import type { ClientSettings } from '../kafka';
 import { checkRunning, type AggregateCheck, type KeyedValue } from './aggregates';
 import { closeConsumer, highOffset, openConsumer, partitionCount, readPartition } from './kafka-read';
 
@@ -53,7 +53,12 @@ export async function verifyEos(o: VerifyOptions): Promise<VerifyResult> {
     }
     const allInput: KeyedValue[] = [];
     const groupOffsets = await new Promise<{ partition: number; offset?: number }[]>((resolve, reject) =>
-      committed.committed(Array.from({ length: partitions }, (_, partition) => ({ topic: o.input, partition })), 10_000, (err, tps) => (err ? reject(err) : resolve(tps))));
+      committed.committed(
+        Array.from({ length: partitions }, (_, partition) => ({ topic: o.input, partition })),
+        10_000,
+        (err, tps) => (err ? reject(err) : resolve(tps)),
+      ),
+    );
     const totals = { input: 0, echo: 0, missing: 0, duplicated: 0, reordered: 0 };
     const report: string[] = [];
     for (let p = 0; p < partitions; p++) {
@@ -68,16 +73,38 @@ export async function verifyEos(o: VerifyOptions): Promise<VerifyResult> {
       totals.missing += diff.missing;
       totals.duplicated += diff.extra;
       totals.reordered += diff.reordered;
-      if (diff.missing + diff.extra + diff.reordered > 0) report.push(`partition ${p}: input ${input.length}, echo ${echo.length}, missing ${diff.missing}, duplicated/extra ${diff.extra}, out of order ${diff.reordered}`);
+      if (diff.missing + diff.extra + diff.reordered > 0)
+        report.push(
+          `partition ${p}: input ${input.length}, echo ${echo.length}, missing ${diff.missing}, duplicated/extra ${diff.extra}, out of order ${diff.reordered}`,
+        );
     }
     const aggregates: AggregateCheck[] = [];
     if (o.sum) aggregates.push(checkRunning('sum', allInput, await readAll(committed, o.sum), 'through-cache'));
     if (o.min) aggregates.push(checkRunning('min', allInput, await readAll(committed, o.min)));
-    for (const a of aggregates) report.push(a.wrongKeys === 0 ? `${a.name}: ${a.actual} running values for ${a.expected} inputs, all as recomputed from the input` : `${a.name}: ${a.wrongKeys} keys wrong (${a.actual} values for ${a.expected} inputs); ${a.firstProblem}`);
-    const passed = hanging.length === 0 && totals.missing + totals.duplicated + totals.reordered === 0 && totals.input > 0 && aggregates.every((a) => a.wrongKeys === 0);
+    for (const a of aggregates)
+      report.push(
+        a.wrongKeys === 0
+          ? `${a.name}: ${a.actual} running values for ${a.expected} inputs, all as recomputed from the input`
+          : `${a.name}: ${a.wrongKeys} keys wrong (${a.actual} values for ${a.expected} inputs); ${a.firstProblem}`,
+      );
+    const passed =
+      hanging.length === 0 && totals.missing + totals.duplicated + totals.reordered === 0 && totals.input > 0 && aggregates.every((a) => a.wrongKeys === 0);
     if (hanging.length > 0) report.unshift(`hanging transactions on ${hanging.join(', ')}`);
-    report.unshift(passed ? 'ALL-RECORDS-DELIVERED' : 'EOS-VERIFICATION-FAILED', `input records (up to committed offsets): ${totals.input}; echo records (read_committed): ${totals.echo}; missing ${totals.missing}; duplicated ${totals.duplicated}; out of order ${totals.reordered}`);
-    return { passed, inputRecords: totals.input, echoRecords: totals.echo, missing: totals.missing, duplicated: totals.duplicated, reordered: totals.reordered, hangingPartitions: hanging, aggregates, report };
+    report.unshift(
+      passed ? 'ALL-RECORDS-DELIVERED' : 'EOS-VERIFICATION-FAILED',
+      `input records (up to committed offsets): ${totals.input}; echo records (read_committed): ${totals.echo}; missing ${totals.missing}; duplicated ${totals.duplicated}; out of order ${totals.reordered}`,
+    );
+    return {
+      passed,
+      inputRecords: totals.input,
+      echoRecords: totals.echo,
+      missing: totals.missing,
+      duplicated: totals.duplicated,
+      reordered: totals.reordered,
+      hangingPartitions: hanging,
+      aggregates,
+      report,
+    };
   } finally {
     await closeConsumer(committed);
     await closeConsumer(uncommitted);
@@ -92,7 +119,13 @@ async function readAll(consumer: Parameters<typeof highOffset>[0], topic: string
   return out;
 }
 
-async function hangingPartitions(committed: Parameters<typeof highOffset>[0], uncommitted: Parameters<typeof highOffset>[0], topic: string, partitions: number, settleMs: number): Promise<number[]> {
+async function hangingPartitions(
+  committed: Parameters<typeof highOffset>[0],
+  uncommitted: Parameters<typeof highOffset>[0],
+  topic: string,
+  partitions: number,
+  settleMs: number,
+): Promise<number[]> {
   const deadline = Date.now() + settleMs;
   for (;;) {
     const hanging: number[] = [];

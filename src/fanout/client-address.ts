@@ -42,7 +42,8 @@ export class TrustedProxies {
     const bits = family === 4 ? 32 : 128;
     const prefix = m[2] === undefined ? bits : Number(m[2]) - (mapped ? 96 : 0);
     if (prefix < 0 || prefix > bits) throw invalid(`"${entry}" has a prefix length outside ${mapped ? '96–128 for an IPv4-mapped range' : `0–${bits}`}`);
-    if (hostBitsSet(address, prefix)) throw invalid(`"${entry}" has address bits set past its /${m[2]} prefix: name the range by its first address, or drop the prefix for one address`);
+    if (hostBitsSet(address, prefix))
+      throw invalid(`"${entry}" has address bits set past its /${m[2]} prefix: name the range by its first address, or drop the prefix for one address`);
     this.list.addSubnet(address, prefix, family === 4 ? 'ipv4' : 'ipv6');
   }
 }
@@ -94,7 +95,8 @@ function hostBitsSet(address: string, prefix: number): boolean {
 function toBytes(address: string): number[] {
   if (isIP(address) === 4) return address.split('.').map(Number);
   const [head, tail = ''] = address.split('::');
-  const groups = (part: string): number[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? toBytes(g) : [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff])));
+  const groups = (part: string): number[] =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? toBytes(g) : [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]));
   const front = groups(head!);
   const back = address.includes('::') ? groups(tail) : [];
   return [...front, ...new Array<number>(16 - front.length - back.length).fill(0), ...back];

@@ -36,7 +36,13 @@ export class Connection {
   private readonly out: Outbound;
   private closed = false;
 
-  constructor(readonly ws: WebSocket, readonly ip: string, private claims: Claims, private readonly ctx: FanoutContext, readonly log: Logger) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly ip: string,
+    private claims: Claims,
+    private readonly ctx: FanoutContext,
+    readonly log: Logger,
+  ) {
     this.grants = grantsFromClaims(claims);
     this.out = new Outbound(ws, ctx.settings.maxBufferedBytes, ctx.metrics, () => this.slow());
     this.tokens = ctx.settings.messageBurst;
@@ -99,8 +105,10 @@ export class Connection {
   }
 
   private async subscribe(r: Extract<Request, { method: 'subscribe' }>): Promise<void> {
-    if (this.subs.has(r.channel)) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
-    if (this.subs.size >= MAX_SUBSCRIPTIONS) throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`, r.id);
+    if (this.subs.has(r.channel))
+      throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `already subscribed to "${r.channel}": unsubscribe first to change its filter`, r.id);
+    if (this.subs.size >= MAX_SUBSCRIPTIONS)
+      throw new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `at most ${MAX_SUBSCRIPTIONS} subscriptions per connection`, r.id);
     clearTimeout(this.idleTimer); // a resume reading Kafka may take a while
     let subscribed;
     try {
@@ -126,7 +134,8 @@ export class Connection {
       if (err instanceof TokenError) throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', `the new token was refused: ${err.message}`, id);
       throw err; // not the token's fault: logged, and answered as temporary (toProtocolError)
     }
-    if (claims.sub !== this.claims.sub) throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', 'the new token is for another subject: open a new connection for it', id);
+    if (claims.sub !== this.claims.sub)
+      throw new ProtocolError('SA_ERR_WS_UNAUTHORIZED', 'the new token is for another subject: open a new connection for it', id);
     if (this.closed) return;
     this.claims = claims;
     this.grants = grantsFromClaims(claims);

@@ -12,7 +12,10 @@ import type { SourceTopic } from './source';
 export class Decoder {
   private readonly warnedAt = new Map<string, number>();
 
-  constructor(private readonly log: Logger, private readonly onUndecodable: (topic: string) => void) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly onUndecodable: (topic: string) => void,
+  ) {}
 
   /** The record as a publication, or undefined when it is empty or does not decode. */
   publication(t: SourceTopic, m: ConsumedRecord, receivedAt: number): Publication | undefined {
@@ -23,7 +26,10 @@ export class Decoder {
       this.onUndecodable(t.topic);
       if (Date.now() - (this.warnedAt.get(t.topic) ?? 0) >= 60_000) {
         this.warnedAt.set(t.topic, Date.now());
-        this.log.warn({ err, topic: t.topic, partition: m.partition, offset: m.offset }, 'a record could not be decoded and is skipped (counted in fanout_records_undecodable_total; further ones are logged at most once a minute)');
+        this.log.warn(
+          { err, topic: t.topic, partition: m.partition, offset: m.offset },
+          'a record could not be decoded and is skipped (counted in fanout_records_undecodable_total; further ones are logged at most once a minute)',
+        );
       }
       return undefined;
     }

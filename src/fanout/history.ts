@@ -32,7 +32,10 @@ export class PartitionHistory {
   private size = 0;
 
   /** `start`: the offset reading starts from. */
-  constructor(private readonly capacity: number, private nextOffset: number) {
+  constructor(
+    private readonly capacity: number,
+    private nextOffset: number,
+  ) {
     this.ring = new Array<Publication | undefined>(capacity);
   }
 

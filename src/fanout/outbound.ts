@@ -19,7 +19,12 @@ export class Outbound {
   /** Bytes of a resume reply still queued: not counted as slowness. */
   private allowance = 0;
 
-  constructor(private readonly ws: WebSocket, private readonly maxBufferedBytes: number, private readonly metrics: FanoutMetrics, private readonly onSlow: () => void) {}
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly maxBufferedBytes: number,
+    private readonly metrics: FanoutMetrics,
+    private readonly onSlow: () => void,
+  ) {}
 
   /** A (possibly large) reply was just queued. */
   replied(): void {

@@ -17,10 +17,12 @@ export type Grants = readonly Grant[];
 export function grantsFromClaims(claims: Record<string, unknown>): Grants {
   const list = claims.channels;
   if (!Array.isArray(list)) return [];
-  return list.filter((e): e is string => typeof e === 'string').map((e) => {
-    const at = e.indexOf('#');
-    return at < 0 ? { channel: e } : { channel: e.slice(0, at), prefix: e.slice(at + 1) };
-  });
+  return list
+    .filter((e): e is string => typeof e === 'string')
+    .map((e) => {
+      const at = e.indexOf('#');
+      return at < 0 ? { channel: e } : { channel: e.slice(0, at), prefix: e.slice(at + 1) };
+    });
 }
 
 function covers(grant: string, channel: string): boolean {
@@ -38,10 +40,14 @@ export function authorize(grants: Grants, channel: string, filter: Filter, id: R
   const prefixes = matching.map((g) => g.prefix!);
   const inside = (key: string): boolean => prefixes.some((p) => key.startsWith(p));
   const asked = filter.keys ?? (filter.keyPrefix !== undefined ? [filter.keyPrefix] : undefined);
-  const narrowEnough = asked !== undefined && asked.every((k) => inside(k));
+  const narrowEnough = asked?.every((k) => inside(k));
   // A key prefix is allowed when it lies inside a granted one; without a filter the grant itself filters.
   if (asked !== undefined && !narrowEnough && !(filter.keyPrefix !== undefined && prefixes.some((p) => p.startsWith(filter.keyPrefix!)))) {
-    throw new ProtocolError('SA_ERR_WS_FORBIDDEN', `the token permits "${channel}" only for keys starting with ${prefixes.map((p) => JSON.stringify(p)).join(' or ')}`, id);
+    throw new ProtocolError(
+      'SA_ERR_WS_FORBIDDEN',
+      `the token permits "${channel}" only for keys starting with ${prefixes.map((p) => JSON.stringify(p)).join(' or ')}`,
+      id,
+    );
   }
   return prefixes;
 }

@@ -37,13 +37,20 @@ export type Disconnect = (typeof DISCONNECT)[keyof typeof DISCONNECT];
 
 /** A request the protocol refuses: answered to its `id` with the code (an SA_ERR_WS_… one) and the message. */
 export class ProtocolError extends StreamingError {
-  constructor(code: ErrorCode, message: string, readonly id?: RequestId) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly id?: RequestId,
+  ) {
     super(code, message);
     this.name = 'ProtocolError';
   }
 
   toReply(): string {
-    return JSON.stringify({ ...(this.id !== undefined ? { id: this.id } : {}), error: { code: this.code, message: this.message, temporary: ERROR_CATALOGUE[this.code].retriable } });
+    return JSON.stringify({
+      ...(this.id !== undefined ? { id: this.id } : {}),
+      error: { code: this.code, message: this.message, temporary: ERROR_CATALOGUE[this.code].retriable },
+    });
   }
 }
 
@@ -83,7 +90,10 @@ export function parseFrame(text: string): (Request | ProtocolError)[] {
     const end = nl < 0 ? text.length : nl;
     const line = text.slice(start, end);
     if (line.trim().length > 0) {
-      if (lines.length === LIMITS.linesPerFrame) return [new ProtocolError('SA_ERR_WS_BAD_REQUEST', `a frame holds at most ${LIMITS.linesPerFrame} requests, one per line: none of this frame's was run`)];
+      if (lines.length === LIMITS.linesPerFrame)
+        return [
+          new ProtocolError('SA_ERR_WS_BAD_REQUEST', `a frame holds at most ${LIMITS.linesPerFrame} requests, one per line: none of this frame's was run`),
+        ];
       lines.push(line);
     }
     start = end + 1;
@@ -101,10 +111,12 @@ function parseLine(line: string): Request | ProtocolError {
   } catch {
     return new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'the message is not valid JSON');
   }
-  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'a request is a JSON object {"id", "method", "params"}');
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg))
+    return new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'a request is a JSON object {"id", "method", "params"}');
   const { id, method, params = {} } = msg as { id?: unknown; method?: unknown; params?: unknown };
   if (!validId(id)) return new ProtocolError('SA_ERR_WS_BAD_REQUEST', `a request needs an "id": a number, or a string of up to ${LIMITS.idLength} characters`);
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) return new ProtocolError('SA_ERR_WS_BAD_REQUEST', '"params" must be an object', id);
+  if (params === null || typeof params !== 'object' || Array.isArray(params))
+    return new ProtocolError('SA_ERR_WS_BAD_REQUEST', '"params" must be an object', id);
   const p = params as Record<string, unknown>;
   try {
     switch (method) {
@@ -121,7 +133,7 @@ function parseLine(line: string): Request | ProtocolError {
         return new ProtocolError('SA_ERR_WS_UNKNOWN_METHOD', `unknown method ${shown(method)}: use subscribe, unsubscribe, ping or refresh`, id);
     }
   } catch (err) {
-    return new ProtocolError('SA_ERR_WS_BAD_REQUEST', err instanceof ParamError ? err.message : 'the request\'s parameters could not be read', id);
+    return new ProtocolError('SA_ERR_WS_BAD_REQUEST', err instanceof ParamError ? err.message : "the request's parameters could not be read", id);
   }
 }
 
@@ -138,7 +150,8 @@ function shown(v: unknown): string {
 }
 
 function channelParam(p: Record<string, unknown>): string {
-  if (typeof p.channel !== 'string' || p.channel.length === 0 || p.channel.length > LIMITS.channelLength) throw new ParamError('"params.channel" must be a channel name (predictions, predictions:<model>, alerts, metrics)');
+  if (typeof p.channel !== 'string' || p.channel.length === 0 || p.channel.length > LIMITS.channelLength)
+    throw new ParamError('"params.channel" must be a channel name (predictions, predictions:<model>, alerts, metrics)');
   return p.channel;
 }
 
@@ -147,10 +160,17 @@ function filterParam(f: unknown): Filter {
   if (f === null || typeof f !== 'object' || Array.isArray(f)) throw new ParamError('"params.filter" must be an object {keys, keyPrefix, minScore}');
   const { keys, keyPrefix, minScore, ...rest } = f as Record<string, unknown>;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) throw new ParamError(`unknown filter field(s): ${unknown.slice(0, 3).map((k) => (k.length <= 40 ? k : `${k.slice(0, 40)}…`)).join(', ')}${unknown.length > 3 ? ', …' : ''}`);
+  if (unknown.length > 0)
+    throw new ParamError(
+      `unknown filter field(s): ${unknown
+        .slice(0, 3)
+        .map((k) => (k.length <= 40 ? k : `${k.slice(0, 40)}…`))
+        .join(', ')}${unknown.length > 3 ? ', …' : ''}`,
+    );
   const out: Filter = {};
   if (keys !== undefined) {
-    if (!Array.isArray(keys) || keys.length === 0 || keys.length > LIMITS.keys || !keys.every((k) => typeof k === 'string')) throw new ParamError(`"filter.keys" must be 1 to ${LIMITS.keys} strings`);
+    if (!Array.isArray(keys) || keys.length === 0 || keys.length > LIMITS.keys || !keys.every((k) => typeof k === 'string'))
+      throw new ParamError(`"filter.keys" must be 1 to ${LIMITS.keys} strings`);
     out.keys = keys as string[];
   }
   if (keyPrefix !== undefined) {
@@ -168,13 +188,15 @@ function filterParam(f: unknown): Filter {
 function recoverParam(r: unknown): Map<number, number> | undefined {
   if (r === undefined) return undefined;
   const positions = r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as { positions?: unknown }).positions : undefined;
-  if (positions === null || typeof positions !== 'object' || Array.isArray(positions)) throw new ParamError('"params.recover" must be {"positions": {"<partition>": <last offset seen>}}');
+  if (positions === null || typeof positions !== 'object' || Array.isArray(positions))
+    throw new ParamError('"params.recover" must be {"positions": {"<partition>": <last offset seen>}}');
   const entries = Object.entries(positions as Record<string, unknown>);
   if (entries.length > LIMITS.recoverPartitions) throw new ParamError(`"recover.positions" names at most ${LIMITS.recoverPartitions} partitions`);
   const out = new Map<number, number>();
   for (const [partition, offset] of entries) {
     // Written as Kafka does ("7", not "07"), so no two keys name the same partition.
-    if (!/^(0|[1-9]\d{0,5})$/.test(partition) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -1) throw new ParamError(`"recover.positions" needs partition numbers mapped to offsets (≥ -1); got ${shown(partition)}: ${shown(offset)}`);
+    if (!/^(0|[1-9]\d{0,5})$/.test(partition) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < -1)
+      throw new ParamError(`"recover.positions" needs partition numbers mapped to offsets (≥ -1); got ${shown(partition)}: ${shown(offset)}`);
     out.set(Number(partition), offset + 1);
   }
   return out;

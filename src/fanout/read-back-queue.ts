@@ -50,14 +50,26 @@ export class ReadBackQueue {
   /** Runs `task` when `owner`'s turn comes; queued (or refused) before this returns. */
   run<T>(owner: object, tag: unknown, task: () => Promise<T>): Promise<T> {
     const o = this.owners.get(owner) ?? { waiting: [], running: false };
-    if (o.waiting.length >= this.limits.waitingPerOwner) return Promise.reject(new ReadBacksBusy(`this connection already has ${this.limits.waitingPerOwner} resumes waiting to read Kafka`));
-    if (this.waiting >= this.limits.waiting) return Promise.reject(new ReadBacksBusy(`this fan-out instance already has ${this.limits.waiting} resumes waiting to read Kafka`));
+    if (o.waiting.length >= this.limits.waitingPerOwner)
+      return Promise.reject(new ReadBacksBusy(`this connection already has ${this.limits.waitingPerOwner} resumes waiting to read Kafka`));
+    if (this.waiting >= this.limits.waiting)
+      return Promise.reject(new ReadBacksBusy(`this fan-out instance already has ${this.limits.waiting} resumes waiting to read Kafka`));
     this.owners.set(owner, o);
     return new Promise<T>((resolve, reject) => {
       o.waiting.push({
         tag,
         // The slot is handed on before the caller hears back, so the queue is never seen holding a finished read-back.
-        start: (done) => void (async () => task())().then((v) => (done(), resolve(v)), (err: unknown) => (done(), reject(err))),
+        start: (done) =>
+          void (async () => task())().then(
+            (v) => {
+              done();
+              resolve(v);
+            },
+            (err: unknown) => {
+              done();
+              reject(err);
+            },
+          ),
         cancel: () => reject(new ReadBackCancelled('the resume was cancelled before it read Kafka')),
       });
       this.waiting++;
@@ -101,7 +113,8 @@ export class ReadBackQueue {
   private finished(owner: object, o: Owner): void {
     this.running--;
     o.running = false;
-    if (o.waiting.length > 0) this.turn.push(owner); // behind everyone already waiting: round-robin
+    if (o.waiting.length > 0)
+      this.turn.push(owner); // behind everyone already waiting: round-robin
     else this.owners.delete(owner);
     this.pump();
   }

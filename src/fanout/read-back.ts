@@ -24,7 +24,17 @@ export function connectWithin(clients: KafkaClientSupplier, settings: ClientSett
 }
 
 /** Records with from ≤ offset < to (within `budget`, if given: else every record is kept); also the partition's low watermark. */
-export async function readBack(clients: KafkaClientSupplier, config: ClientSettings, source: SourceTopic, decoder: Decoder, partition: number, from: number, to: number, budget?: ReadBudget, timeoutMs = 10_000): Promise<{ low: number; pubs: Publication[] }> {
+export async function readBack(
+  clients: KafkaClientSupplier,
+  config: ClientSettings,
+  source: SourceTopic,
+  decoder: Decoder,
+  partition: number,
+  from: number,
+  to: number,
+  budget?: ReadBudget,
+  timeoutMs = 10_000,
+): Promise<{ low: number; pubs: Publication[] }> {
   const topic = source.topic;
   const c = await connectWithin(clients, config, { consumeTimeoutMs: 20 }, 10_000);
   try {
@@ -43,7 +53,10 @@ export async function readBack(clients: KafkaClientSupplier, config: ClientSetti
     for (let next = start; next < stop && !atEnd; ) {
       if (Date.now() > deadline) throw new Error(`reading ${topic}[${partition}] from ${start} to ${stop} took longer than ${timeoutMs} ms`);
       const batch = await c.consume(1000);
-      await source.serde.prepareBatch?.(topic, batch.map((m) => m.value)); // the registry down: the resume fails, temporarily
+      await source.serde.prepareBatch?.(
+        topic,
+        batch.map((m) => m.value),
+      ); // the registry down: the resume fails, temporarily
       for (const m of batch) {
         next = m.offset + 1;
         if (m.offset >= stop) break;

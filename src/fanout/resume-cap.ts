@@ -32,7 +32,10 @@ export function sizeInReply(p: Publication): number {
  * left; `take` returns what it used.
  */
 export async function shareCap(needs: readonly number[], cap: ResumeCap, take: (i: number, share: ResumeCap) => ResumeCap | Promise<ResumeCap>): Promise<void> {
-  const order = needs.map((need, i) => ({ need, i })).filter((x) => x.need > 0).sort((a, b) => a.need - b.need || a.i - b.i);
+  const order = needs
+    .map((need, i) => ({ need, i }))
+    .filter((x) => x.need > 0)
+    .sort((a, b) => a.need - b.need || a.i - b.i);
   let left = { ...cap };
   for (const [k, { i }] of order.entries()) {
     const others = order.length - k;

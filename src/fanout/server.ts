@@ -37,13 +37,25 @@ export class FanoutServer {
   /** Whose X-Forwarded-For names the client (client-address.ts). */
   private readonly trustedProxies: TrustedProxies;
 
-  constructor(private readonly ctx: FanoutContext, private readonly log: Logger) {
+  constructor(
+    private readonly ctx: FanoutContext,
+    private readonly log: Logger,
+  ) {
     this.trustedProxies = new TrustedProxies(ctx.settings.trustedProxies);
     ctx.forget = (c) => this.forget(c);
     ctx.metrics.watchReadBacks(() => ctx.source.readBacks.stats());
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: ctx.settings.maxPayloadBytes, perMessageDeflate: false, clientTracking: false, handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false) });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.settings.maxPayloadBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
     // A URL fastify cannot even route (bad percent-encoding) gets a typed answer too.
-    const frameworkErrors = (err: Error, _req: unknown, reply: FastifyReply): void => void reply.code(400).send({ error: { code: 'SA_ERR_WS_BAD_REQUEST', message: `the request cannot be read: ${err.message.slice(0, 200)}`, hint: 'check the request line' } });
+    const frameworkErrors = (err: Error, _req: unknown, reply: FastifyReply): void =>
+      void reply.code(400).send({
+        error: { code: 'SA_ERR_WS_BAD_REQUEST', message: `the request cannot be read: ${err.message.slice(0, 200)}`, hint: 'check the request line' },
+      });
     this.app = fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, frameworkErrors });
     this.app.server.headersTimeout = 10_000; // slowloris: a request's headers must arrive within 10 s
     this.admin = fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, frameworkErrors });
@@ -66,7 +78,11 @@ export class FanoutServer {
       const ready = this.ctx.source.ready() && !this.shuttingDown;
       // Waiting for the registry stays ready: clients still connect, resume from history, and get the held records once it answers.
       const waiting = this.ctx.source.waitingFor;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : this.shuttingDown ? 'shutting down' : 'catching up', connections: this.connections.size, ...(waiting ? { waitingFor: waiting } : {}) });
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : this.shuttingDown ? 'shutting down' : 'catching up',
+        connections: this.connections.size,
+        ...(waiting ? { waitingFor: waiting } : {}),
+      });
     });
     admin.get('/metrics', async (_req, reply) => reply.type(this.ctx.metrics.registry.contentType).send(await this.ctx.metrics.registry.metrics()));
   }
@@ -78,12 +94,35 @@ export class FanoutServer {
    */
   private devToken(req: FastifyRequest<{ Querystring: { channels?: string; ttl?: string; sub?: string } }>, reply: FastifyReply): unknown {
     const dev = this.ctx.devTokens;
-    if (!dev) return reply.code(404).send({ error: { code: 'SA_ERR_WS_UNAUTHORIZED', message: 'development tokens are off', hint: 'set STREAMING_WEBSOCKET__DEV_TOKENS=true and STREAMING_AUTH__JWT_SECRET (development only, on a loopback address)' } });
-    if (!isLoopbackHostHeader(req.headers.host)) return reply.code(403).send({ error: { code: 'SA_ERR_WS_ORIGIN_FORBIDDEN', message: 'development tokens are handed out only to requests for a loopback host (localhost, 127.0.0.1, [::1])', hint: 'open the dashboard at http://127.0.0.1:<port>/dashboard/' } });
+    if (!dev)
+      return reply.code(404).send({
+        error: {
+          code: 'SA_ERR_WS_UNAUTHORIZED',
+          message: 'development tokens are off',
+          hint: 'set STREAMING_WEBSOCKET__DEV_TOKENS=true and STREAMING_AUTH__JWT_SECRET (development only, on a loopback address)',
+        },
+      });
+    if (!isLoopbackHostHeader(req.headers.host))
+      return reply.code(403).send({
+        error: {
+          code: 'SA_ERR_WS_ORIGIN_FORBIDDEN',
+          message: 'development tokens are handed out only to requests for a loopback host (localhost, 127.0.0.1, [::1])',
+          hint: 'open the dashboard at http://127.0.0.1:<port>/dashboard/',
+        },
+      });
     const ttl = Math.min(86_400, Math.max(1, Number(req.query.ttl ?? 3600) || 3600));
-    const channels = String(req.query.channels ?? '*').split(',').filter((c) => c.length > 0); // a repeated parameter arrives as an array
+    const channels = String(req.query.channels ?? '*')
+      .split(',')
+      .filter((c) => c.length > 0); // a repeated parameter arrives as an array
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: String(req.query.sub ?? 'dev').slice(0, 200), channels, iat: now, exp: now + ttl, ...(dev.issuer ? { iss: dev.issuer } : {}), ...(dev.audience ? { aud: dev.audience } : {}) };
+    const claims = {
+      sub: String(req.query.sub ?? 'dev').slice(0, 200),
+      channels,
+      iat: now,
+      exp: now + ttl,
+      ...(dev.issuer ? { iss: dev.issuer } : {}),
+      ...(dev.audience ? { aud: dev.audience } : {}),
+    };
     return { token: signHs256(claims, dev.secret), expires_in: ttl };
   }
 
@@ -117,7 +156,13 @@ export class FanoutServer {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ip: string): Promise<void> {
-    if ((req.url ?? '/').split('?')[0] !== '/ws') return writeRefusal(socket, { status: 404, code: 'SA_ERR_WS_BAD_REQUEST', message: `no WebSocket endpoint at ${(req.url ?? '').slice(0, 100)}`, hint: 'connect to /ws' });
+    if ((req.url ?? '/').split('?')[0] !== '/ws')
+      return writeRefusal(socket, {
+        status: 404,
+        code: 'SA_ERR_WS_BAD_REQUEST',
+        message: `no WebSocket endpoint at ${(req.url ?? '').slice(0, 100)}`,
+        hint: 'connect to /ws',
+      });
     const verdict = await admit(req, ip, { open: this.sockets.size - 1, perIp: (this.perIp.get(ip) ?? 1) - 1, shuttingDown: this.shuttingDown }, this.ctx);
     if ('refusal' in verdict) {
       if (verdict.refusal.cause !== undefined) this.log.warn({ err: verdict.refusal.cause, ip }, 'an upgrade could not be checked');

@@ -8,7 +8,15 @@
  * `readRange` reads older positions back from Kafka for a resume the history no longer
  * covers; resumes take turns at it through `readBacks` (read-back-queue.ts).
  */
-import { rdkafkaClients, type ClientSettings, type ConsumedRecord, type Consumer, type KafkaClientSupplier, type TopicPartitionOffset, type Watermarks } from '../kafka';
+import {
+  rdkafkaClients,
+  type ClientSettings,
+  type ConsumedRecord,
+  type Consumer,
+  type KafkaClientSupplier,
+  type TopicPartitionOffset,
+  type Watermarks,
+} from '../kafka';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
 import type { Serde } from '../serdes';
@@ -45,7 +53,10 @@ export interface SourceOptions {
 class WatermarkReader {
   private fresh: Promise<Consumer> | undefined;
 
-  constructor(private readonly consumer: Consumer, private readonly connect: () => Promise<Consumer>) {}
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly connect: () => Promise<Consumer>,
+  ) {}
 
   async query(topic: string, partition: number): Promise<Watermarks> {
     try {
@@ -56,7 +67,10 @@ class WatermarkReader {
   }
 
   async close(): Promise<void> {
-    await this.fresh?.then((c) => c.disconnect(), () => undefined);
+    await this.fresh?.then(
+      (c) => c.disconnect(),
+      () => undefined,
+    );
   }
 }
 
@@ -90,7 +104,14 @@ export class FanoutSource {
   }
 
   private consumerConfig(): ClientSettings {
-    return { ...this.o.client, 'group.id': `fanout-${randomUUID()}`, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 10, 'enable.partition.eof': true };
+    return {
+      ...this.o.client,
+      'group.id': `fanout-${randomUUID()}`,
+      'enable.auto.commit': false,
+      'isolation.level': 'read_committed',
+      'fetch.wait.max.ms': 10,
+      'enable.partition.eof': true,
+    };
   }
 
   async start(): Promise<void> {
@@ -229,7 +250,10 @@ export class FanoutSource {
     for (const t of this.o.topics) {
       const records = batch.filter((m) => m.topic === t.topic);
       if (records.length === 0) continue;
-      await t.serde.prepareBatch?.(t.topic, records.map((m) => m.value)); // throws only when the registry does not answer
+      await t.serde.prepareBatch?.(
+        t.topic,
+        records.map((m) => m.value),
+      ); // throws only when the registry does not answer
       for (const m of records) {
         const p = this.decoder.publication(t, m, receivedAt);
         if (p) out.push(p);

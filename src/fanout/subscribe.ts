@@ -34,7 +34,8 @@ export interface Subscribed {
 export async function subscribe(conn: Connection, r: SubscribeRequest, grants: Grants, ctx: FanoutContext): Promise<Subscribed> {
   const ch = parseChannel(r.channel);
   if (!ch) throw new ProtocolError('SA_ERR_WS_UNKNOWN_CHANNEL', `no channel "${r.channel}": use predictions, predictions:<model>, alerts or metrics`, r.id);
-  if (ch.base === 'metrics' && r.filter.minScore !== undefined) throw new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'metrics have no score: minScore applies to predictions and alerts', r.id);
+  if (ch.base === 'metrics' && r.filter.minScore !== undefined)
+    throw new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'metrics have no score: minScore applies to predictions and alerts', r.id);
   const prefixes = authorize(grants, r.channel, r.filter, r.id);
   const topic = ctx.topics[ch.base];
   const partitions = ctx.source.partitions(topic);
@@ -67,10 +68,12 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
     const truncated = parts.some((part) => part.truncated);
     const recovered = !truncated && parts.every((part) => !part.lost);
     ctx.metrics.resumes.inc({ from: fromKafka ? 'kafka' : 'history', recovered: String(recovered) });
-    const publications = parts.flatMap((part) => part.pubs).map((p) => {
-      sub.after!.set(p.partition, Math.max(sub.after!.get(p.partition) ?? -1, p.offset));
-      return pubJson(p);
-    });
+    const publications = parts
+      .flatMap((part) => part.pubs)
+      .map((p) => {
+        sub.after!.set(p.partition, Math.max(sub.after!.get(p.partition) ?? -1, p.offset));
+        return pubJson(p);
+      });
     return {
       result: { channel: r.channel, recovered, truncated, publications, positions },
       goLive: () => {
@@ -91,11 +94,20 @@ export async function subscribe(conn: Connection, r: SubscribeRequest, grants: G
 function resumeFailed(err: unknown, r: SubscribeRequest, topic: string, conn: Connection, ctx: FanoutContext): ProtocolError {
   if (err instanceof ReadBacksBusy) {
     ctx.metrics.resumesRefused.inc({ reason: 'busy' });
-    return new ProtocolError('SA_ERR_WS_BUSY', `resuming "${r.channel}" needs records from Kafka, and ${err.message}: retry in a few seconds (or on another instance)`, r.id);
+    return new ProtocolError(
+      'SA_ERR_WS_BUSY',
+      `resuming "${r.channel}" needs records from Kafka, and ${err.message}: retry in a few seconds (or on another instance)`,
+      r.id,
+    );
   }
-  if (err instanceof ReadBackCancelled) return new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `"${r.channel}" was unsubscribed before its resume read Kafka`, r.id);
+  if (err instanceof ReadBackCancelled)
+    return new ProtocolError('SA_ERR_WS_SUBSCRIPTION', `"${r.channel}" was unsubscribed before its resume read Kafka`, r.id);
   conn.log.warn({ err, channel: r.channel, topic }, 'a resume could not read its records back from Kafka');
-  return new ProtocolError('SA_ERR_WS_UNAVAILABLE', `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed; retry`, r.id);
+  return new ProtocolError(
+    'SA_ERR_WS_UNAVAILABLE',
+    `resuming "${r.channel}" needed records the history no longer holds, and reading them from Kafka failed; retry`,
+    r.id,
+  );
 }
 
 interface PartitionSnapshot {
@@ -139,7 +151,13 @@ const NOTHING: Part = { pubs: [], used: { records: 0, bytes: 0 }, truncated: fal
  * Kafka, the whole reply is filled as one turn of the source's read-back queue
  * (read-back-queue.ts), which is queued — or refused — before this returns its promise.
  */
-async function gather(conn: Connection, sub: Subscription, snapshot: readonly PartitionSnapshot[], topic: string, ctx: FanoutContext): Promise<{ parts: Part[]; fromKafka: boolean }> {
+async function gather(
+  conn: Connection,
+  sub: Subscription,
+  snapshot: readonly PartitionSnapshot[],
+  topic: string,
+  ctx: FanoutContext,
+): Promise<{ parts: Part[]; fromKafka: boolean }> {
   const fromKafka = snapshot.some((s) => s.want < s.historyStart);
   const fill = (): Promise<Part[]> => fillReply(snapshot, sub, topic, ctx);
   return { parts: await (fromKafka ? ctx.source.readBacks.run(conn, sub, fill) : fill()), fromKafka };
@@ -178,7 +196,12 @@ async function readBehind(s: PartitionSnapshot, share: ResumeCap, sub: Subscript
   const budget: ReadBudget = { ...share, keep: (p) => matches(sub, p) };
   const { low, pubs } = await ctx.source.readRange(topic, s.partition, from, s.historyStart, budget);
   const kept = budget.kept ?? newest(pubs.filter(budget.keep), share); // a source that ignored the budget is held to it here
-  return { pubs: kept.pubs, used: { records: kept.records, bytes: kept.bytes }, truncated: kept.leftOut || (from > floor && low < from), lost: s.want < Math.max(low, floor) };
+  return {
+    pubs: kept.pubs,
+    used: { records: kept.records, bytes: kept.bytes },
+    truncated: kept.leftOut || (from > floor && low < from),
+    lost: s.want < Math.max(low, floor),
+  };
 }
 
 /** The subscription takes every record of its channel (as `matches` sees it): no filter, model or granted prefixes. */

@@ -12,10 +12,21 @@ import type { Publication } from './history';
 export function pushTraced(tracer: Tracer, p: Publication, push: () => void): void {
   const parent = contextFromTraceparent(p.traceparent);
   if (!parent) return push();
-  const span = tracer.startSpan(`${p.topic} push`, {
-    kind: SpanKind.CONSUMER,
-    attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': p.topic, 'messaging.destination.partition.id': String(p.partition), 'messaging.kafka.offset': p.offset, 'streaming.channel': p.channel },
-  }, parent);
+  const span = tracer.startSpan(
+    `${p.topic} push`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': p.topic,
+        'messaging.destination.partition.id': String(p.partition),
+        'messaging.kafka.offset': p.offset,
+        'streaming.channel': p.channel,
+      },
+    },
+    parent,
+  );
   try {
     push();
   } finally {

@@ -56,11 +56,37 @@ export interface Admission {
 
 export async function admit(req: IncomingMessage, ip: string, a: Admission, ctx: FanoutContext): Promise<{ claims: Claims } | { refusal: Refusal }> {
   const s = ctx.settings;
-  if (a.shuttingDown) return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is shutting down', 'connect again: another instance will answer', 'shutdown', ctx);
-  if (!ctx.source.ready()) return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is still reading its history from Kafka', 'retry in a few seconds', 'catching_up', ctx);
-  if (a.open >= s.maxConnections) return refuse(503, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `this fan-out instance holds its maximum of ${s.maxConnections} connections`, 'retry later, or scale out the fan-out Deployment', 'max_connections', ctx);
-  if (a.perIp >= s.maxConnectionsPerIp) return refuse(429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', `${ip} holds its maximum of ${s.maxConnectionsPerIp} connections`, 'close connections you do not use; one connection can hold many subscriptions', 'per_ip', ctx);
-  if (!originAllowed(req, s.allowedOrigins)) return refuse(403, 'SA_ERR_WS_ORIGIN_FORBIDDEN', `origin ${String(req.headers.origin).slice(0, 200)} may not connect`, 'add it to STREAMING_WEBSOCKET__ALLOWED_ORIGINS', 'origin', ctx);
+  if (a.shuttingDown)
+    return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is shutting down', 'connect again: another instance will answer', 'shutdown', ctx);
+  if (!ctx.source.ready())
+    return refuse(503, 'SA_ERR_WS_UNAVAILABLE', 'this fan-out instance is still reading its history from Kafka', 'retry in a few seconds', 'catching_up', ctx);
+  if (a.open >= s.maxConnections)
+    return refuse(
+      503,
+      'SA_ERR_WS_TOO_MANY_CONNECTIONS',
+      `this fan-out instance holds its maximum of ${s.maxConnections} connections`,
+      'retry later, or scale out the fan-out Deployment',
+      'max_connections',
+      ctx,
+    );
+  if (a.perIp >= s.maxConnectionsPerIp)
+    return refuse(
+      429,
+      'SA_ERR_WS_TOO_MANY_CONNECTIONS',
+      `${ip} holds its maximum of ${s.maxConnectionsPerIp} connections`,
+      'close connections you do not use; one connection can hold many subscriptions',
+      'per_ip',
+      ctx,
+    );
+  if (!originAllowed(req, s.allowedOrigins))
+    return refuse(
+      403,
+      'SA_ERR_WS_ORIGIN_FORBIDDEN',
+      `origin ${String(req.headers.origin).slice(0, 200)} may not connect`,
+      'add it to STREAMING_WEBSOCKET__ALLOWED_ORIGINS',
+      'origin',
+      ctx,
+    );
   const token = tokenOf(req);
   if (!token) return unauthorized('no token: send it as "Authorization: Bearer <jwt>", as the subprotocol "bearer.<jwt>", or as ?token=<jwt>', 'missing', ctx);
   try {
@@ -74,7 +100,14 @@ export async function admit(req: IncomingMessage, ip: string, a: Admission, ctx:
 
 function unauthorized(message: string, reason: string, ctx: FanoutContext): { refusal: Refusal } {
   ctx.metrics.authFailures.inc({ reason });
-  return { refusal: { status: 401, code: 'SA_ERR_WS_UNAUTHORIZED', message, hint: 'get a valid token from your identity provider (or, in development, GET /dev/token)' } };
+  return {
+    refusal: {
+      status: 401,
+      code: 'SA_ERR_WS_UNAUTHORIZED',
+      message,
+      hint: 'get a valid token from your identity provider (or, in development, GET /dev/token)',
+    },
+  };
 }
 
 function refuse(status: number, code: ErrorCode, message: string, hint: string, reason: string, ctx: FanoutContext): { refusal: Refusal } {
@@ -94,5 +127,7 @@ export function writeRefusal(socket: Duplex, r: Refusal): void {
   const extra = r.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : '';
   socket.once('finish', () => socket.destroy());
   setTimeout(() => socket.destroy(), 1_000).unref();
-  socket.end(`HTTP/1.1 ${r.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${r.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+  );
 }

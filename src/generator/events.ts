@@ -66,7 +66,16 @@ export class EventGenerator {
     const kinds: Behaviour[] = ['card-testing', 'credential-stuffing', 'scraping'];
     this.heap = Array.from({ length: o.entities }, (_, i) => {
       const behaviour: Behaviour = this.random() < share ? kinds[Math.floor(this.random() * kinds.length)]! : 'normal';
-      return { id: `entity-${String(i).padStart(6, '0')}`, behaviour, home: this.pick(COUNTRIES.slice(0, 8)), next: o.startMs + this.random() * 600_000, pending: 0, gapMs: [1_000, 1_000], session: 0, attack: false };
+      return {
+        id: `entity-${String(i).padStart(6, '0')}`,
+        behaviour,
+        home: this.pick(COUNTRIES.slice(0, 8)),
+        next: o.startMs + this.random() * 600_000,
+        pending: 0,
+        gapMs: [1_000, 1_000],
+        session: 0,
+        attack: false,
+      };
     });
     this.heap.sort((a, b) => a.next - b.next); // a sorted array is a heap
   }
@@ -137,15 +146,43 @@ export class EventGenerator {
 
   private sessionEvent(e: Entity, time: number): GeneratedEvent {
     const r = this.random();
-    const type: EventType = r < 0.5 ? 'PAGE_VIEW' : r < 0.7 ? 'CLICK' : r < 0.82 ? 'SEARCH' : r < 0.88 ? 'ADD_TO_CART' : r < 0.91 ? 'CHECKOUT' : r < 0.935 ? 'PURCHASE' : r < 0.96 ? 'LOGIN' : r < 0.97 ? 'LOGIN_FAILED' : r < 0.985 ? 'LOGOUT' : 'ERROR';
+    const type: EventType =
+      r < 0.5
+        ? 'PAGE_VIEW'
+        : r < 0.7
+          ? 'CLICK'
+          : r < 0.82
+            ? 'SEARCH'
+            : r < 0.88
+              ? 'ADD_TO_CART'
+              : r < 0.91
+                ? 'CHECKOUT'
+                : r < 0.935
+                  ? 'PURCHASE'
+                  : r < 0.96
+                    ? 'LOGIN'
+                    : r < 0.97
+                      ? 'LOGIN_FAILED'
+                      : r < 0.985
+                        ? 'LOGOUT'
+                        : 'ERROR';
     const value = type === 'PURCHASE' || type === 'CHECKOUT' ? Math.round(Math.exp(3.2 + this.gauss() * 0.8) * 100) / 100 : null;
-    return this.event(e, type, time, value, this.random() < 0.03 ? this.pick(COUNTRIES) : e.home, `10.${e.session % 250}.${Number(e.id.slice(-3)) % 250}.7`, false);
+    return this.event(
+      e,
+      type,
+      time,
+      value,
+      this.random() < 0.03 ? this.pick(COUNTRIES) : e.home,
+      `10.${e.session % 250}.${Number(e.id.slice(-3)) % 250}.7`,
+      false,
+    );
   }
 
   private attackEvent(e: Entity, time: number): GeneratedEvent {
     const country = this.pick(COUNTRIES);
     const ip = `${50 + Math.floor(this.random() * 150)}.${Math.floor(this.random() * 250)}.${Math.floor(this.random() * 250)}.${Math.floor(this.random() * 250)}`;
-    if (e.behaviour === 'card-testing') return this.event(e, this.random() < 0.85 ? 'PURCHASE' : 'CHECKOUT', time, Math.round((0.5 + this.random() * 4.5) * 100) / 100, country, ip, true);
+    if (e.behaviour === 'card-testing')
+      return this.event(e, this.random() < 0.85 ? 'PURCHASE' : 'CHECKOUT', time, Math.round((0.5 + this.random() * 4.5) * 100) / 100, country, ip, true);
     if (e.behaviour === 'credential-stuffing') return this.event(e, this.random() < 0.9 ? 'LOGIN_FAILED' : 'LOGIN', time, null, country, ip, true);
     return this.event(e, this.random() < 0.92 ? 'PAGE_VIEW' : 'SEARCH', time, null, e.home, `10.0.${e.session % 250}.9`, true);
   }

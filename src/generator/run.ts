@@ -57,19 +57,35 @@ export function catchUp(generator: EventGenerator, clock: () => number = Date.no
 export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   const entities = Math.max(1, Math.round(o.rate / eventsPerEntitySecond()));
   const topic = o.config.topics.events;
-  const serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(o.config.schemaRegistry))).serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') });
+  const serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(o.config.schemaRegistry))).serde<AnalyticsEvent>({
+    schema: loadSchema('analytics-event.avsc'),
+  });
   try {
     await serde.prepare(topic);
   } catch (cause) {
-    throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', `cannot get a schema id for ${topic}-value: ${(cause as Error).message}`, { cause, hint: 'start the registry (npm run stack -- up) or register the schemas (npm run schemas -- register)' });
+    throw new StreamingError('SA_ERR_SCHEMA_REGISTRATION', `cannot get a schema id for ${topic}-value: ${(cause as Error).message}`, {
+      cause,
+      hint: 'start the registry (npm run stack -- up) or register the schemas (npm run schemas -- register)',
+    });
   }
-  const producer = rdkafkaProducer({ ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 }, true);
-  await new Promise<void>((ok, fail) => producer.connect({ timeout: 15_000 }, (err) => (err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok())));
+  const producer = rdkafkaProducer(
+    { ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 },
+    true,
+  );
+  await new Promise<void>((ok, fail) =>
+    producer.connect({ timeout: 15_000 }, (err) =>
+      err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok(),
+    ),
+  );
   producer.setPollInterval(100);
-  const tracing = o.config.tracing.otlpEndpoint ? startTracing({ endpoint: o.config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-generator', samplePercent: o.config.tracing.samplePercent }) : undefined;
+  const tracing = o.config.tracing.otlpEndpoint
+    ? startTracing({ endpoint: o.config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-generator', samplePercent: o.config.tracing.samplePercent })
+    : undefined;
   const generator = new EventGenerator({ seed: o.seed ?? Date.now() % 1_000_000, entities, startMs: Date.now() - 900_000 });
   const now = catchUp(generator); // a quarter of an hour simulated first: sessions and bursts are under way
-  o.say(`generator: ${entities.toLocaleString('en-US')} simulated entities for about ${o.rate.toLocaleString('en-US')} events/s → ${topic}${o.durationS ? ` for ${o.durationS} s` : ''}`);
+  o.say(
+    `generator: ${entities.toLocaleString('en-US')} simulated entities for about ${o.rate.toLocaleString('en-US')} events/s → ${topic}${o.durationS ? ` for ${o.durationS} s` : ''}`,
+  );
   let sent = 0;
   let last = now;
   let lastReport = now;
@@ -82,7 +98,10 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
       for (const e of generator.eventsBetween(last, to)) {
         const { anomalous: _label, ...event } = e;
         // A sampled event starts a trace: its send span's context travels in the record's headers.
-        const span = tracing?.tracer.startSpan(`${topic} send`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic } });
+        const span = tracing?.tracer.startSpan(`${topic} send`, {
+          kind: SpanKind.PRODUCER,
+          attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic },
+        });
         const headers = span?.isRecording() ? [{ [TRACEPARENT]: traceparentOf(span) }] : undefined;
         await produce(producer, topic, serde.serialize(topic, event), e.entity_id, e.event_time, headers);
         span?.end();
@@ -90,7 +109,9 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
       }
       last = to;
       if (to - lastReport >= 5_000) {
-        o.say(`generator: ${sent.toLocaleString('en-US')} events sent, ${Math.round(((sent - sentAtReport) * 1000) / (to - lastReport)).toLocaleString('en-US')}/s over the last ${Math.round((to - lastReport) / 1000)} s`);
+        o.say(
+          `generator: ${sent.toLocaleString('en-US')} events sent, ${Math.round(((sent - sentAtReport) * 1000) / (to - lastReport)).toLocaleString('en-US')}/s over the last ${Math.round((to - lastReport) / 1000)} s`,
+        );
         lastReport = to;
         sentAtReport = sent;
       }
@@ -104,7 +125,14 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
   return { sent };
 }
 
-async function produce(producer: RdKafka.Producer, topic: string, value: Buffer | null, key: string, timestamp: number, headers?: RdKafka.MessageHeader[]): Promise<void> {
+async function produce(
+  producer: RdKafka.Producer,
+  topic: string,
+  value: Buffer | null,
+  key: string,
+  timestamp: number,
+  headers?: RdKafka.MessageHeader[],
+): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       producer.produce(topic, null, value, Buffer.from(key), timestamp, undefined, headers);

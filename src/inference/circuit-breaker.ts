@@ -35,7 +35,11 @@ export class CircuitBreaker {
     const state = this.state;
     if (state === 'open' || (state === 'half-open' && this.trialRunning)) {
       const retryIn = Math.max(0, this.openMs - (this.now() - this.openedAt));
-      throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `${this.o.name}: circuit open after ${this.failures} failures in a row; not calling it for another ${Math.ceil(retryIn / 1000)} s`, { hint: 'the serving model keeps serving; check that the registry is reachable' });
+      throw new StreamingError(
+        'SA_ERR_MODEL_REGISTRY_UNAVAILABLE',
+        `${this.o.name}: circuit open after ${this.failures} failures in a row; not calling it for another ${Math.ceil(retryIn / 1000)} s`,
+        { hint: 'the serving model keeps serving; check that the registry is reachable' },
+      );
     }
     if (state === 'half-open') {
       this.trialRunning = true;

@@ -11,7 +11,10 @@ export class LatencyBudget {
   /** Growth per full chunk under budget: back from 1 to `maxBatch` in about 32 chunks. */
   readonly step: number;
 
-  constructor(readonly maxLatencyMs: number, readonly maxBatch: number) {
+  constructor(
+    readonly maxLatencyMs: number,
+    readonly maxBatch: number,
+  ) {
     if (!(maxLatencyMs > 0)) throw new TypeError(`predict: maxLatencyMs must be a number > 0, not ${String(maxLatencyMs)}`);
     this.size = maxBatch;
     this.step = Math.max(1, Math.ceil(maxBatch / 32));

@@ -42,7 +42,8 @@ export function parseMetadata(raw: unknown, where: string): ModelMetadata {
   if (o !== raw) problems.push('it is not a JSON object');
   const text = (field: string, pattern?: RegExp): string => {
     const v = o[field];
-    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT)
+      problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
     else if (pattern && !pattern.test(v)) problems.push(`"${field}" (${v}) may contain only letters, digits, ".", "_" and "-"`);
     return typeof v === 'string' ? v : '';
   };
@@ -55,16 +56,21 @@ export function parseMetadata(raw: unknown, where: string): ModelMetadata {
   const label = (field: string, fallback: string): string => {
     const v = o[field];
     if (v === undefined) return fallback;
-    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT) problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
+    if (typeof v !== 'string' || v.length === 0 || v.length > MAX_TEXT)
+      problems.push(`"${field}" must be a non-empty string of at most ${MAX_TEXT} characters`);
     return typeof v === 'string' ? v : fallback;
   };
   const positiveLabel = label('positiveLabel', 'anomaly');
   const negativeLabel = label('negativeLabel', 'normal');
   const features = parseFeatures(o.features, problems);
   if (problems.length > 0) {
-    throw new StreamingError('SA_ERR_MODEL_INVALID', `model metadata ${where} is invalid: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`, {
-      hint: 'see docs/inference.md for the metadata format; ops/ml/train.py writes a valid one',
-    });
+    throw new StreamingError(
+      'SA_ERR_MODEL_INVALID',
+      `model metadata ${where} is invalid: ${problems.slice(0, 20).join('; ')}${problems.length > 20 ? `; and ${problems.length - 20} more` : ''}`,
+      {
+        hint: 'see docs/inference.md for the metadata format; ops/ml/train.py writes a valid one',
+      },
+    );
   }
   return {
     name,
@@ -88,12 +94,14 @@ function parseFeatures(raw: unknown, problems: string[]): FeatureSpec[] {
   return raw.map((f: unknown, i) => {
     const spec = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>;
     const at = `features[${i}]`;
-    if (typeof spec.name !== 'string' || spec.name === '' || spec.name.length > MAX_TEXT) problems.push(`${at}.name must be a non-empty string of at most ${MAX_TEXT} characters`);
+    if (typeof spec.name !== 'string' || spec.name === '' || spec.name.length > MAX_TEXT)
+      problems.push(`${at}.name must be a non-empty string of at most ${MAX_TEXT} characters`);
     else if (seen.has(spec.name)) problems.push(`${at}.name "${spec.name}" appears twice`);
     else seen.add(spec.name);
     if (spec.type !== 'float' && spec.type !== 'int') problems.push(`${at}.type must be "float" or "int"`);
     // JSON turns 1e400 into Infinity: a range must be finite, or it checks nothing.
-    if (!Number.isFinite(spec.min) || !Number.isFinite(spec.max) || !((spec.min as number) <= (spec.max as number))) problems.push(`${at} needs finite numbers min ≤ max`);
+    if (!Number.isFinite(spec.min) || !Number.isFinite(spec.max) || !((spec.min as number) <= (spec.max as number)))
+      problems.push(`${at} needs finite numbers min ≤ max`);
     return { name: String(spec.name), type: spec.type === 'int' ? 'int' : 'float', min: Number(spec.min), max: Number(spec.max) };
   });
 }

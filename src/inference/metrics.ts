@@ -31,16 +31,58 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
   const existing = byRegistry.get(registry);
   if (existing) return existing;
   const registers = [registry];
-  const duration = new Histogram({ name: 'ml_inference_duration_ms', help: 'Model call duration (ms): per="batch" for one call, per="record" for that call divided by its rows.', labelNames: ['model', 'version', 'per'], buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000], registers }); // above the 50 ms budget and alert
-  const batchSize = new Histogram({ name: 'ml_inference_batch_size', help: 'Rows scored in one model call.', labelNames: ['model'], buckets: [1, 4, 16, 64, 128, 256, 512, 1024, 4096], registers });
+  const duration = new Histogram({
+    name: 'ml_inference_duration_ms',
+    help: 'Model call duration (ms): per="batch" for one call, per="record" for that call divided by its rows.',
+    labelNames: ['model', 'version', 'per'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
+    registers,
+  }); // above the 50 ms budget and alert
+  const batchSize = new Histogram({
+    name: 'ml_inference_batch_size',
+    help: 'Rows scored in one model call.',
+    labelNames: ['model'],
+    buckets: [1, 4, 16, 64, 128, 256, 512, 1024, 4096],
+    registers,
+  });
   const predictions = new Counter({ name: 'ml_predictions_total', help: 'Predictions made, by model version.', labelNames: ['model', 'version'], registers });
   const failures = new Counter({ name: 'ml_inference_failures_total', help: 'Model calls that failed.', labelNames: ['model', 'version'], registers });
-  const invalid = new Counter({ name: 'ml_invalid_features_total', help: 'Records whose features failed the model\'s metadata (sent to the dead-letter topic, not scored).', labelNames: ['model'], registers });
-  const info = new Gauge({ name: 'ml_model_info', help: 'The model version that scored most recently (value 1).', labelNames: ['model', 'version'], registers });
-  const shadowed = new Counter({ name: 'ml_shadow_predictions_total', help: 'Records a shadow model scored beside the served model.', labelNames: ['model', 'version'], registers });
-  const disagreements = new Counter({ name: 'ml_shadow_disagreements_total', help: 'Shadow-scored records the shadow model flagged differently from the served model.', labelNames: ['model', 'version'], registers });
-  const overBudget = new Counter({ name: 'ml_inference_over_budget_total', help: 'Model calls that took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); the next calls score smaller batches.', labelNames: ['model'], registers });
-  const effective = new Gauge({ name: 'ml_inference_effective_batch_size', help: 'Most records one model call scores now, per task: the latency budget halves it after a slow call and grows it back while calls stay under.', labelNames: ['task'], registers });
+  const invalid = new Counter({
+    name: 'ml_invalid_features_total',
+    help: "Records whose features failed the model's metadata (sent to the dead-letter topic, not scored).",
+    labelNames: ['model'],
+    registers,
+  });
+  const info = new Gauge({
+    name: 'ml_model_info',
+    help: 'The model version that scored most recently (value 1).',
+    labelNames: ['model', 'version'],
+    registers,
+  });
+  const shadowed = new Counter({
+    name: 'ml_shadow_predictions_total',
+    help: 'Records a shadow model scored beside the served model.',
+    labelNames: ['model', 'version'],
+    registers,
+  });
+  const disagreements = new Counter({
+    name: 'ml_shadow_disagreements_total',
+    help: 'Shadow-scored records the shadow model flagged differently from the served model.',
+    labelNames: ['model', 'version'],
+    registers,
+  });
+  const overBudget = new Counter({
+    name: 'ml_inference_over_budget_total',
+    help: 'Model calls that took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); the next calls score smaller batches.',
+    labelNames: ['model'],
+    registers,
+  });
+  const effective = new Gauge({
+    name: 'ml_inference_effective_batch_size',
+    help: 'Most records one model call scores now, per task: the latency budget halves it after a slow call and grows it back while calls stay under.',
+    labelNames: ['task'],
+    registers,
+  });
   const serving = new Map<string, string>();
   const metrics: InferenceMetrics = {
     scored(model, rows, ms, served) {

@@ -44,12 +44,18 @@ export interface MlflowCatalogueOptions {
 /** Files one model version may have (model.onnx, metadata.json, MLmodel, environment files, external tensor data). */
 export const MAX_ARTIFACT_FILES = 1000;
 
-const refused = (message: string, hint = 'the registry\'s answer was refused; check which server STREAMING_REALTIME_ML__MLFLOW_TRACKING_URI reaches'): StreamingError => new StreamingError('SA_ERR_MODEL_INVALID', `MLflow: ${message}`, { hint });
+const refused = (
+  message: string,
+  hint = "the registry's answer was refused; check which server STREAMING_REALTIME_ML__MLFLOW_TRACKING_URI reaches",
+): StreamingError => new StreamingError('SA_ERR_MODEL_INVALID', `MLflow: ${message}`, { hint });
 
 export function mlflowCatalogue(o: MlflowCatalogueOptions): ModelCatalogue {
   const name = plainName(o.name, 'the model name', 'STREAMING_REALTIME_ML__MODEL_NAME must be a plain name');
   if (o.version !== undefined && !isVersionNumber(o.version)) {
-    throw refused(`the pinned version ${JSON.stringify(o.version).slice(0, 40)} is not a version number`, 'MLflow numbers versions 1, 2, 3, …: set STREAMING_REALTIME_ML__MODEL_VERSION (or VARIANT_VERSION, SHADOW_VERSION) to one of them');
+    throw refused(
+      `the pinned version ${JSON.stringify(o.version).slice(0, 40)} is not a version number`,
+      'MLflow numbers versions 1, 2, 3, …: set STREAMING_REALTIME_ML__MODEL_VERSION (or VARIANT_VERSION, SHADOW_VERSION) to one of them',
+    );
   }
   const base = o.trackingUri.replace(/\/+$/, '');
   const timeoutMs = o.timeoutMs ?? 10_000;
@@ -94,8 +100,9 @@ export function mlflowCatalogue(o: MlflowCatalogueOptions): ModelCatalogue {
 function modelVersionOf(answer: unknown): { version: string; status?: string } {
   const mv = (answer as { model_version?: { version?: unknown; status?: unknown } } | null)?.model_version;
   if (typeof mv !== 'object' || mv === null) throw refused('the answer holds no model_version');
-  if (!isVersionNumber(mv.version)) throw refused(`the version ${JSON.stringify(mv.version)?.slice(0, 80)} is not a version number (MLflow numbers versions 1, 2, 3, …); refused`);
-  if (mv.status !== undefined && typeof mv.status !== 'string') throw refused('the model version\'s status is not a string');
+  if (!isVersionNumber(mv.version))
+    throw refused(`the version ${JSON.stringify(mv.version)?.slice(0, 80)} is not a version number (MLflow numbers versions 1, 2, 3, …); refused`);
+  if (mv.status !== undefined && typeof mv.status !== 'string') throw refused("the model version's status is not a string");
   return mv.status === undefined ? { version: mv.version } : { version: mv.version, status: mv.status };
 }
 
@@ -112,10 +119,14 @@ function downloadUriOf(answer: unknown): string {
  */
 function artifactRoot(uri: string): { path: string; urlPath: string } {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/.exec(uri);
-  if (!m) throw new StreamingError('SA_ERR_MODEL_INVALID', `the model's files are at ${uri.slice(0, 200)}, which this processor cannot fetch`, { hint: 'run the MLflow tracking server with --serve-artifacts (artifacts proxied as mlflow-artifacts:/…)' });
+  if (!m)
+    throw new StreamingError('SA_ERR_MODEL_INVALID', `the model's files are at ${uri.slice(0, 200)}, which this processor cannot fetch`, {
+      hint: 'run the MLflow tracking server with --serve-artifacts (artifacts proxied as mlflow-artifacts:/…)',
+    });
   const segments = m[1]!.replace(/\/+$/, '').split('/');
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this refuses in a path segment.
-  if (segments.some((s) => s === '' || s === '.' || s === '..' || /[\u0000-\u001f\u007f\\]/.test(s))) throw refused(`the artifact URI ${JSON.stringify(uri).slice(0, 200)} is not a plain folder path; refused`);
+  if (segments.some((s) => s === '' || s === '.' || s === '..' || /[\u0000-\u001f\u007f\\]/.test(s)))
+    throw refused(`the artifact URI ${JSON.stringify(uri).slice(0, 200)} is not a plain folder path; refused`);
   return { path: segments.join('/'), urlPath: segments.map((s) => encodeURIComponent(s)).join('/') };
 }
 
@@ -135,27 +146,43 @@ function filesOf(answer: unknown, maxBytes: number): Listed[] {
   for (const f of files as unknown[]) {
     const entry = (typeof f === 'object' && f !== null ? f : {}) as { path?: unknown; is_dir?: unknown; file_size?: unknown };
     if (entry.is_dir === true) continue;
-    if (!isPlainName(entry.path)) throw refused(`the artifact listing names a file ${JSON.stringify(entry.path)?.slice(0, 80)}, which is not a plain file name; refused`);
+    if (!isPlainName(entry.path))
+      throw refused(`the artifact listing names a file ${JSON.stringify(entry.path)?.slice(0, 80)}, which is not a plain file name; refused`);
     if (seen.has(entry.path)) throw refused(`the artifact listing names ${entry.path} twice`);
     seen.add(entry.path);
     const size = entry.file_size === undefined ? undefined : Number(entry.file_size);
-    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw refused(`the artifact listing gives ${entry.path} the size ${JSON.stringify(entry.file_size)?.slice(0, 40)}`);
+    if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0))
+      throw refused(`the artifact listing gives ${entry.path} the size ${JSON.stringify(entry.file_size)?.slice(0, 40)}`);
     declared += size ?? 0;
     out.push({ name: entry.path, size });
   }
   if (declared > maxBytes) throw tooLarge(`its files declare ${declared} bytes`, maxBytes);
   for (const needed of ['model.onnx', 'metadata.json']) {
-    if (!seen.has(needed)) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `MLflow: the model version's artifacts hold no ${needed} (${[...seen].join(', ').slice(0, 300) || 'no files'})`, { hint: 'log model.onnx and metadata.json as the model version\'s artifacts' });
+    if (!seen.has(needed))
+      throw new StreamingError(
+        'SA_ERR_MODEL_NOT_FOUND',
+        `MLflow: the model version's artifacts hold no ${needed} (${[...seen].join(', ').slice(0, 300) || 'no files'})`,
+        { hint: "log model.onnx and metadata.json as the model version's artifacts" },
+      );
   }
   return out;
 }
 
-const tooLarge = (what: string, maxBytes: number): StreamingError => new StreamingError('SA_ERR_MODEL_INVALID', `MLflow: the model version is larger than ${maxBytes} bytes (${what}); refused`, { hint: 'raise STREAMING_REALTIME_ML__MAX_MODEL_BYTES if the model is really that large' });
+const tooLarge = (what: string, maxBytes: number): StreamingError =>
+  new StreamingError('SA_ERR_MODEL_INVALID', `MLflow: the model version is larger than ${maxBytes} bytes (${what}); refused`, {
+    hint: 'raise STREAMING_REALTIME_ML__MAX_MODEL_BYTES if the model is really that large',
+  });
 
 /** Downloads the artifact folder behind an `mlflow-artifacts:/…` URI into `partial` (the cache renames it into place). */
-async function download(uri: string, partial: string, o: { base: string; timeoutMs: number; downloadTimeoutMs: number; maxBytes: number; breaker: CircuitBreaker }): Promise<void> {
+async function download(
+  uri: string,
+  partial: string,
+  o: { base: string; timeoutMs: number; downloadTimeoutMs: number; maxBytes: number; breaker: CircuitBreaker },
+): Promise<void> {
   const root = artifactRoot(uri);
-  const listing = await o.breaker.run(() => getJson({ url: `${o.base}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(root.path)}`, timeoutMs: o.timeoutMs }));
+  const listing = await o.breaker.run(() =>
+    getJson({ url: `${o.base}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(root.path)}`, timeoutMs: o.timeoutMs }),
+  );
   let left = o.maxBytes;
   for (const f of filesOf(listing, o.maxBytes)) {
     const file = insideDir(partial, f.name);

@@ -33,7 +33,8 @@ export class ModelCache {
   constructor(o: ModelCacheOptions) {
     this.dir = resolve(o.dir);
     this.maxVersions = o.maxVersions ?? DEFAULT_CACHE_VERSIONS;
-    if (!Number.isInteger(this.maxVersions) || this.maxVersions < 1) throw new TypeError(`ModelCache: maxVersions must be a whole number ≥ 1, not ${String(o.maxVersions)}`);
+    if (!Number.isInteger(this.maxVersions) || this.maxVersions < 1)
+      throw new TypeError(`ModelCache: maxVersions must be a whole number ≥ 1, not ${String(o.maxVersions)}`);
   }
 
   /** `<dir>/<name>/<version>`: both plain names, and the result inside the cache. */
@@ -109,19 +110,23 @@ export class ModelCache {
   private versions(): { directory: string; downloaded: number }[] {
     const list = (dir: string): string[] => {
       try {
-        return readdirSync(dir).filter(isPlainName).filter((n) => !n.startsWith('.'));
+        return readdirSync(dir)
+          .filter(isPlainName)
+          .filter((n) => !n.startsWith('.'));
       } catch {
         return [];
       }
     };
-    return list(this.dir).flatMap((name) => list(join(this.dir, name)).flatMap((version) => {
-      const directory = join(this.dir, name, version);
-      try {
-        const s = statSync(directory);
-        return s.isDirectory() ? [{ directory, downloaded: s.mtimeMs }] : [];
-      } catch {
-        return [];
-      }
-    }));
+    return list(this.dir).flatMap((name) =>
+      list(join(this.dir, name)).flatMap((version) => {
+        const directory = join(this.dir, name, version);
+        try {
+          const s = statSync(directory);
+          return s.isDirectory() ? [{ directory, downloaded: s.mtimeMs }] : [];
+        } catch {
+          return [];
+        }
+      }),
+    );
   }
 }

@@ -47,7 +47,12 @@ export interface ModelCatalogue {
  */
 export function localCatalogue(root: string, name: string, pinned?: string): ModelCatalogue {
   const dir = insideDir(root, plainName(name, 'the model name', 'STREAMING_REALTIME_ML__MODEL_NAME must be a plain name'));
-  if (pinned !== undefined) plainName(pinned, 'the pinned model version', 'STREAMING_REALTIME_ML__MODEL_VERSION (or VARIANT_VERSION, SHADOW_VERSION) must name a folder of the model\'s directory');
+  if (pinned !== undefined)
+    plainName(
+      pinned,
+      'the pinned model version',
+      "STREAMING_REALTIME_ML__MODEL_VERSION (or VARIANT_VERSION, SHADOW_VERSION) must name a folder of the model's directory",
+    );
   return {
     where: dir,
     async resolve() {
@@ -87,7 +92,10 @@ export class ModelRegistry implements ModelSource {
   private closed = false;
   private readonly loadFailures: Counter<'model'> | undefined;
 
-  private constructor(private readonly o: ModelRegistryOptions, first: { model: OnnxModel; found: ResolvedVersion }) {
+  private constructor(
+    private readonly o: ModelRegistryOptions,
+    first: { model: OnnxModel; found: ResolvedVersion },
+  ) {
     this.serving = first.model;
     this.servingFingerprint = first.found.fingerprint;
     this.servingRelease = first.found.release;
@@ -99,7 +107,10 @@ export class ModelRegistry implements ModelSource {
   /** Loads the version to serve; without one that loads, there is nothing to serve: a typed error. */
   static async open(o: ModelRegistryOptions): Promise<ModelRegistry> {
     const found = await o.catalogue.resolve();
-    if (!found) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `no model version found in ${o.catalogue.where}`, { hint: 'a models directory holds <name>/<version>/ with model.onnx and metadata.json (npm run train writes one)' });
+    if (!found)
+      throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `no model version found in ${o.catalogue.where}`, {
+        hint: 'a models directory holds <name>/<version>/ with model.onnx and metadata.json (npm run train writes one)',
+      });
     const started = Date.now();
     o.log.info({ where: o.catalogue.where, version: found.version }, 'loading model');
     let model: OnnxModel;
@@ -109,7 +120,10 @@ export class ModelRegistry implements ModelSource {
       found.release?.();
       throw err;
     }
-    o.log.info({ model: model.name, version: model.version, features: model.metadata.features.length, threshold: model.metadata.threshold, ms: Date.now() - started }, 'model loaded');
+    o.log.info(
+      { model: model.name, version: model.version, features: model.metadata.features.length, threshold: model.metadata.threshold, ms: Date.now() - started },
+      'model loaded',
+    );
     return new ModelRegistry(o, { model, found });
   }
 
@@ -167,7 +181,16 @@ export class ModelRegistry implements ModelSource {
 const counters = new WeakMap<Registry, Counter<'model'>>();
 function loadFailureCounter(registry: Registry): Counter<'model'> {
   let c = counters.get(registry);
-  if (!c) counters.set(registry, (c = new Counter({ name: 'ml_model_load_failures_total', help: 'Model versions that failed to load (the serving version stayed).', labelNames: ['model'], registers: [registry] })));
+  if (!c)
+    counters.set(
+      registry,
+      (c = new Counter({
+        name: 'ml_model_load_failures_total',
+        help: 'Model versions that failed to load (the serving version stayed).',
+        labelNames: ['model'],
+        registers: [registry],
+      })),
+    );
   return c;
 }
 

@@ -38,7 +38,11 @@ export interface LoadLimits {
 export class OnnxModel {
   private disposed = false;
 
-  private constructor(readonly metadata: ModelMetadata, readonly directory: string, private readonly session: Binding.InferenceSession) {}
+  private constructor(
+    readonly metadata: ModelMetadata,
+    readonly directory: string,
+    private readonly session: Binding.InferenceSession,
+  ) {}
 
   /**
    * Loads and checks a model directory; a missing or bad file is a typed error naming it.
@@ -62,9 +66,17 @@ export class OnnxModel {
     initOrt();
     const session = new binding.InferenceSession();
     try {
-      session.loadModel(modelFile, { intraOpNumThreads: settings.intraOpThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: settings.optimization });
+      session.loadModel(modelFile, {
+        intraOpNumThreads: settings.intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: settings.optimization,
+      });
     } catch (cause) {
-      throw new StreamingError('SA_ERR_MODEL_INVALID', `${modelFile} cannot be loaded by onnxruntime: ${(cause as Error).message}`, { cause, hint: 'the file is damaged or not an ONNX model; export it again (ops/ml/train.py)' });
+      throw new StreamingError('SA_ERR_MODEL_INVALID', `${modelFile} cannot be loaded by onnxruntime: ${(cause as Error).message}`, {
+        cause,
+        hint: 'the file is damaged or not an ONNX model; export it again (ops/ml/train.py)',
+      });
     }
     const model = new OnnxModel(metadata, directory, session);
     try {
@@ -94,7 +106,9 @@ export class OnnxModel {
     try {
       out = this.session.run({ [this.metadata.input]: input }, { [this.metadata.probabilities]: null }, {})[this.metadata.probabilities];
     } catch (cause) {
-      throw new StreamingError('SA_ERR_INFERENCE_FAILED', `model ${this.name} v${this.version} failed on a batch of ${rows}: ${(cause as Error).message}`, { cause });
+      throw new StreamingError('SA_ERR_INFERENCE_FAILED', `model ${this.name} v${this.version} failed on a batch of ${rows}: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     const probs = (out as Tensor).data as Float32Array;
     const scores = new Float32Array(rows);
@@ -110,19 +124,28 @@ export class OnnxModel {
 
   /** The metadata must match the graph: a float32 input of the feature width, a [rows, 2] probability output. */
   private checkSignature(): void {
-    const problem = (message: string): StreamingError => new StreamingError('SA_ERR_MODEL_INVALID', `model ${this.name} v${this.version} in ${this.directory}: ${message}`, { hint: 'metadata.json must name the graph\'s input and probability output (export with skl2onnx, zipmap disabled)' });
+    const problem = (message: string): StreamingError =>
+      new StreamingError('SA_ERR_MODEL_INVALID', `model ${this.name} v${this.version} in ${this.directory}: ${message}`, {
+        hint: "metadata.json must name the graph's input and probability output (export with skl2onnx, zipmap disabled)",
+      });
     const input = this.session.inputMetadata.find((m) => m.name === this.metadata.input);
     if (!input) throw problem(`the graph has no input "${this.metadata.input}" (it has ${this.session.inputMetadata.map((m) => m.name).join(', ')})`);
     if (!input.isTensor || input.type !== FLOAT32) throw problem(`input "${input.name}" is not a float32 tensor`);
     const width = input.shape[1];
-    if (width !== undefined && width !== -1 && width !== this.metadata.features.length) throw problem(`input "${input.name}" takes ${width} features, the metadata lists ${this.metadata.features.length}`);
+    if (width !== undefined && width !== -1 && width !== this.metadata.features.length)
+      throw problem(`input "${input.name}" takes ${width} features, the metadata lists ${this.metadata.features.length}`);
     const output = this.session.outputMetadata.find((m) => m.name === this.metadata.probabilities);
-    if (!output) throw problem(`the graph has no output "${this.metadata.probabilities}" (it has ${this.session.outputMetadata.map((m) => m.name).join(', ')})`);
+    if (!output)
+      throw problem(`the graph has no output "${this.metadata.probabilities}" (it has ${this.session.outputMetadata.map((m) => m.name).join(', ')})`);
     if (!output.isTensor) throw problem(`output "${output.name}" is not a tensor (a ZipMap? export with zipmap disabled)`);
     if (output.type !== FLOAT32) throw problem(`output "${output.name}" is not a float32 tensor`);
     const classes = output.shape[1];
-    if (classes !== undefined && classes !== -1 && classes !== 2) throw problem(`output "${output.name}" gives ${classes} columns, not the 2 class probabilities`);
-    const probe = this.score(Float32Array.from(this.metadata.features, (f) => f.min), 1);
+    if (classes !== undefined && classes !== -1 && classes !== 2)
+      throw problem(`output "${output.name}" gives ${classes} columns, not the 2 class probabilities`);
+    const probe = this.score(
+      Float32Array.from(this.metadata.features, (f) => f.min),
+      1,
+    );
     if (probe.length !== 1 || !Number.isFinite(probe[0]!)) throw problem('a test row did not give one probability');
   }
 }
@@ -135,6 +158,10 @@ function checkFile(directory: string, file: string, max: number, hint: string): 
   } catch {
     stat = undefined;
   }
-  if (!stat?.isFile()) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model directory ${directory} has no ${file.slice(directory.length + 1)}`, { hint: 'a model directory holds model.onnx and metadata.json (npm run train writes both)' });
-  if (stat.size > max) throw new StreamingError('SA_ERR_MODEL_INVALID', `${file} is ${stat.size} bytes, more than the ${max} accepted; refused before reading it`, { hint });
+  if (!stat?.isFile())
+    throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model directory ${directory} has no ${file.slice(directory.length + 1)}`, {
+      hint: 'a model directory holds model.onnx and metadata.json (npm run train writes both)',
+    });
+  if (stat.size > max)
+    throw new StreamingError('SA_ERR_MODEL_INVALID', `${file} is ${stat.size} bytes, more than the ${max} accepted; refused before reading it`, { hint });
 }

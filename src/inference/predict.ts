@@ -80,13 +80,15 @@ export interface PredictOptions<K, V> {
   clock?: () => number;
 }
 
-const sourceOf = (m: ModelSource | OnnxModel): ModelSource => (typeof (m as ModelSource).current === 'function' ? (m as ModelSource) : { current: () => m as OnnxModel });
+const sourceOf = (m: ModelSource | OnnxModel): ModelSource =>
+  typeof (m as ModelSource).current === 'function' ? (m as ModelSource) : { current: () => m as OnnxModel };
 
 export function predict<K, V>(o: PredictOptions<K, V>): ProcessorSupplier<K, V, K, Prediction<V>> {
   const maxBatch = o.maxBatch ?? 512;
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError(`predict: maxBatch must be a whole number ≥ 1, not ${String(o.maxBatch)}`);
   if (o.maxLatencyMs !== undefined && !(o.maxLatencyMs > 0)) throw new TypeError(`predict: maxLatencyMs must be a number > 0, not ${String(o.maxLatencyMs)}`);
-  if (o.variant && !(o.variant.share >= 0 && o.variant.share <= 1)) throw new TypeError(`predict: variant.share must be between 0 and 1, not ${String(o.variant.share)}`);
+  if (o.variant && !(o.variant.share >= 0 && o.variant.share <= 1))
+    throw new TypeError(`predict: variant.share must be between 0 and 1, not ${String(o.variant.share)}`);
   const settings: Settings<K, V> = {
     primary: sourceOf(o.model),
     variant: o.variant ? { source: sourceOf(o.variant.model), below: Math.floor(o.variant.share * 2 ** 32) } : undefined,
@@ -153,7 +155,7 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
     if (this.pending.length === 0) return;
     const all = this.pending;
     this.pending = [];
-    for (let from = 0; from < all.length;) {
+    for (let from = 0; from < all.length; ) {
       const chunk = all.slice(from, from + this.budget.batchSize);
       from += chunk.length;
       this.scoreChunk(chunk);
@@ -168,7 +170,14 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
     const primary = batch.map((_p, i) => i).filter((i) => !onVariant?.[i]);
     try {
       this.scoreInto(this.s.primary.current(), batch, primary, results, true);
-      if (variant) this.scoreInto(variant.source.current(), batch, batch.map((_p, i) => i).filter((i) => onVariant![i]), results, true);
+      if (variant)
+        this.scoreInto(
+          variant.source.current(),
+          batch,
+          batch.map((_p, i) => i).filter((i) => onVariant![i]),
+          results,
+          true,
+        );
       if (this.s.shadow) this.shadowScore(this.s.shadow, batch, results);
     } finally {
       this.adapt(batch.length);
@@ -188,11 +197,28 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
     const now = this.s.clock();
     if (now - this.s.warnedAt < WARN_EVERY_MS) return;
     this.s.warnedAt = now;
-    this.s.log.warn({ model: slowest.model.name, version: slowest.model.version, ms: Math.round(slowest.ms * 100) / 100, rows, budgetMs: this.s.maxLatencyMs, batchSize: { from: before, to: this.budget.batchSize }, task: this.ctx.taskId }, 'a model call took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); scoring smaller batches');
+    this.s.log.warn(
+      {
+        model: slowest.model.name,
+        version: slowest.model.version,
+        ms: Math.round(slowest.ms * 100) / 100,
+        rows,
+        budgetMs: this.s.maxLatencyMs,
+        batchSize: { from: before, to: this.budget.batchSize },
+        task: this.ctx.taskId,
+      },
+      'a model call took longer than the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS); scoring smaller batches',
+    );
   }
 
   /** Validates and scores the records at `indices` with one model call; invalid ones go to the dead-letter topic. */
-  private scoreInto(model: OnnxModel, batch: readonly Pending<K, V>[], indices: readonly number[], results: (Prediction<V> | undefined)[], served: boolean): { valid: number[]; scores: Float32Array } | undefined {
+  private scoreInto(
+    model: OnnxModel,
+    batch: readonly Pending<K, V>[],
+    indices: readonly number[],
+    results: (Prediction<V> | undefined)[],
+    served: boolean,
+  ): { valid: number[]; scores: Float32Array } | undefined {
     if (indices.length === 0) return undefined;
     const specs = model.metadata.features;
     if (this.rows.length < indices.length * specs.length) this.rows = new Float32Array(Math.max(indices.length, this.s.maxBatch) * specs.length);
@@ -223,7 +249,16 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
       const { record, features } = batch[i]!;
       const score = scores[row]!;
       const flagged = score >= threshold;
-      results[i] = { score, label: flagged ? positiveLabel : negativeLabel, flagged, model: model.name, modelVersion: model.version, threshold, features: features as Record<string, number>, input: record.value };
+      results[i] = {
+        score,
+        label: flagged ? positiveLabel : negativeLabel,
+        flagged,
+        model: model.name,
+        modelVersion: model.version,
+        threshold,
+        features: features as Record<string, number>,
+        input: record.value,
+      };
     });
     return undefined;
   }
@@ -233,7 +268,13 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
     const model = shadow.source.current();
     let scored;
     try {
-      scored = this.scoreInto(model, batch, results.flatMap((r, i) => (r ? [i] : [])), results, false);
+      scored = this.scoreInto(
+        model,
+        batch,
+        results.flatMap((r, i) => (r ? [i] : [])),
+        results,
+        false,
+      );
     } catch {
       return; // a failing shadow is counted (ml_inference_failures_total) and never stops serving
     }
@@ -244,13 +285,22 @@ class PredictProcessor<K, V> implements Processor<K, V, K, Prediction<V>> {
       const { threshold, positiveLabel, negativeLabel } = model.metadata;
       const flagged = scores[row]! >= threshold;
       this.s.metrics?.shadow(model, flagged !== r.flagged);
-      if (shadow.emit) r.shadow = { score: scores[row]!, flagged, label: flagged ? positiveLabel : negativeLabel, threshold, model: model.name, modelVersion: model.version };
+      if (shadow.emit)
+        r.shadow = { score: scores[row]!, flagged, label: flagged ? positiveLabel : negativeLabel, threshold, model: model.name, modelVersion: model.version };
     });
   }
 
   private reject(p: Pending<K, V>, reason: string, model: OnnxModel): void {
     this.s.metrics?.invalid(model);
     const body = JSON.stringify({ key: p.record.key, features: p.features, reason, model: model.name, modelVersion: model.version });
-    this.ctx.deadLetter({ key: p.record.key === null || p.record.key === undefined ? null : Buffer.from(String(p.record.key)), value: Buffer.from(body), timestamp: p.record.timestamp }, 'SA_ERR_FEATURES_INVALID', reason);
+    this.ctx.deadLetter(
+      {
+        key: p.record.key === null || p.record.key === undefined ? null : Buffer.from(String(p.record.key)),
+        value: Buffer.from(body),
+        timestamp: p.record.timestamp,
+      },
+      'SA_ERR_FEATURES_INVALID',
+      reason,
+    );
   }
 }

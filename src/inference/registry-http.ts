@@ -37,20 +37,32 @@ async function answer(call: RegistryCall): Promise<Opened> {
     res = await fetch(call.url, { signal: controller.signal, redirect: 'manual' });
   } catch (cause) {
     done();
-    throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry did not answer (${shown(call.url)}): ${(cause as Error).message}`, { cause });
+    throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry did not answer (${shown(call.url)}): ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if ((res.status >= 300 && res.status < 400) || res.type === 'opaqueredirect') {
     controller.abort();
     done();
-    throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry answered ${shown(call.url)} with a redirect (HTTP ${res.status}), which is not followed`, {
-      retriable: false,
-      hint: 'set STREAMING_REALTIME_ML__MLFLOW_TRACKING_URI to the address the tracking server itself answers on (scheme, host and port): registry redirects are refused',
-    });
+    throw new StreamingError(
+      'SA_ERR_MODEL_REGISTRY_UNAVAILABLE',
+      `the model registry answered ${shown(call.url)} with a redirect (HTTP ${res.status}), which is not followed`,
+      {
+        retriable: false,
+        hint: 'set STREAMING_REALTIME_ML__MLFLOW_TRACKING_URI to the address the tracking server itself answers on (scheme, host and port): registry redirects are refused',
+      },
+    );
   }
   if (res.ok) return { res, controller, done };
-  const excerpt = await readCapped(res, controller, 300, call.url).then((b) => b.toString('utf8'), () => '');
+  const excerpt = await readCapped(res, controller, 300, call.url).then(
+    (b) => b.toString('utf8'),
+    () => '',
+  );
   done();
-  if (res.status === 404) throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model registry has no ${call.url.replace(/^.*\/api\/2\.0/, '')}: ${excerpt}`, { hint: 'check the model name, alias or version' });
+  if (res.status === 404)
+    throw new StreamingError('SA_ERR_MODEL_NOT_FOUND', `the model registry has no ${call.url.replace(/^.*\/api\/2\.0/, '')}: ${excerpt}`, {
+      hint: 'check the model name, alias or version',
+    });
   throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry answered HTTP ${res.status} to ${shown(call.url)}: ${excerpt}`);
 }
 
@@ -58,11 +70,18 @@ async function answer(call: RegistryCall): Promise<Opened> {
 async function readCapped(res: Response, controller: AbortController, max: number, url: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  await eachChunk(res, controller, max, url, (chunk) => {
-    const room = max - size;
-    chunks.push(chunk.subarray(0, room));
-    size += Math.min(room, chunk.length);
-  }, false);
+  await eachChunk(
+    res,
+    controller,
+    max,
+    url,
+    (chunk) => {
+      const room = max - size;
+      chunks.push(chunk.subarray(0, room));
+      size += Math.min(room, chunk.length);
+    },
+    false,
+  );
   return Buffer.concat(chunks);
 }
 
@@ -70,10 +89,18 @@ async function readCapped(res: Response, controller: AbortController, max: numbe
  * Feeds the body to `take` chunk by chunk. With `strict`, a declared or actual length over
  * `max` is a typed error (the transfer aborted at once); without, the body is cut at `max`.
  */
-async function eachChunk(res: Response, controller: AbortController, max: number, url: string, take: (chunk: Buffer) => void, strict: boolean): Promise<number> {
-  const tooLarge = (size: string): StreamingError => new StreamingError('SA_ERR_MODEL_INVALID', `the model registry's answer to ${shown(url)} is larger than ${max} bytes (${size}); refused`, {
-    hint: 'a model (all its files together) may take STREAMING_REALTIME_ML__MAX_MODEL_BYTES; a registry answer (JSON) at most 1 MiB',
-  });
+async function eachChunk(
+  res: Response,
+  controller: AbortController,
+  max: number,
+  url: string,
+  take: (chunk: Buffer) => void,
+  strict: boolean,
+): Promise<number> {
+  const tooLarge = (size: string): StreamingError =>
+    new StreamingError('SA_ERR_MODEL_INVALID', `the model registry's answer to ${shown(url)} is larger than ${max} bytes (${size}); refused`, {
+      hint: 'a model (all its files together) may take STREAMING_REALTIME_ML__MAX_MODEL_BYTES; a registry answer (JSON) at most 1 MiB',
+    });
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (strict && declared > max) {
     controller.abort();
@@ -97,7 +124,9 @@ async function eachChunk(res: Response, controller: AbortController, max: number
     }
   } catch (cause) {
     if (cause instanceof StreamingError) throw cause;
-    throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry's answer to ${shown(url)} broke off: ${(cause as Error).message}`, { cause });
+    throw new StreamingError('SA_ERR_MODEL_REGISTRY_UNAVAILABLE', `the model registry's answer to ${shown(url)} broke off: ${(cause as Error).message}`, {
+      cause,
+    });
   } finally {
     reader.releaseLock();
   }

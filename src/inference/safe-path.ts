@@ -27,7 +27,11 @@ export function isVersionNumber(value: unknown): value is string {
 /** `value` when it is a plain name, else a typed error naming what it was meant to be. */
 export function plainName(value: unknown, what: string, hint?: string): string {
   if (isPlainName(value)) return value;
-  throw new StreamingError('SA_ERR_MODEL_INVALID', `${what} ${JSON.stringify(value)?.slice(0, 120) ?? String(value)} is not a plain name (letters, digits, ".", "_" and "-", not "." or "..")`, hint ? { hint } : {});
+  throw new StreamingError(
+    'SA_ERR_MODEL_INVALID',
+    `${what} ${JSON.stringify(value)?.slice(0, 120) ?? String(value)} is not a plain name (letters, digits, ".", "_" and "-", not "." or "..")`,
+    hint ? { hint } : {},
+  );
 }
 
 /**
@@ -40,7 +44,9 @@ export function insideDir(root: string, ...parts: string[]): string {
   const target = resolve(base, ...parts);
   const rel = relative(base, target);
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw new StreamingError('SA_ERR_MODEL_INVALID', `the path ${JSON.stringify(parts.join('/')).slice(0, 200)} leaves ${base}; refused`, { hint: 'a model registry answered with a name that is not a plain file or version name' });
+    throw new StreamingError('SA_ERR_MODEL_INVALID', `the path ${JSON.stringify(parts.join('/')).slice(0, 200)} leaves ${base}; refused`, {
+      hint: 'a model registry answered with a name that is not a plain file or version name',
+    });
   }
   return target;
 }

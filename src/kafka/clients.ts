@@ -9,7 +9,17 @@
  * transactional.id, isolation.level…): an implementation honours at least those the
  * runtime's guarantees rest on.
  */
-import type { ClientSettings, ClusterInfo, ConsumedRecord, KafkaClientError, TopicPartition, TopicPartitionOffset, TopicSpec, Watermarks, Headers } from './types';
+import type {
+  ClientSettings,
+  ClusterInfo,
+  ConsumedRecord,
+  KafkaClientError,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+  Watermarks,
+  Headers,
+} from './types';
 
 export type RebalanceKind = 'assign' | 'revoke';
 export type RebalanceListener = (kind: RebalanceKind, partitions: TopicPartition[]) => void;

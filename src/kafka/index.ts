@@ -8,7 +8,18 @@ import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
 
 export type { Admin, Consumer, ConsumerHooks, KafkaClientSupplier, Producer, ProducerOptions, RebalanceKind, RebalanceListener } from './clients';
 export { ERR } from './types';
-export type { ClientSettings, ClusterInfo, ConsumedRecord, Header, Headers, KafkaClientError, TopicPartition, TopicPartitionOffset, TopicSpec, Watermarks } from './types';
+export type {
+  ClientSettings,
+  ClusterInfo,
+  ConsumedRecord,
+  Header,
+  Headers,
+  KafkaClientError,
+  TopicPartition,
+  TopicPartitionOffset,
+  TopicSpec,
+  Watermarks,
+} from './types';
 export { rdkafkaClients, rdkafkaConsumer, rdkafkaProducer, promised, asRecord, JAVA_PARTITIONER } from './rdkafka';
 export type { RdKafka } from './rdkafka';
 

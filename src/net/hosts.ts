@@ -7,7 +7,10 @@ import { isIP } from 'node:net';
 
 /** A listen address (or host name) that only this machine reaches: 127.0.0.0/8, ::1, localhost. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
   if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   if (h.startsWith('::ffff:')) return isLoopbackHost(h.slice(7));
   return isIP(h) === 4 && h.startsWith('127.');

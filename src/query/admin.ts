@@ -28,10 +28,19 @@ export async function startAdminServer(view: AdminView, o: AdminServerOptions, l
   app.get('/healthz', async () => ({ status: 'alive', instance: view.instanceId }));
   app.get('/readyz', async (_req, reply) => {
     const ready = view.ready();
-    return ready.ok ? { status: 'ready', instance: view.instanceId, tasks: view.localTasks() } : fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `not ready: ${ready.why}`);
+    return ready.ok
+      ? { status: 'ready', instance: view.instanceId, tasks: view.localTasks() }
+      : fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `not ready: ${ready.why}`);
   });
   app.get('/metrics', async (_req, reply) => reply.header('content-type', view.metrics().contentType).send(await view.metrics().metrics()));
-  app.setNotFoundHandler((req, reply) => fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `no endpoint ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, 'the admin listener serves /healthz, /readyz and /metrics'));
+  app.setNotFoundHandler((req, reply) =>
+    fail(
+      reply,
+      'SA_ERR_QUERY_BAD_REQUEST',
+      `no endpoint ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`,
+      'the admin listener serves /healthz, /readyz and /metrics',
+    ),
+  );
   app.setErrorHandler((err, _req, reply) => {
     log.error({ err }, 'an admin request failed');
     void fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', 'the request could not be answered; retry');

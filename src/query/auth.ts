@@ -51,7 +51,12 @@ export function authenticate(app: FastifyInstance, auth: QueryAuth, log: Logger)
     if (req.url === '/openapi.json') return;
     if (auth === 'none') {
       if (isLoopbackHostHeader(req.headers.host)) return void grantsOf.set(req, OPEN);
-      return fail(reply, 'SA_ERR_QUERY_FORBIDDEN', 'this query API is open to loopback requests only, and this request names another host', 'use http://127.0.0.1:<port> (or turn on tokens: STREAMING_PROCESSOR__QUERY_AUTH=jwt)');
+      return fail(
+        reply,
+        'SA_ERR_QUERY_FORBIDDEN',
+        'this query API is open to loopback requests only, and this request names another host',
+        'use http://127.0.0.1:<port> (or turn on tokens: STREAMING_PROCESSOR__QUERY_AUTH=jwt)',
+      );
     }
     const token = bearer(req.headers.authorization);
     if (!token) return unauthorized(reply, 'no bearer token: send "Authorization: Bearer <jwt>"');
@@ -68,5 +73,10 @@ export function authenticate(app: FastifyInstance, auth: QueryAuth, log: Logger)
 
 function unauthorized(reply: FastifyReply, message: string): FastifyReply {
   reply.header('www-authenticate', 'Bearer');
-  return fail(reply, 'SA_ERR_QUERY_UNAUTHORIZED', message, 'get a token for the query API from your identity provider (its audience is STREAMING_PROCESSOR__QUERY_AUDIENCE)');
+  return fail(
+    reply,
+    'SA_ERR_QUERY_UNAUTHORIZED',
+    message,
+    'get a token for the query API from your identity provider (its audience is STREAMING_PROCESSOR__QUERY_AUDIENCE)',
+  );
 }

@@ -39,21 +39,35 @@ export function parseClaim(key: Buffer | string | null | undefined, value: Buffe
   if (c === null || typeof c !== 'object') return { ok: false, reason: 'the claim is not an object' };
   if (c.applicationId !== applicationId) return { ok: false, reason: 'the claim is of another application' };
   if (c.instanceId !== instanceId) return { ok: false, reason: 'the claim names another instance than its key' };
-  if (typeof c.url !== 'string' || !isBaseUrl(c.url)) return { ok: false, reason: 'the claim\'s url is not an http(s) base URL' };
-  if (!Array.isArray(c.tasks) || c.tasks.length > MAX_TASKS || !c.tasks.every((t) => typeof t === 'string' && TASK_ID.test(t))) return { ok: false, reason: 'the claim\'s tasks are not task ids' };
-  if (!Number.isSafeInteger(c.at) || c.at! < 0) return { ok: false, reason: 'the claim\'s time is not a timestamp' };
+  if (typeof c.url !== 'string' || !isBaseUrl(c.url)) return { ok: false, reason: "the claim's url is not an http(s) base URL" };
+  if (!Array.isArray(c.tasks) || c.tasks.length > MAX_TASKS || !c.tasks.every((t) => typeof t === 'string' && TASK_ID.test(t)))
+    return { ok: false, reason: "the claim's tasks are not task ids" };
+  if (!Number.isSafeInteger(c.at) || c.at! < 0) return { ok: false, reason: "the claim's time is not a timestamp" };
   // The newest claim wins a task: one dated ahead would keep it forever.
   if (c.at! > now + MAX_CLOCK_SKEW_MS) return { ok: false, reason: 'the claim is dated in the future' };
   const mismatched = c.mismatched ?? [];
-  if (!Array.isArray(mismatched) || mismatched.length > 1000 || !mismatched.every((t) => typeof t === 'string' && TOPIC.test(t))) return { ok: false, reason: 'the claim\'s mismatched topics are not topic names' };
-  return { ok: true, instanceId, claim: { applicationId, instanceId, url: c.url.replace(/\/+$/, ''), tasks: c.tasks, at: c.at!, ...(mismatched.length > 0 ? { mismatched } : {}) } };
+  if (!Array.isArray(mismatched) || mismatched.length > 1000 || !mismatched.every((t) => typeof t === 'string' && TOPIC.test(t)))
+    return { ok: false, reason: "the claim's mismatched topics are not topic names" };
+  return {
+    ok: true,
+    instanceId,
+    claim: { applicationId, instanceId, url: c.url.replace(/\/+$/, ''), tasks: c.tasks, at: c.at!, ...(mismatched.length > 0 ? { mismatched } : {}) },
+  };
 }
 
 /** http(s)://host[:port] with nothing else: no credentials, path, query or fragment. */
 export function isBaseUrl(text: string): boolean {
   try {
     const u = new URL(text);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash && text.length <= 2048;
+    return (
+      (u.protocol === 'http:' || u.protocol === 'https:') &&
+      !u.username &&
+      !u.password &&
+      (u.pathname === '/' || u.pathname === '') &&
+      !u.search &&
+      !u.hash &&
+      text.length <= 2048
+    );
   } catch {
     return false;
   }

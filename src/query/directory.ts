@@ -29,10 +29,18 @@ export class HostDirectory {
 
   private warnedAt = 0;
 
-  constructor(private readonly clients: KafkaClientSupplier, private readonly client: ClientSettings, readonly topic: string, private readonly self: { applicationId: string; instanceId: string; url: string }, private readonly log: Logger) {}
+  constructor(
+    private readonly clients: KafkaClientSupplier,
+    private readonly client: ClientSettings,
+    readonly topic: string,
+    private readonly self: { applicationId: string; instanceId: string; url: string },
+    private readonly log: Logger,
+  ) {}
 
   async start(): Promise<void> {
-    await this.clients.admin(this.client).createTopics([{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }], 15_000);
+    await this.clients
+      .admin(this.client)
+      .createTopics([{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }], 15_000);
     this.producer = await this.clients.producer({ ...this.client, 'enable.idempotence': true, 'linger.ms': 0 }, { pollIntervalMs: 100 });
     this.consumer = await this.clients.consumer({ ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false }, { consumeTimeoutMs: 200 });
     this.consumer.assign([{ topic: this.topic, partition: 0, offset: 0 }]);
@@ -88,7 +96,10 @@ export class HostDirectory {
     if (parsed.ok) return this.apply(parsed.instanceId, parsed.claim);
     if (Date.now() - this.warnedAt < 60_000) return;
     this.warnedAt = Date.now();
-    this.log.warn({ topic: this.topic, offset: m.offset, reason: parsed.reason }, 'ignoring a host claim that is not valid (further ones are logged at most once a minute)');
+    this.log.warn(
+      { topic: this.topic, offset: m.offset, reason: parsed.reason },
+      'ignoring a host claim that is not valid (further ones are logged at most once a minute)',
+    );
   }
 
   private apply(instanceId: string, claim: Claim | undefined): void {

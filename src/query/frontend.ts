@@ -32,9 +32,20 @@ export class QueryFrontend {
   private mismatchedTopics: () => string[] = () => [];
   readonly url: string;
 
-  constructor(private readonly graph: TopologyGraph, private readonly config: FrontendInstance, private readonly options: QueryServerOptions, private readonly log: Logger) {
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly config: FrontendInstance,
+    private readonly options: QueryServerOptions,
+    private readonly log: Logger,
+  ) {
     this.url = advertisedUrl(options);
-    this.directory = new HostDirectory(config.clients, config.client, `${config.applicationId}-query-hosts`, { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url }, log);
+    this.directory = new HostDirectory(
+      config.clients,
+      config.client,
+      `${config.applicationId}-query-hosts`,
+      { applicationId: config.applicationId, instanceId: config.instanceId, url: this.url },
+      log,
+    );
   }
 
   async start(view: FrontendView): Promise<void> {
@@ -49,7 +60,11 @@ export class QueryFrontend {
       // Seen here, or reported by any instance: the partitions it may be in are not this instance's alone.
       partitionerMismatch: (topic) => mismatchedTopics().includes(topic) || this.directory.mismatchReported(topic),
     };
-    this.server = await startQueryServer(new Queryable({ graph: this.graph, admin: this.config.clients.admin(this.config.client), instance, declared: this.config.inputPartitioner }), this.options, this.log);
+    this.server = await startQueryServer(
+      new Queryable({ graph: this.graph, admin: this.config.clients.admin(this.config.client), instance, declared: this.config.inputPartitioner }),
+      this.options,
+      this.log,
+    );
   }
 
   /** After every rebalance (and restoration): which tasks this instance answers for. */

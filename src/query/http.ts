@@ -57,7 +57,7 @@ export interface ForwardOptions {
 export async function forward(baseUrl: string, path: string, o: ForwardOptions = {}): Promise<Forwarded> {
   const base = new URL(baseUrl);
   const target = new URL(path, base);
-  if (!path.startsWith('/') || path.startsWith('//') || target.origin !== base.origin) throw new Error('refusing to forward outside the owner\'s base URL');
+  if (!path.startsWith('/') || path.startsWith('//') || target.origin !== base.origin) throw new Error("refusing to forward outside the owner's base URL");
   const headers: Record<string, string> = { accept: 'application/json', [FORWARDED]: '1' };
   if (o.authorization) headers.authorization = o.authorization;
   if (o.search) headers[SEARCH] = o.search.join(',');

@@ -73,7 +73,14 @@ export async function locate(q: Queryable, req: Req, reply: FastifyReply): Promi
 function askedPartitions(req: Req): number[] | undefined {
   const header = req.headers[SEARCH];
   if (typeof header !== 'string' || req.headers[FORWARDED] === undefined || header.length > 100_000) return undefined;
-  const asked = [...new Set(header.split(',').filter((p) => /^\d{1,6}$/.test(p)).map(Number))];
+  const asked = [
+    ...new Set(
+      header
+        .split(',')
+        .filter((p) => /^\d{1,6}$/.test(p))
+        .map(Number),
+    ),
+  ];
   return asked.length > 0 ? asked : undefined;
 }
 
@@ -110,7 +117,11 @@ async function single(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
   }
   const owner = q.instance.owner(taskOf(at, partition));
   if (!owner || owner.instanceId === q.instance.instanceId) {
-    return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `task ${taskOf(at, partition)} (partition ${partition}) has no known owner right now; it is moving between instances`);
+    return fail(
+      reply,
+      'SA_ERR_QUERY_UNAVAILABLE',
+      `task ${taskOf(at, partition)} (partition ${partition}) has no known owner right now; it is moving between instances`,
+    );
   }
   try {
     const res = await forward(owner.url, question.path, { ...authorizationOf(req), search: [partition] });
@@ -148,25 +159,38 @@ async function search(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
     if (!owner || owner.instanceId === q.instance.instanceId) unreachable.push(partition);
     else remote.set(owner.instanceId, { url: owner.url, partitions: [...(remote.get(owner.instanceId)?.partitions ?? []), partition] });
   }
-  await Promise.all([...remote].map(async ([instance, o]) => {
-    try {
-      const res = await forward(o.url, question.path, { ...authorizationOf(req), search: o.partitions });
-      const body = parsed(res.body);
-      if (res.status === 200 && body && question.hit(body)) hits.push({ partition: Number(body.partition), instance, body });
-      else if (res.status === 409) conflict = true; // that instance itself holds the key in two partitions
-      else if (!(res.status === 200 && body) && !miss(res.status, body)) unreachable.push(...o.partitions);
-    } catch (err) {
-      log.warn({ err, owner: instance, url: o.url }, 'a forwarded key search failed');
-      unreachable.push(...o.partitions);
-    }
-  }));
+  await Promise.all(
+    [...remote].map(async ([instance, o]) => {
+      try {
+        const res = await forward(o.url, question.path, { ...authorizationOf(req), search: o.partitions });
+        const body = parsed(res.body);
+        if (res.status === 200 && body && question.hit(body)) hits.push({ partition: Number(body.partition), instance, body });
+        else if (res.status === 409)
+          conflict = true; // that instance itself holds the key in two partitions
+        else if (!(res.status === 200 && body) && !miss(res.status, body)) unreachable.push(...o.partitions);
+      } catch (err) {
+        log.warn({ err, owner: instance, url: o.url }, 'a forwarded key search failed');
+        unreachable.push(...o.partitions);
+      }
+    }),
+  );
   if (hits.length > 1 || conflict) {
     const where = hits.map((h) => h.partition);
-    return fail(reply, 'SA_ERR_QUERY_AMBIGUOUS', `store "${at.store.spec.name}" holds values for key ${JSON.stringify(req.params.key?.slice(0, 200))} in more than one partition${where.length > 1 ? ` (${where.join(', ')})` : ''}: its input was written with different partitioners`, 'write the input with one partitioner (STREAMING_PROCESSOR__INPUT_PARTITIONER), or repartition() it by key before aggregating');
+    return fail(
+      reply,
+      'SA_ERR_QUERY_AMBIGUOUS',
+      `store "${at.store.spec.name}" holds values for key ${JSON.stringify(req.params.key?.slice(0, 200))} in more than one partition${where.length > 1 ? ` (${where.join(', ')})` : ''}: its input was written with different partitioners`,
+      'write the input with one partitioner (STREAMING_PROCESSOR__INPUT_PARTITIONER), or repartition() it by key before aggregating',
+    );
   }
   // One hit while a candidate could not be asked might be half of a split key: only a full answer is given.
   if (hits.length === 1 && unreachable.length === 0) return reply.header('x-sa-served-by', hits[0]!.instance).send(hits[0]!.body);
-  if (unreachable.length > 0) return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `partition(s) ${unreachable.slice(0, 20).join(', ')} that may hold the key could not be asked right now (moving, or their owner did not answer)`);
+  if (unreachable.length > 0)
+    return fail(
+      reply,
+      'SA_ERR_QUERY_UNAVAILABLE',
+      `partition(s) ${unreachable.slice(0, 20).join(', ')} that may hold the key could not be asked right now (moving, or their owner did not answer)`,
+    );
   return question.none();
 }
 

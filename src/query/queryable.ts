@@ -63,7 +63,8 @@ export class Queryable {
       const sources = nodes.flatMap((n) => (n.kind === 'source' ? [n] : []));
       const sourceTopics = sources.flatMap((n) => [...n.topics]);
       const externalTopics = sources.filter((n) => !n.internal).flatMap((n) => [...n.topics]);
-      for (const spec of graph.storesOf(nodes)) this.stores.set(spec.name, { spec, subtopology, changelog: graph.changelogTopic(spec.name), sourceTopics, externalTopics });
+      for (const spec of graph.storesOf(nodes))
+        this.stores.set(spec.name, { spec, subtopology, changelog: graph.changelogTopic(spec.name), sourceTopics, externalTopics });
     });
   }
 

@@ -33,10 +33,16 @@ export interface QueryServerOptions {
 export function checkQueryServerOptions(o: QueryServerOptions): void {
   const open = (o.auth ?? 'none') === 'none';
   if (open && !isLoopbackHost(o.host ?? '127.0.0.1')) {
-    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `queryServer on ${o.host} has no auth: an open query API must not face the network`, { hint: 'give queryServer.auth a token verifier (STREAMING_PROCESSOR__QUERY_AUTH=jwt), or listen on 127.0.0.1' });
+    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `queryServer on ${o.host} has no auth: an open query API must not face the network`, {
+      hint: 'give queryServer.auth a token verifier (STREAMING_PROCESSOR__QUERY_AUTH=jwt), or listen on 127.0.0.1',
+    });
   }
   if (o.advertisedUrl !== undefined && !isBaseUrl(o.advertisedUrl)) {
-    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `queryServer.advertisedUrl ${JSON.stringify(o.advertisedUrl.slice(0, 200))} is not an http(s)://host:port base URL`, { hint: 'advertise the scheme, host and port only, e.g. https://processor-0.processor:8080' });
+    throw new StreamingError(
+      'SA_ERR_STREAMS_CONFIG',
+      `queryServer.advertisedUrl ${JSON.stringify(o.advertisedUrl.slice(0, 200))} is not an http(s)://host:port base URL`,
+      { hint: 'advertise the scheme, host and port only, e.g. https://processor-0.processor:8080' },
+    );
   }
 }
 
@@ -44,14 +50,19 @@ export function checkQueryServerOptions(o: QueryServerOptions): void {
 export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): FastifyInstance {
   const app = Fastify({
     ...(o.tls ? { https: { key: o.tls.key, cert: o.tls.cert } } : {}),
-    logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, routerOptions: { maxParamLength: 4096 },
+    logger: false,
+    connectionTimeout: 30_000,
+    requestTimeout: 15_000,
+    routerOptions: { maxParamLength: 4096 },
     frameworkErrors: unreadable,
   });
   app.server.headersTimeout = 10_000;
   app.get('/openapi.json', async () => OPENAPI);
   authenticate(app, o.auth ?? 'none', log);
   storeRoutes(app, q, log);
-  app.setNotFoundHandler((req, reply) => fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `no endpoint ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, 'see /openapi.json'));
+  app.setNotFoundHandler((req, reply) =>
+    fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `no endpoint ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`, 'see /openapi.json'),
+  );
   app.setErrorHandler((err, _req, reply) => {
     const status = (err as { statusCode?: number }).statusCode;
     if (status !== undefined && status < 500) return void fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', (err as Error).message.slice(0, 300));
@@ -64,7 +75,11 @@ export function buildQueryServer(q: Queryable, o: QueryServerOptions, log: Logge
 export async function startQueryServer(q: Queryable, o: QueryServerOptions, log: Logger): Promise<FastifyInstance> {
   const app = buildQueryServer(q, o, log);
   await app.listen({ port: o.port, host: o.host ?? '127.0.0.1' }).catch((err: unknown) => {
-    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `the query API cannot listen on ${o.host ?? '127.0.0.1'}:${o.port}: ${err instanceof Error ? err.message : String(err)}`, { hint: 'choose a free port and an address of this machine (STREAMING_PROCESSOR__QUERY_HOST/QUERY_PORT)' });
+    throw new StreamingError(
+      'SA_ERR_STREAMS_CONFIG',
+      `the query API cannot listen on ${o.host ?? '127.0.0.1'}:${o.port}: ${err instanceof Error ? err.message : String(err)}`,
+      { hint: 'choose a free port and an address of this machine (STREAMING_PROCESSOR__QUERY_HOST/QUERY_PORT)' },
+    );
   });
   log.info({ url: advertisedUrl(o), port: o.port, auth: (o.auth ?? 'none') === 'none' ? 'none (loopback)' : 'bearer tokens' }, 'query server listening');
   return app;

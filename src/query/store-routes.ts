@@ -18,7 +18,18 @@ const enc = encodeURIComponent;
 export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): void {
   app.get('/stores', async (req) => ({
     instance: q.instance.instanceId,
-    stores: [...q.stores.values()].filter((s) => granted(req, s.spec.name)).map((s) => ({ name: s.spec.name, kind: s.spec.window ? 'window' : 'key-value', backend: s.spec.backend, keySerde: s.spec.keySerde.name, valueSerde: s.spec.valueSerde.name, changelog: s.changelog, sourceTopics: s.sourceTopics, partitioner: q.partitionerOf(s) })),
+    stores: [...q.stores.values()]
+      .filter((s) => granted(req, s.spec.name))
+      .map((s) => ({
+        name: s.spec.name,
+        kind: s.spec.window ? 'window' : 'key-value',
+        backend: s.spec.backend,
+        keySerde: s.spec.keySerde.name,
+        valueSerde: s.spec.valueSerde.name,
+        changelog: s.changelog,
+        sourceTopics: s.sourceTopics,
+        partitioner: q.partitionerOf(s),
+      })),
   }));
 
   app.get('/metadata/:store/:key', async (req: Req, reply) => {
@@ -30,34 +41,59 @@ export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): vo
       return { partition, task, owner: owner ? { instanceId: owner.instanceId, url: owner.url } : null, local: owner?.instanceId === q.instance.instanceId };
     });
     const first = owners[0]!;
-    return { store: at.store.spec.name, key: req.params.key, partitioner: at.partitioner, ...first, ...(at.candidates.length > 1 ? { candidates: owners } : {}) };
+    return {
+      store: at.store.spec.name,
+      key: req.params.key,
+      partitioner: at.partitioner,
+      ...first,
+      ...(at.candidates.length > 1 ? { candidates: owners } : {}),
+    };
   });
 
   app.get('/stores/:store/keys/:key', async (req: Req, reply) => {
     const at = await locate(q, req, reply);
     if (!at) return reply;
-    if (at.store.spec.window) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${at.store.spec.name}" is a window store`, `use /stores/${at.store.spec.name}/keys/<key>/windows?from=&to=`);
-    return answer(q, req, reply, at, {
-      path: `/stores/${enc(at.store.spec.name)}/keys/${enc(req.params.key ?? '')}`,
-      local: async (stores, partition) => {
-        const entry = stores.entry(at.store.spec.name)!;
-        await entry.bytes.prefetch([at.keyBytes]);
-        const value = entry.bytes.get(at.keyBytes);
-        if (value === undefined) return { found: false, body: {} };
-        return { found: true, body: { store: at.store.spec.name, key: jsonValue(at.key), value: jsonValue(entry.spec.valueSerde.deserialize(entry.changelog, value)), partition } };
+    if (at.store.spec.window)
+      return fail(
+        reply,
+        'SA_ERR_QUERY_BAD_REQUEST',
+        `"${at.store.spec.name}" is a window store`,
+        `use /stores/${at.store.spec.name}/keys/<key>/windows?from=&to=`,
+      );
+    return answer(
+      q,
+      req,
+      reply,
+      at,
+      {
+        path: `/stores/${enc(at.store.spec.name)}/keys/${enc(req.params.key ?? '')}`,
+        local: async (stores, partition) => {
+          const entry = stores.entry(at.store.spec.name)!;
+          await entry.bytes.prefetch([at.keyBytes]);
+          const value = entry.bytes.get(at.keyBytes);
+          if (value === undefined) return { found: false, body: {} };
+          return {
+            found: true,
+            body: { store: at.store.spec.name, key: jsonValue(at.key), value: jsonValue(entry.spec.valueSerde.deserialize(entry.changelog, value)), partition },
+          };
+        },
+        none: () =>
+          fail(reply, 'SA_ERR_QUERY_NOT_FOUND', `store "${at.store.spec.name}" holds no value for key ${JSON.stringify(req.params.key?.slice(0, 200))}`),
+        hit: () => true,
       },
-      none: () => fail(reply, 'SA_ERR_QUERY_NOT_FOUND', `store "${at.store.spec.name}" holds no value for key ${JSON.stringify(req.params.key?.slice(0, 200))}`),
-      hit: () => true,
-    }, log);
+      log,
+    );
   });
 
   app.get('/stores/:store/keys/:key/windows', async (req: Req, reply) => {
     const at = await locate(q, req, reply);
     if (!at) return reply;
-    if (!at.store.spec.window) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${at.store.spec.name}" is a key-value store`, `use /stores/${at.store.spec.name}/keys/<key>`);
+    if (!at.store.spec.window)
+      return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${at.store.spec.name}" is a key-value store`, `use /stores/${at.store.spec.name}/keys/<key>`);
     const from = timeParam(req.query.from, 0);
     const to = timeParam(req.query.to, Number.MAX_SAFE_INTEGER);
-    if (from === undefined || to === undefined || from > to) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', 'from and to must be epoch milliseconds with from ≤ to');
+    if (from === undefined || to === undefined || from > to)
+      return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', 'from and to must be epoch milliseconds with from ≤ to');
     return answer(q, req, reply, at, windowsQuestion(at, req, from, to), log);
   });
 
@@ -66,7 +102,12 @@ export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): vo
 
 function windowsQuestion(at: Located, req: Req, from: number, to: number): Parameters<typeof answer>[4] {
   const size = at.store.spec.window!.sizeMs;
-  const body = (partition: number, windows: { start: number; value: unknown }[]): Record<string, unknown> => ({ store: at.store.spec.name, key: jsonValue(at.key), partition, windows: windows.map((w) => ({ start: w.start, end: w.start + size, value: jsonValue(w.value) })) });
+  const body = (partition: number, windows: { start: number; value: unknown }[]): Record<string, unknown> => ({
+    store: at.store.spec.name,
+    key: jsonValue(at.key),
+    partition,
+    windows: windows.map((w) => ({ start: w.start, end: w.start + size, value: jsonValue(w.value) })),
+  });
   return {
     path: `/stores/${enc(at.store.spec.name)}/keys/${enc(req.params.key ?? '')}/windows?from=${from}&to=${to}`,
     local: async (stores, partition) => {
@@ -82,13 +123,15 @@ function windowsQuestion(at: Located, req: Req, from: number, to: number): Param
 /** A range or prefix scan over the partitions this instance runs, in key-byte order, with a cursor. */
 async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unknown> {
   const store = q.stores.get(req.params.store);
-  if (!store) return fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store.slice(0, 200)}"`, 'GET /stores lists the stores this token may read');
+  if (!store)
+    return fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store.slice(0, 200)}"`, 'GET /stores lists the stores this token may read');
   if (!requireStore(req, reply, store.spec.name)) return reply;
   if (store.spec.window) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `"${store.spec.name}" is a window store; scan a key's windows instead`);
   const ready = q.instance.ready();
   if (!ready.ok) return fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `instance ${q.instance.instanceId} is not ready: ${ready.why}`);
   const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not ${JSON.stringify(String(req.query.limit).slice(0, 50))}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', `limit must be a whole number from 1 to 10000, not ${JSON.stringify(String(req.query.limit).slice(0, 50))}`);
   let from: Buffer | undefined;
   let to: Buffer | undefined;
   try {
@@ -100,7 +143,8 @@ async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unk
     if (req.query.from !== undefined) from = bytes(String(req.query.from));
     if (req.query.to !== undefined) to = bytes(String(req.query.to));
     if (req.query.cursor !== undefined) {
-      if (typeof req.query.cursor !== 'string' || !/^[A-Za-z0-9_-]{1,20000}$/.test(req.query.cursor)) throw new BadKey('cursor is not a cursor this API returned');
+      if (typeof req.query.cursor !== 'string' || !/^[A-Za-z0-9_-]{1,20000}$/.test(req.query.cursor))
+        throw new BadKey('cursor is not a cursor this API returned');
       from = Buffer.from(req.query.cursor, 'base64url');
     }
   } catch (err) {
@@ -109,14 +153,27 @@ async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unk
   }
   const partitions = await q.partitions(store);
   const local = q.instance.localTasks().filter((t) => t.startsWith(`${store.subtopology}_`));
-  const rows = (await Promise.all(local.map(async (t) => (await q.instance.localStores(t)?.entry(store.spec.name)?.bytes.range(from, to, limit + 1)) ?? []))).flat();
+  const rows = (
+    await Promise.all(
+      local.map(
+        async (t) =>
+          (await q.instance
+            .localStores(t)
+            ?.entry(store.spec.name)
+            ?.bytes.range(from, to, limit + 1)) ?? [],
+      ),
+    )
+  ).flat();
   rows.sort(([a], [b]) => Buffer.compare(a, b));
   const page = rows.slice(0, limit);
   const more = rows.length > limit;
   const next = more ? Buffer.concat([page[page.length - 1]![0], Buffer.from([0])]).toString('base64url') : null;
   return {
     store: store.spec.name,
-    entries: page.map(([k, v]) => ({ key: jsonValue(store.spec.keySerde.deserialize(store.changelog, k)), value: jsonValue(store.spec.valueSerde.deserialize(store.changelog, v)) })),
+    entries: page.map(([k, v]) => ({
+      key: jsonValue(store.spec.keySerde.deserialize(store.changelog, k)),
+      value: jsonValue(store.spec.valueSerde.deserialize(store.changelog, v)),
+    })),
     cursor: next,
     // Each instance scans the partitions it runs; a complete scan asks every instance (see /metadata).
     partitions: local.map((t) => Number(t.split('_')[1])).sort((a, b) => a - b),

@@ -59,11 +59,13 @@ export async function checkpointEnds(tasks: readonly ClosingTask[], source: Chec
     return out; // cannot tell: no checkpoint
   }
   for (const t of withStores) {
-    const onlyOurs = t.inputs.length > 0 && t.inputs.every((tp) => {
-      const key = `${tp.topic}:${tp.partition}`;
-      const ours = t.committed.get(key);
-      return ours !== undefined && normal(group.get(key)) === normal(ours);
-    });
+    const onlyOurs =
+      t.inputs.length > 0 &&
+      t.inputs.every((tp) => {
+        const key = `${tp.topic}:${tp.partition}`;
+        const ours = t.committed.get(key);
+        return ours !== undefined && normal(group.get(key)) === normal(ours);
+      });
     if (onlyOurs) out.set(t.id, ends); // 3
   }
   return out;

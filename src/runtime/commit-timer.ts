@@ -9,7 +9,11 @@ export class CommitTimer {
   private records = 0;
   private punctuated = false;
 
-  constructor(private readonly intervalMs: number, private readonly maxRecords: number, now = Date.now()) {
+  constructor(
+    private readonly intervalMs: number,
+    private readonly maxRecords: number,
+    now = Date.now(),
+  ) {
     this.lastAt = now;
   }
 

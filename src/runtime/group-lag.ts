@@ -49,7 +49,10 @@ export class GroupLag {
     this.polling = true;
     try {
       const topics = (await this.o.admin.clusterInfo(10_000)).topics;
-      const partitions = [...topics].filter(([name]) => this.o.topics.has(name)).flatMap(([topic, t]) => Array.from({ length: t.partitions }, (_, partition) => ({ topic, partition }))).slice(0, MAX_PARTITIONS);
+      const partitions = [...topics]
+        .filter(([name]) => this.o.topics.has(name))
+        .flatMap(([topic, t]) => Array.from({ length: t.partitions }, (_, partition) => ({ topic, partition })))
+        .slice(0, MAX_PARTITIONS);
       const committed = await committedOffsets(consumer, partitions);
       const lags: PartitionLag[] = [];
       for (let i = 0; i < partitions.length; i += PARALLEL) {
@@ -63,7 +66,7 @@ export class GroupLag {
       }
       this.latest = lags;
     } catch (err) {
-      this.o.log.debug({ err }, 'could not read the group\'s committed lag; keeping the previous figures');
+      this.o.log.debug({ err }, "could not read the group's committed lag; keeping the previous figures");
     } finally {
       this.polling = false;
     }

@@ -76,7 +76,8 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   }
 
   async start(): Promise<void> {
-    if (this.current !== 'CREATED') throw new StreamingError('SA_ERR_STREAMS_STATE', `start() in state ${this.current}`, { hint: 'a KafkaStreams instance starts once; create a new one' });
+    if (this.current !== 'CREATED')
+      throw new StreamingError('SA_ERR_STREAMS_STATE', `start() in state ${this.current}`, { hint: 'a KafkaStreams instance starts once; create a new one' });
     this.setState('REBALANCING');
     if (this.config.handleSignals) for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, this.onSignal);
     this.log.info({ guarantee: this.config.processingGuarantee, commitIntervalMs: this.config.commitIntervalMs }, 'starting');
@@ -109,7 +110,8 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       return waiting ? { ok: false, why: waiting } : storesReady();
     };
     const localTasks = (): string[] => this.thread.localTasks();
-    if (this.adminOptions) this.admin = await startAdminServer({ instanceId: this.config.instanceId, ready, localTasks, metrics: () => this.metrics }, this.adminOptions, this.log);
+    if (this.adminOptions)
+      this.admin = await startAdminServer({ instanceId: this.config.instanceId, ready, localTasks, metrics: () => this.metrics }, this.adminOptions, this.log);
     await checkReachable(this.config);
     await this.query?.start({
       ready: storesReady,
@@ -147,7 +149,10 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     const result = await Promise.race([this.thread.close().then(() => 'closed' as const), timeout]);
     clearTimeout(timer);
     if (result === 'timeout') {
-      this.log.warn({ closeTimeoutMs: this.config.closeTimeoutMs }, 'close timed out; dropping the Kafka clients (the open transaction is aborted by the broker)');
+      this.log.warn(
+        { closeTimeoutMs: this.config.closeTimeoutMs },
+        'close timed out; dropping the Kafka clients (the open transaction is aborted by the broker)',
+      );
       await this.thread.forceClose();
     }
     await this.query?.stop();

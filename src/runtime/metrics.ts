@@ -39,25 +39,70 @@ export class StreamsMetrics {
     this.registry = registry;
     registry.setDefaultLabels({ application_id: applicationId });
     const registers = [registry];
-    this.processedTotal = new Counter({ name: 'events_processed_total', help: 'Input records processed (committed or not).', labelNames: ['topic'], registers });
-    this.failedTotal = new Counter({ name: 'events_failed_total', help: 'Input records an error policy skipped or failed on.', labelNames: ['reason'], registers });
+    this.processedTotal = new Counter({
+      name: 'events_processed_total',
+      help: 'Input records processed (committed or not).',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.failedTotal = new Counter({
+      name: 'events_failed_total',
+      help: 'Input records an error policy skipped or failed on.',
+      labelNames: ['reason'],
+      registers,
+    });
     // Every reason from the start at 0: the error ratio is then 0, not "no data", and rate() sees the first failure.
     for (const reason of ['deserialization', 'processing', 'production', 'rejected'] as const) this.failedTotal.inc({ reason }, 0);
     // Up to 10 s: the seed's alert fires on a p95 over 1 s, and a bucket edge must lie above it.
-    this.processingMs = new Histogram({ name: 'event_processing_duration_ms', help: 'Time one input record spends in the topology (ms).', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000], registers });
-    this.endToEnd = new EndToEndLatency(new Histogram({
-      name: 'event_end_to_end_latency_ms',
-      help: 'From an input record\'s timestamp (event time) to the commit that made its outputs visible (ms): what a consumer of the outputs waits.',
-      buckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000],
+    this.processingMs = new Histogram({
+      name: 'event_processing_duration_ms',
+      help: 'Time one input record spends in the topology (ms).',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
       registers,
-    }));
-    this.commitMs = new Histogram({ name: 'streams_commit_duration_ms', help: 'Duration of a commit: flush, offsets, commitTransaction (ms).', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000], registers });
-    this.txns = new Counter({ name: 'streams_transactions_total', help: 'Transactions (or at-least-once commits) by outcome.', labelNames: ['outcome'], registers });
+    });
+    this.endToEnd = new EndToEndLatency(
+      new Histogram({
+        name: 'event_end_to_end_latency_ms',
+        help: "From an input record's timestamp (event time) to the commit that made its outputs visible (ms): what a consumer of the outputs waits.",
+        buckets: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000],
+        registers,
+      }),
+    );
+    this.commitMs = new Histogram({
+      name: 'streams_commit_duration_ms',
+      help: 'Duration of a commit: flush, offsets, commitTransaction (ms).',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000],
+      registers,
+    });
+    this.txns = new Counter({
+      name: 'streams_transactions_total',
+      help: 'Transactions (or at-least-once commits) by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.rebalances = new Counter({ name: 'streams_rebalances_total', help: 'Partition assignments and revocations.', labelNames: ['kind'], registers });
-    this.lateTotal = new Counter({ name: 'events_late_total', help: 'Records a windowed aggregation dropped because all their windows had closed (past the grace period).', registers });
-    this.restoredTotal = new Counter({ name: 'streams_restored_records_total', help: 'Changelog records applied to state stores during restoration.', labelNames: ['store'], registers });
-    this.restoreRemainingGauge = new Gauge({ name: 'streams_restore_remaining_records', help: 'Changelog records left to restore (0 when no restoration runs).', registers });
-    this.partitionerMismatch = new Counter({ name: 'streams_partitioner_mismatch_total', help: 'Keyed input records on a partition the declared input partitioner would not choose (the input was written with another partitioner).', labelNames: ['topic'], registers });
+    this.lateTotal = new Counter({
+      name: 'events_late_total',
+      help: 'Records a windowed aggregation dropped because all their windows had closed (past the grace period).',
+      registers,
+    });
+    this.restoredTotal = new Counter({
+      name: 'streams_restored_records_total',
+      help: 'Changelog records applied to state stores during restoration.',
+      labelNames: ['store'],
+      registers,
+    });
+    this.restoreRemainingGauge = new Gauge({
+      name: 'streams_restore_remaining_records',
+      help: 'Changelog records left to restore (0 when no restoration runs).',
+      registers,
+    });
+    this.partitionerMismatch = new Counter({
+      name: 'streams_partitioner_mismatch_total',
+      help: 'Keyed input records on a partition the declared input partitioner would not choose (the input was written with another partitioner).',
+      labelNames: ['topic'],
+      registers,
+    });
     this.stores = new StoreMetrics(registry);
     new Gauge({
       name: 'kafka_consumer_lag',
@@ -72,7 +117,7 @@ export class StreamsMetrics {
     if (groupLag) {
       new Gauge({
         name: 'kafka_consumer_group_lag',
-        help: 'Records between the consumer group\'s committed offset and the last stable offset, per input partition — every partition of the group, as of the last poll (30 s), so a stopped instance\'s partitions are reported by the others.',
+        help: "Records between the consumer group's committed offset and the last stable offset, per input partition — every partition of the group, as of the last poll (30 s), so a stopped instance's partitions are reported by the others.",
         labelNames: ['topic', 'partition'],
         registers,
         collect() {

@@ -69,7 +69,7 @@ export class PartitionerCheck {
       const topics = (await admin.clusterInfo(10_000)).topics;
       this.setPartitionCounts(new Map([...topics].map(([name, t]) => [name, t.partitions])));
     } catch (err) {
-      this.log.warn({ err }, 'could not read the input topics\' partition counts; the partitioner check uses the previous ones');
+      this.log.warn({ err }, "could not read the input topics' partition counts; the partitioner check uses the previous ones");
     }
   }
 
@@ -85,7 +85,10 @@ export class PartitionerCheck {
       this.mismatched.add(r.topic);
       this.save();
       this.onMismatch(r.topic);
-      this.log.warn({ topic: r.topic, partition: r.partition, declared }, `records of "${r.topic}" arrive on partitions the ${declared} partitioner would not choose: key look-ups now ask every instance, and co-partitioned joins of this topic may miss records. Declare how the producers partition (STREAMING_PROCESSOR__INPUT_PARTITIONER / inputPartitioner: murmur2 for Java clients, crc32 for librdkafka clients such as node-rdkafka, kcat, Python and Go; unknown if mixed)`);
+      this.log.warn(
+        { topic: r.topic, partition: r.partition, declared },
+        `records of "${r.topic}" arrive on partitions the ${declared} partitioner would not choose: key look-ups now ask every instance, and co-partitioned joins of this topic may miss records. Declare how the producers partition (STREAMING_PROCESSOR__INPUT_PARTITIONER / inputPartitioner: murmur2 for Java clients, crc32 for librdkafka clients such as node-rdkafka, kcat, Python and Go; unknown if mixed)`,
+      );
     }
   }
 

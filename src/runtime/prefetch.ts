@@ -11,7 +11,12 @@ export class Prefetcher {
   private next: Promise<ConsumedRecord[]> | undefined;
   private errorsInARow = 0;
 
-  constructor(private readonly consumer: () => Consumer, private readonly maxRecords: number, private readonly maxErrorsInARow: number, private readonly log: Logger) {}
+  constructor(
+    private readonly consumer: () => Consumer,
+    private readonly maxRecords: number,
+    private readonly maxErrorsInARow: number,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * The batch fetched ahead (fetched now if there is none); the next fetch starts at once.

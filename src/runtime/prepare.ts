@@ -28,10 +28,14 @@ export async function checkReachable(config: ResolvedStreamsConfig): Promise<voi
   try {
     await config.clients.admin(config.client).clusterInfo(10_000);
   } catch (err) {
-    throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `no Kafka broker answered at ${String(config.client['bootstrap.servers'])} within 10 s: ${(err as Error).message}`, {
-      cause: err,
-      hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS and the security settings, or start the local stack with `npm run stack -- up`',
-    });
+    throw new StreamingError(
+      'SA_ERR_KAFKA_UNREACHABLE',
+      `no Kafka broker answered at ${String(config.client['bootstrap.servers'])} within 10 s: ${(err as Error).message}`,
+      {
+        cause: err,
+        hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS and the security settings, or start the local stack with `npm run stack -- up`',
+      },
+    );
   }
 }
 
@@ -64,8 +68,14 @@ export async function prepareBatch(graph: TopologyGraph, batch: readonly Consume
     for (const topic of source.topics) {
       const records = batch.filter((m) => m.topic === topic);
       if (records.length === 0) continue;
-      await source.keySerde.prepareBatch?.(topic, records.map((r) => r.key));
-      await source.valueSerde.prepareBatch?.(topic, records.map((r) => r.value));
+      await source.keySerde.prepareBatch?.(
+        topic,
+        records.map((r) => r.key),
+      );
+      await source.valueSerde.prepareBatch?.(
+        topic,
+        records.map((r) => r.value),
+      );
     }
   }
 }
@@ -80,9 +90,13 @@ function checkCoPartitioned(graph: TopologyGraph, partitions: ReadonlyMap<string
     const topics = nodes.flatMap((n) => (n.kind === 'source' && !n.internal ? [...n.topics] : []));
     const counts = new Map(topics.filter((t) => partitions.has(t)).map((t) => [t, partitions.get(t)!]));
     if (new Set(counts.values()).size > 1) {
-      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `topics read by one sub-topology must have the same number of partitions: ${[...counts].map(([t, n]) => `${t} has ${n}`).join(', ')}`, {
-        hint: 'repartition() one side to the other\'s partition count, or recreate the topics co-partitioned',
-      });
+      throw new StreamingError(
+        'SA_ERR_TOPOLOGY_INVALID',
+        `topics read by one sub-topology must have the same number of partitions: ${[...counts].map(([t, n]) => `${t} has ${n}`).join(', ')}`,
+        {
+          hint: "repartition() one side to the other's partition count, or recreate the topics co-partitioned",
+        },
+      );
     }
   }
 }

@@ -41,7 +41,11 @@ export class StoreRestorer {
   /** stop() was called: restorations end at the next batch, unfinished. */
   private stopping = false;
 
-  constructor(private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly metrics: StreamsMetrics) {}
+  constructor(
+    private readonly config: ResolvedStreamsConfig,
+    private readonly log: Logger,
+    private readonly metrics: StreamsMetrics,
+  ) {}
 
   /** Ends the restoration in progress at its next batch (a close during restoration): restore() then resolves 'stopped'. */
   stop(): void {
@@ -75,14 +79,27 @@ export class StoreRestorer {
       this.metrics.restoreRemaining(0);
     }
     if (this.stopping) {
-      this.log.info({ restored: [...progress.values()].reduce((n, p) => n + p.restored, 0), total }, 'restoration stopped by close; the stores restore the rest at the next start');
+      this.log.info(
+        { restored: [...progress.values()].reduce((n, p) => n + p.restored, 0), total },
+        'restoration stopped by close; the stores restore the rest at the next start',
+      );
       return 'stopped';
     }
     for (const p of progress.values()) p.target.restored(p.end);
     const restored = [...progress.values()].reduce((n, p) => n + p.restored, 0);
-    const skipped = [...progress.values()].filter((p) => p.skipped > 0).map((p) => ({ store: p.target.store, partition: p.target.partition, records: p.skipped }));
+    const skipped = [...progress.values()]
+      .filter((p) => p.skipped > 0)
+      .map((p) => ({ store: p.target.store, partition: p.target.partition, records: p.skipped }));
     const durationMs = Date.now() - started;
-    this.log.info({ records: restored, durationMs, recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)), ...(skipped.length > 0 ? { skipped } : {}) }, 'state stores restored');
+    this.log.info(
+      {
+        records: restored,
+        durationMs,
+        recordsPerSecond: Math.round(restored / Math.max(durationMs / 1000, 0.001)),
+        ...(skipped.length > 0 ? { skipped } : {}),
+      },
+      'state stores restored',
+    );
     if (skipped.length > 0) this.log.warn({ skipped }, 'changelog records skipped during restoration: their keys cannot be keys of their stores');
     return 'restored';
   }
@@ -117,7 +134,11 @@ export class StoreRestorer {
    */
   private async startOffset(target: RestoreTarget, low: number, end: number): Promise<number> {
     if (target.from >= low && target.from <= end) return target.from;
-    if (target.from >= 0) this.log.warn({ store: target.store, partition: target.partition, checkpoint: target.from, changelogStart: low, changelogEnd: end }, 'checkpoint outside the changelog; wiping the store and restoring it from the beginning');
+    if (target.from >= 0)
+      this.log.warn(
+        { store: target.store, partition: target.partition, checkpoint: target.from, changelogStart: low, changelogEnd: end },
+        'checkpoint outside the changelog; wiping the store and restoring it from the beginning',
+      );
     await target.wipe();
     return low;
   }
@@ -149,16 +170,22 @@ export class StoreRestorer {
       else if (key !== null) entries.push([key, m.value]);
       if (m.offset >= p.end - 1) p.done = true;
     }
-    await Promise.all([...byPartition].map(async ([target, list]) => {
-      await target.target.restore(list);
-      target.restored += list.length;
-      this.metrics.restored(target.target.store, list.length);
-    }));
+    await Promise.all(
+      [...byPartition].map(async ([target, list]) => {
+        await target.target.restore(list);
+        target.restored += list.length;
+        this.metrics.restored(target.target.store, list.length);
+      }),
+    );
   }
 
   private skip(p: Progress, m: ConsumedRecord, problem: string): void {
     // One warning per partition and restoration, then counted in the final log line.
-    if (p.skipped++ === 0) this.log.warn({ store: p.target.store, topic: m.topic, partition: m.partition, offset: m.offset, problem }, 'a changelog record cannot be a key of its store and is skipped (further ones are counted)');
+    if (p.skipped++ === 0)
+      this.log.warn(
+        { store: p.target.store, topic: m.topic, partition: m.partition, offset: m.offset, problem },
+        'a changelog record cannot be a key of its store and is skipped (further ones are counted)',
+      );
   }
 
   private report(progress: Map<string, Progress>, started: number, total: number): void {
@@ -167,7 +194,10 @@ export class StoreRestorer {
     const rate = restored / Math.max(seconds, 0.001);
     const remaining = Math.max(0, total - restored);
     this.metrics.restoreRemaining(remaining);
-    this.log.info({ restored, remaining, recordsPerSecond: Math.round(rate), etaSeconds: rate > 0 ? Math.round(remaining / rate) : null }, 'restoring state stores');
+    this.log.info(
+      { restored, remaining, recordsPerSecond: Math.round(rate), etaSeconds: rate > 0 ? Math.round(remaining / rate) : null },
+      'restoring state stores',
+    );
   }
 
   private async connect(i: number): Promise<Consumer> {

@@ -86,11 +86,26 @@ export class StreamThread {
     return this.tasks.taskIds();
   }
 
-  constructor(private readonly graph: TopologyGraph, private readonly config: ResolvedStreamsConfig, private readonly log: Logger, private readonly listener: ThreadListener) {
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly config: ResolvedStreamsConfig,
+    private readonly log: Logger,
+    private readonly listener: ThreadListener,
+  ) {
     this.admin = config.clients.admin(config.client);
-    const external = new Set(graph.sources().filter((s) => !s.internal).flatMap((s) => [...s.topics]));
+    const external = new Set(
+      graph
+        .sources()
+        .filter((s) => !s.internal)
+        .flatMap((s) => [...s.topics]),
+    );
     this.groupLag = new GroupLag({ admin: config.clients.admin(config.client), topics: external, consumer: () => this.consumer, log });
-    this.metrics = new StreamsMetrics(config.applicationId, { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) }, config.metricsRegistry, this.groupLag);
+    this.metrics = new StreamsMetrics(
+      config.applicationId,
+      { lags: () => (this.consumer?.isConnected() ? consumerLags(this.consumer, this.tasks.assignedPartitions()) : []) },
+      config.metricsRegistry,
+      this.groupLag,
+    );
     // Tasks write through whichever producer is current: it is rebuilt after a fatal error.
     this.tasks = new TaskManager({
       graph,
@@ -118,7 +133,11 @@ export class StreamThread {
     await this.registry.until('registering the output schemas', () => prepareTopology(this.graph, this.config, this.log));
     await this.partitioners.refreshCounts(this.admin);
     if ([...this.graph.stores.values()].some((s) => s.backend === 'rocksdb')) {
-      this.db = await StateDb.open({ path: join(this.config.stateDir, 'rocksdb'), cacheBytes: this.config.rocksDbCacheBytes, writeBufferBytes: this.config.rocksDbWriteBufferBytes });
+      this.db = await StateDb.open({
+        path: join(this.config.stateDir, 'rocksdb'),
+        cacheBytes: this.config.rocksDbCacheBytes,
+        writeBufferBytes: this.config.rocksDbWriteBufferBytes,
+      });
       this.log.info({ stateDir: this.config.stateDir }, 'opened the state store database');
     }
     await this.newProducer();
@@ -160,7 +179,11 @@ export class StreamThread {
         if (batch.length > 0) {
           // Writer schemas the batch needs: without the registry nothing can be decoded, so it is waited for.
           await prepareBatch(this.graph, batch).catch((err: unknown) => {
-            throw new StreamingError('SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE', `the schema registry did not answer while fetching the batch's writer schemas: ${(err as Error).message}`, { cause: err });
+            throw new StreamingError(
+              'SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE',
+              `the schema registry did not answer while fetching the batch's writer schemas: ${(err as Error).message}`,
+              { cause: err },
+            );
           });
           this.registry.answered();
           const records = batch;
@@ -255,15 +278,24 @@ export class StreamThread {
       }
     }
     if (created.length > 0) await this.partitioners.refreshCounts(this.admin); // partitions may have been added
-    await this.tasks.recordAssignedOffsets(this.checkpoints).catch((err: unknown) => this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close'));
+    await this.tasks
+      .recordAssignedOffsets(this.checkpoints)
+      .catch((err: unknown) => this.log.warn({ err }, 'could not read the committed offsets of new tasks; they will not checkpoint on close'));
     const kept = this.tasks.assignedPartitions().filter((tp) => before.has(`${tp.topic}:${tp.partition}`));
     await rewindToCommitted(this.consumer, kept);
     const fromScratch = this.tasks.checkpointProblems(created);
-    if (Object.keys(fromScratch).length > 0) this.log.info({ tasks: fromScratch }, 'no usable checkpoint: these tasks wipe their persistent stores and restore them from the beginning');
+    if (Object.keys(fromScratch).length > 0)
+      this.log.info({ tasks: fromScratch }, 'no usable checkpoint: these tasks wipe their persistent stores and restore them from the beginning');
     this.restoring = true;
-    const restoration = await this.restorer.restore(this.tasks.restoreTargets(created)).finally(() => (this.restoring = false)).catch((err: unknown) => {
-      throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, { cause: err, hint: 'check that the changelog topics exist and the brokers are reachable' });
-    });
+    const restoration = await this.restorer
+      .restore(this.tasks.restoreTargets(created))
+      .finally(() => (this.restoring = false))
+      .catch((err: unknown) => {
+        throw new StreamingError('SA_ERR_RESTORE_FAILED', `restoring the state stores of tasks ${created.join(', ')} failed: ${(err as Error).message}`, {
+          cause: err,
+          hint: 'check that the changelog topics exist and the brokers are reachable',
+        });
+      });
     if (restoration === 'stopped') return; // closing: the loop ends, and no task processed a record against a partial store
     this.listener.assigned(this.tasks.taskIds());
     this.listener.running();
@@ -294,7 +326,9 @@ export class StreamThread {
     const code = isStreamingError(err) ? err.code : undefined;
     if (code === 'SA_ERR_SCHEMA_REGISTRY_UNAVAILABLE') {
       // Abort first: an open transaction must not outlive the back-off (the broker would time it out and fence us).
-      await (this.producer.inTransaction() ? this.producer.abort() : Promise.resolve()).catch((e: unknown) => this.log.warn({ err: e }, 'aborting while the registry is away failed'));
+      await (this.producer.inTransaction() ? this.producer.abort() : Promise.resolve()).catch((e: unknown) =>
+        this.log.warn({ err: e }, 'aborting while the registry is away failed'),
+      );
       await this.registry.backOff(err, 'fetching writer schemas');
       return this.rewind();
     }
@@ -312,7 +346,9 @@ export class StreamThread {
         return;
       } catch (again) {
         if (isStreamingError(again) && again.code === 'SA_ERR_TXN_FATAL') {
-          await this.newProducer().then(() => this.rewind()).catch((e: unknown) => this.fail(e));
+          await this.newProducer()
+            .then(() => this.rewind())
+            .catch((e: unknown) => this.fail(e));
           return;
         }
         return this.fail(again);
@@ -336,7 +372,11 @@ export class StreamThread {
   };
 
   private logUncheckpointed(tasks: readonly string[]): void {
-    if (tasks.length > 0) this.log.info({ tasks }, 'closed without a new checkpoint: another instance may have written their changelogs meanwhile (a lost assignment), or it could not be checked; the next open restores from the last checkpoint');
+    if (tasks.length > 0)
+      this.log.info(
+        { tasks },
+        'closed without a new checkpoint: another instance may have written their changelogs meanwhile (a lost assignment), or it could not be checked; the next open restores from the last checkpoint',
+      );
   }
 
   private async newProducer(): Promise<void> {

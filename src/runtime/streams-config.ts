@@ -132,15 +132,28 @@ const PRODUCER_OWNED = ['transactional.id', 'enable.idempotence', 'acks', 'trans
 
 function refuseOwned(option: string, overrides: ClientSettings, owned: readonly string[]): void {
   const taken = owned.find((key) => key in overrides);
-  if (taken) throw invalid(`${option} sets "${taken}", which the runtime owns`, `remove it; use applicationId, instanceId or transactionTimeoutMs instead where one applies`);
+  if (taken)
+    throw invalid(
+      `${option} sets "${taken}", which the runtime owns`,
+      `remove it; use applicationId, instanceId or transactionTimeoutMs instead where one applies`,
+    );
 }
 
 /** Plain librdkafka properties, with bootstrap.servers: anything else is refused here, not by the first client. */
 function kafkaSettings(kafka: ClientSettings): ClientSettings {
-  if (kafka === null || typeof kafka !== 'object' || Array.isArray(kafka)) throw invalid('kafka must be an object of librdkafka properties', "pass e.g. { 'bootstrap.servers': 'localhost:9092' }; the app maps STREAMING_KAFKA__* onto them with kafkaClientConfig()");
+  if (kafka === null || typeof kafka !== 'object' || Array.isArray(kafka))
+    throw invalid(
+      'kafka must be an object of librdkafka properties',
+      "pass e.g. { 'bootstrap.servers': 'localhost:9092' }; the app maps STREAMING_KAFKA__* onto them with kafkaClientConfig()",
+    );
   const bad = Object.entries(kafka).find(([, v]) => !['string', 'number', 'boolean'].includes(typeof v));
-  if (bad) throw invalid(`kafka property "${bad[0]}" is a ${Array.isArray(bad[1]) ? 'list' : typeof bad[1]}, not a string, number or boolean`, 'give librdkafka properties as their string, number or boolean values (lists comma-separated)');
-  if (typeof kafka['bootstrap.servers'] !== 'string' || kafka['bootstrap.servers'].length === 0) throw invalid('kafka has no "bootstrap.servers"', "pass e.g. { 'bootstrap.servers': 'localhost:9092' }");
+  if (bad)
+    throw invalid(
+      `kafka property "${bad[0]}" is a ${Array.isArray(bad[1]) ? 'list' : typeof bad[1]}, not a string, number or boolean`,
+      'give librdkafka properties as their string, number or boolean values (lists comma-separated)',
+    );
+  if (typeof kafka['bootstrap.servers'] !== 'string' || kafka['bootstrap.servers'].length === 0)
+    throw invalid('kafka has no "bootstrap.servers"', "pass e.g. { 'bootstrap.servers': 'localhost:9092' }");
   return { ...kafka };
 }
 
@@ -154,23 +167,36 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
   const commitIntervalMs = positiveInt('commitIntervalMs', config.commitIntervalMs ?? (eos ? 100 : 30_000));
   const transactionTimeoutMs = positiveInt('transactionTimeoutMs', config.transactionTimeoutMs ?? 10_000);
   if (eos && transactionTimeoutMs < commitIntervalMs) {
-    throw invalid(`transactionTimeoutMs (${transactionTimeoutMs}) is below commitIntervalMs (${commitIntervalMs}): every transaction would time out before its commit`, 'raise transactionTimeoutMs or lower commitIntervalMs');
+    throw invalid(
+      `transactionTimeoutMs (${transactionTimeoutMs}) is below commitIntervalMs (${commitIntervalMs}): every transaction would time out before its commit`,
+      'raise transactionTimeoutMs or lower commitIntervalMs',
+    );
   }
   const overrides = config.consumerOverrides ?? {};
   if (eos && ['true', true].includes(overrides['enable.auto.commit'] as string | boolean)) {
-    throw invalid('enable.auto.commit=true in consumerOverrides: offsets would be committed outside the transactions', 'remove enable.auto.commit; the runtime commits offsets itself');
+    throw invalid(
+      'enable.auto.commit=true in consumerOverrides: offsets would be committed outside the transactions',
+      'remove enable.auto.commit; the runtime commits offsets itself',
+    );
   }
   refuseOwned('consumerOverrides', overrides, CONSUMER_OWNED);
   refuseOwned('producerOverrides', config.producerOverrides ?? {}, PRODUCER_OWNED);
   const port = config.queryServer?.port;
-  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535)) throw invalid(`queryServer.port must be a port number from 1 to 65535, not ${port}`, 'choose a free port for the query API');
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65_535))
+    throw invalid(`queryServer.port must be a port number from 1 to 65535, not ${port}`, 'choose a free port for the query API');
   if (config.queryServer) checkQueryServerOptions(config.queryServer);
   const adminPort = config.adminServer?.port;
-  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65_535)) throw invalid(`adminServer.port must be a port number from 0 to 65535, not ${adminPort}`, 'choose a free port for health and metrics');
+  if (adminPort !== undefined && (!Number.isInteger(adminPort) || adminPort < 0 || adminPort > 65_535))
+    throw invalid(`adminServer.port must be a port number from 0 to 65535, not ${adminPort}`, 'choose a free port for health and metrics');
   const inputPartitioner = config.inputPartitioner ?? 'murmur2';
-  if (!(PARTITIONERS as readonly string[]).includes(inputPartitioner)) throw invalid(`inputPartitioner ${JSON.stringify(inputPartitioner)} is not known`, 'use "murmur2" (Java producers), "crc32" (librdkafka producers) or "unknown"');
+  if (!(PARTITIONERS as readonly string[]).includes(inputPartitioner))
+    throw invalid(
+      `inputPartitioner ${JSON.stringify(inputPartitioner)} is not known`,
+      'use "murmur2" (Java producers), "crc32" (librdkafka producers) or "unknown"',
+    );
   const instanceId = config.instanceId ?? `${hostname()}-${randomUUID().slice(0, 8)}`;
-  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId)) throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(instanceId))
+    throw invalid(`instanceId ${JSON.stringify(instanceId)} is not valid`, 'use 1-100 characters from [A-Za-z0-9._-]');
   return {
     ...base,
     client: kafkaSettings(config.kafka),

@@ -22,7 +22,10 @@ export class StreamsProducer implements RecordCollector {
   private deliveryError: KafkaClientError | undefined;
   private beginning: Promise<void> | undefined;
 
-  constructor(private readonly config: ResolvedStreamsConfig, generation: number) {
+  constructor(
+    private readonly config: ResolvedStreamsConfig,
+    generation: number,
+  ) {
     const eos = config.eos;
     this.settings = {
       ...config.client,
@@ -34,13 +37,15 @@ export class StreamsProducer implements RecordCollector {
       'queue.buffering.max.messages': 1_000_000,
       // Only failures need a report (they fail the transaction); a report per record costs a JS callback each.
       'delivery.report.only.error': true,
-      ...(eos ? {
-        'transactional.id': `${config.applicationId}-${config.instanceId}`,
-        'transaction.timeout.ms': config.transactionTimeoutMs,
-        // librdkafka requires both below the transaction timeout.
-        'message.timeout.ms': config.transactionTimeoutMs,
-        'socket.timeout.ms': Math.max(1000, Math.min(60_000, config.transactionTimeoutMs - 1000)),
-      } : {}),
+      ...(eos
+        ? {
+            'transactional.id': `${config.applicationId}-${config.instanceId}`,
+            'transaction.timeout.ms': config.transactionTimeoutMs,
+            // librdkafka requires both below the transaction timeout.
+            'message.timeout.ms': config.transactionTimeoutMs,
+            'socket.timeout.ms': Math.max(1000, Math.min(60_000, config.transactionTimeoutMs - 1000)),
+          }
+        : {}),
       ...config.producerOverrides,
     };
   }
@@ -101,7 +106,8 @@ export class StreamsProducer implements RecordCollector {
   }
 
   send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, partition?: number): void {
-    if (!this.txn.is('in_transaction')) throw new StreamingError('SA_ERR_TXN_STATE', `a record for "${topic}" was sent outside a transaction (state ${this.txn.state})`);
+    if (!this.txn.is('in_transaction'))
+      throw new StreamingError('SA_ERR_TXN_STATE', `a record for "${topic}" was sent outside a transaction (state ${this.txn.state})`);
     for (let attempt = 0; ; attempt++) {
       try {
         this.client.produce(topic, partition ?? null, value, key, timestamp, headers);
@@ -120,7 +126,8 @@ export class StreamsProducer implements RecordCollector {
   /** A record the broker can never take is the production handler's call; anything else ends the transaction. */
   private sendError(topic: string, err: unknown, code: number): StreamingError {
     const message = err instanceof Error ? err.message : String(err);
-    if (code === ERR.MSG_SIZE_TOO_LARGE) return new StreamingError('SA_ERR_PRODUCTION_FAILED', `a record for "${topic}" is larger than the producer allows: ${message}`, { cause: err });
+    if (code === ERR.MSG_SIZE_TOO_LARGE)
+      return new StreamingError('SA_ERR_PRODUCTION_FAILED', `a record for "${topic}" is larger than the producer allows: ${message}`, { cause: err });
     return txnError(`producing to "${topic}"`, err, classify(err) === 'fatal' ? 'fatal' : 'abortable');
   }
 
@@ -137,17 +144,21 @@ export class StreamsProducer implements RecordCollector {
       if (this.config.eos) {
         // commitTransaction flushes the outstanding records itself, and fails (abortable)
         // if any of them was not delivered: no separate flush round before the offsets.
-        if (offsets.length > 0) await withRetries('sendOffsetsToTransaction', deadline, () => this.unlessClosed((p) => p.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs)));
+        if (offsets.length > 0)
+          await withRetries('sendOffsetsToTransaction', deadline, () =>
+            this.unlessClosed((p) => p.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs)),
+          );
         await withRetries('commitTransaction', deadline, () => this.unlessClosed((p) => p.commitTransaction(this.config.transactionTimeoutMs)));
       } else {
         await withRetries('flush', deadline, () => this.client.flush(this.config.transactionTimeoutMs));
         const failed = this.deliveryError;
         if (failed) throw txnError('delivering a produced record', failed, 'abortable');
-        if (offsets.length > 0) try {
-          consumer.commitSync(offsets);
-        } catch (err) {
-          throw txnError('committing offsets', err, 'abortable');
-        }
+        if (offsets.length > 0)
+          try {
+            consumer.commitSync(offsets);
+          } catch (err) {
+            throw txnError('committing offsets', err, 'abortable');
+          }
       }
       this.txn.to('ready');
     } catch (err) {
@@ -163,7 +174,10 @@ export class StreamsProducer implements RecordCollector {
     this.txn.to('aborting');
     try {
       await this.client.flush(this.config.transactionTimeoutMs).catch(() => undefined);
-      if (this.config.eos) await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () => this.unlessClosed((p) => p.abortTransaction(this.config.transactionTimeoutMs)));
+      if (this.config.eos)
+        await withRetries('abortTransaction', Date.now() + this.config.transactionTimeoutMs, () =>
+          this.unlessClosed((p) => p.abortTransaction(this.config.transactionTimeoutMs)),
+        );
       this.deliveryError = undefined;
       this.txn.to('ready');
     } catch (err) {

@@ -89,9 +89,24 @@ export class TaskManager {
       let t = this.tasks.get(id);
       if (!t) {
         const context = { partition: tp.partition, db: this.stateDb(), maxLoadedKeys: this.config.storeMaxLoadedKeys, meter: this.meter };
-        const stores = new TaskStores({ specs: this.graph.storesOf(sub.nodes), context, changelogTopic: (s) => this.graph.changelogTopic(s), collector: this.collector, checkpointFile: join(this.config.stateDir, 'checkpoints', `${id}.json`) });
+        const stores = new TaskStores({
+          specs: this.graph.storesOf(sub.nodes),
+          context,
+          changelogTopic: (s) => this.graph.changelogTopic(s),
+          collector: this.collector,
+          checkpointFile: join(this.config.stateDir, 'checkpoints', `${id}.json`),
+        });
         const inputs = sub.nodes.flatMap((n) => (n.kind === 'source' ? n.topics.map((topic) => ({ topic, partition: tp.partition })) : []));
-        t = { id, nodes: sub.nodes, stores, task: this.newTask(id, sub.nodes, stores), partitions: new Set(), processed: new Map(), inputs, committed: new Map() };
+        t = {
+          id,
+          nodes: sub.nodes,
+          stores,
+          task: this.newTask(id, sub.nodes, stores),
+          partitions: new Set(),
+          processed: new Map(),
+          inputs,
+          committed: new Map(),
+        };
         this.tasks.set(id, t);
         created.push(id);
       }
@@ -151,7 +166,13 @@ export class TaskManager {
 
   /** Closes the tasks; returns those with persistent stores that wrote no checkpoint. */
   private async closeTasks(tasks: readonly RuntimeTask[], eligible: (t: RuntimeTask) => boolean, source?: CheckpointSource): Promise<string[]> {
-    const closing = tasks.map((t) => ({ id: t.id, inputs: t.inputs, committed: t.committed, changelogs: t.stores.persistentChangelogs(), eligible: eligible(t) }));
+    const closing = tasks.map((t) => ({
+      id: t.id,
+      inputs: t.inputs,
+      committed: t.committed,
+      changelogs: t.stores.persistentChangelogs(),
+      eligible: eligible(t),
+    }));
     const ends = source ? await checkpointEnds(closing, source) : new Map<string, ReadonlyMap<string, number>>();
     let failure: unknown;
     for (const t of tasks) {
@@ -168,7 +189,7 @@ export class TaskManager {
     const byTask = new Map<RuntimeTask, RawRecord[]>();
     for (const r of records) {
       const t = this.byPartition.get(tpKey(r.topic, r.partition));
-      if (!t || !t.stores.needsPrefetch) continue;
+      if (!t?.stores.needsPrefetch) continue;
       let list = byTask.get(t);
       if (!list) byTask.set(t, (list = []));
       list.push(r);
@@ -203,15 +224,23 @@ export class TaskManager {
 
   /** The changelog partitions the given (new) tasks must restore before they process anything. */
   restoreTargets(taskIds: readonly string[]): (RestoreTarget & { taskId: string })[] {
-    return taskIds.flatMap((id) => this.tasks.get(id)?.stores.restoreTargets().map((r) => ({ ...r, taskId: id })) ?? []);
+    return taskIds.flatMap(
+      (id) =>
+        this.tasks
+          .get(id)
+          ?.stores.restoreTargets()
+          .map((r) => ({ ...r, taskId: id })) ?? [],
+    );
   }
 
   /** Why a task restores from scratch, per task, if it does (for the log). */
   checkpointProblems(taskIds: readonly string[]): Record<string, string> {
-    return Object.fromEntries(taskIds.flatMap((id) => {
-      const problem = this.tasks.get(id)?.stores.checkpointProblem();
-      return problem ? [[id, problem]] : [];
-    }));
+    return Object.fromEntries(
+      taskIds.flatMap((id) => {
+        const problem = this.tasks.get(id)?.stores.checkpointProblem();
+        return problem ? [[id, problem]] : [];
+      }),
+    );
   }
 
   /** After each input batch: processors that hold records back emit them. */

@@ -12,10 +12,20 @@ import { contextFromHeaders, traceparentOf, withTraceparent } from '../tracing';
 export function processTraced(tracer: Tracer, r: RawRecord, process: (r: RawRecord) => void): void {
   const parent = contextFromHeaders(r.headers);
   if (!parent) return process(r);
-  const span = tracer.startSpan(`${r.topic} process`, {
-    kind: SpanKind.CONSUMER,
-    attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'process', 'messaging.destination.name': r.topic, 'messaging.destination.partition.id': String(r.partition), 'messaging.kafka.offset': r.offset },
-  }, parent);
+  const span = tracer.startSpan(
+    `${r.topic} process`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': r.topic,
+        'messaging.destination.partition.id': String(r.partition),
+        'messaging.kafka.offset': r.offset,
+      },
+    },
+    parent,
+  );
   try {
     process({ ...r, headers: withTraceparent(r.headers, traceparentOf(span)) });
   } catch (err) {

@@ -16,11 +16,17 @@ export function classify(err: unknown): TxnErrorClass {
   return 'fatal';
 }
 
-export function txnError(step: string, err: unknown, cls: Exclude<TxnErrorClass, 'retriable'> = classify(err) === 'abortable' ? 'abortable' : 'fatal'): StreamingError {
+export function txnError(
+  step: string,
+  err: unknown,
+  cls: Exclude<TxnErrorClass, 'retriable'> = classify(err) === 'abortable' ? 'abortable' : 'fatal',
+): StreamingError {
   const message = err instanceof Error ? err.message : String(err);
   return cls === 'abortable'
     ? new StreamingError('SA_ERR_TXN_ABORTABLE', `${step} failed: ${message}; the transaction is aborted and its input re-processed`, { cause: err })
-    : new StreamingError('SA_ERR_TXN_FATAL', `${step} failed: ${message}; the producer is rebuilt and the tasks restart from their committed offsets`, { cause: err });
+    : new StreamingError('SA_ERR_TXN_FATAL', `${step} failed: ${message}; the producer is rebuilt and the tasks restart from their committed offsets`, {
+        cause: err,
+      });
 }
 
 /** Runs a librdkafka call, repeating it while its error is retriable, until the deadline. */

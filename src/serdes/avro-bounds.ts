@@ -88,11 +88,15 @@ export class AvroBounds {
   }
 
   private value(n: Node, pos: number, depth: number): number {
-    if (n.width >= 0) return n.width <= this.end - pos ? pos + n.width : this.fail(pos, depth, `the record ends inside a ${n.label} (${n.width} bytes, ${this.end - pos} left)`);
+    if (n.width >= 0)
+      return n.width <= this.end - pos
+        ? pos + n.width
+        : this.fail(pos, depth, `the record ends inside a ${n.label} (${n.width} bytes, ${this.end - pos} left)`);
     const kind = n.kind;
     if (kind === VARINT || kind === BYTES) {
       const b = pos < this.end ? this.buf[pos]! : 0x80;
-      if (b < 0x80) { // a one-byte varint (most numbers and lengths), without the calls
+      if (b < 0x80) {
+        // a one-byte varint (most numbers and lengths), without the calls
         if (kind === VARINT) return pos + 1;
         const length = (b >> 1) ^ -(b & 1);
         if (length >= 0 && length < this.end - pos) return pos + 1 + length;
@@ -107,14 +111,22 @@ export class AvroBounds {
     const length = this.long(pos, depth);
     if (Number.isNaN(length)) return FAIL;
     const left = this.end - this.next;
-    if (length < 0 || length > left) return this.fail(pos, depth, `${n.label} length ${length} ${length < 0 ? 'is negative' : `runs past the end (${left} bytes left)`}`);
+    if (length < 0 || length > left)
+      return this.fail(pos, depth, `${n.label} length ${length} ${length < 0 ? 'is negative' : `runs past the end (${left} bytes left)`}`);
     return this.next + length;
   }
 
   private branch(n: Node, pos: number, depth: number): number {
     const index = this.long(pos, depth);
     if (Number.isNaN(index)) return FAIL;
-    if (index < 0 || index >= n.size) return this.fail(pos, depth, n.kind === ENUM ? `enum index ${index} is outside the ${n.size} symbols of ${n.label}` : `union branch ${index} does not exist (the union has ${n.size})`);
+    if (index < 0 || index >= n.size)
+      return this.fail(
+        pos,
+        depth,
+        n.kind === ENUM
+          ? `enum index ${index} is outside the ${n.size} symbols of ${n.label}`
+          : `union branch ${index} does not exist (the union has ${n.size})`,
+      );
     if (n.kind === ENUM) return this.next;
     if (depth >= MAX_DEPTH) return this.tooDeep(pos, depth);
     this.trail[depth] = n;
@@ -141,7 +153,7 @@ export class AvroBounds {
    */
   private blocks(n: Node, pos: number, depth: number): number {
     const item = n.children[0]!;
-    for (let entry = 0; ;) {
+    for (let entry = 0; ; ) {
       const header = pos;
       let count = this.long(pos, depth);
       if (Number.isNaN(count)) return FAIL;
@@ -159,7 +171,12 @@ export class AvroBounds {
       const start = pos;
       const left = this.end - pos - this.owed;
       const width = n.kind === ARRAY ? item.width : -1;
-      if (count > left || count * width > left) return this.fail(header, depth, `${n.label} block claims ${count} entries${width > 1 ? ` of ${width} bytes` : ''}, but only ${Math.max(left, 0)} bytes are left`);
+      if (count > left || count * width > left)
+        return this.fail(
+          header,
+          depth,
+          `${n.label} block claims ${count} entries${width > 1 ? ` of ${width} bytes` : ''}, but only ${Math.max(left, 0)} bytes are left`,
+        );
       if (width === 0) this.owed += count;
       else if (width > 0) pos += count * width;
       else {
@@ -171,7 +188,8 @@ export class AvroBounds {
           if ((pos = this.value(item, pos, depth + 1)) === FAIL) return FAIL;
         }
       }
-      if (blockEnd >= 0 && pos !== blockEnd) return this.fail(header, depth, `${n.label} block claims ${blockEnd - start} bytes, but its ${count} entries take ${pos - start}`);
+      if (blockEnd >= 0 && pos !== blockEnd)
+        return this.fail(header, depth, `${n.label} block claims ${blockEnd - start} bytes, but its ${count} entries take ${pos - start}`);
     }
   }
 
@@ -183,7 +201,8 @@ export class AvroBounds {
   private long(pos: number, depth: number): number {
     if (pos < this.end) {
       const b = this.buf[pos]!;
-      if (b < 0x80) { // one byte: most lengths, counts and indexes
+      if (b < 0x80) {
+        // one byte: most lengths, counts and indexes
         this.next = pos + 1;
         return (b >> 1) ^ -(b & 1);
       }

@@ -14,7 +14,7 @@
  * refused at `deserialize` (dead-lettered, or skipped by the fan-out) — and the registry
  * is asked about it again after `refusedIdRetryMs`, so a fixed ACL takes effect.
  */
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { StreamingError } from '../errors';
 import { AvroBounds } from './avro-bounds';
@@ -61,15 +61,22 @@ export class AvroSerde<T> implements Serde<T | null> {
   /** Encoding target reused across records (grown when a record does not fit): one copy out per record. */
   private scratch = Buffer.allocUnsafe(16 * 1024);
 
-  constructor(private readonly registry: SchemaRegistry, private readonly options: AvroSerdeOptions) {
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly options: AvroSerdeOptions,
+  ) {
     this.type = avro.Type.forSchema(options.schema);
     this.name = `Avro(${this.type.name ?? this.type.typeName})`;
     this.maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
     if (!Number.isSafeInteger(this.maxRecordBytes) || this.maxRecordBytes < 5) {
-      throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: maxRecordBytes must be a whole number of bytes ≥ 5, not ${String(options.maxRecordBytes)}`);
+      throw new StreamingError(
+        'SA_ERR_STREAMS_CONFIG',
+        `${this.name}: maxRecordBytes must be a whole number of bytes ≥ 5, not ${String(options.maxRecordBytes)}`,
+      );
     }
     this.refusedIdRetryMs = options.refusedIdRetryMs ?? DEFAULT_REFUSED_ID_RETRY_MS;
-    if (!(this.refusedIdRetryMs >= 0)) throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: refusedIdRetryMs must be a duration ≥ 0 ms, not ${String(options.refusedIdRetryMs)}`);
+    if (!(this.refusedIdRetryMs >= 0))
+      throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${this.name}: refusedIdRetryMs must be a duration ≥ 0 ms, not ${String(options.refusedIdRetryMs)}`);
   }
 
   private subject(topic: string): string {
@@ -82,9 +89,10 @@ export class AvroSerde<T> implements Serde<T | null> {
     const schema = JSON.stringify(this.type.schema({ exportAttrs: true }));
     const subject = this.subject(topic);
     try {
-      const id = this.options.autoRegister === false
-        ? await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema })
-        : (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject })).id;
+      const id =
+        this.options.autoRegister === false
+          ? await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema })
+          : (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject })).id;
       this.writeIds.set(topic, id);
       this.readers.set(id, this.type);
     } catch (cause) {
@@ -125,10 +133,18 @@ export class AvroSerde<T> implements Serde<T | null> {
     // Both thrown ones are retried (the batch waits for the registry): retriable, unlike most SerdeErrors.
     if (registryUnavailable(cause)) throw new SerdeError(this.name, `cannot fetch schema id ${id} from the registry: ${message}`, { cause, retriable: true });
     const status = registryStatus(cause);
-    if (status === 401) throw new SerdeError(this.name, `the schema registry refused the credentials (401) when asked for schema id ${id}; records wait until it accepts them — check the registry user and password (${message})`, { cause, retriable: true });
-    const reason = status === undefined ? `cannot be used: ${message}`
-      : status === 404 ? `is unknown to the registry (404: ${message})`
-        : `cannot be fetched: the registry answered ${status} (${message})`;
+    if (status === 401)
+      throw new SerdeError(
+        this.name,
+        `the schema registry refused the credentials (401) when asked for schema id ${id}; records wait until it accepts them — check the registry user and password (${message})`,
+        { cause, retriable: true },
+      );
+    const reason =
+      status === undefined
+        ? `cannot be used: ${message}`
+        : status === 404
+          ? `is unknown to the registry (404: ${message})`
+          : `cannot be fetched: the registry answered ${status} (${message})`;
     this.refuseFor(id, reason);
   }
 
@@ -168,11 +184,14 @@ export class AvroSerde<T> implements Serde<T | null> {
 
   deserialize(topic: string, data: Buffer | null): T | null {
     if (data === null) return null;
-    if (data.length > this.maxRecordBytes) throw new SerdeError(this.name, `a record from "${topic}" is ${data.length} bytes, more than the ${this.maxRecordBytes} allowed (maxRecordBytes)`);
-    if (data.length < 5 || data[0] !== MAGIC) throw new SerdeError(this.name, `bytes from "${topic}" are not in the Confluent Avro wire format (no magic byte 0)`);
+    if (data.length > this.maxRecordBytes)
+      throw new SerdeError(this.name, `a record from "${topic}" is ${data.length} bytes, more than the ${this.maxRecordBytes} allowed (maxRecordBytes)`);
+    if (data.length < 5 || data[0] !== MAGIC)
+      throw new SerdeError(this.name, `bytes from "${topic}" are not in the Confluent Avro wire format (no magic byte 0)`);
     const id = data.readUInt32BE(1);
     const writer = this.readers.get(id);
-    if (!writer) throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" ${this.unusable.get(id)?.reason ?? 'is unknown to the registry'}`);
+    if (!writer)
+      throw new SerdeError(this.name, `schema id ${id} of a record from "${topic}" ${this.unusable.get(id)?.reason ?? 'is unknown to the registry'}`);
     const refusal = this.boundsOf(id, writer).refusal(data, 5);
     if (refusal !== undefined) throw new SerdeError(this.name, `a record from "${topic}" (schema id ${id}) is refused before decoding: ${refusal}`);
     try {
@@ -216,7 +235,10 @@ export class AvroSerde<T> implements Serde<T | null> {
 
 /** Avro serdes sharing one registry client (and its caches) and their options. */
 export class AvroSerdes {
-  constructor(private readonly registry: SchemaRegistry, private readonly defaults: AvroSerdesOptions = {}) {}
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly defaults: AvroSerdesOptions = {},
+  ) {}
 
   serde<T>(options: AvroSerdeOptions): AvroSerde<T> {
     return new AvroSerde<T>(this.registry, {

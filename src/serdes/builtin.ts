@@ -30,7 +30,8 @@ export interface JsonSerdeOptions {
 
 function jsonSerde<T>(options: JsonSerdeOptions): Serde<T | null> {
   const max = options.maxBytes ?? Infinity;
-  if (!(max >= 1) || (max !== Infinity && !Number.isSafeInteger(max))) throw new StreamingError('SA_ERR_STREAMS_CONFIG', `Json: maxBytes must be a whole number of bytes ≥ 1, not ${String(options.maxBytes)}`);
+  if (!(max >= 1) || (max !== Infinity && !Number.isSafeInteger(max)))
+    throw new StreamingError('SA_ERR_STREAMS_CONFIG', `Json: maxBytes must be a whole number of bytes ≥ 1, not ${String(options.maxBytes)}`);
   return {
     name: 'Json',
     serialize: (_topic, data) => (data === null ? null : Buffer.from(JSON.stringify(data), 'utf8')),
@@ -61,7 +62,8 @@ const longSerde: Serde<number | null> = {
     if (data === null) return null;
     if (data.length !== 8) throw new SerdeError('Long', `a Long from "${topic}" must be 8 bytes, not ${data.length}`);
     const n = data.readBigInt64BE();
-    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER)) throw new SerdeError('Long', `${n} from "${topic}" is beyond ±2^53 and cannot be a number`);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER) || n < BigInt(Number.MIN_SAFE_INTEGER))
+      throw new SerdeError('Long', `${n} from "${topic}" is beyond ±2^53 and cannot be a number`);
     return Number(n);
   },
 };

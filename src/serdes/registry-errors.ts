@@ -10,7 +10,8 @@
  * registry's JSON `message`. When an answer has a status, only the status decides (and,
  * for a 400, that form): a 403 naming a subject "network-events-value" is still a 403.
  */
-const NETWORK = /ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|ENOTFOUND|EAI_AGAIN|EPIPE|EPROTO|socket hang up|timed? ?out|network|certificate|\bSSL\b|\bTLS\b/i;
+const NETWORK =
+  /ECONNREFUSED|ECONNRESET|ECONNABORTED|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|ENOTFOUND|EAI_AGAIN|EPIPE|EPROTO|socket hang up|timed? ?out|network|certificate|\bSSL\b|\bTLS\b/i;
 const NO_ANSWER = /Error, status 400\b/;
 const MAX_CAUSES = 8;
 

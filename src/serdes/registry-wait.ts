@@ -16,7 +16,10 @@ export class RegistryWait {
   private stopped = false;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly log: Logger, private readonly maxDelayMs = 30_000) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly maxDelayMs = 30_000,
+  ) {}
 
   /** One back-off step after a failure while `what`. */
   async backOff(err: unknown, what: string): Promise<void> {

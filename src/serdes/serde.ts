@@ -33,7 +33,11 @@ export interface Serde<T> extends Serializer<T>, Deserializer<T> {
  * policies decide (deserialization, processing or production handler). `serde` names it.
  */
 export class SerdeError extends StreamingError {
-  constructor(readonly serde: string, message: string, options: StreamingErrorOptions = {}) {
+  constructor(
+    readonly serde: string,
+    message: string,
+    options: StreamingErrorOptions = {},
+  ) {
     super('SA_ERR_SERDE', message, options);
     this.name = 'SerdeError';
   }

@@ -73,12 +73,15 @@ export class TestInputTopic<K, V> {
    * and the caches flush once, and one commit follows. pipeInput is a batch of one.
    */
   pipeBatch(records: Iterable<KeyValue<K, V>>, options: PipeOptions = {}): void {
-    this.pipeMany(this.name, [...records].map(([key, value]) => ({
-      key: this.keySerde.serialize(this.name, key),
-      value: this.valueSerde.serialize(this.name, value),
-      timestamp: options.timestamp ?? this.now(),
-      headers: options.headers ?? [],
-    })));
+    this.pipeMany(
+      this.name,
+      [...records].map(([key, value]) => ({
+        key: this.keySerde.serialize(this.name, key),
+        value: this.valueSerde.serialize(this.name, value),
+        timestamp: options.timestamp ?? this.now(),
+        headers: options.headers ?? [],
+      })),
+    );
   }
 
   /** Pipes raw bytes, e.g. a poison pill that no serde can read. */
@@ -91,7 +94,12 @@ export class TestOutputTopic<K, V> {
   private position = 0;
 
   /** @internal */
-  constructor(readonly name: string, private readonly keySerde: Deserializer<K>, private readonly valueSerde: Deserializer<V>, private readonly log: () => readonly StoredRecord[]) {}
+  constructor(
+    readonly name: string,
+    private readonly keySerde: Deserializer<K>,
+    private readonly valueSerde: Deserializer<V>,
+    private readonly log: () => readonly StoredRecord[],
+  ) {}
 
   isEmpty(): boolean {
     return this.queueSize() === 0;

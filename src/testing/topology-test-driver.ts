@@ -36,17 +36,33 @@ export class TopologyTestDriver {
   constructor(topology: Topology, options: StreamsOptions, driverOptions: TestDriverOptions = {}) {
     this.options = resolveOptions(options);
     this.wallClock = driverOptions.initialWallClockTimeMs ?? Date.now();
-    const collector = { send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) => this.append(topic, { key, value, timestamp, headers }) };
+    const collector = {
+      send: (topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers) =>
+        this.append(topic, { key, value, timestamp, headers }),
+    };
     this.graph = graphOf(topology).resolve(this.options.applicationId);
     const subtopologies = this.graph.subtopologies();
     // No database: RocksDB stores run in memory here (the same layers above the backend).
-    this.stores = subtopologies.map((nodes) => new TaskStores({ specs: this.graph.storesOf(nodes), context: { partition: 0, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => this.graph.changelogTopic(s), collector }));
-    this.tasks = subtopologies.map((nodes, i) => new StreamTask({ id: `${i}_0`, nodes, config: this.options, collector, stores: this.stores[i], clock: () => this.wallClock }));
+    this.stores = subtopologies.map(
+      (nodes) =>
+        new TaskStores({
+          specs: this.graph.storesOf(nodes),
+          context: { partition: 0, db: undefined, maxLoadedKeys: 0 },
+          changelogTopic: (s) => this.graph.changelogTopic(s),
+          collector,
+        }),
+    );
+    this.tasks = subtopologies.map(
+      (nodes, i) => new StreamTask({ id: `${i}_0`, nodes, config: this.options, collector, stores: this.stores[i], clock: () => this.wallClock }),
+    );
     for (const task of this.tasks) for (const t of task.topics()) this.taskByTopic.set(t, task);
   }
 
   createInputTopic<K, V>(name: string, keySerde: Serializer<K>, valueSerde: Serializer<V>): TestInputTopic<K, V> {
-    if (!this.taskByTopic.has(name)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${name}" is not a source topic of this topology`, { hint: `its sources are: ${[...this.taskByTopic.keys()].join(', ')}` });
+    if (!this.taskByTopic.has(name))
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${name}" is not a source topic of this topology`, {
+        hint: `its sources are: ${[...this.taskByTopic.keys()].join(', ')}`,
+      });
     return new TestInputTopic({
       name,
       keySerde,
@@ -75,7 +91,9 @@ export class TopologyTestDriver {
       const store = s.typed<K, V>(name);
       if (store) return store;
     }
-    throw new StreamingError('SA_ERR_USAGE', `this topology has no state store named "${name}"`, { hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}` });
+    throw new StreamingError('SA_ERR_USAGE', `this topology has no state store named "${name}"`, {
+      hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}`,
+    });
   }
 
   /** A window store of the topology (windowed aggregations), to read in a test. */
@@ -84,7 +102,9 @@ export class TopologyTestDriver {
       const store = s.window<K, V>(name);
       if (store) return store;
     }
-    throw new StreamingError('SA_ERR_USAGE', `this topology has no window store named "${name}"`, { hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}` });
+    throw new StreamingError('SA_ERR_USAGE', `this topology has no window store named "${name}"`, {
+      hint: `its stores are: ${[...this.graph.stores.keys()].join(', ') || '(none)'}`,
+    });
   }
 
   /** The dead-letter topic's name, or null when it is disabled. */

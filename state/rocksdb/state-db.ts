@@ -19,16 +19,27 @@ export interface StateDbOptions {
   writeBufferBytes: number;
 }
 
-const cb = <T = void>(resolve: (v: T) => void, reject: (e: Error) => void) => (err: Error | null | undefined, value?: T): void => (err ? reject(err) : resolve(value as T));
+const cb =
+  <T = void>(resolve: (v: T) => void, reject: (e: Error) => void) =>
+  (err: Error | null | undefined, value?: T): void =>
+    err ? reject(err) : resolve(value as T);
 
 export class StateDb {
   /** The native binding crashes the process on a call after close; this refuses it instead. */
   private closed = false;
 
-  private constructor(private readonly db: ReturnType<typeof rocksdb>, readonly path: string) {}
+  private constructor(
+    private readonly db: ReturnType<typeof rocksdb>,
+    readonly path: string,
+  ) {}
 
   private whenOpen<T>(call: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new StreamingError('SA_ERR_STATE_DIR', `the state store database in ${this.path} is closed`, { hint: 'a store was used after its instance closed the database' }));
+    if (this.closed)
+      return Promise.reject(
+        new StreamingError('SA_ERR_STATE_DIR', `the state store database in ${this.path} is closed`, {
+          hint: 'a store was used after its instance closed the database',
+        }),
+      );
     return call();
   }
 
@@ -36,7 +47,9 @@ export class StateDb {
     mkdirSync(o.path, { recursive: true });
     const db = rocksdb(o.path);
     try {
-      await new Promise<void>((resolve, reject) => db.open({ createIfMissing: true, cacheSize: o.cacheBytes, writeBufferSize: o.writeBufferBytes }, cb(resolve, reject)));
+      await new Promise<void>((resolve, reject) =>
+        db.open({ createIfMissing: true, cacheSize: o.cacheBytes, writeBufferSize: o.writeBufferBytes }, cb(resolve, reject)),
+      );
     } catch (cause) {
       throw new StreamingError('SA_ERR_STATE_DIR', `cannot open the state store database in ${o.path}: ${(cause as Error).message}`, {
         cause,
@@ -72,7 +85,9 @@ export class StateDb {
     const out: Entry[] = [];
     try {
       for (;;) {
-        const next = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) => it.next((err, k, v) => (err ? reject(err) : resolve(k === undefined ? undefined : [k, v!]))));
+        const next = await new Promise<[Buffer, Buffer] | undefined>((resolve, reject) =>
+          it.next((err, k, v) => (err ? reject(err) : resolve(k === undefined ? undefined : [k, v!]))),
+        );
         if (!next) return out;
         out.push(next);
       }

@@ -26,7 +26,12 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
   /** Bumped by every change to committed state, so a multi-get that overlapped one is read again. */
   private epoch = 0;
 
-  constructor(readonly name: string, partition: number, private readonly db: StateDb, private readonly maxLoaded: number) {
+  constructor(
+    readonly name: string,
+    partition: number,
+    private readonly db: StateDb,
+    private readonly maxLoaded: number,
+  ) {
     this.prefix = Buffer.from(`${name}\u0000${partition}\u0000`, 'latin1');
   }
 
@@ -67,7 +72,13 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
     await this.settled();
     const end = to === undefined ? prefixEnd(this.prefix) : this.full(to);
     const rows = await this.db.scan(from === undefined ? this.prefix : this.full(from), end, limit === Infinity ? Infinity : limit + this.staged.size);
-    return mergeRange(rows.map(([k, v]) => [k.subarray(this.prefix.length), v] as const), new Map([...this.staged].map(([k, e]) => [k, e.value])), from, to, limit);
+    return mergeRange(
+      rows.map(([k, v]) => [k.subarray(this.prefix.length), v] as const),
+      new Map([...this.staged].map(([k, e]) => [k, e.value])),
+      from,
+      to,
+      limit,
+    );
   }
 
   approximateNumEntries(): number {
@@ -96,7 +107,7 @@ export class RocksDbKeyValueStore implements KeyValueBytesStore {
     if (this.writeFailed) {
       throw new StreamingError('SA_ERR_STATE_DIR', `store "${this.name}": writing committed state to RocksDB failed: ${this.writeFailed.message}`, {
         cause: this.writeFailed,
-        hint: 'the store is behind its changelog: the instance stops without a checkpoint, so the next start rebuilds the store from the changelog; check the state directory\'s disk',
+        hint: "the store is behind its changelog: the instance stops without a checkpoint, so the next start rebuilds the store from the changelog; check the state directory's disk",
       });
     }
   }

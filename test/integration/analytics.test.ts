@@ -27,8 +27,13 @@ describe('the analytics processor on the real broker: inference exactly once und
   this.timeout(240_000);
   const config = useStack();
 
-  it('kill -9 twice mid-stream, a model hot swap and a shadow model: one committed prediction per window update, the last with exactly the features of the window\'s events', async () => {
-    const topics = { events: uniqueName('an-events'), predictions: uniqueName('an-predictions'), alerts: uniqueName('an-alerts'), metrics: uniqueName('an-metrics') };
+  it("kill -9 twice mid-stream, a model hot swap and a shadow model: one committed prediction per window update, the last with exactly the features of the window's events", async () => {
+    const topics = {
+      events: uniqueName('an-events'),
+      predictions: uniqueName('an-predictions'),
+      alerts: uniqueName('an-alerts'),
+      metrics: uniqueName('an-metrics'),
+    };
     for (const t of Object.values(topics)) await createTopic(config(), t, 3);
     const shadowTopic = uniqueName('an-shadow');
     const stateDir = mkdtempSync(join(tmpdir(), 'sa-analytics-it-'));
@@ -59,11 +64,15 @@ describe('the analytics processor on the real broker: inference exactly once und
     await eventSerde.prepare(topics.events);
     // Recent event times: window changelogs delete records older than their retention.
     const now = Date.now();
-    const events = new EventGenerator({ seed: 11, entities: 300, anomalousShare: 0.2, startMs: now - 40 * 60_000 }).eventsBetween(now - 20 * 60_000, now - 60_000);
+    const events = new EventGenerator({ seed: 11, entities: 300, anomalousShare: 0.2, startMs: now - 40 * 60_000 }).eventsBetween(
+      now - 20 * 60_000,
+      now - 60_000,
+    );
     const chunks = [events.slice(0, events.length / 3), events.slice(events.length / 3, (2 * events.length) / 3), events.slice((2 * events.length) / 3)];
     const producer = await connectedProducer(config());
     const send = async (chunk: GeneratedEvent[]): Promise<void> => {
-      for (const { anomalous: _label, ...e } of chunk) producer.produce(topics.events, null, eventSerde.serialize(topics.events, e), Buffer.from(e.entity_id), e.event_time);
+      for (const { anomalous: _label, ...e } of chunk)
+        producer.produce(topics.events, null, eventSerde.serialize(topics.events, e), Buffer.from(e.entity_id), e.event_time);
       await call((cb) => producer.flush(20_000, (err) => cb(err)));
     };
     const output: string[] = [];
@@ -94,10 +103,14 @@ describe('the analytics processor on the real broker: inference exactly once und
         start();
       }
       const expected = windowsOf(events);
-      await waitFor('every window at its final features', async () => {
-        const latest = lastPerWindow(await predictions.read());
-        return latest.size === expected.size && [...expected].every(([k, a]) => latest.get(k)?.features.events === a.events);
-      }, 120_000);
+      await waitFor(
+        'every window at its final features',
+        async () => {
+          const latest = lastPerWindow(await predictions.read());
+          return latest.size === expected.size && [...expected].every(([k, a]) => latest.get(k)?.features.events === a.events);
+        },
+        120_000,
+      );
       await kill('SIGTERM');
 
       const all = await predictions.read();
@@ -132,7 +145,10 @@ function assertOnePerUpdate(all: readonly MlPrediction[], expected: ReadonlyMap<
   assert.equal(byWindow.size, expected.size);
   for (const [k, list] of byWindow) {
     const counts = list.map((p) => p.features.events!);
-    assert.ok(counts.every((n, i) => i === 0 || n > counts[i - 1]!), `${k}: the same update committed twice, or out of order: ${counts.join(', ')}`);
+    assert.ok(
+      counts.every((n, i) => i === 0 || n > counts[i - 1]!),
+      `${k}: the same update committed twice, or out of order: ${counts.join(', ')}`,
+    );
     assert.deepEqual(list.at(-1)!.features, featureVector(expected.get(k)!, 60_000), k);
   }
 }
@@ -166,13 +182,20 @@ class PredictionReader {
   private readonly seen: MlPrediction[] = [];
   private readonly serde;
 
-  constructor(private readonly config: () => import('../../src/config').Config, private readonly topic: string, avro: AvroSerdes) {
+  constructor(
+    private readonly config: () => import('../../src/config').Config,
+    private readonly topic: string,
+    avro: AvroSerdes,
+  ) {
     this.serde = avro.serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
   }
 
   async read(): Promise<MlPrediction[]> {
     if (!this.consumer) {
-      const c = new Kafka.KafkaConsumer({ ...kafkaClientConfig(this.config().kafka), 'group.id': uniqueName('an-reader'), 'enable.auto.commit': false, 'isolation.level': 'read_committed' }, { 'auto.offset.reset': 'earliest' });
+      const c = new Kafka.KafkaConsumer(
+        { ...kafkaClientConfig(this.config().kafka), 'group.id': uniqueName('an-reader'), 'enable.auto.commit': false, 'isolation.level': 'read_committed' },
+        { 'auto.offset.reset': 'earliest' },
+      );
       await call((cb) => c.connect({ timeout: 15_000 }, (err) => cb(err)));
       c.subscribe([this.topic]);
       this.consumer = c;
@@ -183,7 +206,10 @@ class PredictionReader {
         empty++;
         continue;
       }
-      await this.serde.prepareBatch(this.topic, batch.map((m) => m.value ?? null));
+      await this.serde.prepareBatch(
+        this.topic,
+        batch.map((m) => m.value ?? null),
+      );
       for (const m of batch) this.seen.push(this.serde.deserialize(this.topic, m.value ?? null)!);
     }
     return this.seen;

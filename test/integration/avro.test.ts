@@ -12,15 +12,23 @@ import { useStack } from '../support/stack';
 import { runTs } from '../support/cli';
 import type { AnalyticsEvent } from '../../topologies/event';
 
-
 /** Event times of today: the broker's retention (7 days by event time) would delete records from 2023 at its next check, in the middle of a test. */
 const RECENT = Date.now() - 3_600_000;
 
 function event(i: number): AnalyticsEvent {
   return {
-    event_id: randomUUID(), event_type: i % 7 === 0 ? 'PURCHASE' : 'PAGE_VIEW', entity_id: `acct-${i % 5}`, user_id: `u-${i}`, session_id: null,
-    event_time: RECENT + i, value: i % 7 === 0 ? 19.99 : null, currency: i % 7 === 0 ? 'EUR' : null,
-    metrics: { latency_ms: i }, properties: { page: `/p/${i}` }, source: 'test', schema_version: 1,
+    event_id: randomUUID(),
+    event_type: i % 7 === 0 ? 'PURCHASE' : 'PAGE_VIEW',
+    entity_id: `acct-${i % 5}`,
+    user_id: `u-${i}`,
+    session_id: null,
+    event_time: RECENT + i,
+    value: i % 7 === 0 ? 19.99 : null,
+    currency: i % 7 === 0 ? 'EUR' : null,
+    metrics: { latency_ms: i },
+    properties: { page: `/p/${i}` },
+    source: 'test',
+    schema_version: 1,
   };
 }
 
@@ -41,16 +49,26 @@ describe('Avro serdes with the real schema registry', function () {
     assert.equal(bytes.readUInt32BE(1), registryId);
 
     const reader = avro().serde<AnalyticsEvent>({ schema });
-    assert.throws(() => reader.deserialize(topic, bytes), (err: unknown) => err instanceof SerdeError && /unknown/.test(err.message));
+    assert.throws(
+      () => reader.deserialize(topic, bytes),
+      (err: unknown) => err instanceof SerdeError && /unknown/.test(err.message),
+    );
     await reader.prepareBatch(topic, [bytes, null]);
     assert.deepEqual({ ...reader.deserialize(topic, bytes) }, e);
   });
 
   it('reads records written with an older schema into the new one, filling defaults', async () => {
     const topic = uniqueName('avro-evolve');
-    const v1 = { type: 'record', name: 'AnalyticsEvent', namespace: 'io.streaminganalytics.events', fields: [
-      { name: 'event_id', type: 'string' }, { name: 'entity_id', type: 'string' }, { name: 'event_time', type: 'long' },
-    ] } as const;
+    const v1 = {
+      type: 'record',
+      name: 'AnalyticsEvent',
+      namespace: 'io.streaminganalytics.events',
+      fields: [
+        { name: 'event_id', type: 'string' },
+        { name: 'entity_id', type: 'string' },
+        { name: 'event_time', type: 'long' },
+      ],
+    } as const;
     const old = avro().serde<{ event_id: string; entity_id: string; event_time: number }>({ schema: v1 as never });
     await old.prepare(topic);
     const bytes = old.serialize(topic, { event_id: 'e-1', entity_id: 'acct-1', event_time: 5 })!;
@@ -69,8 +87,14 @@ describe('Avro serdes with the real schema registry', function () {
     const topic = uniqueName('avro-bad');
     const serde = avro().serde<AnalyticsEvent>({ schema });
     await serde.prepare(topic);
-    assert.throws(() => serde.serialize(topic, { ...event(1), entity_id: 42 as unknown as string }), (err: unknown) => err instanceof SerdeError && /at entity_id/.test(err.message));
-    assert.throws(() => serde.deserialize(topic, Buffer.from('{"json":true}')), (err: unknown) => err instanceof SerdeError && /wire format/.test(err.message));
+    assert.throws(
+      () => serde.serialize(topic, { ...event(1), entity_id: 42 as unknown as string }),
+      (err: unknown) => err instanceof SerdeError && /at entity_id/.test(err.message),
+    );
+    assert.throws(
+      () => serde.deserialize(topic, Buffer.from('{"json":true}')),
+      (err: unknown) => err instanceof SerdeError && /wire format/.test(err.message),
+    );
     // Records larger than the serde's reusable encoding buffer, and a normal one after them, round-trip.
     for (const size of [40_000, 200_000, 10]) {
       const big = { ...event(2), properties: { note: 'x'.repeat(size) } };
@@ -96,13 +120,26 @@ describe('Avro serdes with the real schema registry', function () {
     await call((cb) => producer.flush(10_000, (err) => cb(err)));
     await call((cb) => producer.disconnect((err) => cb(err)));
 
-    const summary = { type: 'record', name: 'EventSummary', fields: [{ name: 'entity_id', type: 'string' }, { name: 'kind', type: 'string' }, { name: 'amount', type: 'double' }] };
+    const summary = {
+      type: 'record',
+      name: 'EventSummary',
+      fields: [
+        { name: 'entity_id', type: 'string' },
+        { name: 'kind', type: 'string' },
+        { name: 'amount', type: 'double' },
+      ],
+    };
     const b = new StreamsBuilder();
     b.stream(input, { keySerde: Serdes.String(), valueSerde: avro().serde<AnalyticsEvent>({ schema }) })
       .filter((_k, v): v is AnalyticsEvent => v !== null)
       .mapValues((v) => ({ entity_id: v.entity_id, kind: v.event_type.toLowerCase(), amount: v.value ?? 0 }))
       .to(output, { keySerde: Serdes.String(), valueSerde: avro().serde<{ entity_id: string; kind: string; amount: number }>({ schema: summary as never }) });
-    const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'warn' }), handleSignals: false });
+    const streams = new KafkaStreams(b.build(), {
+      applicationId,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: createLogger({ level: 'warn' }),
+      handleSignals: false,
+    });
     await streams.start();
     let out: Awaited<ReturnType<typeof readAll>> = [];
     try {
@@ -141,7 +178,10 @@ describe('Avro serdes with the real schema registry', function () {
 
   /** Every record of the topic: at least `expectAtLeast` (joining the group on a fresh broker can take seconds), then until 2 s pass without one. */
   async function consumeAll(topic: string, expectAtLeast: number): Promise<Kafka.Message[]> {
-    const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('avro-reader'), 'isolation.level': 'read_committed', 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' });
+    const consumer = new Kafka.KafkaConsumer(
+      { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('avro-reader'), 'isolation.level': 'read_committed', 'enable.auto.commit': false },
+      { 'auto.offset.reset': 'earliest' },
+    );
     await call((cb) => consumer.connect({ timeout: 15_000 }, (err) => cb(err)));
     consumer.subscribe([topic]);
     const out: Kafka.Message[] = [];
@@ -175,6 +215,6 @@ describe('npm run schemas (real registry)', function () {
   it('answers an unknown command with the usage', async () => {
     const res = await runTs('schemas/register.ts', ['upload'], process.env);
     assert.equal(res.code, 2);
-    assert.match(res.stderr, /^SA_ERR_USAGE: unknown command "upload"\n  → usage: npm run schemas -- register\|list/);
+    assert.match(res.stderr, /^SA_ERR_USAGE: unknown command "upload"\n {2}→ usage: npm run schemas -- register\|list/);
   });
 });

@@ -49,31 +49,51 @@ describe('interactive queries across hosts (two addresses, http and https)', fun
       const ca = scheme === 'https' ? readFileSync(join(dir, 'ca.pem')) : undefined;
       const hosts = ['127.0.0.2', '127.0.0.3'];
       const urls = await Promise.all(hosts.map((host) => startInstance(host, port, applicationId, scheme)));
-      assert.deepEqual(urls, hosts.map((h) => `${scheme}://${h}:${port}`), 'each advertises its own address');
+      assert.deepEqual(
+        urls,
+        hosts.map((h) => `${scheme}://${h}:${port}`),
+        'each advertises its own address',
+      );
 
       const owners = new Set<string>();
-      await waitFor('every key answered through both instances', async () => {
-        owners.clear();
-        for (const base of urls) {
-          for (let i = 0; i < KEYS; i++) {
-            const res = await getJson(`${base}/stores/counts/keys/k${i}`, ca).catch(() => undefined);
-            if (res?.status !== 200 || (res.body as { value: number }).value !== expected(i)) return false;
-            const meta = await getJson(`${base}/metadata/counts/k${i}`, ca);
-            owners.add((meta.body as { owner: { url: string } }).owner.url);
+      await waitFor(
+        'every key answered through both instances',
+        async () => {
+          owners.clear();
+          for (const base of urls) {
+            for (let i = 0; i < KEYS; i++) {
+              const res = await getJson(`${base}/stores/counts/keys/k${i}`, ca).catch(() => undefined);
+              if (res?.status !== 200 || (res.body as { value: number }).value !== expected(i)) return false;
+              const meta = await getJson(`${base}/metadata/counts/k${i}`, ca);
+              owners.add((meta.body as { owner: { url: string } }).owner.url);
+            }
           }
-        }
-        return owners.size === 2;
-      }, 120_000);
+          return owners.size === 2;
+        },
+        120_000,
+      );
       assert.deepEqual([...owners].sort(), urls, 'the keys are split between the two instances, so half the answers were forwarded');
     });
   }
 
   async function startInstance(host: string, port: number, applicationId: string, scheme: 'http' | 'https'): Promise<string> {
     const env: NodeJS.ProcessEnv = {
-      ...process.env, COUNT_APP_INPUT: input, COUNT_APP_ID: applicationId, COUNT_APP_INSTANCE: host, COUNT_APP_STATE_DIR: join(dir, `${applicationId}-${host}`), COUNT_APP_PORT: String(port), COUNT_APP_HOST: host,
-      ...(scheme === 'https' ? { COUNT_APP_TLS_CERT: join(dir, 'server.pem'), COUNT_APP_TLS_KEY: join(dir, 'server.key'), NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } : {}),
+      ...process.env,
+      COUNT_APP_INPUT: input,
+      COUNT_APP_ID: applicationId,
+      COUNT_APP_INSTANCE: host,
+      COUNT_APP_STATE_DIR: join(dir, `${applicationId}-${host}`),
+      COUNT_APP_PORT: String(port),
+      COUNT_APP_HOST: host,
+      ...(scheme === 'https'
+        ? { COUNT_APP_TLS_CERT: join(dir, 'server.pem'), COUNT_APP_TLS_KEY: join(dir, 'server.key'), NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') }
+        : {}),
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/count-app.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/count-app.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -89,7 +109,23 @@ function makeCertificates(dir: string): void {
   openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=streaming-analytics test CA');
   openssl('req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=processor');
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.2,IP:127.0.0.3\n');
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '1',
+    '-extfile',
+    'san.ext',
+  );
 }
 
 /** GET with a CA to trust for https (the test process has no NODE_EXTRA_CA_CERTS of its own). */

@@ -32,15 +32,27 @@ describe('the live dashboard in a real browser', function () {
   let serde: AvroSerde<MlPrediction>;
   let alertSerde: AvroSerde<StreamingAlert>;
 
-  before(async function () {
+  before(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
     for (const t of Object.values(topics)) await createTopic(config(), t, 2);
     producer = await connectedProducer(config());
-    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
+    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({
+      schema: loadSchema('ml-prediction.avsc'),
+    });
     await serde.prepare(topics.predictions);
-    alertSerde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<StreamingAlert>({ schema: loadSchema('streaming-alert.avsc') });
+    alertSerde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<StreamingAlert>({
+      schema: loadSchema('streaming-alert.avsc'),
+    });
     await alertSerde.prepare(topics.alerts);
-    app = await startFanout({ ...config(), topics: { ...config().topics, ...topics }, auth: { ...config().auth, jwtSecret: 'dashboard-test-secret-0123456789abcd' }, websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, devTokens: true } }, createLogger({ level: 'warn' }, 'dashboard-test'));
+    app = await startFanout(
+      {
+        ...config(),
+        topics: { ...config().topics, ...topics },
+        auth: { ...config().auth, jwtSecret: 'dashboard-test-secret-0123456789abcd' },
+        websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, devTokens: true },
+      },
+      createLogger({ level: 'warn' }, 'dashboard-test'),
+    );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
   });
   after(async () => {
@@ -51,7 +63,20 @@ describe('the live dashboard in a real browser', function () {
 
   async function produce(entities: string[], score: number): Promise<void> {
     for (const entity of entities) {
-      const p: MlPrediction = { entity_id: entity, window_start: Date.now() - 30_000, window_end: Date.now() + 30_000, score, label: score >= 0.5 ? 'anomaly' : 'normal', flagged: score >= 0.5, threshold: 0.5, model_name: 'anomaly-detector', model_version: '1', features: { events: 7 }, event_time: Date.now(), processing_time: Date.now() };
+      const p: MlPrediction = {
+        entity_id: entity,
+        window_start: Date.now() - 30_000,
+        window_end: Date.now() + 30_000,
+        score,
+        label: score >= 0.5 ? 'anomaly' : 'normal',
+        flagged: score >= 0.5,
+        threshold: 0.5,
+        model_name: 'anomaly-detector',
+        model_version: '1',
+        features: { events: 7 },
+        event_time: Date.now(),
+        processing_time: Date.now(),
+      };
       producer.produce(topics.predictions, null, serde.serialize(topics.predictions, p), Buffer.from(entity), Date.now());
     }
     await call((cb) => producer.flush(10_000, (err) => cb(err)));
@@ -70,12 +95,34 @@ describe('the live dashboard in a real browser', function () {
     const seenMs = Date.now() - sent;
     process.stdout.write(`      (produced → visible in the page: ${seenMs} ms)\n`);
     assert.ok(await page.isVisible('#predictions td:text-is("browser-a-1")'));
-    const alert: StreamingAlert = { alert_id: 'browser-alert@0', entity_id: 'browser-alert', kind: 'anomaly', severity: 'HIGH', score: 0.93, threshold: 0.5, window_start: 0, window_end: 60_000, model_name: 'anomaly-detector', model_version: '1', event_time: Date.now(), message: 'browser-alert: anomaly score 0.930 ≥ 0.5' };
+    const alert: StreamingAlert = {
+      alert_id: 'browser-alert@0',
+      entity_id: 'browser-alert',
+      kind: 'anomaly',
+      severity: 'HIGH',
+      score: 0.93,
+      threshold: 0.5,
+      window_start: 0,
+      window_end: 60_000,
+      model_name: 'anomaly-detector',
+      model_version: '1',
+      event_time: Date.now(),
+      message: 'browser-alert: anomaly score 0.930 ≥ 0.5',
+    };
     producer.produce(topics.alerts, null, alertSerde.serialize(topics.alerts, alert), Buffer.from(alert.entity_id), Date.now());
     await page.waitForSelector('#alerts td:text-is("browser-alert")', { timeout: 15_000 });
     await page.waitForSelector('#scores[data-count="2"]'); // the score distribution is drawn
     for (const [i, eps] of [1200, 1500, 1350].entries()) {
-      const summary = { task: '0_0', from: Date.now() - 10_000 * (3 - i), to: Date.now() - 10_000 * (2 - i), events: eps * 10, events_per_second: eps, predictions: 100, alerts: 2, latency_ms: { p50: 40, p95: 90, max: 120 } };
+      const summary = {
+        task: '0_0',
+        from: Date.now() - 10_000 * (3 - i),
+        to: Date.now() - 10_000 * (2 - i),
+        events: eps * 10,
+        events_per_second: eps,
+        predictions: 100,
+        alerts: 2,
+        latency_ms: { p50: 40, p95: 90, max: 120 },
+      };
       producer.produce(topics.metrics, null, Buffer.from(JSON.stringify(summary)), Buffer.from('0_0'), Date.now());
     }
     await call((cb) => producer.flush(10_000, (err) => cb(err)));

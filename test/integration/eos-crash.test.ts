@@ -26,11 +26,24 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
   this.timeout(300_000);
   const config = useStack();
   const lines: string[] = [];
-  const run = (records: number, kills: number, bounces: number, repartition = false, checkpointFault?: 'delete' | 'garbage'): ReturnType<typeof runEosVerification> =>
+  const run = (
+    records: number,
+    kills: number,
+    bounces: number,
+    repartition = false,
+    checkpointFault?: 'delete' | 'garbage',
+  ): ReturnType<typeof runEosVerification> =>
     runEosVerification({
       client: kafkaClientConfig(config().kafka),
       appEnv: cleanEnv({}),
-      records, partitions: 3, keys: 100, rate: 20_000, kills, bounces, repartition, checkpointFault,
+      records,
+      partitions: 3,
+      keys: 100,
+      rate: 20_000,
+      kills,
+      bounces,
+      repartition,
+      checkpointFault,
       say: (l) => lines.push(l),
     });
 

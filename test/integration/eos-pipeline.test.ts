@@ -22,8 +22,15 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     await produceInput(config(), input, 5_000);
 
     const b = new StreamsBuilder();
-    b.stream(input, { keySerde: S, valueSerde: S }).mapValues((v) => `${v}:x2=${Number(v) * 2}`).to(output, { keySerde: S, valueSerde: S });
-    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('eos-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
+    b.stream(input, { keySerde: S, valueSerde: S })
+      .mapValues((v) => `${v}:x2=${Number(v) * 2}`)
+      .to(output, { keySerde: S, valueSerde: S });
+    const streams = new KafkaStreams(b.build(), {
+      applicationId: uniqueName('eos-app'),
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+    });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.start();
@@ -37,13 +44,19 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     } finally {
       await streams.close();
     }
-    assert.deepEqual(lag.map((l) => `${l.labels.topic}/${l.labels.partition}`).sort(), [0, 1, 2].map((p) => `${input}/${p}`));
+    assert.deepEqual(
+      lag.map((l) => `${l.labels.topic}/${l.labels.partition}`).sort(),
+      [0, 1, 2].map((p) => `${input}/${p}`),
+    );
     assert.equal(streams.state, 'NOT_RUNNING');
     assert.ok(states.includes('RUNNING'), `states: ${states.join(' → ')}`);
 
     const metrics = await streams.metrics.getMetricsAsJSON();
     const value = (name: string, labels: Record<string, string> = {}): number =>
-      metrics.find((m) => m.name === name)!.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((a, v) => a + v.value, 0);
+      metrics
+        .find((m) => m.name === name)!
+        .values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+        .reduce((a, v) => a + v.value, 0);
     assert.equal(value('events_processed_total', { topic: input }), 5_000);
     assert.equal(value('event_processing_duration_ms', { le: '+Inf' } as never), 5_000, 'one observation per record');
     assert.ok(value('streams_transactions_total', { outcome: 'committed' }) >= 1);
@@ -56,12 +69,19 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     const values = out.map((r) => Number(r.value.split(':')[0]));
     // The runtime's producer partitions by Kafka's Java partitioner (murmur2), as the query API assumes.
     for (const r of out) assert.equal(r.partition, partitionForKey(Buffer.from(`k${Number(r.value.split(':')[0]) % 10}`), 3));
-    assert.deepEqual([...values].sort((a, b) => a - b), Array.from({ length: 5_000 }, (_, i) => i));
+    assert.deepEqual(
+      [...values].sort((a, b) => a - b),
+      Array.from({ length: 5_000 }, (_, i) => i),
+    );
     for (const r of out) assert.equal(r.value, `${r.value.split(':')[0]}:x2=${Number(r.value.split(':')[0]) * 2}`);
     // Per key (hence per partition) the order of the input is kept.
     const byKey = new Map<number, number[]>();
     for (const v of values) byKey.set(v % 10, [...(byKey.get(v % 10) ?? []), v]);
-    for (const [, seq] of byKey) assert.deepEqual(seq, [...seq].sort((a, b) => a - b));
+    for (const [, seq] of byKey)
+      assert.deepEqual(
+        seq,
+        [...seq].sort((a, b) => a - b),
+      );
   });
 
   it('hides the output of an aborted transaction, and a restart re-processes its input exactly once', async () => {
@@ -74,13 +94,22 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
 
     // First run: a processor that fails on record 50, inside a transaction holding 0..49.
     const failing = new StreamsBuilder();
-    failing.stream(input, { keySerde: S, valueSerde: S })
+    failing
+      .stream(input, { keySerde: S, valueSerde: S })
       .mapValues((v) => {
         if (v === '50') throw new Error('cannot handle 50');
         return v;
       })
       .to(output, { keySerde: S, valueSerde: S });
-    const first = new KafkaStreams(failing.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false, commitIntervalMs: 60_000, transactionTimeoutMs: 90_000, commitMaxRecords: 1_000_000 });
+    const first = new KafkaStreams(failing.build(), {
+      applicationId,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+      commitIntervalMs: 60_000,
+      transactionTimeoutMs: 90_000,
+      commitMaxRecords: 1_000_000,
+    });
     const failed = once(first, 'error') as Promise<[Error & { code?: string }]>;
     await first.start();
     const [error] = await failed;
@@ -104,7 +133,10 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
       await second.close();
     }
     const committed = await readAll(config(), output, 'read_committed', 100, 1_000);
-    assert.deepEqual(committed.map((r) => Number(r.value)), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      committed.map((r) => Number(r.value)),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   });
 
   it('a record the producer refuses (too large) goes to the production handler: dropped with continue, the rest committed', async () => {
@@ -119,8 +151,14 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
       .to(output, { keySerde: S, valueSerde: S });
     const reasons: string[] = [];
     const streams = new KafkaStreams(b.build(), {
-      applicationId: uniqueName('eos-large-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false,
-      productionExceptionHandler: (f) => (reasons.push(f.error.message), 'continue'),
+      applicationId: uniqueName('eos-large-app'),
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+      productionExceptionHandler: (f) => {
+        reasons.push(f.error.message);
+        return 'continue';
+      },
     });
     await streams.start();
     try {
@@ -128,7 +166,10 @@ describe('KafkaStreams: exactly-once pipeline on the real broker', function () {
     } finally {
       await streams.close();
     }
-    assert.deepEqual((await readAll(config(), output, 'read_committed', 2, 1_000)).map((r) => r.value), ['0', '2']);
+    assert.deepEqual(
+      (await readAll(config(), output, 'read_committed', 2, 1_000)).map((r) => r.value),
+      ['0', '2'],
+    );
     assert.equal(reasons.length, 1);
     assert.match(reasons[0]!, /larger than the producer allows/);
     assert.equal(streams.state, 'NOT_RUNNING');

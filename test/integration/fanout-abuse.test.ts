@@ -41,7 +41,20 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     for (let i = 0; i < n; i++) {
       const k = key(i);
       keys.push(k);
-      const p: MlPrediction = { entity_id: k, window_start: 0, window_end: 60_000, score: 0.7, label: 'anomaly', flagged: true, threshold: 0.5, model_name: 'm1', model_version: '1', features: { events: i, clicks: i, page_views: i }, event_time: Date.now(), processing_time: Date.now() };
+      const p: MlPrediction = {
+        entity_id: k,
+        window_start: 0,
+        window_end: 60_000,
+        score: 0.7,
+        label: 'anomaly',
+        flagged: true,
+        threshold: 0.5,
+        model_name: 'm1',
+        model_version: '1',
+        features: { events: i, clicks: i, page_views: i },
+        event_time: Date.now(),
+        processing_time: Date.now(),
+      };
       for (;;) {
         try {
           producer.produce(topics.predictions, null, serde.serialize(topics.predictions, p), Buffer.from(k), Date.now());
@@ -64,14 +77,30 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
   before(async () => {
     for (const t of Object.values(topics)) await createTopic(config(), t, 1);
     producer = await connectedProducer(config());
-    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
+    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({
+      schema: loadSchema('ml-prediction.avsc'),
+    });
     await serde.prepare(topics.predictions);
-    app = await startFanout({
-      ...config(),
-      topics: { ...config().topics, ...topics },
-      auth: { ...config().auth, jwtSecret: SECRET },
-      websocket: { ...config().websocket, host: '127.0.0.1', port: 0, adminPort: 0, maxConnectionsPerIp: 6, maxConnections: 8, idleTimeoutMs: 1_000, tokenGraceSeconds: 1, maxBufferedBytes: 65_536, trustedProxies: ['127.0.0.1/32'] }, // the default rate limit: 20/s, bursts of 40
-    }, createLogger({ level: 'warn' }, 'fanout-abuse'));
+    app = await startFanout(
+      {
+        ...config(),
+        topics: { ...config().topics, ...topics },
+        auth: { ...config().auth, jwtSecret: SECRET },
+        websocket: {
+          ...config().websocket,
+          host: '127.0.0.1',
+          port: 0,
+          adminPort: 0,
+          maxConnectionsPerIp: 6,
+          maxConnections: 8,
+          idleTimeoutMs: 1_000,
+          tokenGraceSeconds: 1,
+          maxBufferedBytes: 65_536,
+          trustedProxies: ['127.0.0.1/32'],
+        }, // the default rate limit: 20/s, bursts of 40
+      },
+      createLogger({ level: 'warn' }, 'fanout-abuse'),
+    );
     url = `${app.url.replace(/^http/, 'ws')}/ws`;
     sentinel = await WsTestClient.connect(url, { token: token() });
     assert.ok((await sentinel.request('subscribe', { channel: 'predictions' })).result);
@@ -95,8 +124,18 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
 
   it('no token, a bad signature, alg none, an expired token: 401 before any socket opens', async () => {
     await refusedWith({}, 401, 'SA_ERR_WS_UNAUTHORIZED', /no token/);
-    await refusedWith({ token: signHs256({ channels: ['*'], exp: now() + 60 }, 'not-the-secret-but-long-enough-0000') }, 401, 'SA_ERR_WS_UNAUTHORIZED', /signature/);
-    await refusedWith({ token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ channels: ['*'], exp: now() + 60 })}.` }, 401, 'SA_ERR_WS_UNAUTHORIZED', /algorithm "none" is not accepted/);
+    await refusedWith(
+      { token: signHs256({ channels: ['*'], exp: now() + 60 }, 'not-the-secret-but-long-enough-0000') },
+      401,
+      'SA_ERR_WS_UNAUTHORIZED',
+      /signature/,
+    );
+    await refusedWith(
+      { token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ channels: ['*'], exp: now() + 60 })}.` },
+      401,
+      'SA_ERR_WS_UNAUTHORIZED',
+      /algorithm "none" is not accepted/,
+    );
     await refusedWith({ token: token({}, -60) }, 401, 'SA_ERR_WS_UNAUTHORIZED', /expired/);
     assert.match(await (await fetch(`${app.adminUrl}/metrics`)).text(), /websocket_auth_failures_total\{reason="invalid"\} 3/);
   });
@@ -184,13 +223,30 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     const open: WsTestClient[] = [];
     try {
       // 127.0.0.1 is a trusted proxy here and already holds the sentinel: six clients behind it fit, as 198.51.100.7.
-      for (let i = 0; i < 6; i++) open.push(await WsTestClient.connect(url, { token: token(), headers: { 'X-Forwarded-For': `203.0.113.${i}, 198.51.100.7` } })); // on the left: what each client claimed itself
-      await refusedWith({ token: token(), headers: { 'X-Forwarded-For': '203.0.113.99, 198.51.100.7' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^198\.51\.100\.7 holds its maximum of 6/);
-      await refusedWith({ token: token(), headers: { 'X-Forwarded-For': '198.51.100.7, 127.0.0.1' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^198\.51\.100\.7 holds/); // a second trusted hop is skipped
+      for (let i = 0; i < 6; i++)
+        open.push(await WsTestClient.connect(url, { token: token(), headers: { 'X-Forwarded-For': `203.0.113.${i}, 198.51.100.7` } })); // on the left: what each client claimed itself
+      await refusedWith(
+        { token: token(), headers: { 'X-Forwarded-For': '203.0.113.99, 198.51.100.7' } },
+        429,
+        'SA_ERR_WS_TOO_MANY_CONNECTIONS',
+        /^198\.51\.100\.7 holds its maximum of 6/,
+      );
+      await refusedWith(
+        { token: token(), headers: { 'X-Forwarded-For': '198.51.100.7, 127.0.0.1' } },
+        429,
+        'SA_ERR_WS_TOO_MANY_CONNECTIONS',
+        /^198\.51\.100\.7 holds/,
+      ); // a second trusted hop is skipped
       await Promise.all(open.splice(0).map((c) => c.close()));
       // 127.0.0.2 is not trusted: whatever it says, it counts as itself.
-      for (let i = 0; i < 6; i++) open.push(await WsTestClient.connect(url, { token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': `198.51.100.${i}` } }));
-      await refusedWith({ token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '198.51.100.200' } }, 429, 'SA_ERR_WS_TOO_MANY_CONNECTIONS', /^127\.0\.0\.2 holds its maximum of 6/);
+      for (let i = 0; i < 6; i++)
+        open.push(await WsTestClient.connect(url, { token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': `198.51.100.${i}` } }));
+      await refusedWith(
+        { token: token(), localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '198.51.100.200' } },
+        429,
+        'SA_ERR_WS_TOO_MANY_CONNECTIONS',
+        /^127\.0\.0\.2 holds its maximum of 6/,
+      );
     } finally {
       await Promise.all(open.map((c) => c.close()));
     }
@@ -208,7 +264,8 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await slow.request('subscribe', { channel: 'predictions' });
     const socket = rawSocket(slow.ws)!;
     socket.pause(); // reads nothing: the kernel buffers fill, then the server's
-    const slowCount = async (): Promise<number> => Number(/websocket_slow_disconnects_total (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
+    const slowCount = async (): Promise<number> =>
+      Number(/websocket_slow_disconnects_total (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     for (let round = 0; round < 100 && (await slowCount()) === 0; round++) await produce(2_000);
     assert.equal(await slowCount(), 1, 'the server gave up on the slow reader');
     socket.resume(); // now read what was queued, up to the close frame
@@ -220,7 +277,8 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
     await slow.request('subscribe', { channel: 'metrics' });
     const socket = rawSocket(slow.ws)!;
     socket.pause();
-    const dropped = async (): Promise<number> => Number(/websocket_messages_dropped_total\{channel="metrics"\} (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
+    const dropped = async (): Promise<number> =>
+      Number(/websocket_messages_dropped_total\{channel="metrics"\} (\d+)/.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1] ?? 0);
     const summary = Buffer.from(JSON.stringify({ task: '0_0', events: 1, pad: 'x'.repeat(400) }));
     for (let round = 0; round < 100 && (await dropped()) === 0; round++) {
       for (let i = 0; i < 2_000; i++) producer.produce(topics.metrics, null, summary, Buffer.from(`task-${i}`), Date.now());
@@ -253,7 +311,8 @@ describe('the WebSocket fan-out under abuse: each case answered, other clients s
   }
 
   it('odd upgrade requests: a path that is not a URL, a handshake ws refuses, a refused client that never closes — answered, sockets closed, no slot leaked', async () => {
-    const upgrade = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+    const upgrade = (path: string, extra = ''): string =>
+      `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
     const odd = await raw(upgrade('//'));
     assert.match(odd.response, /^HTTP\/1.1 404/);
     assert.ok(odd.closedByServer);

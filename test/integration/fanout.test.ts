@@ -19,7 +19,8 @@ import { useStack } from '../support/stack';
 import { WsTestClient, type Push } from '../support/ws-client';
 
 const SECRET = 'fanout-integration-secret-0123456789';
-const token = (claims: Record<string, unknown> = {}, ttlS = 600): string => signHs256({ sub: 'test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + ttlS, ...claims }, SECRET);
+const token = (claims: Record<string, unknown> = {}, ttlS = 600): string =>
+  signHs256({ sub: 'test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + ttlS, ...claims }, SECRET);
 
 /**
  * The fan-out tier on the real broker and registry: predictions produced into Kafka
@@ -49,7 +50,20 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     for (let i = 0; i < n; i++) {
       const key = o.key ? o.key(i) : `e-${seq++}`;
       keys.push(key);
-      const p: MlPrediction = { entity_id: key, window_start: 0, window_end: 60_000, score: o.score ?? 0.9, label: 'anomaly', flagged: true, threshold: 0.5, model_name: o.model ?? 'm1', model_version: '1', features: { events: i }, event_time: Date.now(), processing_time: Date.now() };
+      const p: MlPrediction = {
+        entity_id: key,
+        window_start: 0,
+        window_end: 60_000,
+        score: o.score ?? 0.9,
+        label: 'anomaly',
+        flagged: true,
+        threshold: 0.5,
+        model_name: o.model ?? 'm1',
+        model_version: '1',
+        features: { events: i },
+        event_time: Date.now(),
+        processing_time: Date.now(),
+      };
       producer.produce(topics.predictions, null, serde.serialize(topics.predictions, p), Buffer.from(key), Date.now());
     }
     await call((cb) => producer.flush(10_000, (err) => cb(err)));
@@ -59,7 +73,9 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
   before(async () => {
     for (const t of Object.values(topics)) await createTopic(config(), t, 2);
     producer = await connectedProducer(config());
-    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') });
+    serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({
+      schema: loadSchema('ml-prediction.avsc'),
+    });
     await serde.prepare(topics.predictions);
   });
   after(async () => {
@@ -81,8 +97,14 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       await c.waitFor('the m2 prediction', () => c.pushes('predictions:m2').length === 1);
       await c.waitFor('the filtered predictions', () => c.pushes('predictions').length === 1);
       await new Promise((r) => setTimeout(r, 300)); // nothing else arrives
-      assert.deepEqual(c.pushes('predictions').map((p) => p.pub.key), ['a-high']);
-      assert.deepEqual(c.pushes('predictions:m2').map((p) => p.pub.key), ['b-m2']);
+      assert.deepEqual(
+        c.pushes('predictions').map((p) => p.pub.key),
+        ['a-high'],
+      );
+      assert.deepEqual(
+        c.pushes('predictions:m2').map((p) => p.pub.key),
+        ['b-m2'],
+      );
       const pushed = c.pushes('predictions')[0]!;
       assert.equal(pushed.pub.topic, topics.predictions);
       assert.ok(Number.isInteger(pushed.pub.partition) && Number.isInteger(pushed.pub.offset));
@@ -129,12 +151,32 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
     const own = { predictions: uniqueName('fo-outage-p'), alerts: uniqueName('fo-outage-a'), metrics: uniqueName('fo-outage-m') };
     for (const t of Object.values(own)) await createTopic(config(), t, 1);
     await serde.prepare(own.predictions);
-    const app = await startFanout({ ...fanoutConfig(), topics: { ...config().topics, ...own }, schemaRegistry: { ...config().schemaRegistry, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` } }, createLogger({ level: 'silent' }, 'fanout-test'));
+    const app = await startFanout(
+      {
+        ...fanoutConfig(),
+        topics: { ...config().topics, ...own },
+        schemaRegistry: { ...config().schemaRegistry, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+      },
+      createLogger({ level: 'silent' }, 'fanout-test'),
+    );
     try {
       const c = await WsTestClient.connect(wsUrl(app), { token: token() });
       await c.request('subscribe', { channel: 'predictions' });
       registryUp = false;
-      const p: MlPrediction = { entity_id: 'during-outage', window_start: 0, window_end: 1, score: 0.5, label: 'x', flagged: false, threshold: 0.5, model_name: 'm1', model_version: '1', features: {}, event_time: Date.now(), processing_time: Date.now() };
+      const p: MlPrediction = {
+        entity_id: 'during-outage',
+        window_start: 0,
+        window_end: 1,
+        score: 0.5,
+        label: 'x',
+        flagged: false,
+        threshold: 0.5,
+        model_name: 'm1',
+        model_version: '1',
+        features: {},
+        event_time: Date.now(),
+        processing_time: Date.now(),
+      };
       producer.produce(own.predictions, null, serde.serialize(own.predictions, p), Buffer.from(p.entity_id), Date.now());
       await call((cb) => producer.flush(10_000, (err) => cb(err)));
       await new Promise((r) => setTimeout(r, 1_500));
@@ -189,11 +231,34 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       const c = await WsTestClient.connect(wsUrl(app), { token: token() });
       const resumed = await c.request('subscribe', { channel: 'predictions', recover: { positions: { ...positions, 0: positions[0]! + 2 } } });
       assert.deepEqual(resumed.result!.publications, []);
-      for (let i = 0; i < 4; i++) producer.produce(topics.predictions, 0, serde.serialize(topics.predictions, { entity_id: `ahead-${i}`, window_start: 0, window_end: 1, score: 0.5, label: 'x', flagged: false, threshold: 0.5, model_name: 'm1', model_version: '1', features: {}, event_time: Date.now(), processing_time: Date.now() }), Buffer.from(`ahead-${i}`), Date.now());
+      for (let i = 0; i < 4; i++)
+        producer.produce(
+          topics.predictions,
+          0,
+          serde.serialize(topics.predictions, {
+            entity_id: `ahead-${i}`,
+            window_start: 0,
+            window_end: 1,
+            score: 0.5,
+            label: 'x',
+            flagged: false,
+            threshold: 0.5,
+            model_name: 'm1',
+            model_version: '1',
+            features: {},
+            event_time: Date.now(),
+            processing_time: Date.now(),
+          }),
+          Buffer.from(`ahead-${i}`),
+          Date.now(),
+        );
       await call((cb) => producer.flush(10_000, (err) => cb(err)));
       await c.waitFor('the records past the position', () => c.pushes().length === 2);
       await new Promise((r) => setTimeout(r, 300));
-      assert.deepEqual(c.pushes().map((p) => p.pub.key), ['ahead-2', 'ahead-3']);
+      assert.deepEqual(
+        c.pushes().map((p) => p.pub.key),
+        ['ahead-2', 'ahead-3'],
+      );
       await c.close();
     } finally {
       await app.close();
@@ -222,7 +287,11 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       assert.deepEqual(replayed.map((p) => p.key).sort(), [...missed].sort());
       for (const partition of [0, 1]) {
         const offsets = replayed.filter((p) => p.partition === partition).map((p) => p.offset);
-        assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b), 'in offset order per partition');
+        assert.deepEqual(
+          offsets,
+          [...offsets].sort((a, b) => a - b),
+          'in offset order per partition',
+        );
       }
       await again.close();
     } finally {
@@ -237,7 +306,8 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
       await c.request('subscribe', { channel: 'alerts' });
       const socket = rawSocket(c.ws)!;
       socket.pause(); // reads nothing, so it never sees a ping nor answers one
-      const gauge = async (): Promise<number> => Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1]);
+      const gauge = async (): Promise<number> =>
+        Number(/^websocket_connections_active (\d+)/m.exec(await (await fetch(`${app.adminUrl}/metrics`)).text())?.[1]);
       await waitFor('the dead peer to be dropped', async () => (await gauge()) === 0, 10_000);
       socket.resume();
       assert.equal((await c.closed).code, 1006, 'terminated without a close frame');
@@ -264,7 +334,16 @@ describe('the WebSocket fan-out on the real broker: protocol and resume', functi
 
   it('npm run fanout: SIGTERM tells its clients to reconnect elsewhere and exits 0', async () => {
     const port = 20_000 + Math.floor(Math.random() * 10_000);
-    const env = cleanEnv({ STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics, STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(port), STREAMING_WEBSOCKET__ADMIN_PORT: String(port + 1), STREAMING_AUTH__JWT_SECRET: SECRET, STREAMING_LOG__LEVEL: 'warn' });
+    const env = cleanEnv({
+      STREAMING_TOPICS__PREDICTIONS: topics.predictions,
+      STREAMING_TOPICS__ALERTS: topics.alerts,
+      STREAMING_TOPICS__METRICS: topics.metrics,
+      STREAMING_WEBSOCKET__HOST: '127.0.0.1',
+      STREAMING_WEBSOCKET__PORT: String(port),
+      STREAMING_WEBSOCKET__ADMIN_PORT: String(port + 1),
+      STREAMING_AUTH__JWT_SECRET: SECRET,
+      STREAMING_LOG__LEVEL: 'warn',
+    });
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/fanout.ts')], { cwd: ROOT, env, stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.once('exit', r));
     try {

@@ -52,7 +52,12 @@ describe('hostile Avro records on the real broker: the instances that read them 
     const ownSchema = wire(ownId, [...new Array<number>(8).fill(0), ...varint(2 ** 52)]); // eight empty fields, then metrics claims 2^52 entries
     const producer = await connectedProducer(config());
     try {
-      await produce(producer, input, [['before', writer.serialize(input, event(1))!], ['fifteen', fifteen], ['own-schema', ownSchema], ...Array.from({ length: 5 }, (_, i): [string, Buffer] => [`after-${i}`, writer.serialize(input, event(10 + i))!])]);
+      await produce(producer, input, [
+        ['before', writer.serialize(input, event(1))!],
+        ['fifteen', fifteen],
+        ['own-schema', ownSchema],
+        ...Array.from({ length: 5 }, (_, i): [string, Buffer] => [`after-${i}`, writer.serialize(input, event(10 + i))!]),
+      ]);
     } finally {
       await call((cb) => producer.disconnect((err) => cb(err)));
     }
@@ -61,7 +66,12 @@ describe('hostile Avro records on the real broker: the instances that read them 
     b.stream(input, { keySerde: Serdes.String(), valueSerde: new AvroSerdes(registry(), { maxRecordBytes: 64 * 1024 }).serde<AnalyticsEvent>({ schema }) })
       .mapValues((e) => `${e?.event_type}:${e?.value}`)
       .to(output, { keySerde: Serdes.String(), valueSerde: Serdes.String() });
-    const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'error' }), handleSignals: false });
+    const streams = new KafkaStreams(b.build(), {
+      applicationId,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: createLogger({ level: 'error' }),
+      handleSignals: false,
+    });
     await streams.start();
     let out: Awaited<ReturnType<typeof readAll>> = [];
     try {
@@ -71,15 +81,27 @@ describe('hostile Avro records on the real broker: the instances that read them 
     } finally {
       await streams.close();
     }
-    assert.deepEqual(out.map((r) => r.value), ['CLICK:1', 'CLICK:10', 'CLICK:11', 'CLICK:12', 'CLICK:13', 'CLICK:14']);
+    assert.deepEqual(
+      out.map((r) => r.value),
+      ['CLICK:1', 'CLICK:10', 'CLICK:11', 'CLICK:12', 'CLICK:13', 'CLICK:14'],
+    );
 
     const dlq = await readWithHeaders(`${applicationId}-dlq`, 2);
-    assert.deepEqual(dlq.map((d) => d.key), ['fifteen', 'own-schema']);
+    assert.deepEqual(
+      dlq.map((d) => d.key),
+      ['fifteen', 'own-schema'],
+    );
     assert.deepEqual(dlq[0]!.value, fifteen);
     assert.equal(dlq[0]!.value.length, 15);
     for (const d of dlq) assert.equal(d.headers[DLQ_HEADERS.code], 'SA_ERR_DESERIALIZATION');
-    assert.equal(dlq[0]!.headers[DLQ_HEADERS.message], `a record from "${input}" (schema id ${hostileId}) is refused before decoding: map block claims 4503599627370496 entries, but only 0 bytes are left, in field extra (byte 5 of 15)`);
-    assert.equal(dlq[1]!.headers[DLQ_HEADERS.message], `a record from "${input}" (schema id ${ownId}) is refused before decoding: map block claims 4503599627370496 entries, but only 0 bytes are left, in field metrics (byte 13 of 21)`);
+    assert.equal(
+      dlq[0]!.headers[DLQ_HEADERS.message],
+      `a record from "${input}" (schema id ${hostileId}) is refused before decoding: map block claims 4503599627370496 entries, but only 0 bytes are left, in field extra (byte 5 of 15)`,
+    );
+    assert.equal(
+      dlq[1]!.headers[DLQ_HEADERS.message],
+      `a record from "${input}" (schema id ${ownId}) is refused before decoding: map block claims 4503599627370496 entries, but only 0 bytes are left, in field metrics (byte 13 of 21)`,
+    );
     assert.equal(dlq[1]!.headers[DLQ_HEADERS.offset], '2');
   });
 
@@ -104,7 +126,10 @@ describe('hostile Avro records on the real broker: the instances that read them 
       const c = await WsTestClient.connect(`${app.url.replace(/^http/, 'ws')}/ws`, { token });
       await c.request('subscribe', { channel: 'predictions' });
       const keys = ['after-0', 'after-1', 'after-2'];
-      await produce(producer, topics.predictions, [['fifteen', fifteenByteRecord(hostileId)], ...keys.map((k): [string, Buffer] => [k, writer.serialize(topics.predictions, prediction(k))!])]);
+      await produce(producer, topics.predictions, [
+        ['fifteen', fifteenByteRecord(hostileId)],
+        ...keys.map((k): [string, Buffer] => [k, writer.serialize(topics.predictions, prediction(k))!]),
+      ]);
       await c.waitFor('the predictions after the 15-byte record', () => keys.every((k) => c.pushes('predictions').some((p) => p.pub.key === k)), 30_000);
       assert.ok(!c.pushes().some((p) => p.pub.key === 'fifteen'));
       assert.match(await (await fetch(`${app.adminUrl}/metrics`)).text(), new RegExp(`fanout_records_undecodable_total\\{topic="${topics.predictions}"\\} 1`));
@@ -116,7 +141,10 @@ describe('hostile Avro records on the real broker: the instances that read them 
   });
 
   async function readWithHeaders(topic: string, expect: number): Promise<{ key: string; value: Buffer; headers: Record<string, string> }[]> {
-    const consumer = new Kafka.KafkaConsumer({ ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('hostile-reader'), 'isolation.level': 'read_committed', 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' });
+    const consumer = new Kafka.KafkaConsumer(
+      { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('hostile-reader'), 'isolation.level': 'read_committed', 'enable.auto.commit': false },
+      { 'auto.offset.reset': 'earliest' },
+    );
     await call((cb) => consumer.connect({ timeout: 15_000 }, (err) => cb(err)));
     consumer.subscribe([topic]);
     const out: Kafka.Message[] = [];
@@ -136,11 +164,34 @@ const RECENT = Date.now() - 3_600_000;
 
 function event(i: number): AnalyticsEvent {
   return {
-    event_id: randomUUID(), event_type: 'CLICK', entity_id: 'acct-1', user_id: null, session_id: null, event_time: RECENT + i,
-    value: i, currency: null, metrics: { latency_ms: i }, properties: { page: '/' }, source: 'test', schema_version: 1,
+    event_id: randomUUID(),
+    event_type: 'CLICK',
+    entity_id: 'acct-1',
+    user_id: null,
+    session_id: null,
+    event_time: RECENT + i,
+    value: i,
+    currency: null,
+    metrics: { latency_ms: i },
+    properties: { page: '/' },
+    source: 'test',
+    schema_version: 1,
   };
 }
 
 function prediction(key: string): MlPrediction {
-  return { entity_id: key, window_start: 0, window_end: 60_000, score: 0.9, label: 'anomaly', flagged: true, threshold: 0.5, model_name: 'm1', model_version: '1', features: { events: 1 }, event_time: Date.now(), processing_time: Date.now() };
+  return {
+    entity_id: key,
+    window_start: 0,
+    window_end: 60_000,
+    score: 0.9,
+    label: 'anomaly',
+    flagged: true,
+    threshold: 0.5,
+    model_name: 'm1',
+    model_version: '1',
+    features: { events: 1 },
+    event_time: Date.now(),
+    processing_time: Date.now(),
+  };
 }

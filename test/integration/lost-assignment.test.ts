@@ -69,7 +69,14 @@ describe('a lost assignment never leaves a checkpoint past what the instance wro
     const portA = await freePort();
     a = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/support/count-app.ts')], {
       cwd: ROOT,
-      env: { ...process.env, COUNT_APP_INPUT: input, COUNT_APP_ID: applicationId, COUNT_APP_INSTANCE: 'a', COUNT_APP_STATE_DIR: dirA, COUNT_APP_PORT: String(portA) },
+      env: {
+        ...process.env,
+        COUNT_APP_INPUT: input,
+        COUNT_APP_ID: applicationId,
+        COUNT_APP_INSTANCE: 'a',
+        COUNT_APP_STATE_DIR: dirA,
+        COUNT_APP_PORT: String(portA),
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const urlA = `http://127.0.0.1:${portA}`;
@@ -79,11 +86,23 @@ describe('a lost assignment never leaves a checkpoint past what the instance wro
     a.kill('SIGSTOP');
     const dirB = mkdtempSync(join(tmpdir(), 'lost-b-'));
     dirs.push(dirB);
-    b = new KafkaStreams((() => {
-      const builder = new StreamsBuilder();
-      builder.stream(input, { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() }).count({ name: 'counts' });
-      return builder.build();
-    })(), { applicationId, instanceId: 'b', stateDir: dirB, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 }, queryServer: { port: await freePort() } });
+    b = new KafkaStreams(
+      (() => {
+        const builder = new StreamsBuilder();
+        builder.stream(input, { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() }).count({ name: 'counts' });
+        return builder.build();
+      })(),
+      {
+        applicationId,
+        instanceId: 'b',
+        stateDir: dirB,
+        kafka: kafkaClientConfig(config().kafka),
+        logger: createLogger({ level: 'fatal' }),
+        handleSignals: false,
+        consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 },
+        queryServer: { port: await freePort() },
+      },
+    );
     await b.start();
     const urlB = b.queryUrl!;
     await waitFor('instance b to run both partitions', async () => (await scan(urlB)).partitions.length === 2, 120_000);
@@ -97,11 +116,15 @@ describe('a lost assignment never leaves a checkpoint past what the instance wro
     b = undefined;
     await produce(1);
     let last = new Map<string, number>();
-    await waitFor('instance a to hold every count exactly as recomputed from the input', async () => {
-      const s = await scan(urlA).catch(() => ({ counts: new Map<string, number>(), partitions: [] }));
-      last = s.counts;
-      return s.partitions.length === 2 && equalsExpected(s.counts);
-    }, 120_000).catch((err: Error) => {
+    await waitFor(
+      'instance a to hold every count exactly as recomputed from the input',
+      async () => {
+        const s = await scan(urlA).catch(() => ({ counts: new Map<string, number>(), partitions: [] }));
+        last = s.counts;
+        return s.partitions.length === 2 && equalsExpected(s.counts);
+      },
+      120_000,
+    ).catch((err: Error) => {
       const wrong = [...expected].filter(([k, v]) => last.get(k) !== v).map(([k, v]) => `${k}: ${last.get(k)} instead of ${v}`);
       throw new Error(`${err.message}; ${wrong.length} of ${KEYS} counts differ (${wrong.slice(0, 5).join(', ')})`);
     });

@@ -32,14 +32,30 @@ describe('metrics contract: every metric the alerts and the dashboard read is ex
   });
 
   it('scrapes a running processor and fan-out and finds each metric with its labels', async () => {
-    const topics = { events: uniqueName('mc-events'), predictions: uniqueName('mc-predictions'), alerts: uniqueName('mc-alerts'), metrics: uniqueName('mc-metrics') };
+    const topics = {
+      events: uniqueName('mc-events'),
+      predictions: uniqueName('mc-predictions'),
+      alerts: uniqueName('mc-alerts'),
+      metrics: uniqueName('mc-metrics'),
+    };
     for (const t of Object.values(topics)) await createTopic(config(), t, 2);
-    const app = loadConfig(cleanEnv({
-      STREAMING_TOPICS__EVENTS: topics.events, STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics,
-      STREAMING_PROCESSOR__APPLICATION_ID: uniqueName('mc-app'), STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: String(await freePort()), STREAMING_PROCESSOR__ADMIN_PORT: String(await freePort()),
-      STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(await freePort()), STREAMING_WEBSOCKET__ADMIN_PORT: String(await freePort()), STREAMING_AUTH__JWT_SECRET: 'm'.repeat(40),
-      STREAMING_REALTIME_ML__MODELS_DIR: join(ROOT, 'models'),
-    }));
+    const app = loadConfig(
+      cleanEnv({
+        STREAMING_TOPICS__EVENTS: topics.events,
+        STREAMING_TOPICS__PREDICTIONS: topics.predictions,
+        STREAMING_TOPICS__ALERTS: topics.alerts,
+        STREAMING_TOPICS__METRICS: topics.metrics,
+        STREAMING_PROCESSOR__APPLICATION_ID: uniqueName('mc-app'),
+        STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1',
+        STREAMING_PROCESSOR__QUERY_PORT: String(await freePort()),
+        STREAMING_PROCESSOR__ADMIN_PORT: String(await freePort()),
+        STREAMING_WEBSOCKET__HOST: '127.0.0.1',
+        STREAMING_WEBSOCKET__PORT: String(await freePort()),
+        STREAMING_WEBSOCKET__ADMIN_PORT: String(await freePort()),
+        STREAMING_AUTH__JWT_SECRET: 'm'.repeat(40),
+        STREAMING_REALTIME_ML__MODELS_DIR: join(ROOT, 'models'),
+      }),
+    );
     const log = createLogger({ level: 'fatal' });
     processor = await startProcessor(app, log, { handleSignals: false });
     fanout = await startFanout(app, log);
@@ -47,10 +63,18 @@ describe('metrics contract: every metric the alerts and the dashboard read is ex
 
     const scrape = async (base: string): Promise<string> => (await fetch(`${base}/metrics`)).text();
     let exposition = '';
-    await waitFor('predictions made, committed, and the group lag polled', async () => {
-      exposition = (await scrape(processor!.adminUrl)) + (await scrape(fanout!.adminUrl));
-      return /^ml_inference_duration_ms_count\{/m.test(exposition) && /^event_end_to_end_latency_ms_count\{[^}]*\} [1-9]/m.test(exposition) && /^kafka_consumer_group_lag\{/m.test(exposition);
-    }, 90_000);
+    await waitFor(
+      'predictions made, committed, and the group lag polled',
+      async () => {
+        exposition = (await scrape(processor!.adminUrl)) + (await scrape(fanout!.adminUrl));
+        return (
+          /^ml_inference_duration_ms_count\{/m.test(exposition) &&
+          /^event_end_to_end_latency_ms_count\{[^}]*\} [1-9]/m.test(exposition) &&
+          /^kafka_consumer_group_lag\{/m.test(exposition)
+        );
+      },
+      90_000,
+    );
 
     const expressions = [
       ...ruleExpressions(readFileSync(join(ROOT, 'ops/prometheus/alerts.yml'), 'utf8')).map((e) => ({ where: 'alerts.yml', expr: e })),
@@ -63,10 +87,12 @@ describe('metrics contract: every metric the alerts and the dashboard read is ex
       const exported = use.metrics.filter((m) => !m.includes(':')); // names with ":" are recording rules
       for (const metric of exported) {
         if (!hasMetric(exposition, metric)) missing.push(`${where}: ${metric} is not exported (${expr})`);
-        for (const label of use.matchers.get(metric) ?? []) if (!labelsOf(exposition, metric).has(label)) missing.push(`${where}: ${metric} has no label ${label}`);
+        for (const label of use.matchers.get(metric) ?? [])
+          if (!labelsOf(exposition, metric).has(label)) missing.push(`${where}: ${metric} has no label ${label}`);
       }
       for (const label of use.grouping) {
-        if (exported.length > 0 && !exported.some((m) => labelsOf(exposition, m).has(label))) missing.push(`${where}: no metric of "${expr}" has the label ${label}`);
+        if (exported.length > 0 && !exported.some((m) => labelsOf(exposition, m).has(label)))
+          missing.push(`${where}: no metric of "${expr}" has the label ${label}`);
       }
     }
     assert.deepEqual(missing, []);

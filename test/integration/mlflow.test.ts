@@ -42,9 +42,14 @@ describe('models from a real MLflow Model Registry', function () {
     const lines: { msg: string }[] = [];
     const log = createLogger({ level: 'info' }, 'test', { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
     const metrics = new Registry();
-    const registry = await ModelRegistry.open({ catalogue: mlflowCatalogue({ trackingUri: mlflow.url, name, cache: new ModelCache({ dir: join(work, 'cache') }), breaker }), log, pollMs: 0, metrics });
+    const registry = await ModelRegistry.open({
+      catalogue: mlflowCatalogue({ trackingUri: mlflow.url, name, cache: new ModelCache({ dir: join(work, 'cache') }), breaker }),
+      log,
+      pollMs: 0,
+      metrics,
+    });
     try {
-      assert.equal(registry.current().version, v1, 'predictions name the registry\'s version');
+      assert.equal(registry.current().version, v1, "predictions name the registry's version");
       assert.equal(registry.current().score(Float32Array.from(JSON.parse(readFileSync(join(MODEL, 'parity.json'), 'utf8')).rows[0] as number[]), 1).length, 1);
 
       const v2 = await registerModelVersion(mlflow.url, name, MODEL);

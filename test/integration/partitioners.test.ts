@@ -27,7 +27,11 @@ async function get(base: string, path: string): Promise<{ status: number; body: 
  * consistent_random partitioner (CRC32), no partition given. Returns the partition each
  * delivery report names per key.
  */
-async function produceWithLibrdkafkaDefault(config: ReturnType<ReturnType<typeof useStack>>, topic: string, records: [string, number][]): Promise<Map<string, number>> {
+async function produceWithLibrdkafkaDefault(
+  config: ReturnType<ReturnType<typeof useStack>>,
+  topic: string,
+  records: [string, number][],
+): Promise<Map<string, number>> {
   const producer = new Kafka.Producer({ ...kafkaClientConfig(config.kafka), dr_cb: true });
   await call((cb) => producer.connect({ timeout: 15_000 }, (err) => cb(err)));
   producer.setPollInterval(20);
@@ -42,7 +46,7 @@ async function produceWithLibrdkafkaDefault(config: ReturnType<ReturnType<typeof
   return placed;
 }
 
-describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32 default, real broker)', function () {
+describe("key look-ups whatever partitioner wrote the input (librdkafka's CRC32 default, real broker)", function () {
   this.timeout(240_000);
   const config = useStack();
   const input = uniqueName('pt-in');
@@ -60,17 +64,35 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
       dirs.push(dir);
       const b = new StreamsBuilder();
       b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
-      const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { lines.push(chunk.toString()); done(); } });
+      const sink = new Writable({
+        write: (chunk: Buffer, _enc, done) => {
+          lines.push(chunk.toString());
+          done();
+        },
+      });
       const logger = id === 'a' ? createLogger({ level: 'warn' }, 'pt', sink) : createLogger({ level: 'fatal' });
-      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger, handleSignals: false, queryServer: { port: await freePort() }, ...(inputPartitioner ? { inputPartitioner } : {}) });
+      const streams = new KafkaStreams(b.build(), {
+        applicationId,
+        instanceId: id,
+        stateDir: dir,
+        kafka: kafkaClientConfig(config().kafka),
+        logger,
+        handleSignals: false,
+        queryServer: { port: await freePort() },
+        ...(inputPartitioner ? { inputPartitioner } : {}),
+      });
       await streams.start();
       running.push(streams);
       urls.push(streams.queryUrl!);
     }
-    await waitFor('both instances running with tasks', async () => {
-      const stores = await Promise.all(urls.map((u) => get(u, '/stores/counts/entries?limit=1')));
-      return stores.every((r) => r.status === 200 && r.body.partitions.length > 0);
-    }, 90_000);
+    await waitFor(
+      'both instances running with tasks',
+      async () => {
+        const stores = await Promise.all(urls.map((u) => get(u, '/stores/counts/entries?limit=1')));
+        return stores.every((r) => r.status === 200 && r.body.partitions.length > 0);
+      },
+      90_000,
+    );
     return urls[0]!;
   };
 
@@ -87,7 +109,11 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
 
   before(async () => {
     await createTopic(config(), input, PARTITIONS);
-    placed = await produceWithLibrdkafkaDefault(config(), input, keys.flatMap((k, i) => Array.from({ length: (i % 3) + 1 }, () => [k, -1] as [string, number])));
+    placed = await produceWithLibrdkafkaDefault(
+      config(),
+      input,
+      keys.flatMap((k, i) => Array.from({ length: (i % 3) + 1 }, () => [k, -1] as [string, number])),
+    );
   });
 
   after(async () => {
@@ -95,7 +121,7 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  it('librdkafka\'s default partitioner is CRC32 of the key, as the runtime computes it (and mostly not murmur2)', () => {
+  it("librdkafka's default partitioner is CRC32 of the key, as the runtime computes it (and mostly not murmur2)", () => {
     let differ = 0;
     for (const key of keys) {
       assert.equal(placed.get(key), crc32Partition(Buffer.from(key), PARTITIONS), key);
@@ -104,7 +130,7 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
     assert.ok(differ > KEYS / 2, `murmur2 would look in the wrong partition for most keys (${differ} of ${KEYS})`);
   });
 
-  it('declared crc32: every look-up answers the key\'s count, with no mismatch counted', async () => {
+  it("declared crc32: every look-up answers the key's count, with no mismatch counted", async () => {
     const lines: string[] = [];
     const url = await startPair('crc32', lines);
     await waitFor('every count final', async () => [...(await answers(url))].every(([k, v]) => v === expected.get(k)), 60_000);
@@ -117,11 +143,21 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
     const lines: string[] = [];
     const url = await startPair(undefined, lines); // the default, murmur2: the wrong declaration here
     let last = new Map<string, number | string>();
-    await waitFor('every count final', async () => {
-      last = await answers(url);
-      return [...last].every(([k, v]) => v === expected.get(k));
-    }, 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${[...last].filter(([k, v]) => v !== expected.get(k)).slice(0, 5).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    await waitFor(
+      'every count final',
+      async () => {
+        last = await answers(url);
+        return [...last].every(([k, v]) => v === expected.get(k));
+      },
+      60_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${[...last]
+          .filter(([k, v]) => v !== expected.get(k))
+          .slice(0, 5)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`,
+      );
     });
     const metrics = await running.at(-2)!.metrics.metrics();
     assert.match(metrics, new RegExp(`streams_partitioner_mismatch_total\\{topic="${input}",application_id="[^"]+"\\} [1-9]`));
@@ -152,19 +188,31 @@ describe('key look-ups whatever partitioner wrote the input (librdkafka\'s CRC32
       dirs.push(dir);
       const b = new StreamsBuilder();
       b.stream(topic, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
-      const streams = new KafkaStreams(b.build(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, queryServer: { port: await freePort() } });
+      const streams = new KafkaStreams(b.build(), {
+        applicationId,
+        instanceId: id,
+        stateDir: dir,
+        kafka: kafkaClientConfig(config().kafka),
+        logger: createLogger({ level: 'fatal' }),
+        handleSignals: false,
+        queryServer: { port: await freePort() },
+      });
       await streams.start();
       running.push(streams);
       pair.push({ streams, url: streams.queryUrl! });
     }
     const [a, b] = pair as [{ streams: KafkaStreams; url: string }, { streams: KafkaStreams; url: string }];
     let bPartition = -1;
-    await waitFor('each instance running one partition', async () => {
-      const [ra, rb] = await Promise.all([get(a.url, '/stores/counts/entries?limit=1'), get(b.url, '/stores/counts/entries?limit=1')]);
-      if (ra.status !== 200 || rb.status !== 200 || ra.body.partitions.length !== 1 || rb.body.partitions.length !== 1) return false;
-      bPartition = rb.body.partitions[0];
-      return true;
-    }, 90_000);
+    await waitFor(
+      'each instance running one partition',
+      async () => {
+        const [ra, rb] = await Promise.all([get(a.url, '/stores/counts/entries?limit=1'), get(b.url, '/stores/counts/entries?limit=1')]);
+        if (ra.status !== 200 || rb.status !== 200 || ra.body.partitions.length !== 1 || rb.body.partitions.length !== 1) return false;
+        bPartition = rb.body.partitions[0];
+        return true;
+      },
+      90_000,
+    );
     // A key murmur2 places on a's partition, written (as another partitioner would) to b's: only b sees it misplaced.
     const key = keys.find((k) => partitionForKey(Buffer.from(k), 2) !== bPartition)!;
     await produceWithLibrdkafkaDefault(config(), topic, [[key, bPartition]]);

@@ -48,10 +48,18 @@ describe('the compiled runtime, installed with production dependencies only', fu
   });
 
   it('holds the compiled code, the assets and production dependencies only: no tests, no ops, no tsx', () => {
-    for (const dev of ['tsx', 'typescript', 'mocha', 'playwright-core', '@types/mocha']) assert.ok(!existsSync(join(app, 'node_modules', dev)), `${dev} is a development dependency`);
+    for (const dev of ['tsx', 'typescript', 'mocha', 'playwright-core', '@types/mocha'])
+      assert.ok(!existsSync(join(app, 'node_modules', dev)), `${dev} is a development dependency`);
     for (const needed of ['node-rdkafka', 'rocksdb', 'onnxruntime-node', 'fastify', 'ws']) assert.ok(existsSync(join(app, 'node_modules', needed)), needed);
     assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['schemas', 'src', 'state', 'topologies']);
-    for (const f of ['dist/src/eos-verify/app.js', 'dist/src/fanout/dashboard/index.html', 'dist/schemas/analytics-event.avsc', 'dist/src/index.d.ts', 'models/anomaly-detector/1/model.onnx']) assert.ok(existsSync(join(app, f)), f);
+    for (const f of [
+      'dist/src/eos-verify/app.js',
+      'dist/src/fanout/dashboard/index.html',
+      'dist/schemas/analytics-event.avsc',
+      'dist/src/index.d.ts',
+      'models/anomaly-detector/1/model.onnx',
+    ])
+      assert.ok(existsSync(join(app, f)), f);
     assert.ok(!existsSync(join(app, 'dist/src/cli/start.js')), 'npm start is the development launcher, not built');
   });
 
@@ -73,7 +81,12 @@ describe('the compiled runtime, installed with production dependencies only', fu
   });
 
   it('the processor and the fan-out run from dist/: generated events come out as predictions on a WebSocket, and SIGTERM closes both', async () => {
-    const topics = { events: uniqueName('prod-events'), predictions: uniqueName('prod-predictions'), alerts: uniqueName('prod-alerts'), metrics: uniqueName('prod-metrics') };
+    const topics = {
+      events: uniqueName('prod-events'),
+      predictions: uniqueName('prod-predictions'),
+      alerts: uniqueName('prod-alerts'),
+      metrics: uniqueName('prod-metrics'),
+    };
     for (const t of Object.values(topics)) await createTopic(config(), t, 3);
     const [queryPort, adminPort, wsPort, wsAdminPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const secret = 'p'.repeat(40);
@@ -100,7 +113,9 @@ describe('the compiled runtime, installed with production dependencies only', fu
       const dashboard = await fetch(`http://127.0.0.1:${wsPort}/dashboard/`);
       assert.equal(dashboard.status, 200);
       assert.match(await dashboard.text(), /<html/i);
-      const client = await WsTestClient.connect(`ws://127.0.0.1:${wsPort}/ws`, { token: signHs256({ sub: 'prod-test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + 600 }, secret) });
+      const client = await WsTestClient.connect(`ws://127.0.0.1:${wsPort}/ws`, {
+        token: signHs256({ sub: 'prod-test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + 600 }, secret),
+      });
       assert.ok((await client.request('subscribe', { channel: 'predictions' })).result);
       const generated = run(process.execPath, ['dist/src/cli/main.js', 'generate', '--rate', '200', '--duration', '3', '--seed', '5'], app, env);
       assert.match(generated, /sent/i);
@@ -109,7 +124,10 @@ describe('the compiled runtime, installed with production dependencies only', fu
       assert.equal(pushed.model_name, 'anomaly-detector');
       assert.equal(typeof pushed.score, 'number');
       const stores = (await (await fetch(`http://127.0.0.1:${queryPort}/stores`)).json()) as { stores: { name: string }[] };
-      assert.deepEqual(stores.stores.map((s) => s.name), ['entity-features-1m']);
+      assert.deepEqual(
+        stores.stores.map((s) => s.name),
+        ['entity-features-1m'],
+      );
       await client.close();
       assert.deepEqual(await Promise.all([stop(processor.child), stop(fanout.child)]), [0, 0], 'both exit 0 after SIGTERM');
     } catch (err) {
@@ -137,7 +155,10 @@ function start(args: string[], cwd: string, env: NodeJS.ProcessEnv): { child: Ch
 }
 
 async function ready(url: string): Promise<boolean> {
-  return fetch(url).then((r) => r.ok, () => false);
+  return fetch(url).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 function stop(child: ChildProcess): Promise<number | null> {

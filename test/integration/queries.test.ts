@@ -44,7 +44,16 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     const dir = mkdtempSync(join(tmpdir(), 'iq-'));
     dirs.push(dir);
     const port = await freePort();
-    const streams = new KafkaStreams(topology(), { applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false, queryServer: { port }, adminServer: { port: 0 } });
+    const streams = new KafkaStreams(topology(), {
+      applicationId,
+      instanceId: id,
+      stateDir: dir,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+      queryServer: { port },
+      adminServer: { port: 0 },
+    });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     // The admin listener's port is known once start() has opened it.
@@ -94,20 +103,28 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     instances.push(b);
     await b.streams.start();
     const [a] = instances;
-    await waitFor('both ready with tasks split', async () => {
-      const ra = await get(a!.admin(), '/readyz');
-      const rb = await get(b.admin(), '/readyz');
-      return ra.status === 200 && rb.status === 200 && ra.body.tasks.length > 0 && rb.body.tasks.length > 0;
-    }, 90_000);
+    await waitFor(
+      'both ready with tasks split',
+      async () => {
+        const ra = await get(a!.admin(), '/readyz');
+        const rb = await get(b.admin(), '/readyz');
+        return ra.status === 200 && rb.status === 200 && ra.body.tasks.length > 0 && rb.body.tasks.length > 0;
+      },
+      90_000,
+    );
     let last = '';
-    await waitFor('every count final', async () => {
-      for (let i = 0; i < KEYS; i++) {
-        const r = await get(a!.url, `/stores/counts/keys/k${i}`);
-        last = `k${i}: ${r.status} ${JSON.stringify(r.body)}`;
-        if (r.body.value !== i + 1) return false;
-      }
-      return true;
-    }, 60_000).catch((err: Error) => {
+    await waitFor(
+      'every count final',
+      async () => {
+        for (let i = 0; i < KEYS; i++) {
+          const r = await get(a!.url, `/stores/counts/keys/k${i}`);
+          last = `k${i}: ${r.status} ${JSON.stringify(r.body)}`;
+          if (r.body.value !== i + 1) return false;
+        }
+        return true;
+      },
+      60_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; last answer ${last}`);
     });
     let forwarded = 0;
@@ -125,7 +142,15 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
     }
     assert.ok(forwarded >= KEYS / 2, `some answers came through a forward (${forwarded})`);
     const windows = await get(a!.url, `/stores/per-minute/keys/k3/windows?from=${base}&to=${base + 3_600_000}`);
-    assert.deepEqual(windows.body.windows.map((w: { start: number; value: number }) => [w.start - base, w.value]), [[0, 1], [60_000, 1], [120_000, 1], [180_000, 1]]);
+    assert.deepEqual(
+      windows.body.windows.map((w: { start: number; value: number }) => [w.start - base, w.value]),
+      [
+        [0, 1],
+        [60_000, 1],
+        [120_000, 1],
+        [180_000, 1],
+      ],
+    );
   });
 
   it('scans the partitions an instance runs, page by page with a cursor; both instances together hold every key', async () => {
@@ -170,15 +195,16 @@ describe('interactive queries over HTTP (two instances, real broker)', function 
 
   it('an open (loopback) API answers only requests that name a loopback host: a DNS-rebinding page is refused', async () => {
     const { port } = new URL(instances[0]!.url);
-    const ask = (host: string): Promise<{ status: number; body: string }> => new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/stores/counts/keys/k1', headers: { host } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    const ask = (host: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/stores/counts/keys/k1', headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
     const rebound = await ask(`evil.example:${port}`);
     assert.equal(rebound.status, 403);
     assert.match(rebound.body, /SA_ERR_QUERY_FORBIDDEN/);

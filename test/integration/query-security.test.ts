@@ -18,7 +18,8 @@ const quiet = createLogger({ level: 'fatal' });
 const SECRET = 'query-security-test-secret-0123456789';
 const jwt: JwtSettings = { algorithms: ['HS256'], secret: SECRET, audience: 'query-api' };
 const now = (): number => Math.floor(Date.now() / 1000);
-const token = (claims: Record<string, unknown> = {}): string => signHs256({ sub: 'analyst', aud: 'query-api', stores: ['counts'], exp: now() + 300, ...claims }, SECRET);
+const token = (claims: Record<string, unknown> = {}): string =>
+  signHs256({ sub: 'analyst', aud: 'query-api', stores: ['counts'], exp: now() + 300, ...claims }, SECRET);
 
 async function get(base: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}${path}`, { headers });
@@ -58,7 +59,12 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
     b.stream(`${input}-other`, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'secrets' });
     const streams = new KafkaStreams(b.build(), {
-      applicationId, instanceId: id, stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false,
+      applicationId,
+      instanceId: id,
+      stateDir: dir,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
       // Listening on every interface: the API must insist on tokens.
       queryServer: { port, host: '0.0.0.0', advertisedUrl: `http://127.0.0.1:${port}`, auth: { verify: (t) => verifyJwt(t, jwt) } },
     });
@@ -82,13 +88,17 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     await start('a');
     await start('b');
     const [a] = instances;
-    await waitFor('both instances hold tasks and every count is final', async () => {
-      for (let i = 0; i < KEYS; i++) {
-        const r = await get(a!.url, `/stores/counts/keys/k${i}`, { authorization: `Bearer ${token()}` });
-        if (r.body.value !== i + 1) return false;
-      }
-      return instances.every((x) => x.streams.state === 'RUNNING');
-    }, 120_000);
+    await waitFor(
+      'both instances hold tasks and every count is final',
+      async () => {
+        for (let i = 0; i < KEYS; i++) {
+          const r = await get(a!.url, `/stores/counts/keys/k${i}`, { authorization: `Bearer ${token()}` });
+          if (r.body.value !== i + 1) return false;
+        }
+        return instances.every((x) => x.streams.state === 'RUNNING');
+      },
+      120_000,
+    );
   });
 
   after(async () => {
@@ -102,7 +112,12 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     const cases: [Record<string, string>, number, string, RegExp][] = [
       [{}, 401, 'SA_ERR_QUERY_UNAUTHORIZED', /no bearer token/],
       [{ authorization: 'Basic YWxpY2U6cGFzcw==' }, 401, 'SA_ERR_QUERY_UNAUTHORIZED', /no bearer token/],
-      [{ authorization: `Bearer ${signHs256({ aud: 'query-api', stores: ['*'], exp: now() + 60 }, 'another-secret-of-enough-length-0000')}` }, 401, 'SA_ERR_QUERY_UNAUTHORIZED', /signature/],
+      [
+        { authorization: `Bearer ${signHs256({ aud: 'query-api', stores: ['*'], exp: now() + 60 }, 'another-secret-of-enough-length-0000')}` },
+        401,
+        'SA_ERR_QUERY_UNAUTHORIZED',
+        /signature/,
+      ],
       [{ authorization: `Bearer ${token({ aud: 'fanout' })}` }, 401, 'SA_ERR_QUERY_UNAUTHORIZED', /audience/],
       [{ authorization: `Bearer ${token({ exp: now() - 60 })}` }, 401, 'SA_ERR_QUERY_UNAUTHORIZED', /expired/],
       [{ authorization: `Bearer ${token({ stores: ['secrets'] })}` }, 403, 'SA_ERR_QUERY_FORBIDDEN', /does not grant store "counts"/],
@@ -118,13 +133,19 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     for (const path of ['/stores', '/stores/secrets/entries', '/metadata/counts/k1']) assert.equal((await get(url, path)).status, 401, path);
     assert.equal((await get(url, '/stores/secrets/entries', { authorization: `Bearer ${token()}` })).status, 403);
     const listed = await get(url, '/stores', { authorization: `Bearer ${token()}` });
-    assert.deepEqual(listed.body.stores.map((s: { name: string }) => s.name), ['counts'], 'only granted stores are listed');
+    assert.deepEqual(
+      listed.body.stores.map((s: { name: string }) => s.name),
+      ['counts'],
+      'only granted stores are listed',
+    );
     assert.equal((await get(url, '/openapi.json')).status, 200, 'the API description needs no token');
   });
 
-  it('a key another instance owns is forwarded with the caller\'s credentials: the owner checks them too', async () => {
+  it("a key another instance owns is forwarded with the caller's credentials: the owner checks them too", async () => {
     const [a, b] = instances;
-    const owned = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map((e: { key: string }) => e.key);
+    const owned = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map(
+      (e: { key: string }) => e.key,
+    );
     assert.ok(owned.length > 0);
     const key = owned[0] as string;
     const r = await get(a!.url, `/stores/counts/keys/${key}`, { authorization: `Bearer ${token()}` });
@@ -138,7 +159,9 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
 
   it('a forwarded question is never forwarded again, and names only partitions the receiver runs (else 503, never a miss)', async () => {
     const [a, b] = instances;
-    const ownedByB = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map((e: { key: string }) => e.key)[0] as string;
+    const ownedByB = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map(
+      (e: { key: string }) => e.key,
+    )[0] as string;
     const auth = { authorization: `Bearer ${token()}` };
     // At a, as if forwarded to it: a key b runs is not passed on to b (one hop), and it is no "no value" either.
     const hop = await get(a!.url, `/stores/counts/keys/${ownedByB}`, { ...auth, 'x-sa-forwarded': '1' });
@@ -152,10 +175,15 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
 
   it('a request line with an absolute URL never sends the query anywhere but to the owner', async () => {
     const [a, b] = instances;
-    const owned = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map((e: { key: string }) => e.key);
+    const owned = (await get(b!.url, '/stores/counts/entries?limit=100', { authorization: `Bearer ${token()}` })).body.entries.map(
+      (e: { key: string }) => e.key,
+    );
     const key = owned[0] as string;
     const evil = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
-    const answer = await rawRequest(a!.port, `GET ${evil}/stores/counts/keys/${key} HTTP/1.1`, [`Host: 127.0.0.1:${a!.port}`, `Authorization: Bearer ${token()}`]);
+    const answer = await rawRequest(a!.port, `GET ${evil}/stores/counts/keys/${key} HTTP/1.1`, [
+      `Host: 127.0.0.1:${a!.port}`,
+      `Authorization: Bearer ${token()}`,
+    ]);
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.match(answer, /x-sa-served-by: b/i);
     assert.match(answer, new RegExp(`"value":${Number(key.slice(1)) + 1}`));
@@ -167,7 +195,8 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
     const [a] = instances;
     const evil = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
     const producer = await connectedProducer(config());
-    const claim = (o: Record<string, unknown>): Buffer => Buffer.from(JSON.stringify({ applicationId, instanceId: 'evil', url: evil, tasks: ['0_0', '0_1'], at: Date.now() + 1000, ...o }));
+    const claim = (o: Record<string, unknown>): Buffer =>
+      Buffer.from(JSON.stringify({ applicationId, instanceId: 'evil', url: evil, tasks: ['0_0', '0_1'], at: Date.now() + 1000, ...o }));
     const hostile: [string, Buffer][] = [
       ['evil', claim({ at: Date.now() + 86_400_000 })], // dated ahead, to win every task forever
       ['evil', claim({ applicationId: 'another-app' })],
@@ -192,6 +221,14 @@ describe('query API security: tokens, store grants, forwarding only to owners (r
   });
 
   it('refuses to start an open query API on a non-loopback address', () => {
-    assert.throws(() => new KafkaStreams(new StreamsBuilder().build(), { applicationId: 'x', kafka: kafkaClientConfig(config().kafka), queryServer: { port: 1, host: '0.0.0.0' } }), (err: Error & { code?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && /open query API must not face the network/.test(err.message));
+    assert.throws(
+      () =>
+        new KafkaStreams(new StreamsBuilder().build(), {
+          applicationId: 'x',
+          kafka: kafkaClientConfig(config().kafka),
+          queryServer: { port: 1, host: '0.0.0.0' },
+        }),
+      (err: Error & { code?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && /open query API must not face the network/.test(err.message),
+    );
   });
 });

@@ -29,7 +29,11 @@ describe('a schema-registry outage costs waiting, never the processor (real brok
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        fetch(`${config().schemaRegistry.url}${req.url}`, { method: req.method ?? 'GET', headers: { accept: req.headers.accept ?? '*/*', 'content-type': req.headers['content-type'] ?? 'application/json' }, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) }).then(
+        fetch(`${config().schemaRegistry.url}${req.url}`, {
+          method: req.method ?? 'GET',
+          headers: { accept: req.headers.accept ?? '*/*', 'content-type': req.headers['content-type'] ?? 'application/json' },
+          ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+        }).then(
           async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer())),
           () => res.writeHead(502).end(),
         );
@@ -53,8 +57,17 @@ describe('a schema-registry outage costs waiting, never the processor (real brok
     const direct = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry)));
     const viaProxy = new AvroSerdes(new SchemaRegistry({ host: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }));
     const b = new StreamsBuilder();
-    b.stream(input, { keySerde: Serdes.String(), valueSerde: viaProxy.serde<{ n: number }>({ schema: V1 as never }) }).mapValues((v) => String(v?.n)).to(output, { keySerde: Serdes.String(), valueSerde: Serdes.String() });
-    streams = new KafkaStreams(b.build(), { applicationId: uniqueName('outage-app'), stateDir: dir, kafka: kafkaClientConfig(config().kafka), logger: createLogger({ level: 'fatal' }), handleSignals: false, adminServer: { port: 0 } });
+    b.stream(input, { keySerde: Serdes.String(), valueSerde: viaProxy.serde<{ n: number }>({ schema: V1 as never }) })
+      .mapValues((v) => String(v?.n))
+      .to(output, { keySerde: Serdes.String(), valueSerde: Serdes.String() });
+    streams = new KafkaStreams(b.build(), {
+      applicationId: uniqueName('outage-app'),
+      stateDir: dir,
+      kafka: kafkaClientConfig(config().kafka),
+      logger: createLogger({ level: 'fatal' }),
+      handleSignals: false,
+      adminServer: { port: 0 },
+    });
     const states: StreamsState[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.start();
@@ -72,10 +85,14 @@ describe('a schema-registry outage costs waiting, never the processor (real brok
     registryUp = false;
     await send(direct.serde({ schema: V2 as never }), 5);
     const admin = streams.adminUrl!;
-    await waitFor('/readyz to say what it waits for', async () => {
-      const r = await fetch(`${admin}/readyz`);
-      return r.status === 503 && /schema registry does not answer/.test(await r.text());
-    }, 30_000);
+    await waitFor(
+      '/readyz to say what it waits for',
+      async () => {
+        const r = await fetch(`${admin}/readyz`);
+        return r.status === 503 && /schema registry does not answer/.test(await r.text());
+      },
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 32_000)); // past the ~26 s after which the processor used to give up
     assert.equal(streams.state, 'RUNNING');
     assert.ok(!states.includes('ERROR'), `states: ${states.join(' → ')}`);

@@ -50,13 +50,10 @@ describe('local schema registry: the owner’s client against it, unchanged (rea
     assert.equal(await registry.getLatestSchemaId(subject), second.id);
 
     const incompatible = { ...v1, fields: [...compatible.fields, { name: 'required', type: 'string' }] };
-    await assert.rejects(
-      registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(incompatible) }, { subject }),
-      (err: { status?: number }) => {
-        assert.equal(err.status, 409);
-        return true;
-      },
-    );
+    await assert.rejects(registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(incompatible) }, { subject }), (err: { status?: number }) => {
+      assert.equal(err.status, 409);
+      return true;
+    });
     assert.equal(await registry.getLatestSchemaId(subject), second.id, 'the rejected version must not become latest');
   });
 });

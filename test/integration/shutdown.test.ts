@@ -29,14 +29,22 @@ describe('KafkaStreams: close() when the broker stops answering', function () {
     const lines: string[] = [];
     const logger = createLogger({ level: 'warn' }, 'close-test', { write: (l: string) => void lines.push(l) });
     // A long commit interval keeps the last records in an open transaction when the broker is paused.
-    const options = { applicationId, instanceId: 'only', kafka: kafkaClientConfig(config().kafka), handleSignals: false, closeTimeoutMs: 2_000, commitIntervalMs: 5_000 };
+    const options = {
+      applicationId,
+      instanceId: 'only',
+      kafka: kafkaClientConfig(config().kafka),
+      handleSignals: false,
+      closeTimeoutMs: 2_000,
+      commitIntervalMs: 5_000,
+    };
 
     await produceInput(config(), input, 1_000);
     const first = new KafkaStreams(topology(), { ...options, logger });
     await first.start();
     await waitFor('1000 committed outputs', async () => (await readAll(config(), output, 'read_committed', 0, 300)).length >= 1_000, 90_000);
     await produceInput(config(), input, 500);
-    const processed = async (): Promise<number> => (await first.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
+    const processed = async (): Promise<number> =>
+      (await first.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
     await waitFor('1500 processed records', async () => (await processed()) >= 1_500, 30_000);
     process.kill(pid!, 'SIGSTOP');
     try {
@@ -45,7 +53,10 @@ describe('KafkaStreams: close() when the broker stops answering', function () {
       process.kill(pid!, 'SIGCONT');
     }
     assert.equal(first.state, 'NOT_RUNNING');
-    assert.ok(lines.some((l) => l.includes('close timed out; dropping the Kafka clients')), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => l.includes('close timed out; dropping the Kafka clients')),
+      lines.join('\n'),
+    );
 
     // The same instance id fences the abandoned transaction; everything is delivered once.
     const second = new KafkaStreams(topology(), { ...options, logger: createLogger({ level: 'fatal' }) });
@@ -56,6 +67,9 @@ describe('KafkaStreams: close() when the broker stops answering', function () {
       await second.close();
     }
     const values = (await readAll(config(), output, 'read_committed', 1_500, 1_000)).map((r) => Number(r.value)).sort((a, b) => a - b);
-    assert.deepEqual(values, [...Array.from({ length: 1_000 }, (_, i) => i), ...Array.from({ length: 500 }, (_, i) => i)].sort((a, b) => a - b));
+    assert.deepEqual(
+      values,
+      [...Array.from({ length: 1_000 }, (_, i) => i), ...Array.from({ length: 500 }, (_, i) => i)].sort((a, b) => a - b),
+    );
   });
 });

@@ -27,7 +27,9 @@ async function freePort(): Promise<number> {
 }
 
 const made: string[] = [];
-after(() => made.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 /** A stack folder whose Kafka jars are "already fetched" but empty, to reach later steps fast. */
 function fakeStackDir(kafkaVersion = '4.1.1'): string {
@@ -48,7 +50,10 @@ describe('npm run stack (real processes)', function () {
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /kafka node 1: 127\.0\.0\.1:\d+ .* running, pid \d+/);
       assert.match(res.stdout, /registry: http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7 — running, pid \d+/);
-      assert.match(res.stdout, /topics: analytics-events \(6 partitions, 1 replica\), ml-predictions \(6 partitions, 1 replica\), streaming-alerts \(6 partitions, 1 replica\), streaming-metrics \(6 partitions, 1 replica\)/);
+      assert.match(
+        res.stdout,
+        /topics: analytics-events \(6 partitions, 1 replica\), ml-predictions \(6 partitions, 1 replica\), streaming-alerts \(6 partitions, 1 replica\), streaming-metrics \(6 partitions, 1 replica\)/,
+      );
     });
 
     it('up again reuses what runs instead of starting a second copy', async () => {
@@ -64,7 +69,10 @@ describe('npm run stack (real processes)', function () {
     it('an unknown command prints the usage and exits 2', async () => {
       const res = await runTs(CLI, ['start'], cleanEnv({}));
       assert.equal(res.code, 2);
-      assert.match(res.stderr, /^SA_ERR_USAGE: unknown command "start"\n  → usage: npm run stack -- up \[--nodes N\] \[--partitions N\] \| down \[--purge\] \| status/);
+      assert.match(
+        res.stderr,
+        /^SA_ERR_USAGE: unknown command "start"\n {2}→ usage: npm run stack -- up \[--nodes N\] \[--partitions N\] \| down \[--purge\] \| status/,
+      );
       assert.doesNotMatch(res.stderr, STACK_TRACE);
     });
 
@@ -81,7 +89,11 @@ describe('npm run stack (real processes)', function () {
     it('a Kafka port taken by another program names the port and the setting to change', async () => {
       const squatter = await listen();
       try {
-        const env = cleanEnv({ STREAMING_STACK__DIR: fakeStackDir(), STREAMING_STACK__KAFKA_PORT: String(squatter.port), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+        const env = cleanEnv({
+          STREAMING_STACK__DIR: fakeStackDir(),
+          STREAMING_STACK__KAFKA_PORT: String(squatter.port),
+          STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+        });
         const res = await runTs(CLI, ['up'], env);
         assert.equal(res.code, 1);
         assert.match(res.stderr, new RegExp(`^SA_ERR_STACK_PORT_IN_USE: port ${squatter.port} \\(kafka node 1\\) is already in use by another program`));
@@ -119,7 +131,11 @@ describe('npm run stack (real processes)', function () {
       const standIn = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', nodeDir], { stdio: 'ignore' });
       try {
         writeFileSync(join(nodeDir, 'broker.pid'), String(standIn.pid));
-        const env = cleanEnv({ STREAMING_STACK__DIR: dir, STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+        const env = cleanEnv({
+          STREAMING_STACK__DIR: dir,
+          STREAMING_STACK__KAFKA_PORT: String(await freePort()),
+          STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+        });
         const res = await runTs(CLI, ['up', '--nodes', '3'], env);
         assert.equal(res.code, 1);
         assert.match(res.stderr, /^SA_ERR_STACK_PORT_IN_USE: a local cluster of another size is running \(1 node\(s\)/);
@@ -131,17 +147,33 @@ describe('npm run stack (real processes)', function () {
 
     it('missing Maven is one line naming what to install', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sa-stack-'));
-      const env = cleanEnv({ PATH: '/nonexistent', STREAMING_STACK__DIR: dir, STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+      const env = cleanEnv({
+        PATH: '/nonexistent',
+        STREAMING_STACK__DIR: dir,
+        STREAMING_STACK__KAFKA_PORT: String(await freePort()),
+        STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+      });
       const res = await runTs(CLI, ['up'], env);
       assert.equal(res.code, 1);
-      assert.equal(res.stderr.trim(), 'SA_ERR_STACK_TOOL_MISSING: mvn was not found on PATH\n  → install Apache Maven 3.6+ (Debian/Ubuntu: apt-get install maven)');
+      assert.equal(
+        res.stderr.trim(),
+        'SA_ERR_STACK_TOOL_MISSING: mvn was not found on PATH\n  → install Apache Maven 3.6+ (Debian/Ubuntu: apt-get install maven)',
+      );
     });
 
     it('missing Java is one line naming what to install', async () => {
-      const env = cleanEnv({ PATH: '/nonexistent', STREAMING_STACK__DIR: fakeStackDir(), STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+      const env = cleanEnv({
+        PATH: '/nonexistent',
+        STREAMING_STACK__DIR: fakeStackDir(),
+        STREAMING_STACK__KAFKA_PORT: String(await freePort()),
+        STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+      });
       const res = await runTs(CLI, ['up'], env);
       assert.equal(res.code, 1);
-      assert.equal(res.stderr.trim(), 'SA_ERR_STACK_TOOL_MISSING: java was not found on PATH\n  → install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless, or openjdk-21-jre-headless where 17 is gone)');
+      assert.equal(
+        res.stderr.trim(),
+        'SA_ERR_STACK_TOOL_MISSING: java was not found on PATH\n  → install a Java 17+ runtime (Debian/Ubuntu: apt-get install openjdk-17-jre-headless, or openjdk-21-jre-headless where 17 is gone)',
+      );
     });
 
     it('a broker that dies at start-up is reported with the tail of its log and a non-zero exit', async () => {
@@ -150,18 +182,30 @@ describe('npm run stack (real processes)', function () {
       const nodeDir = join(dir, 'kafka', '1-node', 'node-1', 'data');
       mkdirSync(nodeDir, { recursive: true });
       writeFileSync(join(nodeDir, 'meta.properties'), 'version=1\ncluster.id=J2bFGuoRTn-y9pD3PLfJ3A\nnode.id=1\n');
-      const env = cleanEnv({ STREAMING_STACK__DIR: dir, STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+      const env = cleanEnv({
+        STREAMING_STACK__DIR: dir,
+        STREAMING_STACK__KAFKA_PORT: String(await freePort()),
+        STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+      });
       const res = await runTs(CLI, ['up'], env);
       assert.equal(res.code, 1);
       assert.match(res.stderr, /^SA_ERR_STACK_START_FAILED: kafka node 1 exited during start-up\. Last lines of .*server\.log:/);
       assert.match(res.stderr, /Could not find or load main class kafka\.Kafka/);
-      assert.match(res.stderr, new RegExp(`→ the broker jars in ${join(dir, 'lib', 'kafka-4.1.1')} are incomplete: remove that folder \\(it is fetched again\\), then run \`npm run stack -- up\``));
+      assert.match(
+        res.stderr,
+        new RegExp(
+          `→ the broker jars in ${join(dir, 'lib', 'kafka-4.1.1')} are incomplete: remove that folder \\(it is fetched again\\), then run \`npm run stack -- up\``,
+        ),
+      );
       assert.doesNotMatch(res.stderr, STACK_TRACE);
     });
   });
 
   describe('every hint names a command, flag, setting or folder that fixes the failure', () => {
-    const ports = async (): Promise<Record<string, string>> => ({ STREAMING_STACK__KAFKA_PORT: String(await freePort()), STREAMING_STACK__CONTROLLER_PORT: String(await freePort()) });
+    const ports = async (): Promise<Record<string, string>> => ({
+      STREAMING_STACK__KAFKA_PORT: String(await freePort()),
+      STREAMING_STACK__CONTROLLER_PORT: String(await freePort()),
+    });
 
     it('damaged broker jars at the first format: the hint names their folder, not the node data; a bad stored cluster id is replaced first', async () => {
       const dir = fakeStackDir();
@@ -170,7 +214,10 @@ describe('npm run stack (real processes)', function () {
       writeFileSync(idFile, '-aGVsbG8gd29ybGQgaGk'); // what the old script could write
       const res = await runTs(CLI, ['up'], cleanEnv({ STREAMING_STACK__DIR: dir, ...(await ports()) }));
       assert.equal(res.code, 1);
-      assert.match(res.stderr, /^SA_ERR_STACK_START_FAILED: formatting the storage of broker 1 failed:\nError: Could not find or load main class kafka\.tools\.StorageTool/);
+      assert.match(
+        res.stderr,
+        /^SA_ERR_STACK_START_FAILED: formatting the storage of broker 1 failed:\nError: Could not find or load main class kafka\.tools\.StorageTool/,
+      );
       assert.match(res.stderr, new RegExp(`→ the broker jars in ${join(dir, 'lib', 'kafka-4.1.1')} are incomplete: remove that folder`));
       assert.ok(isClusterId(readFileSync(idFile, 'utf8')), 'the unusable id was replaced before formatting');
     });
@@ -203,7 +250,10 @@ describe('npm run stack (real processes)', function () {
         const env = cleanEnv({ STREAMING_STACK__DIR: dir, ...(await ports()), STREAMING_SCHEMA_REGISTRY__URL: 'http://127.0.0.1:1/apis/ccompat/v7' });
         const res = await runTs(CLI, ['up'], env);
         assert.equal(res.code, 1);
-        assert.match(res.stderr, /^SA_ERR_STACK_PORT_IN_USE: kafka node 1 is running on ports 1111\/2222, not \d+\/\d+: it was started with other port settings/);
+        assert.match(
+          res.stderr,
+          /^SA_ERR_STACK_PORT_IN_USE: kafka node 1 is running on ports 1111\/2222, not \d+\/\d+: it was started with other port settings/,
+        );
         assert.match(res.stderr, /→ run `npm run stack -- down` \(it finds the nodes by pid file, whatever their ports\), then `npm run stack -- up`/);
         const exited = new Promise((r) => standIn.once('exit', r));
         const down = await runTs(CLI, ['down'], env);
@@ -222,10 +272,13 @@ describe('npm run stack (real processes)', function () {
       chmodSync(join(bin, 'java'), 0o755);
       const res = await runTs(CLI, ['up'], cleanEnv({ PATH: `${bin}:/usr/bin:/bin`, STREAMING_STACK__DIR: fakeStackDir(), ...(await ports()) }));
       assert.equal(res.code, 1);
-      assert.match(res.stderr, /^SA_ERR_STACK_TOOL_MISSING: `java -version` failed \(exit 1\):\nError: could not open jvm\.cfg\n  → the java on PATH is broken: install a Java 17\+ runtime/);
+      assert.match(
+        res.stderr,
+        /^SA_ERR_STACK_TOOL_MISSING: `java -version` failed \(exit 1\):\nError: could not open jvm\.cfg\n {2}→ the java on PATH is broken: install a Java 17\+ runtime/,
+      );
     });
 
-    it('a Kafka version Maven Central does not have names the setting to change (real Maven)', async function () {
+    it('a Kafka version Maven Central does not have names the setting to change (real Maven)', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sa-stack-'));
       made.push(dir);
       const res = await runTs(CLI, ['up'], cleanEnv({ STREAMING_STACK__DIR: dir, STREAMING_STACK__KAFKA_VERSION: '4.1.99', ...(await ports()) }), 110_000);

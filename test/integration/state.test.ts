@@ -32,7 +32,12 @@ describe('state stores on the real broker: changelog and restoration', function 
     const topology = (): ReturnType<StreamsBuilder['build']> => {
       const b = new StreamsBuilder();
       // No cache: every update is emitted, so each count can be checked once (the verifier covers counting through the cache).
-      b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts', cacheMaxEntries: 0 }).toStream().mapValues((n, k) => `${k}=${n}`).to(output, { keySerde: S, valueSerde: S });
+      b.stream(input, { keySerde: S, valueSerde: S })
+        .groupByKey({ keySerde: S })
+        .count({ name: 'counts', cacheMaxEntries: 0 })
+        .toStream()
+        .mapValues((n, k) => `${k}=${n}`)
+        .to(output, { keySerde: S, valueSerde: S });
       return b.build();
     };
     const run = async (expected: number): Promise<KafkaStreams> => {
@@ -48,7 +53,8 @@ describe('state stores on the real broker: changelog and restoration', function 
 
     await produceInput(config(), input, 300);
     const first = await run(300);
-    const restoredBy = async (s: KafkaStreams): Promise<number> => (await s.metrics.getMetricsAsJSON()).find((m) => m.name === 'streams_restored_records_total')!.values.reduce((a, v) => a + v.value, 0);
+    const restoredBy = async (s: KafkaStreams): Promise<number> =>
+      (await s.metrics.getMetricsAsJSON()).find((m) => m.name === 'streams_restored_records_total')!.values.reduce((a, v) => a + v.value, 0);
     assert.equal(await restoredBy(first), 0, 'nothing to restore on the first run');
 
     const changelog = (await clusterInfo(kafkaClientConfig(config().kafka), 10_000)).topics.get(`${applicationId}-counts-changelog`);
@@ -60,7 +66,12 @@ describe('state stores on the real broker: changelog and restoration', function 
 
     const counts = countsByKey((await readAll(config(), output, 'read_committed', 400, 1_000)).map((r) => r.value));
     assert.equal(counts.size, 10);
-    for (const [key, seq] of counts) assert.deepEqual(seq, Array.from({ length: 40 }, (_, i) => i + 1), `counts of ${key}`);
+    for (const [key, seq] of counts)
+      assert.deepEqual(
+        seq,
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        `counts of ${key}`,
+      );
   });
 
   it('a windowed count on RocksDB stores gives, per key and window, exactly the count of its records, emitted through the cache', async () => {
@@ -103,10 +114,14 @@ describe('state stores on the real broker: changelog and restoration', function 
     const streams = new KafkaStreams(b.build(), { applicationId, kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
     await streams.start();
     try {
-      await waitFor('every window at its final count', async () => {
-        const { counts } = await latest();
-        return counts.length === expected.size && counts.every(([w, n]) => expected.get(w) === n);
-      }, 90_000);
+      await waitFor(
+        'every window at its final count',
+        async () => {
+          const { counts } = await latest();
+          return counts.length === expected.size && counts.every(([w, n]) => expected.get(w) === n);
+        },
+        90_000,
+      );
     } finally {
       await streams.close();
     }
@@ -119,7 +134,12 @@ describe('state stores on the real broker: changelog and restoration', function 
   });
 
   it('a stream–table join on the real broker enriches records from a RocksDB table; topics that are not co-partitioned are refused', async () => {
-    const [users, clicks, enriched, lopsided] = ['users', 'clicks', 'enriched', 'lopsided'].map((t) => uniqueName(`join-${t}`)) as [string, string, string, string];
+    const [users, clicks, enriched, lopsided] = ['users', 'clicks', 'enriched', 'lopsided'].map((t) => uniqueName(`join-${t}`)) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     await createTopic(config(), users, 2);
     await createTopic(config(), clicks, 2);
     await createTopic(config(), enriched, 2);
@@ -127,19 +147,35 @@ describe('state stores on the real broker: changelog and restoration', function 
     const topology = (clickTopic: string): ReturnType<StreamsBuilder['build']> => {
       const b = new StreamsBuilder();
       const table = b.table(users, { keySerde: S, valueSerde: S }, { name: 'users' });
-      b.stream(clickTopic, { keySerde: S, valueSerde: S }).join(table, (click, user) => `${click}:${user}`).to(enriched, { keySerde: S, valueSerde: S });
+      b.stream(clickTopic, { keySerde: S, valueSerde: S })
+        .join(table, (click, user) => `${click}:${user}`)
+        .to(enriched, { keySerde: S, valueSerde: S });
       return b.build();
     };
-    const refused = new KafkaStreams(topology(lopsided), { applicationId: uniqueName('join-bad'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
-    await assert.rejects(refused.start(), (err: { code?: string; message: string }) => err.code === 'SA_ERR_TOPOLOGY_INVALID' && /same number of partitions/.test(err.message));
+    const refused = new KafkaStreams(topology(lopsided), {
+      applicationId: uniqueName('join-bad'),
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+    });
+    await assert.rejects(
+      refused.start(),
+      (err: { code?: string; message: string }) => err.code === 'SA_ERR_TOPOLOGY_INVALID' && /same number of partitions/.test(err.message),
+    );
 
     const producer = await connectedProducer(config());
     for (let i = 0; i < 20; i++) producer.produce(users, null, Buffer.from(`name${i}`), Buffer.from(`u${i}`));
     await call((cb) => producer.flush(10_000, (err) => cb(err)));
-    const streams = new KafkaStreams(topology(clicks), { applicationId: uniqueName('join-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(topology(clicks), {
+      applicationId: uniqueName('join-app'),
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+    });
     await streams.start();
     try {
-      const processed = async (): Promise<number> => (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
+      const processed = async (): Promise<number> =>
+        (await streams.metrics.getMetricsAsJSON()).find((m) => m.name === 'events_processed_total')!.values.reduce((a, v) => a + v.value, 0);
       await waitFor('the table loaded', async () => (await processed()) >= 20, 60_000);
       for (let i = 0; i < 40; i++) producer.produce(clicks, null, Buffer.from(`c${i}`), Buffer.from(`u${i % 25}`)); // u20..u24 have no row
       await call((cb) => producer.flush(10_000, (err) => cb(err)));
@@ -149,7 +185,10 @@ describe('state stores on the real broker: changelog and restoration', function 
       await call((cb) => producer.disconnect((err) => cb(err)));
     }
     const out = (await readAll(config(), enriched, 'read_committed', 32, 1_000)).map((r) => r.value).sort();
-    const expected = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 25 < 20).map((i) => `c${i}:name${i % 25}`).sort();
+    const expected = Array.from({ length: 40 }, (_, i) => i)
+      .filter((i) => i % 25 < 20)
+      .map((i) => `c${i}:name${i % 25}`)
+      .sort();
     assert.deepEqual(out, expected);
   });
 
@@ -168,7 +207,12 @@ describe('state stores on the real broker: changelog and restoration', function 
         };
       })
       .to(output, { keySerde: S, valueSerde: S });
-    const streams = new KafkaStreams(b.build(), { applicationId: uniqueName('punct-app'), kafka: kafkaClientConfig(config().kafka), logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(b.build(), {
+      applicationId: uniqueName('punct-app'),
+      kafka: kafkaClientConfig(config().kafka),
+      logger: quiet,
+      handleSignals: false,
+    });
     await streams.start();
     try {
       await waitFor('RUNNING', () => streams.state === 'RUNNING', 60_000);
@@ -179,6 +223,10 @@ describe('state stores on the real broker: changelog and restoration', function 
     // Read once the output is quiet (readAll waits for a pause in the records).
     const beats = (await readAll(config(), output, 'read_committed', 1, 500)).map((r) => Number(r.value));
     assert.ok(beats.length >= 3, `heartbeats: ${beats.join(', ')}`);
-    assert.deepEqual(beats, beats.map((_, i) => i + 1), 'each heartbeat once, in order');
+    assert.deepEqual(
+      beats,
+      beats.map((_, i) => i + 1),
+      'each heartbeat once, in order',
+    );
   });
 });

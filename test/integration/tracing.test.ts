@@ -56,22 +56,40 @@ describe('tracing: one trace from the event through the prediction to the WebSoc
     await new Promise((r) => receiver?.close(r));
   });
 
-  it('the generator\'s send span is the parent of the processing span, which is the parent of the push span', async () => {
-    const topics = { events: uniqueName('tr-events'), predictions: uniqueName('tr-predictions'), alerts: uniqueName('tr-alerts'), metrics: uniqueName('tr-metrics') };
+  it("the generator's send span is the parent of the processing span, which is the parent of the push span", async () => {
+    const topics = {
+      events: uniqueName('tr-events'),
+      predictions: uniqueName('tr-predictions'),
+      alerts: uniqueName('tr-alerts'),
+      metrics: uniqueName('tr-metrics'),
+    };
     for (const t of Object.values(topics)) await createTopic(config(), t, 2);
     const secret = 't'.repeat(40);
-    const app = loadConfig(cleanEnv({
-      STREAMING_TOPICS__EVENTS: topics.events, STREAMING_TOPICS__PREDICTIONS: topics.predictions, STREAMING_TOPICS__ALERTS: topics.alerts, STREAMING_TOPICS__METRICS: topics.metrics,
-      STREAMING_PROCESSOR__APPLICATION_ID: uniqueName('tr-app'), STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: String(await freePort()), STREAMING_PROCESSOR__ADMIN_PORT: String(await freePort()),
-      STREAMING_WEBSOCKET__HOST: '127.0.0.1', STREAMING_WEBSOCKET__PORT: String(await freePort()), STREAMING_WEBSOCKET__ADMIN_PORT: String(await freePort()), STREAMING_AUTH__JWT_SECRET: secret,
-      STREAMING_REALTIME_ML__MODELS_DIR: join(ROOT, 'models'),
-      STREAMING_TRACING__OTLP_ENDPOINT: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}`,
-      STREAMING_TRACING__SAMPLE_PERCENT: '100',
-    }));
+    const app = loadConfig(
+      cleanEnv({
+        STREAMING_TOPICS__EVENTS: topics.events,
+        STREAMING_TOPICS__PREDICTIONS: topics.predictions,
+        STREAMING_TOPICS__ALERTS: topics.alerts,
+        STREAMING_TOPICS__METRICS: topics.metrics,
+        STREAMING_PROCESSOR__APPLICATION_ID: uniqueName('tr-app'),
+        STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1',
+        STREAMING_PROCESSOR__QUERY_PORT: String(await freePort()),
+        STREAMING_PROCESSOR__ADMIN_PORT: String(await freePort()),
+        STREAMING_WEBSOCKET__HOST: '127.0.0.1',
+        STREAMING_WEBSOCKET__PORT: String(await freePort()),
+        STREAMING_WEBSOCKET__ADMIN_PORT: String(await freePort()),
+        STREAMING_AUTH__JWT_SECRET: secret,
+        STREAMING_REALTIME_ML__MODELS_DIR: join(ROOT, 'models'),
+        STREAMING_TRACING__OTLP_ENDPOINT: `http://127.0.0.1:${(receiver!.address() as AddressInfo).port}`,
+        STREAMING_TRACING__SAMPLE_PERCENT: '100',
+      }),
+    );
     const log = createLogger({ level: 'fatal' });
     processor = await startProcessor(app, log, { handleSignals: false });
     fanout = await startFanout(app, log);
-    const client = await WsTestClient.connect(`${fanout.url.replace(/^http/, 'ws')}/ws`, { token: signHs256({ sub: 'tracing-test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + 600 }, secret) });
+    const client = await WsTestClient.connect(`${fanout.url.replace(/^http/, 'ws')}/ws`, {
+      token: signHs256({ sub: 'tracing-test', channels: ['*'], exp: Math.floor(Date.now() / 1000) + 600 }, secret),
+    });
     assert.ok((await client.request('subscribe', { channel: 'predictions' })).result);
 
     await runGenerator({ config: app, rate: 100, durationS: 2, seed: 9, say: () => undefined, signal: new AbortController().signal });
@@ -86,11 +104,13 @@ describe('tracing: one trace from the event through the prediction to the WebSoc
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const pushes = spans.filter((s) => s.service === 'streaming-analytics-fanout' && s.name === `${topics.predictions} push`);
     assert.ok(pushes.length > 0, `no push span among ${spans.length} spans`);
-    const chains = pushes.map((push) => {
-      const processing = byId.get(push.parentSpanId ?? '');
-      const send = byId.get(processing?.parentSpanId ?? '');
-      return { push, processing, send };
-    }).filter((c) => c.processing && c.send);
+    const chains = pushes
+      .map((push) => {
+        const processing = byId.get(push.parentSpanId ?? '');
+        const send = byId.get(processing?.parentSpanId ?? '');
+        return { push, processing, send };
+      })
+      .filter((c) => c.processing && c.send);
     assert.ok(chains.length > 0, 'some push descends from a processing span and a send span');
     for (const { push, processing, send } of chains) {
       assert.equal(processing!.service, 'streaming-analytics-processor');

@@ -33,12 +33,18 @@ describe('local Kafka: transactions through node-rdkafka (real broker)', functio
     await call((cb) => producer!.abortTransaction(15_000, (err) => cb(err)));
 
     const committed = await readAll(config(), topic, 'read_committed', 3);
-    assert.deepEqual(committed.map((r) => r.value), ['committed-1', 'committed-2', 'committed-3']);
+    assert.deepEqual(
+      committed.map((r) => r.value),
+      ['committed-1', 'committed-2', 'committed-3'],
+    );
 
     // The aborted records did reach the log: a read_uncommitted reader sees them, so
     // the read_committed result above is the broker's filtering, not a lost produce.
     const everything = await readAll(config(), topic, 'read_uncommitted', 5);
-    assert.deepEqual(everything.map((r) => r.value), ['committed-1', 'committed-2', 'committed-3', 'aborted-1', 'aborted-2']);
+    assert.deepEqual(
+      everything.map((r) => r.value),
+      ['committed-1', 'committed-2', 'committed-3', 'aborted-1', 'aborted-2'],
+    );
   });
 
   it('fences the older producer when a second one starts with the same transactional.id', async () => {
@@ -52,7 +58,10 @@ describe('local Kafka: transactions through node-rdkafka (real broker)', functio
       await call((cb) => successor.initTransactions(15_000, (err) => cb(err)));
       await call((cb) => producer!.beginTransaction((err) => cb(err)));
       producer.produce(topic, 0, Buffer.from('zombie'), null);
-      const err = await call((cb) => producer!.commitTransaction(15_000, (e) => cb(e))).then(() => undefined, (e: Kafka.LibrdKafkaError) => e);
+      const err = await call((cb) => producer!.commitTransaction(15_000, (e) => cb(e))).then(
+        () => undefined,
+        (e: Kafka.LibrdKafkaError) => e,
+      );
       assert.ok(err, 'the fenced producer must not commit');
       assert.equal(err.isFatal, true, `expected a fatal (fenced) error, got ${err.message}`);
       const seen = await readAll(config(), topic, 'read_committed', 0, 1500);

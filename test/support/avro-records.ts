@@ -38,7 +38,10 @@ export function wire(id: number, body: readonly number[] | Buffer): Buffer {
  */
 export function withLeadingBlock(schema: avro.Schema, kind: 'map' | 'array'): avro.Schema {
   const s = schema as { fields: unknown[] };
-  const field = kind === 'map' ? { name: 'extra', type: { type: 'map', values: 'double' }, default: {} } : { name: 'extra', type: { type: 'array', items: 'null' }, default: [] };
+  const field =
+    kind === 'map'
+      ? { name: 'extra', type: { type: 'map', values: 'double' }, default: {} }
+      : { name: 'extra', type: { type: 'array', items: 'null' }, default: [] };
   return { ...s, fields: [field, ...s.fields] } as unknown as avro.Schema;
 }
 
@@ -118,7 +121,7 @@ export async function httpRegistry(answer: (id: number) => RegistryAnswer): Prom
     const a = answer(id);
     const failure = typeof a === 'object' && a !== null && 'status' in a ? a : undefined;
     const status = failure?.status ?? 200;
-    const body = failure ? failure.body ?? { error_code: status, message: `status ${status}` } : { schema: JSON.stringify(a) };
+    const body = failure ? (failure.body ?? { error_code: status, message: `status ${status}` }) : { schema: JSON.stringify(a) };
     res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/vnd.schemaregistry.v1+json' });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
@@ -126,9 +129,10 @@ export async function httpRegistry(answer: (id: number) => RegistryAnswer): Prom
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     asked,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

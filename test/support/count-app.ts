@@ -19,7 +19,9 @@ const env = (name: string): string => {
 async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, STREAMING_LOG__LEVEL: process.env.STREAMING_LOG__LEVEL ?? 'warn' });
   const b = new StreamsBuilder();
-  b.stream(env('COUNT_APP_INPUT'), { keySerde: Serdes.String(), valueSerde: Serdes.String() }).groupByKey({ keySerde: Serdes.String() }).count({ name: 'counts' });
+  b.stream(env('COUNT_APP_INPUT'), { keySerde: Serdes.String(), valueSerde: Serdes.String() })
+    .groupByKey({ keySerde: Serdes.String() })
+    .count({ name: 'counts' });
   const streams = new KafkaStreams(b.build(), {
     applicationId: env('COUNT_APP_ID'),
     instanceId: env('COUNT_APP_INSTANCE'),

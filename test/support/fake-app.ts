@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { Writable } from 'node:stream';
 import { KafkaStreams, Serdes, StreamsBuilder, type StreamsConfig } from '../../src';
 import { createLogger } from '../../src/logger';
-import { type FakeKafka } from './fake-kafka';
+import type { FakeKafka } from './fake-kafka';
 
 export const INPUT = 'in';
 export const OUTPUT = 'out';
@@ -32,7 +32,12 @@ export function countApp(kafka: FakeKafka, o: { instanceId: string; stateDir: st
     .toStream()
     .to(OUTPUT, { keySerde: Serdes.String(), valueSerde: Serdes.Long() });
   const logs: LogLine[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _enc, done) => { for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine); done(); } });
+  const sink = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
   const streams = new KafkaStreams(b.build(), {
     applicationId: 'fake-app',
     kafka: { 'bootstrap.servers': 'fake:0' },
@@ -78,7 +83,12 @@ export async function untilCounted(kafka: FakeKafka, keys: number, perKey: numbe
 export function assertExactlyOnce(kafka: FakeKafka, keys: number, perKey: number): void {
   const counts = committedCounts(kafka);
   assert.equal(counts.size, keys);
-  for (const [key, seq] of counts) assert.deepEqual(seq, Array.from({ length: perKey }, (_, i) => i + 1), `key ${key}`);
+  for (const [key, seq] of counts)
+    assert.deepEqual(
+      seq,
+      Array.from({ length: perKey }, (_, i) => i + 1),
+      `key ${key}`,
+    );
 }
 
 export async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {

@@ -33,10 +33,11 @@ export async function fakeMlflow(route: Route): Promise<FakeMlflow> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   fake.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  fake.close = () => new Promise((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  });
+  fake.close = () =>
+    new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return fake;
 }
 
@@ -58,10 +59,13 @@ export const MODEL_FILES: Record<string, Buffer> = {
 export function modelRoutes(champion: () => string): Route {
   return (req, res) => {
     const version = req.query.get('version') ?? champion();
-    if (req.path === '/api/2.0/mlflow/registered-models/alias' || req.path === '/api/2.0/mlflow/model-versions/get') return json(res, { model_version: { version, status: 'READY' } });
+    if (req.path === '/api/2.0/mlflow/registered-models/alias' || req.path === '/api/2.0/mlflow/model-versions/get')
+      return json(res, { model_version: { version, status: 'READY' } });
     // The files stay where a real registry keeps them, whatever version string was answered.
-    if (req.path === '/api/2.0/mlflow/model-versions/get-download-uri') return json(res, { artifact_uri: `mlflow-artifacts:/models/${/^\d+$/.test(version) ? version : '1'}` });
-    if (req.path === '/api/2.0/mlflow-artifacts/artifacts') return json(res, { files: Object.entries(MODEL_FILES).map(([path, b]) => ({ path, is_dir: false, file_size: String(b.length) })) });
+    if (req.path === '/api/2.0/mlflow/model-versions/get-download-uri')
+      return json(res, { artifact_uri: `mlflow-artifacts:/models/${/^\d+$/.test(version) ? version : '1'}` });
+    if (req.path === '/api/2.0/mlflow-artifacts/artifacts')
+      return json(res, { files: Object.entries(MODEL_FILES).map(([path, b]) => ({ path, is_dir: false, file_size: String(b.length) })) });
     const file = /^\/api\/2\.0\/mlflow-artifacts\/artifacts\/models\/\d+\/([^/]+)$/.exec(req.path)?.[1];
     if (file && MODEL_FILES[file]) return void res.writeHead(200, { 'content-length': MODEL_FILES[file].length }).end(MODEL_FILES[file]);
     json(res, { error_code: 'RESOURCE_DOES_NOT_EXIST', message: `no ${req.path}` }, 404);

@@ -28,13 +28,19 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
 
     const s = (): ContractSetup => setup();
     const txProducer = async (): Promise<Producer> => {
-      const p = await s().clients.producer({ ...s().settings, 'transactional.id': s().unique('contract-txn'), 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 }, { javaPartitioner: true });
+      const p = await s().clients.producer(
+        { ...s().settings, 'transactional.id': s().unique('contract-txn'), 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 },
+        { javaPartitioner: true },
+      );
       open.push(p);
       await p.initTransactions(30_000);
       return p;
     };
     const reader = async (isolation: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<Consumer> => {
-      const c = await s().clients.consumer({ ...s().settings, 'group.id': s().unique('contract-reader'), 'enable.auto.commit': false, 'isolation.level': isolation, 'enable.partition.eof': true }, { consumeTimeoutMs: 100 });
+      const c = await s().clients.consumer(
+        { ...s().settings, 'group.id': s().unique('contract-reader'), 'enable.auto.commit': false, 'isolation.level': isolation, 'enable.partition.eof': true },
+        { consumeTimeoutMs: 100 },
+      );
       open.push({ disconnect: () => c.disconnect() });
       return c;
     };
@@ -64,11 +70,24 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       const c = await reader();
       c.assign([{ topic, partition: 0, offset: 0 }]);
       const got = await readUntil(c, (g) => g.some((r) => text(r.value) === 'd'));
-      assert.deepEqual(got.map((r) => text(r.value)), ['a', 'b', 'c', 'd']);
-      assert.deepEqual(got.slice(0, 3).map((r) => [text(r.key), r.timestamp, r.headers.map((h) => `${h.key}=${h.value.toString()}`).join()]), [['k-a', 1_700_000_000_000, 'h=a'], ['k-b', 1_700_000_000_000, 'h=b'], ['k-c', 1_700_000_000_000, 'h=c']]);
+      assert.deepEqual(
+        got.map((r) => text(r.value)),
+        ['a', 'b', 'c', 'd'],
+      );
+      assert.deepEqual(
+        got.slice(0, 3).map((r) => [text(r.key), r.timestamp, r.headers.map((h) => `${h.key}=${h.value.toString()}`).join()]),
+        [
+          ['k-a', 1_700_000_000_000, 'h=a'],
+          ['k-b', 1_700_000_000_000, 'h=b'],
+          ['k-c', 1_700_000_000_000, 'h=c'],
+        ],
+      );
       assert.equal(got[3]!.key, null);
       assert.deepEqual(got[3]!.headers, []);
-      assert.ok(got.every((r, i) => i === 0 || r.offset > got[i - 1]!.offset), 'offsets increase');
+      assert.ok(
+        got.every((r, i) => i === 0 || r.offset > got[i - 1]!.offset),
+        'offsets increase',
+      );
       assert.ok(got[3]!.offset > got[2]!.offset + 1, 'the commit marker took an offset');
     });
 
@@ -81,7 +100,10 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       await p.commitTransaction(30_000);
       const c = await reader();
       c.assign([{ topic, partition: 0, offset: 0 }]);
-      assert.deepEqual((await readUntil(c, (g) => g.length >= 1)).map((r) => text(r.value)), ['first']);
+      assert.deepEqual(
+        (await readUntil(c, (g) => g.length >= 1)).map((r) => text(r.value)),
+        ['first'],
+      );
       const stable = (await c.queryWatermarks(topic, 0, 10_000)).high;
       await p.beginTransaction();
       p.produce(topic, 0, Buffer.from('pending'), null, Date.now());
@@ -90,7 +112,10 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       assert.deepEqual(await c.consume(10), [], 'nothing of the open transaction is read');
       await p.commitTransaction(30_000);
       assert.ok((await c.queryWatermarks(topic, 0, 10_000)).high > stable);
-      assert.deepEqual((await readUntil(c, (g) => g.length >= 1)).map((r) => text(r.value)), ['pending']);
+      assert.deepEqual(
+        (await readUntil(c, (g) => g.length >= 1)).map((r) => text(r.value)),
+        ['pending'],
+      );
     });
 
     it('reports the end of a partition, answers -1 for offsets never committed, and seeks', async () => {
@@ -110,23 +135,35 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       assert.deepEqual(await c.committed([{ topic, partition: 0 }], 10_000), [{ topic, partition: 0, offset: -1 }]);
       await c.seek({ topic, partition: 0, offset: 1 }, 10_000);
       const again = await readUntil(c, (g) => g.length >= 2);
-      assert.deepEqual(again.map((r) => text(r.value)), ['1', '2']);
+      assert.deepEqual(
+        again.map((r) => text(r.value)),
+        ['1', '2'],
+      );
       assert.ok(c.position([{ topic, partition: 0 }])[0]!.offset > again[1]!.offset);
     });
 
-    it('makes offsets sent to a transaction the group\'s committed offsets when it commits, and not when it aborts', async () => {
+    it("makes offsets sent to a transaction the group's committed offsets when it commits, and not when it aborts", async () => {
       const topic = s().unique('contract-offsets');
       await s().createTopic(topic, 2);
       const group = s().unique('contract-group');
       const events: { kind: string; partitions: TopicPartition[] }[] = [];
-      const member = await s().clients.consumer({ ...s().settings, 'group.id': group, 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'partition.assignment.strategy': 'cooperative-sticky' }, {
-        consumeTimeoutMs: 100,
-        onRebalance: (kind, partitions) => {
-          events.push({ kind, partitions });
-          if (kind === 'assign') member.incrementalAssign(partitions);
-          else member.incrementalUnassign(partitions);
+      const member = await s().clients.consumer(
+        {
+          ...s().settings,
+          'group.id': group,
+          'enable.auto.commit': false,
+          'isolation.level': 'read_committed',
+          'partition.assignment.strategy': 'cooperative-sticky',
         },
-      });
+        {
+          consumeTimeoutMs: 100,
+          onRebalance: (kind, partitions) => {
+            events.push({ kind, partitions });
+            if (kind === 'assign') member.incrementalAssign(partitions);
+            else member.incrementalUnassign(partitions);
+          },
+        },
+      );
       open.push({ disconnect: () => member.disconnect() });
       member.subscribe([topic]);
       await readUntil(member, () => events.length > 0);
@@ -136,13 +173,34 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       const p = await txProducer();
       await p.beginTransaction();
       p.produce(topic, 0, Buffer.from('v'), null, Date.now());
-      await p.sendOffsetsToTransaction([{ topic, partition: 0, offset: 5 }, { topic, partition: 1, offset: 3 }], member, 30_000);
+      await p.sendOffsetsToTransaction(
+        [
+          { topic, partition: 0, offset: 5 },
+          { topic, partition: 1, offset: 3 },
+        ],
+        member,
+        30_000,
+      );
       await p.commitTransaction(30_000);
-      assert.deepEqual((await member.committed([{ topic, partition: 0 }, { topic, partition: 1 }], 10_000)).map((o) => o.offset), [5, 3]);
+      assert.deepEqual(
+        (
+          await member.committed(
+            [
+              { topic, partition: 0 },
+              { topic, partition: 1 },
+            ],
+            10_000,
+          )
+        ).map((o) => o.offset),
+        [5, 3],
+      );
       await p.beginTransaction();
       await p.sendOffsetsToTransaction([{ topic, partition: 0, offset: 9 }], member, 30_000);
       await p.abortTransaction(30_000);
-      assert.deepEqual((await member.committed([{ topic, partition: 0 }], 10_000)).map((o) => o.offset), [5]);
+      assert.deepEqual(
+        (await member.committed([{ topic, partition: 0 }], 10_000)).map((o) => o.offset),
+        [5],
+      );
     });
 
     it('fences the older of two producers with one transactional.id: its next transactional call fails as fatal', async () => {
@@ -158,13 +216,20 @@ export function kafkaClientContract(name: string, setup: () => ContractSetup): v
       const newer = await s().clients.producer(settings);
       open.push(newer);
       await newer.initTransactions(30_000);
-      const err = await older.commitTransaction(30_000).then(() => undefined, (e: unknown) => e);
+      const err = await older.commitTransaction(30_000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err !== undefined, 'the fenced producer cannot commit');
       assert.equal(classify(err), 'fatal');
       const c = await reader();
       c.assign([{ topic, partition: 0, offset: 0 }]);
       await new Promise((r) => setTimeout(r, 200));
-      assert.deepEqual((await c.consume(10)).map((r) => text(r.value)), [], 'nothing of the fenced transaction is visible');
+      assert.deepEqual(
+        (await c.consume(10)).map((r) => text(r.value)),
+        [],
+        'nothing of the fenced transaction is visible',
+      );
     });
   });
 }

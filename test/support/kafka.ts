@@ -34,13 +34,22 @@ export interface Consumed {
  * Reads a whole topic from the beginning until no record arrives for `quietMs`
  * (after at least `expectAtLeast` records), with the given isolation level.
  */
-export async function readAll(config: Config, topic: string, isolation: 'read_committed' | 'read_uncommitted', expectAtLeast: number, quietMs = 2000): Promise<Consumed[]> {
-  const consumer = new Kafka.KafkaConsumer({
-    ...kafkaClientConfig(config.kafka),
-    'group.id': uniqueName('it-reader'),
-    'enable.auto.commit': false,
-    'isolation.level': isolation,
-  }, { 'auto.offset.reset': 'earliest' });
+export async function readAll(
+  config: Config,
+  topic: string,
+  isolation: 'read_committed' | 'read_uncommitted',
+  expectAtLeast: number,
+  quietMs = 2000,
+): Promise<Consumed[]> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      ...kafkaClientConfig(config.kafka),
+      'group.id': uniqueName('it-reader'),
+      'enable.auto.commit': false,
+      'isolation.level': isolation,
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
   await call((cb) => consumer.connect({ timeout: 15000 }, (err) => cb(err)));
   consumer.subscribe([topic]);
   const out: Consumed[] = [];

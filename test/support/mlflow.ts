@@ -32,7 +32,24 @@ export async function startMlflow(): Promise<MlflowServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let log = '';
-  const child: ChildProcess = spawn(join(ROOT, 'ops/mlflow/.venv/bin/mlflow'), ['server', '--backend-store-uri', `sqlite:///${dir}/mlflow.db`, '--artifacts-destination', join(dir, 'artifacts'), '--serve-artifacts', '--host', '127.0.0.1', '--port', String(port), '--workers', '1'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    join(ROOT, 'ops/mlflow/.venv/bin/mlflow'),
+    [
+      'server',
+      '--backend-store-uri',
+      `sqlite:///${dir}/mlflow.db`,
+      '--artifacts-destination',
+      join(dir, 'artifacts'),
+      '--serve-artifacts',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '1',
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const stop = async (): Promise<void> => {
@@ -69,10 +86,17 @@ async function call<T>(url: string, method: 'GET' | 'POST', body?: unknown): Pro
 /** Logs the files of `modelDir` (model.onnx, metadata.json) as a run's artifacts and registers them as a new version of `name`. */
 export async function registerModelVersion(server: string, name: string, modelDir: string): Promise<string> {
   const api = `${server}/api/2.0`;
-  const run = await call<{ run: { info: { run_id: string; artifact_uri: string } } }>(`${api}/mlflow/runs/create`, 'POST', { experiment_id: '0', start_time: Date.now() });
+  const run = await call<{ run: { info: { run_id: string; artifact_uri: string } } }>(`${api}/mlflow/runs/create`, 'POST', {
+    experiment_id: '0',
+    start_time: Date.now(),
+  });
   const artifacts = `${run.run.info.artifact_uri}/model`;
   const path = artifacts.replace(/^mlflow-artifacts:\//, '');
-  const files = new Map<string, Buffer>(readdirSync(modelDir).filter((f) => f === 'model.onnx' || f === 'metadata.json').map((f) => [f, readFileSync(join(modelDir, f))]));
+  const files = new Map<string, Buffer>(
+    readdirSync(modelDir)
+      .filter((f) => f === 'model.onnx' || f === 'metadata.json')
+      .map((f) => [f, readFileSync(join(modelDir, f))]),
+  );
   files.set('MLmodel', Buffer.from('flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.23.2\n'));
   for (const [file, body] of files) {
     const res = await fetch(`${api}/mlflow-artifacts/artifacts/${path}/${file}`, { method: 'PUT', body });
@@ -81,7 +105,11 @@ export async function registerModelVersion(server: string, name: string, modelDi
   await call(`${api}/mlflow/registered-models/create`, 'POST', { name }).catch((err: Error) => {
     if (!/RESOURCE_ALREADY_EXISTS/.test(err.message)) throw err;
   });
-  const created = await call<{ model_version: { version: string } }>(`${api}/mlflow/model-versions/create`, 'POST', { name, source: artifacts, run_id: run.run.info.run_id });
+  const created = await call<{ model_version: { version: string } }>(`${api}/mlflow/model-versions/create`, 'POST', {
+    name,
+    source: artifacts,
+    run_id: run.run.info.run_id,
+  });
   return created.model_version.version;
 }
 

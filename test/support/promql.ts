@@ -20,13 +20,21 @@ export function promqlUse(expr: string): PromqlUse {
   let text = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\[[^\]]*\]/g, ' ');
   const matchers = new Map<string, string[]>();
   text = text.replace(/([a-zA-Z_:][a-zA-Z0-9_:]*)?\{([^}]*)\}/g, (_m, name: string | undefined, body: string) => {
-    const labels = body.split(',').map((p) => p.trim().split(/\s*(?:=~|!=|!~|=)\s*/)[0]!).filter(Boolean);
+    const labels = body
+      .split(',')
+      .map((p) => p.trim().split(/\s*(?:=~|!=|!~|=)\s*/)[0]!)
+      .filter(Boolean);
     if (name) matchers.set(name, [...(matchers.get(name) ?? []), ...labels]);
     return ` ${name ?? ''} `;
   });
   const grouping: string[] = [];
   text = text.replace(/\b(by|without|on|ignoring)\s*\(([^)]*)\)/g, (_m, _k, body: string) => {
-    grouping.push(...body.split(',').map((l) => l.trim()).filter(Boolean));
+    grouping.push(
+      ...body
+        .split(',')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    );
     return ' ';
   });
   const metrics = new Set<string>();

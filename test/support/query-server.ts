@@ -19,7 +19,13 @@ export function memoryQueryServer(declared: 'murmur2' | 'unknown', auth: QueryAu
   grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000)).count({ name: 'per-minute' });
   const graph = graphOf(b.build()).resolve('fuzz');
   const nodes = graph.subtopologies()[0]!;
-  const storesOf = (partition: number): TaskStores => new TaskStores({ specs: graph.storesOf(nodes), context: { partition, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => graph.changelogTopic(s), collector: { send: () => undefined } });
+  const storesOf = (partition: number): TaskStores =>
+    new TaskStores({
+      specs: graph.storesOf(nodes),
+      context: { partition, db: undefined, maxLoadedKeys: 0 },
+      changelogTopic: (s) => graph.changelogTopic(s),
+      collector: { send: () => undefined },
+    });
   const stores = storesOf(0);
   const empty = storesOf(1);
   for (const k of ['k1', 'k2', 'ünïcode', '']) stores.typed<string, number>('counts')!.put(k, 3);

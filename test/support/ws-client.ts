@@ -19,7 +19,13 @@ export interface ConnectOptions {
   query?: string;
 }
 
-type Message = { id?: number | string; result?: Record<string, unknown>; error?: { code: string; message: string; temporary: boolean }; push?: Record<string, unknown>; disconnect?: { code: number; reason: string; reconnect: boolean } };
+type Message = {
+  id?: number | string;
+  result?: Record<string, unknown>;
+  error?: { code: string; message: string; temporary: boolean };
+  push?: Record<string, unknown>;
+  disconnect?: { code: number; reason: string; reconnect: boolean };
+};
 
 export class WsTestClient {
   readonly messages: Message[] = [];
@@ -77,7 +83,9 @@ export class WsTestClient {
   }
 
   pushes(channel?: string): Push[] {
-    return this.messages.filter((m) => m.push && 'pub' in m.push && (channel === undefined || m.push.channel === channel)).map((m) => m.push as unknown as Push);
+    return this.messages
+      .filter((m) => m.push && 'pub' in m.push && (channel === undefined || m.push.channel === channel))
+      .map((m) => m.push as unknown as Push);
   }
 
   async waitFor(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {

@@ -7,7 +7,10 @@ import { ROOT } from '../support/cli';
 
 describe('the layers (ops/lint/layers.ts)', () => {
   it('every import in the tree points to its own layer or one below, sealed folders are entered through their index, and only the adapter imports node-rdkafka', () => {
-    assert.deepEqual(checkImports(ROOT).map((o) => `${o.file}:${o.line} → ${o.target}: ${o.why}`), []);
+    assert.deepEqual(
+      checkImports(ROOT).map((o) => `${o.file}:${o.line} → ${o.target}: ${o.why}`),
+      [],
+    );
   });
 
   it('the check finds an import that points up, a reach past an index, and node-rdkafka outside the adapter', () => {
@@ -21,11 +24,14 @@ describe('the layers (ops/lint/layers.ts)', () => {
       file('src/runtime/kafka-streams.ts', "import type { Store } from '../../state/caching';\nimport Kafka from 'node-rdkafka';\nexport const x = 1;\n");
       file('state/index.ts', 'export {};\n');
       file('state/caching.ts', 'export type Store = 1;\n');
-      assert.deepEqual(checkImports(root).map((o) => `${o.file}:${o.line} ${o.why}`), [
-        'src/errors.ts:1 points up: base → runtime',
-        'src/runtime/kafka-streams.ts:1 reaches past state/index.ts',
-        'src/runtime/kafka-streams.ts:2 only src/kafka/rdkafka, ops, test may import node-rdkafka',
-      ]);
+      assert.deepEqual(
+        checkImports(root).map((o) => `${o.file}:${o.line} ${o.why}`),
+        [
+          'src/errors.ts:1 points up: base → runtime',
+          'src/runtime/kafka-streams.ts:1 reaches past state/index.ts',
+          'src/runtime/kafka-streams.ts:2 only src/kafka/rdkafka, ops, test may import node-rdkafka',
+        ],
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

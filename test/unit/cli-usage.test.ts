@@ -32,10 +32,18 @@ describe('command-line tools: bad arguments', function () {
 
   it('every CLI refuses an unknown option with SA_ERR_USAGE and exit 2', async () => {
     for (const [script, before] of CLIS) {
-      const args = script.includes('ops/kafka') ? ['status', '--nodse', '3'] : script.includes('bench') ? ['engine', '--nodse'] : script.includes('register') ? ['list', '--nodse'] : before.length === 0 && script.endsWith('main.ts') ? ['config', '--nodse'] : [...before, '--nodse'];
+      const args = script.includes('ops/kafka')
+        ? ['status', '--nodse', '3']
+        : script.includes('bench')
+          ? ['engine', '--nodse']
+          : script.includes('register')
+            ? ['list', '--nodse']
+            : before.length === 0 && script.endsWith('main.ts')
+              ? ['config', '--nodse']
+              : [...before, '--nodse'];
       const res = await runTs(script, args, cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1' }));
       assert.equal(res.code, 2, `${script}: ${res.stderr}`);
-      assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--nodse'\n  → usage: /, script);
+      assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--nodse'\n {2}→ usage: /, script);
       assert.doesNotMatch(res.stderr, STACK_TRACE);
     }
   });
@@ -43,14 +51,14 @@ describe('command-line tools: bad arguments', function () {
   it('npm run eos-verify with an unknown option prints the usage and exits 2', async () => {
     const res = await runTs('src/eos-verify/cli.ts', ['--recrods', '10'], cleanEnv({}));
     assert.equal(res.code, 2);
-    assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--recrods'\n  → usage: npm run eos-verify -- /);
+    assert.match(res.stderr, /^SA_ERR_USAGE: Unknown option '--recrods'\n {2}→ usage: npm run eos-verify -- /);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
   it('npm run bench with an unknown benchmark or a bad value prints the usage and exits 2', async () => {
     const unknown = await runTs('ops/bench/cli.ts', ['enigne'], cleanEnv({}));
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown command "enigne"\n  → usage: npm run bench -- engine\|windowed\|restore/);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown command "enigne"\n {2}→ usage: npm run bench -- engine\|windowed\|restore/);
     const bad = await runTs('ops/bench/cli.ts', ['engine', '--records=-5'], cleanEnv({}));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^SA_ERR_USAGE: --records needs a whole number ≥ 1, not -5/);
@@ -59,7 +67,10 @@ describe('command-line tools: bad arguments', function () {
   it('npm run schemas -- register against a registry that does not answer says so and how to fix it', async () => {
     const res = await runTs('schemas/register.ts', ['register'], cleanEnv({ STREAMING_SCHEMA_REGISTRY__URL: 'http://127.0.0.1:1' }));
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /^SA_ERR_SCHEMA_REGISTRATION: schemas\/analytics-event\.avsc → analytics-events-value: the registry at http:\/\/127\.0\.0\.1:1 did not answer/);
+    assert.match(
+      res.stderr,
+      /^SA_ERR_SCHEMA_REGISTRATION: schemas\/analytics-event\.avsc → analytics-events-value: the registry at http:\/\/127\.0\.0\.1:1 did not answer/,
+    );
     assert.match(res.stderr, /→ start it with `npm run stack -- up`, or set STREAMING_SCHEMA_REGISTRY__URL/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
@@ -67,7 +78,7 @@ describe('command-line tools: bad arguments', function () {
   it('npm run generate with a bad option or value prints the usage and exits 2', async () => {
     const unknown = await runTs('src/cli/generate.ts', ['--rat', '10'], cleanEnv({}));
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^SA_ERR_USAGE: Unknown option '--rat'\n  → usage: npm run generate -- \[--rate N\] \[--duration S\] \[--seed N\]/);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: Unknown option '--rat'\n {2}→ usage: npm run generate -- \[--rate N\] \[--duration S\] \[--seed N\]/);
     const bad = await runTs('src/cli/generate.ts', ['--rate', '0'], cleanEnv({}));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^SA_ERR_USAGE: --rate needs a whole number ≥ 1, not 0/);
@@ -75,14 +86,28 @@ describe('command-line tools: bad arguments', function () {
   });
 
   it('npm run processor without its model says which directory lacks it, before touching Kafka', async () => {
-    const res = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_REALTIME_ML__MODELS_DIR: '/nonexistent-models', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1' }));
+    const res = await runTs(
+      'src/cli/processor.ts',
+      [],
+      cleanEnv({ STREAMING_REALTIME_ML__MODELS_DIR: '/nonexistent-models', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1' }),
+    );
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^SA_ERR_MODEL_NOT_FOUND: no model version found in \/nonexistent-models\/anomaly-detector/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
   it('npm start against a configured Kafka that does not answer fails with a typed error, no stack trace', async () => {
-    const res = await runTs('ops/start/start.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1', STREAMING_PROCESSOR__QUERY_PORT: '18999', STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    const res = await runTs(
+      'ops/start/start.ts',
+      [],
+      cleanEnv({
+        STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1',
+        STREAMING_PROCESSOR__QUERY_HOST: '127.0.0.1',
+        STREAMING_PROCESSOR__QUERY_PORT: '18999',
+        STREAMING_LOG__LEVEL: 'silent',
+      }),
+      60_000,
+    );
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
@@ -93,7 +118,11 @@ describe('command-line tools: bad arguments', function () {
     assert.equal(res.code, 1);
     assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the query API cannot verify tokens: HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set/);
     assert.match(res.stderr, /STREAMING_PROCESSOR__QUERY_HOST=127\.0\.0\.1/, 'the hint names the local alternative');
-    const audience = await runTs('src/cli/processor.ts', [], cleanEnv({ STREAMING_AUTH__JWT_ALGORITHMS: 'RS256', STREAMING_AUTH__JWKS_URL: 'https://idp.example.com/jwks' }));
+    const audience = await runTs(
+      'src/cli/processor.ts',
+      [],
+      cleanEnv({ STREAMING_AUTH__JWT_ALGORITHMS: 'RS256', STREAMING_AUTH__JWKS_URL: 'https://idp.example.com/jwks' }),
+    );
     assert.match(audience.stderr, /STREAMING_PROCESSOR__QUERY_AUDIENCE must name the audience/);
     assert.doesNotMatch(res.stderr + audience.stderr, STACK_TRACE);
   });
@@ -101,21 +130,32 @@ describe('command-line tools: bad arguments', function () {
   it('npm run fanout without a key to verify tokens with says which setting is missing, before touching Kafka', async () => {
     const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_AUTH__JWT_ALGORITHMS: 'HS256,ES256' }));
     assert.equal(res.code, 1);
-    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: the fan-out cannot verify tokens: HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set; ES256 is accepted but neither STREAMING_AUTH__JWT_PUBLIC_KEY_FILE nor STREAMING_AUTH__JWKS_URL is set; tokens are verified with a public key, so STREAMING_WEBSOCKET__JWT_AUDIENCE must name the audience/);
+    assert.match(
+      res.stderr,
+      /^SA_ERR_CONFIG_INVALID: the fan-out cannot verify tokens: HS256 is accepted but STREAMING_AUTH__JWT_SECRET is not set; ES256 is accepted but neither STREAMING_AUTH__JWT_PUBLIC_KEY_FILE nor STREAMING_AUTH__JWKS_URL is set; tokens are verified with a public key, so STREAMING_WEBSOCKET__JWT_AUDIENCE must name the audience/,
+    );
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
   it('npm run fanout against a Kafka that does not answer fails with a typed error, no stack trace', async () => {
-    const res = await runTs('src/cli/fanout.ts', [], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_AUTH__JWT_SECRET: 'x'.repeat(32), STREAMING_LOG__LEVEL: 'silent' }), 60_000);
+    const res = await runTs(
+      'src/cli/fanout.ts',
+      [],
+      cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: '127.0.0.1:1', STREAMING_AUTH__JWT_SECRET: 'x'.repeat(32), STREAMING_LOG__LEVEL: 'silent' }),
+      60_000,
+    );
     assert.equal(res.code, 1, res.stdout + res.stderr);
     assert.match(res.stderr, /^SA_ERR_KAFKA_UNREACHABLE: /m);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });
 
-  it('npm start refuses to put the dashboard\'s development tokens on a non-loopback address, before starting anything', async () => {
+  it("npm start refuses to put the dashboard's development tokens on a non-loopback address, before starting anything", async () => {
     const res = await runTs('ops/start/start.ts', [], cleanEnv({ STREAMING_WEBSOCKET__HOST: '0.0.0.0' }));
     assert.equal(res.code, 1, res.stdout + res.stderr);
-    assert.match(res.stderr, /^SA_ERR_CONFIG_INVALID: npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is 0\.0\.0\.0/);
+    assert.match(
+      res.stderr,
+      /^SA_ERR_CONFIG_INVALID: npm start turns on development tokens for the dashboard, which must not face the network, but STREAMING_WEBSOCKET__HOST is 0\.0\.0\.0/,
+    );
     assert.doesNotMatch(res.stdout, /running everything locally/);
     assert.doesNotMatch(res.stderr, STACK_TRACE);
   });

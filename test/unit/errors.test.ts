@@ -61,6 +61,8 @@ describe('error catalogue', () => {
     const refused = new ProtocolError('SA_ERR_WS_RATE_LIMITED', 'slow down', 'req-1');
     assert.equal(refused.id, 'req-1');
     assert.deepEqual(JSON.parse(refused.toReply()), { id: 'req-1', error: { code: 'SA_ERR_WS_RATE_LIMITED', message: 'slow down', temporary: true } });
-    assert.deepEqual(JSON.parse(new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'the message is not valid JSON').toReply()), { error: { code: 'SA_ERR_WS_BAD_REQUEST', message: 'the message is not valid JSON', temporary: false } });
+    assert.deepEqual(JSON.parse(new ProtocolError('SA_ERR_WS_BAD_REQUEST', 'the message is not valid JSON').toReply()), {
+      error: { code: 'SA_ERR_WS_BAD_REQUEST', message: 'the message is not valid JSON', temporary: false },
+    });
   });
 });

@@ -11,13 +11,20 @@ const header = (value: string) => [{ key: TRACEPARENT, value: Buffer.from(value)
 describe('trace context in Kafka headers', () => {
   it('reads a valid traceparent, and ignores a missing, malformed or oversized one', () => {
     assert.equal(trace.getSpanContext(contextFromHeaders(header(PARENT))!)?.traceId, '0af7651916cd43dd8448eb211c80319c');
-    for (const bad of ['', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', `${PARENT}${'x'.repeat(200)}`]) assert.equal(contextFromHeaders(header(bad)), undefined, bad);
+    for (const bad of ['', 'garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', `${PARENT}${'x'.repeat(200)}`])
+      assert.equal(contextFromHeaders(header(bad)), undefined, bad);
     assert.equal(contextFromHeaders([]), undefined);
   });
 
   it('replaces the traceparent and keeps the other headers', () => {
     const out = withTraceparent([{ key: 'a', value: Buffer.from('1') }, ...header(PARENT)], 'new');
-    assert.deepEqual(out.map((h) => [h.key, h.value.toString()]), [['a', '1'], [TRACEPARENT, 'new']]);
+    assert.deepEqual(
+      out.map((h) => [h.key, h.value.toString()]),
+      [
+        ['a', '1'],
+        [TRACEPARENT, 'new'],
+      ],
+    );
   });
 
   it('processes a record with a traceparent in a child span whose context the record then carries; one without, untouched', () => {

@@ -107,14 +107,20 @@ async function connect() {
     let reconnect = e.code !== 1009;
     try {
       reconnect = JSON.parse(e.reason).reconnect !== false;
-    } catch { /* no JSON reason: a network drop, or the upgrade was refused */ }
+    } catch {
+      /* no JSON reason: a network drop, or the upgrade was refused */
+    }
     setConnection('closed', `disconnected (${e.code})${reconnect ? ', reconnecting…' : ''}`);
     if (reconnect) setTimeout(connect, (state.retryMs = Math.min(10_000, state.retryMs * 2)));
   };
 }
 
 function onMessage(/** @type {any} */ m) {
-  if (m.id !== undefined) return state.waiting.get(m.id)?.(m), state.waiting.delete(m.id);
+  if (m.id !== undefined) {
+    state.waiting.get(m.id)?.(m);
+    state.waiting.delete(m.id);
+    return;
+  }
   if (m.push?.pub) return onPub(m.push.channel, m.push.pub);
   if (m.push?.refresh) return void refresh();
 }
@@ -147,7 +153,19 @@ function onPrediction(/** @type {any} */ pub) {
   $('prediction-count').textContent = `${state.predictions.toLocaleString()} received`;
   queueDraw();
   const latency = Date.now() - p.event_time;
-  prepend('predictions', [p.entity_id, new Date(p.window_start).toISOString().slice(11, 16), p.score.toFixed(3), p.label, `${p.model_name} v${p.model_version}`, String(p.features?.events ?? ''), `${latency.toLocaleString()} ms`], p.flagged);
+  prepend(
+    'predictions',
+    [
+      p.entity_id,
+      new Date(p.window_start).toISOString().slice(11, 16),
+      p.score.toFixed(3),
+      p.label,
+      `${p.model_name} v${p.model_version}`,
+      String(p.features?.events ?? ''),
+      `${latency.toLocaleString()} ms`,
+    ],
+    p.flagged,
+  );
 }
 
 /** An alert is re-raised each time its window is scored again: one row per alert_id, moved to the top. */

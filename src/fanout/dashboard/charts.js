@@ -48,7 +48,10 @@ export function drawLines(canvas, series) {
     g.strokeStyle = s.color;
     g.lineWidth = 2;
     g.beginPath();
-    s.points.forEach(([t, v], i) => (i === 0 ? g.moveTo(x(t), y(v)) : g.lineTo(x(t), y(v))));
+    s.points.forEach(([t, v], i) => {
+      if (i === 0) g.moveTo(x(t), y(v));
+      else g.lineTo(x(t), y(v));
+    });
     g.stroke();
     g.fillStyle = s.color;
     g.font = '12px system-ui';

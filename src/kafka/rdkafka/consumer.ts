@@ -35,7 +35,10 @@ export function asRecord(m: Message): ConsumedRecord {
   if (m.value === undefined) r.value = null;
   if (m.timestamp === undefined) r.timestamp = Date.now();
   const headers = m.headers;
-  r.headers = headers === undefined || headers.length === 0 ? NO_HEADERS : headers.flatMap((h) => Object.entries(h).map(([k, v]) => ({ key: k, value: Buffer.isBuffer(v) ? v : Buffer.from(v) })));
+  r.headers =
+    headers === undefined || headers.length === 0
+      ? NO_HEADERS
+      : headers.flatMap((h) => Object.entries(h).map(([k, v]) => ({ key: k, value: Buffer.isBuffer(v) ? v : Buffer.from(v) })));
   return r;
 }
 
@@ -47,11 +50,13 @@ export class RdKafkaConsumer implements Consumer {
   }
 
   consume(max: number): Promise<ConsumedRecord[]> {
-    return new Promise((resolve, reject) => this.client.consume(max, (err, messages) => {
-      if (err) return reject(err);
-      for (let i = 0; i < messages.length; i++) asRecord(messages[i]!);
-      resolve(messages as unknown as ConsumedRecord[]);
-    }));
+    return new Promise((resolve, reject) =>
+      this.client.consume(max, (err, messages) => {
+        if (err) return reject(err);
+        for (let i = 0; i < messages.length; i++) asRecord(messages[i]!);
+        resolve(messages as unknown as ConsumedRecord[]);
+      }),
+    );
   }
 
   incrementalAssign(partitions: readonly TopicPartition[]): void {
@@ -98,7 +103,9 @@ export class RdKafkaConsumer implements Consumer {
   }
 
   queryWatermarks(topic: string, partition: number, timeoutMs: number): Promise<Watermarks> {
-    return new Promise((resolve, reject) => this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))));
+    return new Promise((resolve, reject) =>
+      this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))),
+    );
   }
 
   onPartitionEof(listener: (tp: TopicPartition) => void): () => void {

@@ -22,7 +22,12 @@ export class BranchedKStream<K, V> {
   private readonly branches: Branch<K, V>[] = [];
 
   /** @internal */
-  constructor(private readonly graph: TopologyGraph, private readonly parent: string, private readonly prefix: string, private readonly keyChanged = false) {}
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly parent: string,
+    private readonly prefix: string,
+    private readonly keyChanged = false,
+  ) {}
 
   branch(predicate: (key: K, value: V) => boolean, branched: Branched = {}): this {
     this.branches.push({ predicate, name: branched.name ?? String(this.branches.length + 1) });
@@ -44,10 +49,14 @@ export class BranchedKStream<K, V> {
     const childOf = (name: string): string => `${this.prefix}${name}`;
     const routes = this.branches.map((b) => ({ predicate: b.predicate, child: childOf(b.name) }));
     const defaultChild = defaultName === undefined ? undefined : childOf(defaultName);
-    this.graph.add({ kind: 'processor', name: this.prefix, operator: 'split', supplier: () => new BranchProcessor<K, V>(routes, defaultChild), children: [] }, [this.parent]);
+    this.graph.add({ kind: 'processor', name: this.prefix, operator: 'split', supplier: () => new BranchProcessor<K, V>(routes, defaultChild), children: [] }, [
+      this.parent,
+    ]);
     const out = new Map<string, KStream<K, V>>();
     for (const name of names) {
-      this.graph.add({ kind: 'processor', name: childOf(name), operator: 'branch', supplier: () => new PassThroughProcessor<K, V>(), children: [] }, [this.prefix]);
+      this.graph.add({ kind: 'processor', name: childOf(name), operator: 'branch', supplier: () => new PassThroughProcessor<K, V>(), children: [] }, [
+        this.prefix,
+      ]);
       out.set(childOf(name), new KStream<K, V>(this.graph, childOf(name), this.keyChanged));
     }
     return out;

@@ -37,10 +37,24 @@ export class StreamsBuilder {
    * in a store (RocksDB unless `backend: 'in-memory'`), queryable and joinable. Streams
    * joined with it must be co-partitioned with the topic.
    */
-  table<K, V>(topic: string, consumed: Consumed<K, V | null> & { keySerde: SerdeFor<K>; valueSerde: SerdeFor<V> }, materialized: Pick<Materialized<K, V>, 'name' | 'backend' | 'logging' | 'cacheMaxEntries'> = {}): KTable<K, V> {
+  table<K, V>(
+    topic: string,
+    consumed: Consumed<K, V | null> & { keySerde: SerdeFor<K>; valueSerde: SerdeFor<V> },
+    materialized: Pick<Materialized<K, V>, 'name' | 'backend' | 'logging' | 'cacheMaxEntries'> = {},
+  ): KTable<K, V> {
     const source = this.stream(topic, consumed, { name: this.graph.newName('KTABLE-SOURCE') });
     const storeName = materialized.name ?? `${topic}-STATE-STORE`.replace(/[^A-Za-z0-9._-]/g, '_');
-    this.graph.addStore(storeSpec({ name: storeName, keySerde: consumed.keySerde, valueSerde: consumed.valueSerde, logging: materialized.logging, cacheMaxEntries: materialized.cacheMaxEntries, backend: materialized.backend ?? 'rocksdb', prefetchKeys: (k) => [k] }));
+    this.graph.addStore(
+      storeSpec({
+        name: storeName,
+        keySerde: consumed.keySerde,
+        valueSerde: consumed.valueSerde,
+        logging: materialized.logging,
+        cacheMaxEntries: materialized.cacheMaxEntries,
+        backend: materialized.backend ?? 'rocksdb',
+        prefetchKeys: (k) => [k],
+      }),
+    );
     const name = this.graph.newName('KTABLE-MATERIALIZE');
     this.graph.add({ kind: 'processor', name, operator: 'table', supplier: () => new TableSourceProcessor<K, V>(storeName), children: [] }, [source.nodeName]);
     this.graph.connectStores(name, [storeName]);

@@ -47,7 +47,12 @@ export class KGroupedStream<K, V> {
   private repartitionedStream: KStream<K, V> | undefined;
 
   /** @internal Made by KStream.groupByKey/groupBy. */
-  constructor(private readonly graph: TopologyGraph, private readonly stream: KStream<K, V>, private readonly repartitionRequired: boolean, private readonly grouped: Grouped<K, V>) {}
+  constructor(
+    private readonly graph: TopologyGraph,
+    private readonly stream: KStream<K, V>,
+    private readonly repartitionRequired: boolean,
+    private readonly grouped: Grouped<K, V>,
+  ) {}
 
   /** Records per key, as a KTable of numbers (store values through Serdes.Long unless given). */
   count(materialized: Materialized<K, number> = {}): KTable<K, number> {
@@ -57,12 +62,19 @@ export class KGroupedStream<K, V> {
   /** Combines the values of a key; the first value of a key is its first aggregate. */
   reduce(reducer: Reducer<V>, materialized: Materialized<K, V> = {}): KTable<K, V> {
     const valueSerde = materialized.valueSerde ?? this.grouped.valueSerde;
-    if (!valueSerde) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'reduce: no value serde for the store', { hint: 'give Materialized.valueSerde or Grouped.valueSerde' });
+    if (!valueSerde)
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'reduce: no value serde for the store', {
+        hint: 'give Materialized.valueSerde or Grouped.valueSerde',
+      });
     return this.materialize<V>('reduce', folds.reduce<K, V>(reducer), { ...materialized, valueSerde });
   }
 
   /** Folds every value of a key into an aggregate that starts from `initializer()`. */
-  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized: NoInfer<Materialized<K, VA> & { valueSerde: SerdeFor<VA> }>): KTable<K, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized: NoInfer<Materialized<K, VA> & { valueSerde: SerdeFor<VA> }>,
+  ): KTable<K, VA> {
     return this.materialize<VA>('aggregate', folds.aggregate(initializer, aggregator), materialized);
   }
 
@@ -73,9 +85,18 @@ export class KGroupedStream<K, V> {
   windowedBy(windows: TimeWindows, options?: { lateRecords?: LateRecords<K, V> }): TimeWindowedKStream<K, V>;
   windowedBy(windows: SessionWindows, options?: { lateRecords?: LateRecords<K, V> }): SessionWindowedKStream<K, V>;
   windowedBy(windows: SlidingWindows, options?: { lateRecords?: LateRecords<K, V> }): SlidingWindowedKStream<K, V>;
-  windowedBy(windows: TimeWindows | SessionWindows | SlidingWindows, options: { lateRecords?: LateRecords<K, V> } = {}): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
+  windowedBy(
+    windows: TimeWindows | SessionWindows | SlidingWindows,
+    options: { lateRecords?: LateRecords<K, V> } = {},
+  ): TimeWindowedKStream<K, V> | SessionWindowedKStream<K, V> | SlidingWindowedKStream<K, V> {
     const input = (store: string): KStream<K, V> => (this.repartitionRequired ? this.repartitioned(store) : this.stream);
-    const source: WindowedSource<K, V> = { graph: this.graph, input, keySerde: this.grouped.keySerde, valueSerde: this.grouped.valueSerde, late: options.lateRecords };
+    const source: WindowedSource<K, V> = {
+      graph: this.graph,
+      input,
+      keySerde: this.grouped.keySerde,
+      valueSerde: this.grouped.valueSerde,
+      late: options.lateRecords,
+    };
     if (windows instanceof SlidingWindows) return new SlidingWindowedKStream<K, V>(source, windows);
     if (windows instanceof SessionWindows) return new SessionWindowedKStream<K, V>(source, windows);
     return new TimeWindowedKStream<K, V>(source, windows);
@@ -86,7 +107,17 @@ export class KGroupedStream<K, V> {
     const keySerde = m.keySerde ?? this.grouped.keySerde;
     // The aggregation's key is the key its sub-topology read (a key change repartitions
     // first), so that is the key a batch's records will read from a RocksDB store.
-    this.graph.addStore(storeSpec({ name: storeName, keySerde, valueSerde: m.valueSerde, logging: m.logging, cacheMaxEntries: m.cacheMaxEntries, backend: m.backend ?? 'rocksdb', prefetchKeys: (k) => [k as K] }));
+    this.graph.addStore(
+      storeSpec({
+        name: storeName,
+        keySerde,
+        valueSerde: m.valueSerde,
+        logging: m.logging,
+        cacheMaxEntries: m.cacheMaxEntries,
+        backend: m.backend ?? 'rocksdb',
+        prefetchKeys: (k) => [k as K],
+      }),
+    );
     const input = this.repartitionRequired ? this.repartitioned(storeName) : this.stream;
     const name = this.graph.newName('KSTREAM-AGGREGATE');
     this.graph.add({ kind: 'processor', name, operator, supplier: () => new AggregateProcessor<K, V, VA>(storeName, fold), children: [] }, [input.nodeName]);
@@ -97,9 +128,18 @@ export class KGroupedStream<K, V> {
   private repartitioned(storeName: string): KStream<K, V> {
     if (this.repartitionedStream) return this.repartitionedStream;
     const valueSerde = this.grouped.valueSerde;
-    if (!valueSerde) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'grouping after a key change writes the records through a repartition topic, which needs a value serde', { hint: 'give Grouped.valueSerde to groupBy/groupByKey' });
+    if (!valueSerde)
+      throw new StreamingError(
+        'SA_ERR_TOPOLOGY_INVALID',
+        'grouping after a key change writes the records through a repartition topic, which needs a value serde',
+        { hint: 'give Grouped.valueSerde to groupBy/groupByKey' },
+      );
     // A null key or value never reaches the aggregation, so the serdes' `| null` is moot here.
-    this.repartitionedStream = this.stream.repartition<K, V>({ name: this.grouped.name ?? storeName, keySerde: this.grouped.keySerde as Serde<K>, valueSerde: valueSerde as Serde<V> });
+    this.repartitionedStream = this.stream.repartition<K, V>({
+      name: this.grouped.name ?? storeName,
+      keySerde: this.grouped.keySerde as Serde<K>,
+      valueSerde: valueSerde as Serde<V>,
+    });
     return this.repartitionedStream;
   }
 }

@@ -6,7 +6,15 @@ import { StreamingError } from '../../errors';
 import type { Deserializer, SerdeFor, Serializer } from '../../serdes';
 import { BranchedKStream } from './branched';
 import type { TopologyGraph } from '../internals/graph';
-import { FilterProcessor, FlatMapProcessor, FlatMapValuesProcessor, MapProcessor, MapValuesProcessor, PassThroughProcessor, PeekProcessor } from '../processors/operators';
+import {
+  FilterProcessor,
+  FlatMapProcessor,
+  FlatMapValuesProcessor,
+  MapProcessor,
+  MapValuesProcessor,
+  PassThroughProcessor,
+  PeekProcessor,
+} from '../processors/operators';
 import type { ProcessorSupplier } from '../processor-api/processor';
 import type { KeyValue } from '../processor-api/record';
 import { KGroupedStream, type Grouped } from './kgrouped-stream';
@@ -43,9 +51,20 @@ export class KStream<K, V> {
    * `keyChanged`: an operator upstream may have changed the key since the records were
    * partitioned, so grouping must repartition first.
    */
-  constructor(protected readonly graph: TopologyGraph, readonly nodeName: string, private readonly keyChanged = false) {}
+  constructor(
+    protected readonly graph: TopologyGraph,
+    readonly nodeName: string,
+    private readonly keyChanged = false,
+  ) {}
 
-  private add<K2, V2>(prefix: string, operator: string, supplier: ProcessorSupplier<K, V, K2, V2>, named?: Named, keyChanged = this.keyChanged, parents: string[] = [this.nodeName]): KStream<K2, V2> {
+  private add<K2, V2>(
+    prefix: string,
+    operator: string,
+    supplier: ProcessorSupplier<K, V, K2, V2>,
+    named?: Named,
+    keyChanged = this.keyChanged,
+    parents: string[] = [this.nodeName],
+  ): KStream<K2, V2> {
     const name = named?.name ?? this.graph.newName(prefix);
     this.graph.add({ kind: 'processor', name, operator, supplier, children: [] }, parents);
     return new KStream<K2, V2>(this.graph, name, keyChanged);
@@ -92,7 +111,10 @@ export class KStream<K, V> {
   /** One stream with the records of both, in the order they are processed. */
   merge(other: KStream<K, V>, named?: Named): KStream<K, V> {
     if (other.graph !== this.graph) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'merge: both streams must come from the same StreamsBuilder');
-    return this.add('KSTREAM-MERGE', 'merge', () => new PassThroughProcessor<K, V>(), named, this.keyChanged || other.keyChanged, [this.nodeName, other.nodeName]);
+    return this.add('KSTREAM-MERGE', 'merge', () => new PassThroughProcessor<K, V>(), named, this.keyChanged || other.keyChanged, [
+      this.nodeName,
+      other.nodeName,
+    ]);
   }
 
   /** Routes each record to the first matching branch (Kafka Streams' `split()`). */
@@ -143,8 +165,13 @@ export class KStream<K, V> {
     const base = options.name ?? this.graph.newName('KSTREAM-REPARTITION');
     const topic = `${base}-repartition`;
     const internal = options.partitions === undefined ? {} : { partitions: options.partitions };
-    this.graph.add({ kind: 'sink', name: `${base}-sink`, topic, keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal }, [this.nodeName]);
-    this.graph.add({ kind: 'source', name: `${base}-source`, topics: [topic], keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal: true }, []);
+    this.graph.add({ kind: 'sink', name: `${base}-sink`, topic, keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal }, [
+      this.nodeName,
+    ]);
+    this.graph.add(
+      { kind: 'source', name: `${base}-source`, topics: [topic], keySerde: options.keySerde, valueSerde: options.valueSerde, children: [], internal: true },
+      [],
+    );
     return new KStream<KR, VR>(this.graph, `${base}-source`, false);
   }
 
@@ -162,8 +189,19 @@ export class KStream<K, V> {
     return this.joinTable('leftJoin', table, joiner, true, named);
   }
 
-  private joinTable<VT, VR>(operator: string, table: KTable<K, VT>, joiner: (value: V, tableValue: VT | null, key: K) => VR, left: boolean, named?: Named): KStream<K, VR> {
-    if (this.keyChanged) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${operator}: the key may have changed since the stream was partitioned, so its records may not be in the table's partitions`, { hint: 'call repartition({ keySerde, valueSerde }) before the join' });
+  private joinTable<VT, VR>(
+    operator: string,
+    table: KTable<K, VT>,
+    joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    left: boolean,
+    named?: Named,
+  ): KStream<K, VR> {
+    if (this.keyChanged)
+      throw new StreamingError(
+        'SA_ERR_TOPOLOGY_INVALID',
+        `${operator}: the key may have changed since the stream was partitioned, so its records may not be in the table's partitions`,
+        { hint: 'call repartition({ keySerde, valueSerde }) before the join' },
+      );
     const out = this.add<K, VR>('KSTREAM-JOIN', operator, () => new StreamTableJoinProcessor<K, V, VT, VR>(table.queryableStoreName, joiner, left), named);
     this.graph.connectStores(out.nodeName, [table.queryableStoreName]);
     return out;

@@ -28,7 +28,12 @@ export interface TableWindowing {
  */
 export class KTable<K, V, U extends V | null = V> {
   /** @internal Created by aggregations; not by applications. */
-  constructor(private readonly graph: TopologyGraph, readonly nodeName: string, readonly queryableStoreName: string, private readonly windowing?: TableWindowing) {}
+  constructor(
+    private readonly graph: TopologyGraph,
+    readonly nodeName: string,
+    readonly queryableStoreName: string,
+    private readonly windowing?: TableWindowing,
+  ) {}
 
   /**
    * A windowed table's final results only: one record per window when it closes (stream
@@ -36,11 +41,16 @@ export class KTable<K, V, U extends V | null = V> {
    */
   suppress(_until: ReturnType<(typeof Suppressed)['untilWindowCloses']>, named?: Named): KTable<K, V, U> {
     const w = this.windowing;
-    if (!w) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'suppress(untilWindowCloses) needs a time-windowed table', { hint: 'use it on the result of windowedBy(TimeWindows…).count/reduce/aggregate (session and sliding windows do not support it yet)' });
+    if (!w)
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'suppress(untilWindowCloses) needs a time-windowed table', {
+        hint: 'use it on the result of windowedBy(TimeWindows…).count/reduce/aggregate (session and sliding windows do not support it yet)',
+      });
     const name = named?.name ?? this.graph.newName('KTABLE-SUPPRESS');
     const storeName = `${name}-buffer`;
     this.graph.addStore(storeSpec({ name: storeName, keySerde: bufferKeySerde(w.keySerde), valueSerde: w.valueSerde, backend: 'in-memory' }));
-    this.graph.add({ kind: 'processor', name, operator: 'suppress', supplier: () => new SuppressProcessor(storeName, w.graceMs), children: [] }, [this.nodeName]);
+    this.graph.add({ kind: 'processor', name, operator: 'suppress', supplier: () => new SuppressProcessor(storeName, w.graceMs), children: [] }, [
+      this.nodeName,
+    ]);
     this.graph.connectStores(name, [storeName]);
     return new KTable<K, V, U>(this.graph, name, this.queryableStoreName);
   }

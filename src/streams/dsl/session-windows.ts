@@ -10,7 +10,10 @@ import type { Serde } from '../../serdes';
 import { mappedSerde, stampedListSerde } from '../../serdes';
 
 export class SessionWindows {
-  private constructor(readonly gapMs: number, readonly graceMs: number) {}
+  private constructor(
+    readonly gapMs: number,
+    readonly graceMs: number,
+  ) {}
 
   static ofInactivityGapAndGrace(gapMs: number, graceMs: number): SessionWindows {
     return new SessionWindows(checkMs('inactivity gap', gapMs, 1), checkMs('grace period', graceMs, 0));

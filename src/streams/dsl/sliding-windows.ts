@@ -11,7 +11,10 @@ import type { Serde } from '../../serdes';
 import { mappedSerde, stampedListSerde } from '../../serdes';
 
 export class SlidingWindows {
-  private constructor(readonly timeDifferenceMs: number, readonly graceMs: number) {}
+  private constructor(
+    readonly timeDifferenceMs: number,
+    readonly graceMs: number,
+  ) {}
 
   static ofTimeDifferenceAndGrace(timeDifferenceMs: number, graceMs: number): SlidingWindows {
     return new SlidingWindows(checkMs('time difference', timeDifferenceMs, 1), checkMs('grace period', graceMs, 0));

@@ -18,7 +18,10 @@ export type { WindowedMaterialized } from './windowed-aggregation';
 
 export class TimeWindowedKStream<K, V> {
   /** @internal Made by KGroupedStream.windowedBy. */
-  constructor(private readonly source: WindowedSource<K, V>, private readonly windows: TimeWindows) {}
+  constructor(
+    private readonly source: WindowedSource<K, V>,
+    private readonly windows: TimeWindows,
+  ) {}
 
   /** Records per key and window (store values through Serdes.Long unless given). */
   count(materialized: WindowedMaterialized<K, number> = {}): KTable<Windowed<K>, number> {
@@ -28,11 +31,18 @@ export class TimeWindowedKStream<K, V> {
   /** Combines the values of a key in each window; the store uses Materialized's value serde, else Grouped's. */
   reduce(reducer: Reducer<V>, materialized: WindowedMaterialized<K, V> = {}): KTable<Windowed<K>, V> {
     const valueSerde = materialized.valueSerde ?? this.source.valueSerde;
-    if (!valueSerde) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'reduce: no value serde for the window store', { hint: 'give Materialized.valueSerde or Grouped.valueSerde' });
+    if (!valueSerde)
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'reduce: no value serde for the window store', {
+        hint: 'give Materialized.valueSerde or Grouped.valueSerde',
+      });
     return this.materialize<V>('reduce', folds.reduce<K, V>(reducer), { ...materialized, valueSerde });
   }
 
-  aggregate<VA>(initializer: Initializer<VA>, aggregator: Aggregator<K, V, VA>, materialized: NoInfer<WindowedAggregateMaterialized<K, VA>>): KTable<Windowed<K>, VA> {
+  aggregate<VA>(
+    initializer: Initializer<VA>,
+    aggregator: Aggregator<K, V, VA>,
+    materialized: NoInfer<WindowedAggregateMaterialized<K, VA>>,
+  ): KTable<Windowed<K>, VA> {
     return this.materialize<VA>('aggregate', folds.aggregate(initializer, aggregator), materialized);
   }
 
@@ -41,26 +51,42 @@ export class TimeWindowedKStream<K, V> {
     const w = this.windows;
     const minimum = w.sizeMs + w.graceMs;
     const retentionMs = m.retentionMs ?? minimum;
-    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window store retention (${retentionMs} ms) must be at least window size + grace (${minimum} ms)`);
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum)
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window store retention (${retentionMs} ms) must be at least window size + grace (${minimum} ms)`);
     const storeName = m.name ?? graph.newName('KSTREAM-AGGREGATE-STATE-STORE');
     const keySerde = m.keySerde ?? this.source.keySerde;
-    graph.addStore(storeSpec({
-      name: storeName,
-      keySerde,
-      valueSerde: m.valueSerde,
-      logging: m.logging,
-      cacheMaxEntries: m.cacheMaxEntries,
-      backend: m.backend ?? 'rocksdb',
-      // The windows a record with this key and timestamp updates: what a batch loads first.
-      prefetchKeys: (k, ts) => w.windowsFor(ts).map((start) => ({ key: k, start })),
-      window: { sizeMs: w.sizeMs, retentionMs, segmentMs: segmentInterval(retentionMs) },
-    }));
+    graph.addStore(
+      storeSpec({
+        name: storeName,
+        keySerde,
+        valueSerde: m.valueSerde,
+        logging: m.logging,
+        cacheMaxEntries: m.cacheMaxEntries,
+        backend: m.backend ?? 'rocksdb',
+        // The windows a record with this key and timestamp updates: what a batch loads first.
+        prefetchKeys: (k, ts) => w.windowsFor(ts).map((start) => ({ key: k, start })),
+        window: { sizeMs: w.sizeMs, retentionMs, segmentMs: segmentInterval(retentionMs) },
+      }),
+    );
     const input = this.source.input(storeName);
     const name = graph.newName('KSTREAM-WINDOW-AGGREGATE');
     const lateChild = lateChildOf(name, late as LateRecords<unknown, unknown> | undefined);
-    graph.add({ kind: 'processor', name, operator: `windowed ${operator}`, supplier: () => new WindowAggregateProcessor<K, V, VA>(storeName, w, fold, lateChild), children: [] }, [input.nodeName]);
+    graph.add(
+      {
+        kind: 'processor',
+        name,
+        operator: `windowed ${operator}`,
+        supplier: () => new WindowAggregateProcessor<K, V, VA>(storeName, w, fold, lateChild),
+        children: [],
+      },
+      [input.nodeName],
+    );
     graph.connectStores(name, [storeName]);
     addLateSink(graph, name, late);
-    return new KTable<Windowed<K>, VA>(graph, name, storeName, { graceMs: w.graceMs, keySerde: keySerde as Serde<unknown>, valueSerde: m.valueSerde as Serde<unknown> });
+    return new KTable<Windowed<K>, VA>(graph, name, storeName, {
+      graceMs: w.graceMs,
+      keySerde: keySerde as Serde<unknown>,
+      valueSerde: m.valueSerde as Serde<unknown>,
+    });
   }
 }

@@ -70,7 +70,12 @@ function describeText(subtopologies: TopologyDescription['subtopologies']): stri
   for (const s of subtopologies) {
     lines.push(`   Sub-topology: ${s.id}`);
     for (const n of s.nodes) {
-      const label = n.kind === 'source' ? `Source: ${n.name} (topics: [${n.topics!.join(', ')}])` : n.kind === 'sink' ? `Sink: ${n.name} (topic: ${n.topics![0]})` : `Processor: ${n.name} (${n.operator}${n.stores ? `; stores: [${n.stores.join(', ')}]` : ''})`;
+      const label =
+        n.kind === 'source'
+          ? `Source: ${n.name} (topics: [${n.topics!.join(', ')}])`
+          : n.kind === 'sink'
+            ? `Sink: ${n.name} (topic: ${n.topics![0]})`
+            : `Processor: ${n.name} (${n.operator}${n.stores ? `; stores: [${n.stores.join(', ')}]` : ''})`;
       lines.push(`    ${label}`);
       if (n.successors.length > 0) lines.push(`      --> ${n.successors.join(', ')}`);
       if (n.predecessors.length > 0) lines.push(`      <-- ${n.predecessors.join(', ')}`);

@@ -10,13 +10,18 @@ export type { Windowed };
 
 /** A window parameter in whole milliseconds ≥ min, or a topology error naming it. */
 export function checkMs(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${value}`);
+  if (!Number.isSafeInteger(value) || value < min)
+    throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${name} must be a whole number of milliseconds ≥ ${min}, not ${value}`);
   return value;
 }
 
 /** Tumbling (size only) or hopping (size and a smaller advance) time windows. */
 export class TimeWindows {
-  private constructor(readonly sizeMs: number, readonly graceMs: number, readonly advanceMs: number) {}
+  private constructor(
+    readonly sizeMs: number,
+    readonly graceMs: number,
+    readonly advanceMs: number,
+  ) {}
 
   static ofSizeAndGrace(sizeMs: number, graceMs: number): TimeWindows {
     return new TimeWindows(checkMs('window size', sizeMs, 1), checkMs('grace period', graceMs, 0), sizeMs);
@@ -29,7 +34,8 @@ export class TimeWindows {
   /** Hopping windows: a new window every `advanceMs` (≤ size). */
   advanceBy(advanceMs: number): TimeWindows {
     checkMs('window advance', advanceMs, 1);
-    if (advanceMs > this.sizeMs) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window advance (${advanceMs} ms) must not exceed the window size (${this.sizeMs} ms)`);
+    if (advanceMs > this.sizeMs)
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window advance (${advanceMs} ms) must not exceed the window size (${this.sizeMs} ms)`);
     return new TimeWindows(this.sizeMs, this.graceMs, advanceMs);
   }
 

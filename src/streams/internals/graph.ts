@@ -21,7 +21,16 @@ export type AnySupplier = ProcessorSupplier<any, any, any, any>;
 export type NodeSpec =
   | { kind: 'source'; name: string; topics: readonly string[]; keySerde: AnyDeserializer; valueSerde: AnyDeserializer; children: string[]; internal?: boolean }
   | { kind: 'processor'; name: string; operator: string; supplier: AnySupplier; children: string[]; stores?: string[]; byNameOnly?: boolean }
-  | { kind: 'sink'; name: string; topic: string; keySerde: AnySerializer; valueSerde: AnySerializer; children: string[]; internal?: { partitions?: number }; byNameOnly?: boolean };
+  | {
+      kind: 'sink';
+      name: string;
+      topic: string;
+      keySerde: AnySerializer;
+      valueSerde: AnySerializer;
+      children: string[];
+      internal?: { partitions?: number };
+      byNameOnly?: boolean;
+    };
 
 export interface InternalTopic {
   name: string;
@@ -70,9 +79,12 @@ export class TopologyGraph {
   /** Connects a processor to stores it reads and writes; processors sharing a store share a sub-topology. */
   connectStores(processor: string, stores: readonly string[]): void {
     const node = this.nodes.get(processor);
-    if (!node || node.kind !== 'processor') throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${processor}" is not a processor`);
+    if (node?.kind !== 'processor') throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `"${processor}" is not a processor`);
     for (const store of stores) {
-      if (!this.stores.has(store)) throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${processor}" uses an unknown state store "${store}"`, { hint: 'add it first with StreamsBuilder.addStateStore' });
+      if (!this.stores.has(store))
+        throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${processor}" uses an unknown state store "${store}"`, {
+          hint: 'add it first with StreamsBuilder.addStateStore',
+        });
       node.stores = [...new Set([...(node.stores ?? []), store])];
     }
   }
@@ -86,18 +98,24 @@ export class TopologyGraph {
   changelogTopics(): ChangelogTopic[] {
     return this.subtopologies().flatMap((nodes) => {
       const inputs = nodes.flatMap((n) => (n.kind === 'source' ? [...n.topics] : []));
-      return this.storesOf(nodes).filter((s) => s.logging).map((s): ChangelogTopic => ({
-        name: this.changelogTopic(s.name),
-        store: s.name,
-        upstreamTopics: inputs,
-        config: s.window ? { 'cleanup.policy': 'compact,delete', 'retention.ms': String(s.window.retentionMs + 86_400_000) } : { 'cleanup.policy': 'compact' },
-      }));
+      return this.storesOf(nodes)
+        .filter((s) => s.logging)
+        .map(
+          (s): ChangelogTopic => ({
+            name: this.changelogTopic(s.name),
+            store: s.name,
+            upstreamTopics: inputs,
+            config: s.window
+              ? { 'cleanup.policy': 'compact,delete', 'retention.ms': String(s.window.retentionMs + 86_400_000) }
+              : { 'cleanup.policy': 'compact' },
+          }),
+        );
     });
   }
 
   /** The store specs the processors of a sub-topology use. */
   storesOf(nodes: readonly NodeSpec[]): StoreSpec[] {
-    const names = new Set(nodes.flatMap((n) => (n.kind === 'processor' ? n.stores ?? [] : [])));
+    const names = new Set(nodes.flatMap((n) => (n.kind === 'processor' ? (n.stores ?? []) : [])));
     return [...names].map((n) => this.stores.get(n)!);
   }
 

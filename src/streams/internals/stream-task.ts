@@ -123,7 +123,8 @@ export class StreamTask {
         this.graph.flushProcessors();
         this.stores?.flush();
         if (this.graph.forwardedCount === before) return;
-        if (pass >= MAX_FLUSH_PASSES) throw new Error(`records still moving after ${MAX_FLUSH_PASSES} flush passes (a cycle between processors that hold records back?)`);
+        if (pass >= MAX_FLUSH_PASSES)
+          throw new Error(`records still moving after ${MAX_FLUSH_PASSES} flush passes (a cycle between processors that hold records back?)`);
       }
     });
   }
@@ -179,7 +180,9 @@ export class StreamTask {
   private onProcessingError(raw: RawRecord, error: Error): void {
     this.observe('processing');
     if (this.options.processingExceptionHandler(this.failure(raw, error)) === 'fail') {
-      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: processing the record at ${where(raw)} failed: ${error.message}`, { cause: error });
+      throw new StreamingError('SA_ERR_PROCESSING_FAILED', `task ${this.id}: processing the record at ${where(raw)} failed: ${error.message}`, {
+        cause: error,
+      });
     }
   }
 
@@ -187,9 +190,14 @@ export class StreamTask {
     this.observe('production');
     const raw = this.current;
     // Emitted by a cache flush at the commit: there is no input record the handler could skip.
-    if (!raw) throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a cached aggregate to "${topic}" at the commit: ${error.message}`, { cause: error });
+    if (!raw)
+      throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a cached aggregate to "${topic}" at the commit: ${error.message}`, {
+        cause: error,
+      });
     if (this.options.productionExceptionHandler(this.failure(raw, error)) === 'fail') {
-      throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a record to "${topic}" (from ${where(raw)}): ${error.message}`, { cause: error });
+      throw new StreamingError('SA_ERR_PRODUCTION_FAILED', `task ${this.id}: cannot write a record to "${topic}" (from ${where(raw)}): ${error.message}`, {
+        cause: error,
+      });
     }
   }
 }

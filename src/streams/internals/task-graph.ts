@@ -177,7 +177,10 @@ export class TaskGraph {
     return { spec, process: (r) => processor.process(r), ...(processor.flush ? { flush: () => processor.flush!() } : {}), close: () => processor.close?.() };
   }
 
-  private context(spec: Extract<NodeSpec, { kind: 'processor' }>, forward: (record: AnyRecord, childName?: string) => void): ProcessorContext<unknown, unknown> {
+  private context(
+    spec: Extract<NodeSpec, { kind: 'processor' }>,
+    forward: (record: AnyRecord, childName?: string) => void,
+  ): ProcessorContext<unknown, unknown> {
     return {
       forward,
       getStateStore: <K, V>(name: string) => this.connected(spec, name, this.stores?.typed<K, V>(name), 'key-value'),
@@ -194,7 +197,9 @@ export class TaskGraph {
 
   private connected<S>(spec: Extract<NodeSpec, { kind: 'processor' }>, name: string, store: S | undefined, kind: string): S {
     if (!store || !spec.stores?.includes(name)) {
-      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${spec.name}" is not connected to a ${kind} store named "${name}"`, { hint: 'name the store in process(supplier, { stores: [...] }) after adding it with StreamsBuilder.addStateStore' });
+      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `processor "${spec.name}" is not connected to a ${kind} store named "${name}"`, {
+        hint: 'name the store in process(supplier, { stores: [...] }) after adding it with StreamsBuilder.addStateStore',
+      });
     }
     return store;
   }

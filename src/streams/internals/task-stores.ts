@@ -5,7 +5,20 @@
  * Changelog records go to the task's partition of `<applicationId>-<store>-changelog`.
  * Persistent (RocksDB) stores restore from the task's checkpoint; see state/checkpoint.ts.
  */
-import { readCheckpoint, writeCheckpoint, windowKeyProblem, buildKeyValueStore, TypedKeyValueStore, TypedWindowStore, type Change, type KeyValueBytesStore, type KeyValueStore, type StoreContext, type StoreSpec, type WindowStore } from '../../../state';
+import {
+  readCheckpoint,
+  writeCheckpoint,
+  windowKeyProblem,
+  buildKeyValueStore,
+  TypedKeyValueStore,
+  TypedWindowStore,
+  type Change,
+  type KeyValueBytesStore,
+  type KeyValueStore,
+  type StoreContext,
+  type StoreSpec,
+  type WindowStore,
+} from '../../../state';
 import type { RecordCollector } from './task-graph';
 
 interface TaskStore {
@@ -59,7 +72,9 @@ export class TaskStores {
     this.checkpointFile = checkpointFile;
     for (const spec of specs) {
       const topic = changelogTopic(spec.name);
-      const writer = spec.logging ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], context.partition) } : undefined;
+      const writer = spec.logging
+        ? { log: (key: Buffer, value: Buffer | null) => collector.send(topic, key, value, this.streamTime, [], context.partition) }
+        : undefined;
       const bytes = buildKeyValueStore(spec, writer, context);
       const persistent = spec.backend === 'rocksdb' && context.db !== undefined;
       const windowed = spec.window ? new TypedWindowStore(bytes, spec.keySerde, spec.valueSerde, topic, spec.window) : undefined;
@@ -105,7 +120,9 @@ export class TaskStores {
       for (const r of records) {
         if (r.key === null || r.key === undefined) continue;
         for (const k of keysOf(r.key, r.timestamp)) {
-          const bytes = s.windowed ? s.windowed.storeKey((k as { key: unknown }).key, (k as { start: number }).start) : s.spec.keySerde.serialize(s.changelog, k);
+          const bytes = s.windowed
+            ? s.windowed.storeKey((k as { key: unknown }).key, (k as { start: number }).start)
+            : s.spec.keySerde.serialize(s.changelog, k);
           if (bytes) keys.push(bytes);
         }
       }
@@ -117,26 +134,28 @@ export class TaskStores {
   /** The changelog partitions to restore, from the checkpoint for persistent stores. */
   restoreTargets(): RestoreTarget[] {
     const checkpoint = this.checkpointFile ? readCheckpoint(this.checkpointFile) : undefined;
-    return [...this.stores.values()].filter((s) => s.spec.logging).map((s) => {
-      const tp = `${s.changelog}:${this.context.partition}`;
-      const from = !s.persistent ? 0 : checkpoint?.ok ? checkpoint.offsets.get(tp) ?? -1 : -1;
-      if (s.persistent) this.unrestored.add(tp);
-      return {
-        store: s.spec.name,
-        topic: s.changelog,
-        partition: this.context.partition,
-        from,
-        wipe: () => s.bytes.wipe(),
-        restore: (batch) => s.bytes.restore(batch),
-        ...(s.spec.window ? { keyProblem: (key: Buffer) => windowKeyProblem(key, s.spec.window!.segmentMs) } : {}),
-        restored: (end) => {
-          this.unrestored.delete(tp);
-          if (!s.persistent || !this.checkpointFile) return;
-          this.checkpointed.set(tp, end);
-          writeCheckpoint(this.checkpointFile, this.checkpointed);
-        },
-      };
-    });
+    return [...this.stores.values()]
+      .filter((s) => s.spec.logging)
+      .map((s) => {
+        const tp = `${s.changelog}:${this.context.partition}`;
+        const from = !s.persistent ? 0 : checkpoint?.ok ? (checkpoint.offsets.get(tp) ?? -1) : -1;
+        if (s.persistent) this.unrestored.add(tp);
+        return {
+          store: s.spec.name,
+          topic: s.changelog,
+          partition: this.context.partition,
+          from,
+          wipe: () => s.bytes.wipe(),
+          restore: (batch) => s.bytes.restore(batch),
+          ...(s.spec.window ? { keyProblem: (key: Buffer) => windowKeyProblem(key, s.spec.window!.segmentMs) } : {}),
+          restored: (end) => {
+            this.unrestored.delete(tp);
+            if (!s.persistent || !this.checkpointFile) return;
+            this.checkpointed.set(tp, end);
+            writeCheckpoint(this.checkpointFile, this.checkpointed);
+          },
+        };
+      });
   }
 
   /** Why restoration starts from scratch, if it does (for the log). */

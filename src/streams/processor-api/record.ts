@@ -19,7 +19,6 @@ export interface RecordOrigin {
   readonly offset: number;
 }
 
-
 /** A record as consumed, before deserialization (what error handlers and dead letters see). */
 export interface RawRecord extends RecordOrigin {
   readonly key: Buffer | null;

@@ -24,7 +24,10 @@ export class AggregateProcessor<K, V, VA> implements Processor<K, V, K, VA> {
   private store!: KeyValueStore<K, VA>;
   private emitsOnFlush = false;
 
-  constructor(private readonly storeName: string, private readonly fold: Fold<K, V, VA>) {}
+  constructor(
+    private readonly storeName: string,
+    private readonly fold: Fold<K, V, VA>,
+  ) {}
 
   init(context: ProcessorContext<K, VA>): void {
     this.ctx = context;
@@ -45,7 +48,16 @@ export class AggregateProcessor<K, V, VA> implements Processor<K, V, K, VA> {
 }
 
 export const folds = {
-  aggregate: <K, V, VA>(init: Initializer<VA>, agg: Aggregator<K, V, VA>): Fold<K, V, VA> => (k, v, old) => agg(k, v, old === undefined ? init() : old),
-  reduce: <K, V>(reducer: Reducer<V>): Fold<K, V, V> => (_k, v, old) => (old === undefined ? v : reducer(old, v)),
-  count: <K, V>(): Fold<K, V, number> => (_k, _v, old) => (old ?? 0) + 1,
+  aggregate:
+    <K, V, VA>(init: Initializer<VA>, agg: Aggregator<K, V, VA>): Fold<K, V, VA> =>
+    (k, v, old) =>
+      agg(k, v, old === undefined ? init() : old),
+  reduce:
+    <K, V>(reducer: Reducer<V>): Fold<K, V, V> =>
+    (_k, v, old) =>
+      old === undefined ? v : reducer(old, v),
+  count:
+    <K, V>(): Fold<K, V, number> =>
+    (_k, _v, old) =>
+      (old ?? 0) + 1,
 };

@@ -14,7 +14,10 @@ abstract class Forwarding<KIn, VIn, KOut, VOut> implements Processor<KIn, VIn, K
 }
 
 export class FilterProcessor<K, V> extends Forwarding<K, V, K, V> {
-  constructor(private readonly predicate: (key: K, value: V) => boolean, private readonly keep: boolean) {
+  constructor(
+    private readonly predicate: (key: K, value: V) => boolean,
+    private readonly keep: boolean,
+  ) {
     super();
   }
   process(r: StreamRecord<K, V>): void {
@@ -78,7 +81,10 @@ export class PassThroughProcessor<K, V> extends Forwarding<K, V, K, V> {
 
 /** Sends each record to the first branch whose predicate holds, else to the default branch if any. */
 export class BranchProcessor<K, V> extends Forwarding<K, V, K, V> {
-  constructor(private readonly branches: readonly { predicate: (key: K, value: V) => boolean; child: string }[], private readonly defaultChild: string | undefined) {
+  constructor(
+    private readonly branches: readonly { predicate: (key: K, value: V) => boolean; child: string }[],
+    private readonly defaultChild: string | undefined,
+  ) {
     super();
   }
   process(r: StreamRecord<K, V>): void {

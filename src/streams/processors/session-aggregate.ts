@@ -69,9 +69,13 @@ export class SessionAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
     for (const s of merging) value = this.merger(r.key, value, s.value);
     value = this.aggregator(r.key, r.value, value);
     const kept = live.filter((s) => !merging.includes(s));
-    this.store.put(r.key, [...kept, { start, end, value }].sort((a, b) => a.start - b.start));
+    this.store.put(
+      r.key,
+      [...kept, { start, end, value }].sort((a, b) => a.start - b.start),
+    );
     for (const s of merging) {
-      if (s.start !== start || s.end !== end) this.ctx.forward({ key: { key: r.key, window: { start: s.start, end: s.end } }, value: null, timestamp: t, headers: r.headers });
+      if (s.start !== start || s.end !== end)
+        this.ctx.forward({ key: { key: r.key, window: { start: s.start, end: s.end } }, value: null, timestamp: t, headers: r.headers });
     }
     this.ctx.forward({ key: { key: r.key, window: { start, end } }, value, timestamp: t, headers: r.headers });
   }

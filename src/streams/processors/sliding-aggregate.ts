@@ -57,7 +57,9 @@ export class SlidingAggregateProcessor<K, V, VA> implements Processor<K, V, Wind
     const earlier = (this.store.get(r.key) ?? []).filter((e) => e.t >= streamTime - this.retentionMs - d);
     const records = [...earlier, { t, value: r.value }];
     const before = new Set(this.windows.windowStarts(earlier.map((e) => e.t)));
-    const changed = this.windows.windowStarts(records.map((e) => e.t)).filter((start) => (start <= t && t <= start + d) || (start === t + 1 && !before.has(start)));
+    const changed = this.windows
+      .windowStarts(records.map((e) => e.t))
+      .filter((start) => (start <= t && t <= start + d) || (start === t + 1 && !before.has(start)));
     const open = changed.filter((start) => start + d >= closeTime);
     if (open.length === 0) return dropLate(this.ctx as ProcessorContext<unknown, unknown>, r, this.lateChild);
     this.store.put(r.key, records);

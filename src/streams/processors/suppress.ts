@@ -25,9 +25,11 @@ export function bufferKeySerde<K>(inner: Serde<K>): Serde<Windowed<K>> {
       return out;
     },
     deserialize: (topic, data) => {
-      if (data === null || data.length < 16) throw new SerdeError('SuppressBuffer', `a suppression buffer key from "${topic}" needs at least 16 bytes, not ${data?.length ?? 'null'}`);
+      if (data === null || data.length < 16)
+        throw new SerdeError('SuppressBuffer', `a suppression buffer key from "${topic}" needs at least 16 bytes, not ${data?.length ?? 'null'}`);
       const window = { start: Number(data.readBigUInt64BE(0)), end: Number(data.readBigUInt64BE(8)) };
-      if (!Number.isSafeInteger(window.end)) throw new SerdeError('SuppressBuffer', `the window of a suppression buffer key from "${topic}" ends beyond 2^53 ms`);
+      if (!Number.isSafeInteger(window.end))
+        throw new SerdeError('SuppressBuffer', `the window of a suppression buffer key from "${topic}" ends beyond 2^53 ms`);
       return { key: inner.deserialize(topic, data.subarray(16)), window };
     },
   };
@@ -39,7 +41,10 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V, Window
   private readonly pending = new Map<string, { key: Windowed<K>; value: V }>();
   private earliestEnd = Infinity;
 
-  constructor(private readonly storeName: string, private readonly graceMs: number) {}
+  constructor(
+    private readonly storeName: string,
+    private readonly graceMs: number,
+  ) {}
 
   init(context: ProcessorContext<Windowed<K>, V>): void {
     this.ctx = context;
@@ -62,7 +67,9 @@ export class SuppressProcessor<K, V> implements Processor<Windowed<K>, V, Window
   private emitClosed(): void {
     const closeTime = this.ctx.currentStreamTimeMs() - this.graceMs;
     if (this.earliestEnd > closeTime) return;
-    const closed = [...this.pending].filter(([, e]) => e.key.window.end <= closeTime).sort(([, a], [, b]) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start);
+    const closed = [...this.pending]
+      .filter(([, e]) => e.key.window.end <= closeTime)
+      .sort(([, a], [, b]) => a.key.window.end - b.key.window.end || a.key.window.start - b.key.window.start);
     for (const [id, e] of closed) {
       this.pending.delete(id);
       this.buffer.delete(e.key);

@@ -30,7 +30,11 @@ export class StreamTableJoinProcessor<K, V, VT, VR> implements Processor<K, V, K
   private ctx!: ProcessorContext<K, VR>;
   private table!: KeyValueStore<K, VT>;
 
-  constructor(private readonly storeName: string, private readonly joiner: (value: V, tableValue: VT | null, key: K) => VR, private readonly left: boolean) {}
+  constructor(
+    private readonly storeName: string,
+    private readonly joiner: (value: V, tableValue: VT | null, key: K) => VR,
+    private readonly left: boolean,
+  ) {}
 
   init(context: ProcessorContext<K, VR>): void {
     this.ctx = context;

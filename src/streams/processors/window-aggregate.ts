@@ -19,7 +19,12 @@ export class WindowAggregateProcessor<K, V, VA> implements Processor<K, V, Windo
   private store!: WindowStore<K, VA>;
   private emitsOnFlush = false;
 
-  constructor(private readonly storeName: string, private readonly windows: TimeWindows, private readonly fold: Fold<K, V, VA>, private readonly lateChild: string | undefined) {}
+  constructor(
+    private readonly storeName: string,
+    private readonly windows: TimeWindows,
+    private readonly fold: Fold<K, V, VA>,
+    private readonly lateChild: string | undefined,
+  ) {}
 
   init(context: ProcessorContext<Windowed<K>, VA>): void {
     this.ctx = context;

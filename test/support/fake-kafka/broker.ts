@@ -34,7 +34,11 @@ export interface Entry {
 }
 
 export class FakeKafkaError extends Error {
-  constructor(message: string, readonly code: number, flags: { isFatal?: boolean; isRetriable?: boolean; isTxnRequiresAbort?: boolean } = {}) {
+  constructor(
+    message: string,
+    readonly code: number,
+    flags: { isFatal?: boolean; isRetriable?: boolean; isTxnRequiresAbort?: boolean } = {},
+  ) {
     super(message);
     Object.assign(this, flags);
   }
@@ -54,7 +58,14 @@ interface Group {
   committed: Map<string, number>;
 }
 
-export type FaultPoint = 'initTransactions' | 'beginTransaction' | 'sendOffsetsToTransaction' | 'commitTransaction' | 'abortTransaction' | 'consume' | 'committed';
+export type FaultPoint =
+  | 'initTransactions'
+  | 'beginTransaction'
+  | 'sendOffsetsToTransaction'
+  | 'commitTransaction'
+  | 'abortTransaction'
+  | 'consume'
+  | 'committed';
 
 export const tpKey = (topic: string, partition: number): string => `${topic}:${partition}`;
 
@@ -70,7 +81,10 @@ export class FakeBroker {
 
   createTopic(name: string, partitions: number): boolean {
     if (this.topics.has(name)) return false;
-    this.topics.set(name, Array.from({ length: partitions }, () => []));
+    this.topics.set(
+      name,
+      Array.from({ length: partitions }, () => []),
+    );
     return true;
   }
 
@@ -182,7 +196,9 @@ export class FakeBroker {
     const target = new Map<string, TopicPartition[]>(g.members.map((m) => [m.memberId, []]));
     const owner = new Map<string, string>();
     for (const [member, tps] of g.assignment) for (const tp of tps) owner.set(tpKey(tp.topic, tp.partition), member);
-    const all = [...new Set(g.members.flatMap((m) => m.topics))].sort().flatMap((t) => Array.from({ length: this.topics.get(t)?.length ?? 0 }, (_, partition) => ({ topic: t, partition })));
+    const all = [...new Set(g.members.flatMap((m) => m.topics))]
+      .sort()
+      .flatMap((t) => Array.from({ length: this.topics.get(t)?.length ?? 0 }, (_, partition) => ({ topic: t, partition })));
     const share = Math.ceil(all.length / Math.max(1, g.members.length));
     const unplaced: TopicPartition[] = [];
     for (const tp of all) {

@@ -19,7 +19,11 @@ export class FakeConsumer implements Consumer {
   private readonly eofListeners = new Set<(tp: TopicPartition) => void>();
   private next = 0;
 
-  constructor(private readonly broker: FakeBroker, settings: ClientSettings, private readonly hooks: ConsumerHooks) {
+  constructor(
+    private readonly broker: FakeBroker,
+    settings: ClientSettings,
+    private readonly hooks: ConsumerHooks,
+  ) {
     this.groupId = String(settings['group.id'] ?? '');
     this.readCommitted = settings['isolation.level'] === 'read_committed';
     this.eof = settings['enable.partition.eof'] === true || settings['enable.partition.eof'] === 'true';
@@ -95,7 +99,8 @@ export class FakeConsumer implements Consumer {
 
   incrementalAssign(partitions: readonly TopicPartition[]): void {
     const committed = this.broker.group(this.groupId).committed;
-    for (const tp of partitions) this.positions.set(tpKey(tp.topic, tp.partition), { ...tp, offset: Math.max(0, committed.get(tpKey(tp.topic, tp.partition)) ?? 0) });
+    for (const tp of partitions)
+      this.positions.set(tpKey(tp.topic, tp.partition), { ...tp, offset: Math.max(0, committed.get(tpKey(tp.topic, tp.partition)) ?? 0) });
   }
 
   incrementalUnassign(partitions: readonly TopicPartition[]): void {
@@ -104,7 +109,8 @@ export class FakeConsumer implements Consumer {
 
   assign(partitions: readonly TopicPartitionOffset[]): void {
     this.positions.clear();
-    for (const tp of partitions) this.positions.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, offset: tp.offset < 0 ? 0 : tp.offset });
+    for (const tp of partitions)
+      this.positions.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, offset: Math.max(tp.offset, 0) });
   }
 
   unassign(): void {

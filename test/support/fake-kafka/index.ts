@@ -36,7 +36,10 @@ export class FakeKafka implements KafkaClientSupplier {
     const broker = this.broker;
     return {
       async clusterInfo(): Promise<ClusterInfo> {
-        return { brokers: [{ id: 1, host: 'fake', port: 0 }], topics: new Map([...broker.topics].map(([name, parts]) => [name, { partitions: parts.length, replicas: 1 }])) };
+        return {
+          brokers: [{ id: 1, host: 'fake', port: 0 }],
+          topics: new Map([...broker.topics].map(([name, parts]) => [name, { partitions: parts.length, replicas: 1 }])),
+        };
       },
       async createTopics(topics: readonly TopicSpec[]): Promise<string[]> {
         return topics.filter((t) => broker.createTopic(t.name, t.partitions)).map((t) => t.name);

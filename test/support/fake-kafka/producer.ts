@@ -13,7 +13,10 @@ export class FakeProducer implements Producer {
   private connected = true;
   private readonly listeners: ((err: KafkaClientError) => void)[] = [];
 
-  constructor(private readonly broker: FakeBroker, settings: ClientSettings) {
+  constructor(
+    private readonly broker: FakeBroker,
+    settings: ClientSettings,
+  ) {
     const id = settings['transactional.id'];
     this.transactionalId = id === undefined ? undefined : String(id);
   }
@@ -44,7 +47,9 @@ export class FakeProducer implements Producer {
       // librdkafka reports an unknown topic through the delivery report, and the transaction can then only abort.
       const e = err as FakeKafkaError;
       if (this.txn) this.txn.failed ??= new FakeKafkaError(e.message, e.code, { isTxnRequiresAbort: true });
-      setImmediate(() => this.listeners.forEach((l) => l(e)));
+      setImmediate(() => {
+        for (const l of this.listeners) l(e);
+      });
     }
   }
 

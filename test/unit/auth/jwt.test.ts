@@ -80,7 +80,10 @@ describe('JWT verification (query API and fan-out)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     try {
-      const s: JwtSettings = { algorithms: ['RS256', 'ES256'], jwks: new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, { minRefreshMs: 0 }) };
+      const s: JwtSettings = {
+        algorithms: ['RS256', 'ES256'],
+        jwks: new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, { minRefreshMs: 0 }),
+      };
       assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'j' }, rsa.privateKey, 'r1'), s)).sub, 'j');
       await refused(signed('ES256', { exp: now + 60 }, ec.privateKey, 'e1'), s, /no public key for ES256 tokens with kid "e1"/);
       keys.push({ ...ec.publicKey.export({ format: 'jwk' }), kid: 'e1' }); // a key rotated in
@@ -112,7 +115,10 @@ describe('JWT verification (query API and fan-out)', () => {
   });
 
   it('a JWKS answer is trusted only from https (or loopback http), without redirects, within its size', async () => {
-    assert.throws(() => new Jwks('http://idp.example.com/jwks'), (err: unknown) => isStreamingError(err) && err.code === 'SA_ERR_CONFIG_INVALID' && /not https/.test(err.message));
+    assert.throws(
+      () => new Jwks('http://idp.example.com/jwks'),
+      (err: unknown) => isStreamingError(err) && err.code === 'SA_ERR_CONFIG_INVALID' && /not https/.test(err.message),
+    );
     const big = { keys: [{ ...rsa.publicKey.export({ format: 'jwk' }), kid: 'r1', pad: 'x'.repeat(300_000) }] };
     const server: Server = createServer((req, res) => {
       if (req.url === '/moved') {
@@ -133,7 +139,11 @@ describe('JWT verification (query API and fan-out)', () => {
       const at = (path: string): JwtSettings => ({ algorithms: ['RS256'], jwks: new Jwks(`${base}${path}`, { minRefreshMs: 0 }) });
       assert.ok(await verifyJwt(token, at('/keys')));
       // Keys that cannot be fetched are the server's trouble, not a bad token: a KeysUnavailable (503), not a TokenError (401).
-      for (const path of ['/moved', '/big']) await assert.rejects(verifyJwt(token, at(path)), (err: unknown) => err instanceof KeysUnavailable && /keys to verify tokens are unavailable/.test((err as Error).message));
+      for (const path of ['/moved', '/big'])
+        await assert.rejects(
+          verifyJwt(token, at(path)),
+          (err: unknown) => err instanceof KeysUnavailable && /keys to verify tokens are unavailable/.test((err as Error).message),
+        );
       await assert.rejects(at('/moved').jwks!.key('r1'), (err: unknown) => /redirect/.test(String((err as Error).cause)));
       await assert.rejects(at('/big').jwks!.key('r1'), (err: unknown) => /more than 262144 bytes/.test(String((err as Error).cause)));
     } finally {
@@ -144,10 +154,23 @@ describe('JWT verification (query API and fan-out)', () => {
   it('settings: with public-key tokens an audience is required; the development opt-out only on loopback', () => {
     const base = loadConfig({});
     const auth = { ...base.auth, jwtAlgorithms: ['RS256'], jwtPublicKeyFile: undefined, jwksUrl: 'https://idp.example.com/jwks' } as typeof base.auth;
-    const service = { name: 'the query API', host: '0.0.0.0', hostVariable: 'STREAMING_PROCESSOR__QUERY_HOST', audience: undefined, audienceVariable: 'STREAMING_PROCESSOR__QUERY_AUDIENCE' };
-    assert.throws(() => jwtSettingsFor(auth, service), (err: unknown) => isStreamingError(err) && /STREAMING_PROCESSOR__QUERY_AUDIENCE must name the audience/.test(err.message));
+    const service = {
+      name: 'the query API',
+      host: '0.0.0.0',
+      hostVariable: 'STREAMING_PROCESSOR__QUERY_HOST',
+      audience: undefined,
+      audienceVariable: 'STREAMING_PROCESSOR__QUERY_AUDIENCE',
+    };
+    assert.throws(
+      () => jwtSettingsFor(auth, service),
+      (err: unknown) => isStreamingError(err) && /STREAMING_PROCESSOR__QUERY_AUDIENCE must name the audience/.test(err.message),
+    );
     assert.equal(jwtSettingsFor(auth, { ...service, audience: 'query' }).audience, 'query');
-    assert.throws(() => jwtSettingsFor({ ...auth, allowAnyAudience: true }, service), (err: unknown) => isStreamingError(err) && /ALLOW_ANY_AUDIENCE is for development only, but STREAMING_PROCESSOR__QUERY_HOST is "0.0.0.0"/.test(err.message));
+    assert.throws(
+      () => jwtSettingsFor({ ...auth, allowAnyAudience: true }, service),
+      (err: unknown) =>
+        isStreamingError(err) && /ALLOW_ANY_AUDIENCE is for development only, but STREAMING_PROCESSOR__QUERY_HOST is "0.0.0.0"/.test(err.message),
+    );
     assert.equal(jwtSettingsFor({ ...auth, allowAnyAudience: true }, { ...service, host: '127.0.0.1' }).audience, undefined);
     const hsOnly = jwtSettingsFor({ ...base.auth, jwtSecret: SECRET }, service);
     assert.equal(hsOnly.secret, SECRET, 'a shared secret is per deployment: no audience needed');

@@ -66,7 +66,11 @@ describe('configuration → client settings', () => {
 
   it('gives the registry client its URL and basic auth', () => {
     assert.deepEqual(registryClientOptions(loadConfig({}).schemaRegistry), { host: 'http://127.0.0.1:8081/apis/ccompat/v7' });
-    const c = loadConfig({ STREAMING_SCHEMA_REGISTRY__URL: 'https://sr.example', STREAMING_SCHEMA_REGISTRY__USERNAME: 'u', STREAMING_SCHEMA_REGISTRY__PASSWORD: 'p' });
+    const c = loadConfig({
+      STREAMING_SCHEMA_REGISTRY__URL: 'https://sr.example',
+      STREAMING_SCHEMA_REGISTRY__USERNAME: 'u',
+      STREAMING_SCHEMA_REGISTRY__PASSWORD: 'p',
+    });
     assert.deepEqual(registryClientOptions(c.schemaRegistry), { host: 'https://sr.example', auth: { username: 'u', password: 'p' } });
   });
 });

@@ -15,7 +15,11 @@ describe('configuration: docs and the config command', function () {
   });
 
   it('`npm run config` prints the effective values with secrets hidden', async () => {
-    const res = await runTs('src/cli/config.ts', [], cleanEnv({ STREAMING_SCHEMA_REGISTRY__USERNAME: 'svc', STREAMING_SCHEMA_REGISTRY__PASSWORD: 'hunter2', STREAMING_TOPICS__PARTITIONS: '3' }));
+    const res = await runTs(
+      'src/cli/config.ts',
+      [],
+      cleanEnv({ STREAMING_SCHEMA_REGISTRY__USERNAME: 'svc', STREAMING_SCHEMA_REGISTRY__PASSWORD: 'hunter2', STREAMING_TOPICS__PARTITIONS: '3' }),
+    );
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /^STREAMING_TOPICS__PARTITIONS=3$/m);
     assert.match(res.stdout, /^STREAMING_SCHEMA_REGISTRY__USERNAME="svc"$/m);

@@ -47,7 +47,11 @@ describe('fan-out: the client address behind trusted proxies', () => {
 
   it('refuses entries that are not addresses or CIDR ranges, naming the setting', () => {
     for (const bad of ['10.0.0.0/33', '::/129', '10.0.0.1/8', 'fd00::1/8', 'example.com', '10.0.0.0/', '10.0.0.0/8/8', '300.0.0.0/8', '::ffff:10.0.0.0/95']) {
-      assert.throws(() => new TrustedProxies([bad]), (e: unknown) => e instanceof StreamingError && e.code === 'SA_ERR_CONFIG_INVALID' && e.message.startsWith('STREAMING_WEBSOCKET__TRUSTED_PROXIES: '), bad);
+      assert.throws(
+        () => new TrustedProxies([bad]),
+        (e: unknown) => e instanceof StreamingError && e.code === 'SA_ERR_CONFIG_INVALID' && e.message.startsWith('STREAMING_WEBSOCKET__TRUSTED_PROXIES: '),
+        bad,
+      );
     }
     const ok = new TrustedProxies(['0.0.0.0/0', '::/0', '127.0.0.1', '::1', ' 10.0.0.0/8 ']);
     assert.ok(ok.has('203.0.113.1') && ok.has('2001:db8::1'));

@@ -21,13 +21,18 @@ const INTERNAL = /\/work\/|\/src\/|https?:\/\/|ECONNREFUSED|10\.0\.0\.7|\bat \w+
 
 describe('fan-out: what error answers say (and what only the log says)', () => {
   const ctx = (verify: FanoutContext['verify']): FanoutContext =>
-    ({ settings: loadConfig({}).websocket, metrics: new FanoutMetrics(), source: { ready: () => true }, verify } as unknown as FanoutContext);
+    ({ settings: loadConfig({}).websocket, metrics: new FanoutMetrics(), source: { ready: () => true }, verify }) as unknown as FanoutContext;
   const req = { headers: { authorization: 'Bearer x.y.z' }, url: '/ws' } as unknown as IncomingMessage;
   const room = { open: 0, perIp: 0, shuttingDown: false };
 
-  it('an upgrade whose token cannot be checked for a reason of the server\'s: 503, temporary, the cause kept for the log only', async () => {
+  it("an upgrade whose token cannot be checked for a reason of the server's: 503, temporary, the cause kept for the log only", async () => {
     const cause = new Error('fetching http://keycloak.internal:8080/realms/x/certs failed: connect ECONNREFUSED 10.0.0.7:8080');
-    const verdict = await admit(req, '127.0.0.1', room, ctx(() => Promise.reject(cause)));
+    const verdict = await admit(
+      req,
+      '127.0.0.1',
+      room,
+      ctx(() => Promise.reject(cause)),
+    );
     assert.ok('refusal' in verdict);
     assert.equal(verdict.refusal.status, 503);
     assert.equal(verdict.refusal.code, 'SA_ERR_WS_UNAVAILABLE');
@@ -36,7 +41,12 @@ describe('fan-out: what error answers say (and what only the log says)', () => {
   });
 
   it('a refused token: 401 saying why (a TokenError is written for the client)', async () => {
-    const verdict = await admit(req, '127.0.0.1', room, ctx(() => Promise.reject(new TokenError('the token\'s signature does not verify'))));
+    const verdict = await admit(
+      req,
+      '127.0.0.1',
+      room,
+      ctx(() => Promise.reject(new TokenError("the token's signature does not verify"))),
+    );
     assert.ok('refusal' in verdict);
     assert.equal(verdict.refusal.status, 401);
     assert.match(verdict.refusal.message, /signature does not verify/);
@@ -59,9 +69,18 @@ describe('fan-out: what error answers say (and what only the log says)', () => {
     await app.close();
   });
 
-  it('the fan-out\'s listeners answer a URL that cannot even be routed with a typed 400, as any bad request', async () => {
+  it("the fan-out's listeners answer a URL that cannot even be routed with a typed 400, as any bad request", async () => {
     const settings = { ...loadConfig({}).websocket, host: '127.0.0.1', port: 0, adminPort: 0 };
-    const server = new FanoutServer({ settings, metrics: new FanoutMetrics(), source: { ready: () => true, readBacks: { stats: () => ({ running: 0, waiting: 0 }) } }, verify: () => Promise.reject(new Error('unused')), forget: () => undefined } as unknown as FanoutContext, createLogger({ level: 'silent' }));
+    const server = new FanoutServer(
+      {
+        settings,
+        metrics: new FanoutMetrics(),
+        source: { ready: () => true, readBacks: { stats: () => ({ running: 0, waiting: 0 }) } },
+        verify: () => Promise.reject(new Error('unused')),
+        forget: () => undefined,
+      } as unknown as FanoutContext,
+      createLogger({ level: 'silent' }),
+    );
     for (const app of [server.app, server.admin]) {
       const res = await app.inject({ method: 'GET', url: '/dashboard/%ZZ%' });
       assert.equal(res.statusCode, 400);
@@ -74,7 +93,17 @@ describe('fan-out: what error answers say (and what only the log says)', () => {
 
   it('development tokens go only to requests that name a loopback host (a DNS-rebinding page is refused)', async () => {
     const settings = { ...loadConfig({}).websocket, host: '127.0.0.1', port: 0, adminPort: 0, devTokens: true };
-    const server = new FanoutServer({ settings, devTokens: { secret: 'dev-secret-that-is-long-enough-0000000' }, metrics: new FanoutMetrics(), source: { ready: () => true, readBacks: { stats: () => ({ running: 0, waiting: 0 }) } }, verify: () => Promise.reject(new Error('unused')), forget: () => undefined } as unknown as FanoutContext, createLogger({ level: 'silent' }));
+    const server = new FanoutServer(
+      {
+        settings,
+        devTokens: { secret: 'dev-secret-that-is-long-enough-0000000' },
+        metrics: new FanoutMetrics(),
+        source: { ready: () => true, readBacks: { stats: () => ({ running: 0, waiting: 0 }) } },
+        verify: () => Promise.reject(new Error('unused')),
+        forget: () => undefined,
+      } as unknown as FanoutContext,
+      createLogger({ level: 'silent' }),
+    );
     for (const host of ['evil.example:8765', 'evil.example', '127.0.0.1.evil.example:8765', 'localhost.evil.example']) {
       const res = await server.app.inject({ method: 'GET', url: '/dev/token', headers: { host } });
       assert.equal(res.statusCode, 403, host);

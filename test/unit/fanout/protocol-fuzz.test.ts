@@ -36,7 +36,8 @@ function fuzzInWorker(): Promise<Outcome> {
       else resolve(outcome!);
     };
     const watchdog = setInterval(() => {
-      if (current.i >= 0 && Date.now() - current.since > CASE_LIMIT_MS) end(new Error(`case ${current.i} (seed ${SEED} + ${current.i}) ran for more than ${CASE_LIMIT_MS} ms, a hang: ${current.what}`));
+      if (current.i >= 0 && Date.now() - current.since > CASE_LIMIT_MS)
+        end(new Error(`case ${current.i} (seed ${SEED} + ${current.i}) ran for more than ${CASE_LIMIT_MS} ms, a hang: ${current.what}`));
     }, 100);
     worker.on('message', (m: { start?: number; what?: string; outcome?: Outcome }) => {
       if (m.outcome) end(undefined, m.outcome);
@@ -99,7 +100,8 @@ function checkRequest(r: Request): void {
       if (minScore !== undefined) assert.ok(Number.isFinite(minScore));
       if (r.recover === undefined) return;
       assert.ok(r.recover.size <= LIMITS.recoverPartitions);
-      for (const [partition, next] of r.recover) assert.ok(Number.isInteger(partition) && partition >= 0 && partition <= 999_999 && Number.isSafeInteger(next) && next >= 0, `${partition}: ${next}`);
+      for (const [partition, next] of r.recover)
+        assert.ok(Number.isInteger(partition) && partition >= 0 && partition <= 999_999 && Number.isSafeInteger(next) && next >= 0, `${partition}: ${next}`);
       return;
     }
     default:
@@ -123,11 +125,17 @@ const pick = <T>(random: Random, xs: readonly T[]): T => xs[below(random, xs.len
 
 /** Raw JSON put where a marker string stands (what JSON.stringify cannot write: 1e999, deep nesting). */
 const RAW = new Map<string, (random: Random) => string>([
-  ['"@huge@"', (random) => pick(random, ['1e999', '-1e999', '1e308', '123456789012345678901234567890', '9007199254740993', '-0', '0.1', '-1', '-2', '4294967296'])],
-  ['"@deep@"', (random) => {
-    const d = 1 + below(random, 20_000);
-    return random() < 0.5 ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
-  }],
+  [
+    '"@huge@"',
+    (random) => pick(random, ['1e999', '-1e999', '1e308', '123456789012345678901234567890', '9007199254740993', '-0', '0.1', '-1', '-2', '4294967296']),
+  ],
+  [
+    '"@deep@"',
+    (random) => {
+      const d = 1 + below(random, 20_000);
+      return random() < 0.5 ? `${'['.repeat(d)}${']'.repeat(d)}` : `${'{"a":'.repeat(d)}1${'}'.repeat(d)}`;
+    },
+  ],
 ]);
 
 function generate(random: Random): { kind: string; text: string } {
@@ -148,18 +156,46 @@ function randomBytes(random: Random): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-const KEYS = ['id', 'method', 'params', 'channel', 'filter', 'recover', 'positions', 'keys', 'keyPrefix', 'minScore', 'token', '__proto__', 'constructor', 'toString', '0', '00', '-1', '1e3'];
+const KEYS = [
+  'id',
+  'method',
+  'params',
+  'channel',
+  'filter',
+  'recover',
+  'positions',
+  'keys',
+  'keyPrefix',
+  'minScore',
+  'token',
+  '__proto__',
+  'constructor',
+  'toString',
+  '0',
+  '00',
+  '-1',
+  '1e3',
+];
 
 function randomJson(random: Random, depth: number): unknown {
   const roll = below(random, depth > 4 ? 5 : 7);
   switch (roll) {
-    case 0: return null;
-    case 1: return random() < 0.5;
-    case 2: return pick(random, [0, -1, 1, 0.5, 1e308, -1e308, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, below(random, 1_000_000), '@huge@']);
-    case 3: return randomString(random);
-    case 4: return pick(random, ['subscribe', 'unsubscribe', 'ping', 'refresh', 'predictions', 'predictions:m1', 'alerts', 'metrics', '@deep@']);
-    case 5: return Array.from({ length: below(random, 5) }, () => randomJson(random, depth + 1));
-    default: return Object.fromEntries(Array.from({ length: below(random, 5) }, () => [random() < 0.7 ? pick(random, KEYS) : randomString(random), randomJson(random, depth + 1)]));
+    case 0:
+      return null;
+    case 1:
+      return random() < 0.5;
+    case 2:
+      return pick(random, [0, -1, 1, 0.5, 1e308, -1e308, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER, below(random, 1_000_000), '@huge@']);
+    case 3:
+      return randomString(random);
+    case 4:
+      return pick(random, ['subscribe', 'unsubscribe', 'ping', 'refresh', 'predictions', 'predictions:m1', 'alerts', 'metrics', '@deep@']);
+    case 5:
+      return Array.from({ length: below(random, 5) }, () => randomJson(random, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: below(random, 5) }, () => [random() < 0.7 ? pick(random, KEYS) : randomString(random), randomJson(random, depth + 1)]),
+      );
   }
 }
 
@@ -172,11 +208,24 @@ function randomString(random: Random): string {
 function validRequest(random: Random): Record<string, unknown> {
   const id = pick(random, [1, 42, 'a-string-id', 0]);
   switch (below(random, 5)) {
-    case 0: return { id, method: 'subscribe', params: { channel: pick(random, ['predictions', 'predictions:m1', 'alerts', 'metrics']), filter: { keys: ['k1', 'k2'], keyPrefix: 'k', minScore: 0.5 }, recover: { positions: { 0: 41, 1: -1, 2: 1000 } } } };
-    case 1: return { id, method: 'unsubscribe', params: { channel: 'alerts' } };
-    case 2: return { id, method: 'ping' };
-    case 3: return { id, method: 'refresh', params: { token: 'aaa.bbb.ccc' } };
-    default: return { id, method: pick(random, ['drop_tables', 'SUBSCRIBE', '', 'constructor']), params: {} };
+    case 0:
+      return {
+        id,
+        method: 'subscribe',
+        params: {
+          channel: pick(random, ['predictions', 'predictions:m1', 'alerts', 'metrics']),
+          filter: { keys: ['k1', 'k2'], keyPrefix: 'k', minScore: 0.5 },
+          recover: { positions: { 0: 41, 1: -1, 2: 1000 } },
+        },
+      };
+    case 1:
+      return { id, method: 'unsubscribe', params: { channel: 'alerts' } };
+    case 2:
+      return { id, method: 'ping' };
+    case 3:
+      return { id, method: 'refresh', params: { token: 'aaa.bbb.ccc' } };
+    default:
+      return { id, method: pick(random, ['drop_tables', 'SUBSCRIBE', '', 'constructor']), params: {} };
   }
 }
 
@@ -184,8 +233,17 @@ function validRequest(random: Random): Record<string, unknown> {
 function slots(root: unknown): { holder: Record<string, unknown> | unknown[]; key: string | number }[] {
   const out: { holder: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const walk = (v: unknown): void => {
-    if (Array.isArray(v)) v.forEach((x, i) => (out.push({ holder: v, key: i }), walk(x)));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push({ holder: v as Record<string, unknown>, key: k }), walk(x);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        out.push({ holder: v, key: i });
+        walk(x);
+      });
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        out.push({ holder: v as Record<string, unknown>, key: k });
+        walk(x);
+      }
+    }
   };
   walk(root);
   return out;
@@ -196,15 +254,33 @@ function mutate(random: Random, request: Record<string, unknown>): void {
   const at = all.length > 0 ? pick(random, all) : { holder: request, key: 'id' };
   const set = (v: unknown): void => void ((at.holder as Record<string | number, unknown>)[at.key] = v);
   switch (below(random, 9)) {
-    case 0: return set(randomJson(random, 0));
-    case 1: return void (Array.isArray(at.holder) ? at.holder.splice(Number(at.key), 1) : delete at.holder[at.key as string]);
-    case 2: return set('@huge@');
-    case 3: return set('@deep@');
-    case 4: return set('y'.repeat(10_000 + below(random, 200_000)));
-    case 5: return set({ positions: Object.fromEntries(Array.from({ length: 500 + below(random, 3_000) }, (_, i) => [String(i), below(random, 1000) - 1])) });
-    case 6: return set(Array.from({ length: 900 + below(random, 300) }, (_, i) => `key-${i}`));
-    case 7: return set({ positions: { [pick(random, ['0', '007', '1000000', '999999', '-1', '1.5', ' 1', '', '__proto__'])]: pick(random, [0, -1, -2, 1.5, 2 ** 53, '7', null]) } });
-    default: return set({ keys: pick(random, [[], [1], ['a', null], 'k']), keyPrefix: pick(random, [7, '', 'p']), minScore: pick(random, ['0.5', null, '@huge@', 0.5]), [randomString(random)]: 1 });
+    case 0:
+      return set(randomJson(random, 0));
+    case 1:
+      return void (Array.isArray(at.holder) ? at.holder.splice(Number(at.key), 1) : delete at.holder[at.key as string]);
+    case 2:
+      return set('@huge@');
+    case 3:
+      return set('@deep@');
+    case 4:
+      return set('y'.repeat(10_000 + below(random, 200_000)));
+    case 5:
+      return set({ positions: Object.fromEntries(Array.from({ length: 500 + below(random, 3_000) }, (_, i) => [String(i), below(random, 1000) - 1])) });
+    case 6:
+      return set(Array.from({ length: 900 + below(random, 300) }, (_, i) => `key-${i}`));
+    case 7:
+      return set({
+        positions: {
+          [pick(random, ['0', '007', '1000000', '999999', '-1', '1.5', ' 1', '', '__proto__'])]: pick(random, [0, -1, -2, 1.5, 2 ** 53, '7', null]),
+        },
+      });
+    default:
+      return set({
+        keys: pick(random, [[], [1], ['a', null], 'k']),
+        keyPrefix: pick(random, [7, '', 'p']),
+        minScore: pick(random, ['0.5', null, '@huge@', 0.5]),
+        [randomString(random)]: 1,
+      });
   }
 }
 
@@ -213,12 +289,20 @@ function mutateText(random: Random, text: string): string {
   const at = below(random, text.length + 1);
   const times = (n: number): number => 1 + below(random, Math.max(1, Math.min(n, Math.floor(1_000_000 / (text.length + 1)))));
   switch (below(random, 6)) {
-    case 0: return text.slice(0, at);
-    case 1: return `${text.slice(0, at)}${String.fromCharCode(below(random, 0x3000))}${text.slice(at + 1)}`;
-    case 2: return `${text.slice(0, at)}\n${text.slice(at)}`;
-    case 3: return Array(times(300)).fill(text).join(random() < 0.5 ? '\n' : '\r\n');
-    case 4: return `${'\n'.repeat(below(random, 1_000))}${text}${' \n'.repeat(below(random, 1_000))}`;
-    default: return Array.from({ length: times(150) }, () => (random() < 0.5 ? text : JSON.stringify(randomJson(random, 0)))).join('\n');
+    case 0:
+      return text.slice(0, at);
+    case 1:
+      return `${text.slice(0, at)}${String.fromCharCode(below(random, 0x3000))}${text.slice(at + 1)}`;
+    case 2:
+      return `${text.slice(0, at)}\n${text.slice(at)}`;
+    case 3:
+      return Array(times(300))
+        .fill(text)
+        .join(random() < 0.5 ? '\n' : '\r\n');
+    case 4:
+      return `${'\n'.repeat(below(random, 1_000))}${text}${' \n'.repeat(below(random, 1_000))}`;
+    default:
+      return Array.from({ length: times(150) }, () => (random() < 0.5 ? text : JSON.stringify(randomJson(random, 0)))).join('\n');
   }
 }
 

@@ -32,7 +32,7 @@ describe('fan-out: the read-back queue', () => {
     const b0 = gate(started, 'b0');
     const bDone = q.run(b, undefined, b0.task);
     await as[0]!.finish();
-    assert.deepEqual(started, ['a0', 'c0', 'b0'], 'b, waiting behind 31 of a\'s, gets the next free slot');
+    assert.deepEqual(started, ['a0', 'c0', 'b0'], "b, waiting behind 31 of a's, gets the next free slot");
     await cs[0]!.finish();
     assert.deepEqual(started.slice(3), ['a1']);
     await b0.finish();
@@ -56,10 +56,10 @@ describe('fan-out: the read-back queue', () => {
     assert.deepEqual(q.stats(), { running: 1, waiting: 3 });
     for (const g of gates) await g.finish();
     assert.deepEqual(await Promise.all(accepted), ['a0', 'a1', 'a2', 'b0']);
-    assert.deepEqual(started, ['a0', 'b0', 'a1', 'a2'], 'round-robin: b before a\'s second');
+    assert.deepEqual(started, ['a0', 'b0', 'a1', 'a2'], "round-robin: b before a's second");
   });
 
-  it('drops what an owner has waiting when it goes (or one subscription\'s), and lets the running one finish', async () => {
+  it("drops what an owner has waiting when it goes (or one subscription's), and lets the running one finish", async () => {
     const q = new ReadBackQueue({ running: 1, waiting: 10, waitingPerOwner: 10 });
     const started: string[] = [];
     const [a, b] = [{}, {}];
@@ -86,8 +86,16 @@ describe('fan-out: the read-back queue', () => {
   it('a read-back that fails frees its slot', async () => {
     const q = new ReadBackQueue({ running: 1, waiting: 10, waitingPerOwner: 10 });
     const owner = {};
-    await assert.rejects(q.run(owner, undefined, () => Promise.reject(new Error('broker gone'))), /broker gone/);
-    await assert.rejects(q.run(owner, undefined, () => { throw new Error('thrown at once'); }), /thrown at once/);
+    await assert.rejects(
+      q.run(owner, undefined, () => Promise.reject(new Error('broker gone'))),
+      /broker gone/,
+    );
+    await assert.rejects(
+      q.run(owner, undefined, () => {
+        throw new Error('thrown at once');
+      }),
+      /thrown at once/,
+    );
     assert.equal(await q.run(owner, undefined, async () => 'next'), 'next');
     assert.deepEqual(q.stats(), { running: 0, waiting: 0 });
   });

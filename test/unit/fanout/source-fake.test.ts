@@ -12,13 +12,21 @@ import type { Txn } from '../../support/fake-kafka/broker';
 const TRACE = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** The fan-out's Kafka side on the in-memory broker: topics p (2 partitions), a and m (1 each), JSON values. */
-function setting(historyPerPartition = 5, phantom: Record<string, number> = {}): {
+function setting(
+  historyPerPartition = 5,
+  phantom: Record<string, number> = {},
+): {
   kafka: FakeKafka;
   source: FanoutSource;
   published: Publication[];
   undecodable: string[];
   consumers: { settings: ClientSettings; hooks: ConsumerHooks }[];
-  append(topic: string, partition: number, value: unknown, o?: { key?: string; headers?: { key: string; value: Buffer }[]; txn?: Txn; timestamp?: number }): number;
+  append(
+    topic: string,
+    partition: number,
+    value: unknown,
+    o?: { key?: string; headers?: { key: string; value: Buffer }[]; txn?: Txn; timestamp?: number },
+  ): number;
 } {
   const kafka = new FakeKafka();
   kafka.broker.createTopic('p', 2);
@@ -26,7 +34,10 @@ function setting(historyPerPartition = 5, phantom: Record<string, number> = {}):
   kafka.broker.createTopic('m', 1);
   const consumers: { settings: ClientSettings; hooks: ConsumerHooks }[] = [];
   const clients: KafkaClientSupplier = {
-    consumer: (settings, hooks) => (consumers.push({ settings, hooks }), kafka.consumer(settings, hooks)),
+    consumer: (settings, hooks) => {
+      consumers.push({ settings, hooks });
+      return kafka.consumer(settings, hooks);
+    },
     producer: (settings) => kafka.producer(settings),
     admin: (settings) => ({
       ...kafka.admin(settings),
@@ -55,9 +66,22 @@ function setting(historyPerPartition = 5, phantom: Record<string, number> = {}):
     onUndecodable: (topic) => void undecodable.push(topic),
   });
   let seq = 0;
-  const append = (topic: string, partition: number, value: unknown, o: { key?: string; headers?: { key: string; value: Buffer }[]; txn?: Txn; timestamp?: number } = {}): number => {
+  const append = (
+    topic: string,
+    partition: number,
+    value: unknown,
+    o: { key?: string; headers?: { key: string; value: Buffer }[]; txn?: Txn; timestamp?: number } = {},
+  ): number => {
     const bytes = value === null ? null : Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value));
-    kafka.broker.append(topic, partition, o.key === undefined ? null : Buffer.from(o.key), bytes, o.timestamp ?? 1_700_000_000_000 + seq++, o.headers ?? [], o.txn);
+    kafka.broker.append(
+      topic,
+      partition,
+      o.key === undefined ? null : Buffer.from(o.key),
+      bytes,
+      o.timestamp ?? 1_700_000_000_000 + seq++,
+      o.headers ?? [],
+      o.txn,
+    );
     return kafka.broker.log(topic, partition)!.length - 1;
   };
   return { kafka, source, published, undecodable, consumers, append };
@@ -71,7 +95,8 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000
   }
 }
 
-const offsets = (pubs: readonly Publication[], topic: string, partition: number): number[] => pubs.filter((p) => p.topic === topic && p.partition === partition).map((p) => p.offset);
+const offsets = (pubs: readonly Publication[], topic: string, partition: number): number[] =>
+  pubs.filter((p) => p.topic === topic && p.partition === partition).map((p) => p.offset);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe('fan-out: the Kafka source on the in-memory broker', () => {
@@ -91,10 +116,29 @@ describe('fan-out: the Kafka source on the in-memory broker', () => {
     assert.deepEqual(offsets(s.published, 'p', 1), [0]);
     assert.deepEqual(s.source.partitions('p').sort(), [0, 1]);
     assert.deepEqual(s.source.partitions('a'), [0]);
-    assert.deepEqual(s.source.history('p', 0)!.from(0).map((p) => p.offset), range(3, 8), 'the history is warm');
+    assert.deepEqual(
+      s.source
+        .history('p', 0)!
+        .from(0)
+        .map((p) => p.offset),
+      range(3, 8),
+      'the history is warm',
+    );
     assert.equal(s.source.history('p', 0)!.next(), 8);
 
-    s.append('p', 0, { model_name: 'm1', score: 0.9, i: 8 }, { key: 'e-8', headers: [{ key: 'other', value: Buffer.from('x') }, { key: TRACEPARENT, value: Buffer.from(TRACE) }], timestamp: 42 });
+    s.append(
+      'p',
+      0,
+      { model_name: 'm1', score: 0.9, i: 8 },
+      {
+        key: 'e-8',
+        headers: [
+          { key: 'other', value: Buffer.from('x') },
+          { key: TRACEPARENT, value: Buffer.from(TRACE) },
+        ],
+        timestamp: 42,
+      },
+    );
     s.append('a', 0, { alert_id: 'x', score: 0.5 });
     s.append('m', 0, { events: 3 });
     for (let i = 9; i < 20; i++) s.append('p', i % 2, { i });
@@ -102,7 +146,22 @@ describe('fan-out: the Kafka source on the in-memory broker', () => {
     assert.deepEqual(offsets(s.published, 'p', 0), range(3, 14), 'partition 0: in order, none twice, none missed');
     assert.deepEqual(offsets(s.published, 'p', 1), range(0, 7));
     const p8 = s.published.find((p) => p.topic === 'p' && p.offset === 8)!;
-    assert.deepEqual({ ...p8, receivedAt: 0 }, { channel: 'predictions', topic: 'p', partition: 0, offset: 8, key: 'e-8', timestamp: 42, receivedAt: 0, data: { model_name: 'm1', score: 0.9, i: 8 }, model: 'm1', score: 0.9, traceparent: TRACE });
+    assert.deepEqual(
+      { ...p8, receivedAt: 0 },
+      {
+        channel: 'predictions',
+        topic: 'p',
+        partition: 0,
+        offset: 8,
+        key: 'e-8',
+        timestamp: 42,
+        receivedAt: 0,
+        data: { model_name: 'm1', score: 0.9, i: 8 },
+        model: 'm1',
+        score: 0.9,
+        traceparent: TRACE,
+      },
+    );
     const alert = s.published.find((p) => p.topic === 'a')!;
     assert.deepEqual([alert.channel, alert.key, alert.data, alert.score], ['alerts', null, { alert_id: 'x', score: 0.5 }, 0.5]);
     assert.equal(s.published.find((p) => p.topic === 'm')!.channel, 'metrics');
@@ -154,41 +213,78 @@ describe('fan-out: the Kafka source on the in-memory broker', () => {
     s.append('p', 0, { i: 11 });
     await s.source.start();
     await s.source.whenReady();
-    assert.deepEqual(s.source.history('p', 0)!.from(0).map((p) => p.offset), [9, 11], 'offsets 9..11 were read at start: 10 does not decode');
+    assert.deepEqual(
+      s.source
+        .history('p', 0)!
+        .from(0)
+        .map((p) => p.offset),
+      [9, 11],
+      'offsets 9..11 were read at start: 10 does not decode',
+    );
     assert.deepEqual(s.undecodable, ['p']);
 
     const all = await s.source.readRange('p', 0, 2, 9);
     assert.equal(all.low, 0);
-    assert.deepEqual(all.pubs.map((p) => p.offset), range(2, 9));
-    assert.deepEqual(all.pubs.map((p) => [p.key, (p.data as { i: number }).i]), range(2, 9).map((i) => [`k${i}`, i]));
+    assert.deepEqual(
+      all.pubs.map((p) => p.offset),
+      range(2, 9),
+    );
+    assert.deepEqual(
+      all.pubs.map((p) => [p.key, (p.data as { i: number }).i]),
+      range(2, 9).map((i) => [`k${i}`, i]),
+    );
 
     const budget: ReadBudget = { records: 2, bytes: 1 << 20, keep: () => true };
     const newest = await s.source.readRange('p', 0, 0, 9, budget);
-    assert.deepEqual(newest.pubs.map((p) => p.offset), [7, 8], 'the newest 2 of the range');
+    assert.deepEqual(
+      newest.pubs.map((p) => p.offset),
+      [7, 8],
+      'the newest 2 of the range',
+    );
     assert.deepEqual([budget.kept?.records, budget.kept?.leftOut], [2, true]);
 
     const across = await s.source.readRange('p', 0, 8, 100);
-    assert.deepEqual(across.pubs.map((p) => p.offset), [8, 9, 11], 'up to the end of the partition, the undecodable record skipped');
+    assert.deepEqual(
+      across.pubs.map((p) => p.offset),
+      [8, 9, 11],
+      'up to the end of the partition, the undecodable record skipped',
+    );
     assert.deepEqual(s.undecodable, ['p', 'p'], 'and counted, as a live one is');
     assert.deepEqual((await s.source.readRange('p', 0, 20, 30)).pubs, [], 'a range past the end');
     assert.deepEqual((await s.source.readRange('p', 1, 0, 10)).pubs, [], 'an empty partition');
 
     const readBacks = s.kafka.consumers.slice(1);
     assert.equal(readBacks.length, 5);
-    assert.ok(readBacks.every((c) => !c.isConnected()), 'every read-back consumer is closed');
+    assert.ok(
+      readBacks.every((c) => !c.isConnected()),
+      'every read-back consumer is closed',
+    );
     assert.ok(s.kafka.consumers[0]!.isConnected());
   });
 
-  it('consumes with the fan-out\'s settings: no shared group, no commits, read_committed, partition ends reported', async () => {
+  it("consumes with the fan-out's settings: no shared group, no commits, read_committed, partition ends reported", async () => {
     s = setting(5);
     s.append('p', 0, { i: 0 });
     await s.source.start();
     await s.source.whenReady();
     await s.source.readRange('p', 0, 0, 1);
     assert.equal(s.consumers.length, 2);
-    for (const [i, timeout, connect] of [[0, 1, 15_000], [1, 20, 10_000]] as const) {
+    for (const [i, timeout, connect] of [
+      [0, 1, 15_000],
+      [1, 20, 10_000],
+    ] as const) {
       const { settings, hooks } = s.consumers[i]!;
-      assert.deepEqual({ ...settings, 'group.id': 'x' }, { 'bootstrap.servers': 'fake:0', 'group.id': 'x', 'enable.auto.commit': false, 'isolation.level': 'read_committed', 'fetch.wait.max.ms': 10, 'enable.partition.eof': true });
+      assert.deepEqual(
+        { ...settings, 'group.id': 'x' },
+        {
+          'bootstrap.servers': 'fake:0',
+          'group.id': 'x',
+          'enable.auto.commit': false,
+          'isolation.level': 'read_committed',
+          'fetch.wait.max.ms': 10,
+          'enable.partition.eof': true,
+        },
+      );
       assert.match(String(settings['group.id']), /^fanout-[0-9a-f-]{36}$/);
       assert.deepEqual(hooks, { consumeTimeoutMs: timeout, connectTimeoutMs: connect });
     }
@@ -249,7 +345,11 @@ describe('fan-out: the Kafka source on the in-memory broker', () => {
     s = setting();
     const failing = new FanoutSource({
       client: {},
-      clients: { consumer: () => Promise.reject(new Error('no broker')), producer: () => Promise.reject(new Error('unused')), admin: () => assert.fail('unused') },
+      clients: {
+        consumer: () => Promise.reject(new Error('no broker')),
+        producer: () => Promise.reject(new Error('unused')),
+        admin: () => assert.fail('unused'),
+      },
       topics: [],
       historyPerPartition: 1,
       log: createLogger({ level: 'silent' }, 'source-fake'),

@@ -24,23 +24,48 @@ interface Setting {
 function setting(o: Setting): { conn: Connection; ctx: FanoutContext; hub: Hub; delivered: Publication[] } {
   const hub = new Hub();
   const histories = Array.from({ length: o.partitions ?? 1 }, (_, p) => (o.history ?? (() => new PartitionHistory(0, 10)))(p));
-  const source = { partitions: () => histories.map((_, p) => p), history: (_: string, p: number) => histories[p], readBacks: o.readBacks ?? new ReadBackQueue(), readRange: o.readRange };
+  const source = {
+    partitions: () => histories.map((_, p) => p),
+    history: (_: string, p: number) => histories[p],
+    readBacks: o.readBacks ?? new ReadBackQueue(),
+    readRange: o.readRange,
+  };
   const ctx = { topics: { predictions: 'p', alerts: 'a', metrics: 'm' }, source, hub, metrics: new FanoutMetrics() } as unknown as FanoutContext;
   const delivered: Publication[] = [];
-  const conn = { subs: new Map(), deliver: (p: Publication) => void delivered.push(p), log: createLogger({ level: 'silent' }, 'test') } as unknown as Connection;
+  const conn = {
+    subs: new Map(),
+    deliver: (p: Publication) => void delivered.push(p),
+    log: createLogger({ level: 'silent' }, 'test'),
+  } as unknown as Connection;
   return { conn, ctx, hub, delivered };
 }
 
-const pub = (partition: number, offset: number, pad = 0): Publication => ({ channel: 'predictions', topic: 'p', partition, offset, key: `k${offset % 100}`, timestamp: 0, receivedAt: 0, data: { pad: 'x'.repeat(pad) } });
-const request = (partitions: number, want: number, filter: Filter = {}) => ({ id: 7, method: 'subscribe', channel: 'predictions', filter, recover: new Map(Array.from({ length: partitions }, (_, p) => [p, want])) }) as const;
+const pub = (partition: number, offset: number, pad = 0): Publication => ({
+  channel: 'predictions',
+  topic: 'p',
+  partition,
+  offset,
+  key: `k${offset % 100}`,
+  timestamp: 0,
+  receivedAt: 0,
+  data: { pad: 'x'.repeat(pad) },
+});
+const request = (partitions: number, want: number, filter: Filter = {}) =>
+  ({ id: 7, method: 'subscribe', channel: 'predictions', filter, recover: new Map(Array.from({ length: partitions }, (_, p) => [p, want])) }) as const;
 type Reply = { recovered: boolean; truncated: boolean; publications: { partition: number; offset: number }[]; positions: Record<string, number> };
 
 const resume = request(1, 3);
 
 describe('fan-out: a resume that cannot read Kafka', () => {
   it('refused at once when the read-back queue is full: SA_ERR_WS_BUSY, temporary, and no subscription left behind', async () => {
-    const { conn, ctx, hub } = setting({ readBacks: new ReadBackQueue({ running: 1, waiting: 0, waitingPerOwner: 0 }), readRange: () => assert.fail('nothing is read') });
-    const err = await subscribe(conn, resume, [{ channel: '*' }], ctx).then(() => assert.fail('subscribed'), (e: unknown) => e as ProtocolError);
+    const { conn, ctx, hub } = setting({
+      readBacks: new ReadBackQueue({ running: 1, waiting: 0, waitingPerOwner: 0 }),
+      readRange: () => assert.fail('nothing is read'),
+    });
+    const err = await subscribe(conn, resume, [{ channel: '*' }], ctx).then(
+      () => assert.fail('subscribed'),
+      (e: unknown) => e as ProtocolError,
+    );
     assert.ok(err instanceof ProtocolError);
     assert.deepEqual(JSON.parse(err.toReply()).error.temporary, true);
     assert.equal(err.code, 'SA_ERR_WS_BUSY');
@@ -77,11 +102,19 @@ describe('fan-out: what a resume reads and holds is bounded by the reply cap', (
     assert.equal(r.recovered, false);
     assert.equal(r.publications.length, 5_000);
     for (let p = 0; p < 50; p++) {
-      assert.deepEqual(r.publications.filter((x) => x.partition === p).map((x) => x.offset), Array.from({ length: 100 }, (_, i) => 9_900 + i), `partition ${p}: its newest 100, in order`);
+      assert.deepEqual(
+        r.publications.filter((x) => x.partition === p).map((x) => x.offset),
+        Array.from({ length: 100 }, (_, i) => 9_900 + i),
+        `partition ${p}: its newest 100, in order`,
+      );
       assert.equal(r.positions[String(p)], 9_999);
     }
     goLive();
-    assert.deepEqual(s.delivered.map((p) => [p.partition, p.offset]), [[7, 10_000]], 'the live one follows at its position + 1');
+    assert.deepEqual(
+      s.delivered.map((p) => [p.partition, p.offset]),
+      [[7, 10_000]],
+      'the live one follows at its position + 1',
+    );
   });
 
   it('a partition whose history fills its share is not read from Kafka at all', async () => {
@@ -124,9 +157,20 @@ describe('fan-out: what a resume reads and holds is bounded by the reply cap', (
     const r = result as Reply;
     const reply = (p: number): { partition: number; offset: number }[] => r.publications.filter((x) => x.partition === p);
     const bytes = (p: number): number => reply(p).reduce((n, x) => n + Buffer.byteLength(JSON.stringify(x)) + 1, 0);
-    assert.deepEqual(reply(0).map((x) => x.offset), Array.from({ length: 19 }, (_, i) => 9_981 + i), 'partition 0: its newest that fit in half the bytes, one huge record and the small ones after it');
-    assert.deepEqual(reply(1).map((x) => x.offset), Array.from({ length: 499 }, (_, i) => 9_501 + i), 'partition 1: what partition 0 left of the bytes too, two huge records');
-    assert.deepEqual([...most.values()].map((m) => m.share), [2 * MiB, 4 * MiB - bytes(0)]);
+    assert.deepEqual(
+      reply(0).map((x) => x.offset),
+      Array.from({ length: 19 }, (_, i) => 9_981 + i),
+      'partition 0: its newest that fit in half the bytes, one huge record and the small ones after it',
+    );
+    assert.deepEqual(
+      reply(1).map((x) => x.offset),
+      Array.from({ length: 499 }, (_, i) => 9_501 + i),
+      'partition 1: what partition 0 left of the bytes too, two huge records',
+    );
+    assert.deepEqual(
+      [...most.values()].map((m) => m.share),
+      [2 * MiB, 4 * MiB - bytes(0)],
+    );
     for (const [p, m] of most) assert.ok(m.bytes <= m.share, `partition ${p} held ${m.bytes} bytes at most, within its share`);
     assert.ok(Buffer.byteLength(JSON.stringify(r.publications)) <= RESUME_CAP.bytes);
     assert.deepEqual([r.truncated, r.recovered], [true, false]);

@@ -7,8 +7,14 @@ describe('inference: the circuit breaker of registry calls', () => {
     const states: CircuitState[] = [];
     const breaker = new CircuitBreaker({ name: 'registry', failureThreshold: 2, openMs: 1_000, clock: () => now, onStateChange: (s) => states.push(s) });
     let calls = 0;
-    const fail = (): Promise<never> => (calls++, Promise.reject(new Error('down')));
-    const ok = (): Promise<string> => (calls++, Promise.resolve('up'));
+    const fail = (): Promise<never> => {
+      calls++;
+      return Promise.reject(new Error('down'));
+    };
+    const ok = (): Promise<string> => {
+      calls++;
+      return Promise.resolve('up');
+    };
 
     await assert.rejects(breaker.run(fail), /down/);
     assert.equal(breaker.state, 'closed', 'one failure is not enough');

@@ -64,7 +64,13 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
       return { current: () => fake as unknown as OnnxModel };
     }
 
-    function run(o: { msPerRow: number; maxBatch: number; maxLatencyMs: number; records: number; wallStepMs?: number }): { calls: number[]; out: [string, Prediction<Row>][]; metrics: Registry; warnings: Record<string, unknown>[]; clock: { now: number } } {
+    function run(o: { msPerRow: number; maxBatch: number; maxLatencyMs: number; records: number; wallStepMs?: number }): {
+      calls: number[];
+      out: [string, Prediction<Row>][];
+      metrics: Registry;
+      warnings: Record<string, unknown>[];
+      clock: { now: number };
+    } {
       const clock = { now: 0 };
       const calls: number[] = [];
       const warnings: Record<string, unknown>[] = [];
@@ -72,7 +78,17 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
       const metrics = new Registry();
       const b = new StreamsBuilder();
       b.stream('features', { keySerde: S, valueSerde: J })
-        .process(predict<string, Row>({ model: slowModel(clock, o.msPerRow, calls), features: (v) => v, maxBatch: o.maxBatch, maxLatencyMs: o.maxLatencyMs, metrics, log, clock: () => clock.now }))
+        .process(
+          predict<string, Row>({
+            model: slowModel(clock, o.msPerRow, calls),
+            features: (v) => v,
+            maxBatch: o.maxBatch,
+            maxLatencyMs: o.maxLatencyMs,
+            metrics,
+            log,
+            clock: () => clock.now,
+          }),
+        )
         .to('predictions', { keySerde: S, valueSerde: P });
       const driver = new TopologyTestDriver(b.build(), { applicationId: 'budget-test' });
       try {
@@ -82,7 +98,16 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
         input.pipeBatch(records.slice(0, o.records / 2));
         clock.now += o.wallStepMs ?? 0;
         input.pipeBatch(records.slice(o.records / 2));
-        return { calls, out: driver.createOutputTopic('predictions', S, P).readKeyValuesToList().map(([k, v]): [string, Prediction<Row>] => [k!, v!]), metrics, warnings, clock };
+        return {
+          calls,
+          out: driver
+            .createOutputTopic('predictions', S, P)
+            .readKeyValuesToList()
+            .map(([k, v]): [string, Prediction<Row>] => [k!, v!]),
+          metrics,
+          warnings,
+          clock,
+        };
       } finally {
         driver.close();
       }
@@ -91,11 +116,25 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
     it('a call over budget makes the next calls smaller; every record is still scored once, in order', async () => {
       // 0.25 ms a row, budget 10 ms: 64 rows take 16 ms (over), 40 take exactly 10 (not over).
       const { calls, out, metrics, warnings } = run({ msPerRow: 0.25, maxBatch: 64, maxLatencyMs: 10, records: 600 });
-      assert.deepEqual(calls.slice(0, 9), [64, 32, 34, 36, 38, 40, 42, 14, 21], 'halved after 64, grown by 2 while under, halved at 42; the input batch ends with 14 held back; then 21');
+      assert.deepEqual(
+        calls.slice(0, 9),
+        [64, 32, 34, 36, 38, 40, 42, 14, 21],
+        'halved after 64, grown by 2 while under, halved at 42; the input batch ends with 14 held back; then 21',
+      );
       assert.ok(calls.every((n) => n >= 1 && n <= 64));
-      assert.equal(calls.reduce((a, n) => a + n, 0), 600, 'scored in several calls, nothing dropped or scored twice');
-      assert.deepEqual(out.map(([k]) => k), Array.from({ length: 600 }, (_, i) => `k${i}`), 'one prediction per record, in arrival order');
-      out.forEach(([, p], i) => assert.equal(p.flagged, i % 2 === 0, `record ${i} got another record's score`));
+      assert.equal(
+        calls.reduce((a, n) => a + n, 0),
+        600,
+        'scored in several calls, nothing dropped or scored twice',
+      );
+      assert.deepEqual(
+        out.map(([k]) => k),
+        Array.from({ length: 600 }, (_, i) => `k${i}`),
+        'one prediction per record, in arrival order',
+      );
+      out.forEach(([, p], i) => {
+        assert.equal(p.flagged, i % 2 === 0, `record ${i} got another record's score`);
+      });
       const overs = calls.filter((n) => n * 0.25 > 10).length;
       const text = await metrics.metrics();
       assert.match(text, new RegExp(`ml_inference_over_budget_total\\{model="slow"\\} ${overs}\\n`));
@@ -113,7 +152,10 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
       // First input batch of 20: 16 (over: 8), the 4 left at its end (over: 4); second: 4 (over: 2), 2 (over: 1), then 1 by 1.
       assert.deepEqual(calls.slice(0, 4), [16, 4, 4, 2]);
       assert.ok(calls.slice(4).every((n) => n === 1));
-      assert.equal(calls.reduce((a, n) => a + n, 0), 40);
+      assert.equal(
+        calls.reduce((a, n) => a + n, 0),
+        40,
+      );
       assert.equal(out.length, 40);
       assert.equal(warnings.length, 2, 'the second batch came a minute later');
     });
@@ -122,7 +164,9 @@ describe('inference: the latency budget (STREAMING_REALTIME_ML__MAX_LATENCY_MS)'
       const clock = { now: 0 };
       const calls: number[] = [];
       const b = new StreamsBuilder();
-      b.stream('features', { keySerde: S, valueSerde: J }).process(predict<string, Row>({ model: slowModel(clock, 1000, calls), features: (v) => v, maxBatch: 8, clock: () => clock.now })).to('predictions', { keySerde: S, valueSerde: P });
+      b.stream('features', { keySerde: S, valueSerde: J })
+        .process(predict<string, Row>({ model: slowModel(clock, 1000, calls), features: (v) => v, maxBatch: 8, clock: () => clock.now }))
+        .to('predictions', { keySerde: S, valueSerde: P });
       const driver = new TopologyTestDriver(b.build(), { applicationId: 'no-budget' });
       try {
         driver.createInputTopic('features', S, J).pipeBatch(Array.from({ length: 20 }, (_, i): [string, Row] => [`k${i}`, { i }]));

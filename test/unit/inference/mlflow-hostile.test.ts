@@ -39,18 +39,28 @@ describe('inference: a hostile or intercepted MLflow registry stays inside the m
   });
 
   const catalogue = (o: Partial<MlflowCatalogueOptions> = {}): ReturnType<typeof mlflowCatalogue> =>
-    mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker: new CircuitBreaker({ name: 'mlflow', failureThreshold: 100 }), timeoutMs: 5000, maxModelBytes: MAX, ...o });
+    mlflowCatalogue({
+      trackingUri: fake.url,
+      name: NAME,
+      cache,
+      breaker: new CircuitBreaker({ name: 'mlflow', failureThreshold: 100 }),
+      timeoutMs: 5000,
+      maxModelBytes: MAX,
+      ...o,
+    });
   /** Answers `path` with `answer`, and everything else as a benign registry. */
   const hostile = (path: string, answer: Route): void => {
     const benign = modelRoutes(() => '1');
     fake.route = (req, res) => (req.path === path ? answer(req, res) : benign(req, res));
   };
-  const refusal = (code: ErrorCode, message: RegExp) => (err: unknown): boolean => {
-    assert.ok(err instanceof StreamingError, `not a StreamingError: ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.match(err.message, message);
-    return true;
-  };
+  const refusal =
+    (code: ErrorCode, message: RegExp) =>
+    (err: unknown): boolean => {
+      assert.ok(err instanceof StreamingError, `not a StreamingError: ${String(err)}`);
+      assert.equal(err.code, code, err.message);
+      assert.match(err.message, message);
+      return true;
+    };
   /** The sentinels survive, nothing was written beside the cache, no partial download is left. */
   const untouched = (): void => {
     assert.ok(existsSync(join(root, 'victim', 'keep.txt')), 'the folder beside the cache survives');
@@ -62,7 +72,10 @@ describe('inference: a hostile or intercepted MLflow registry stays inside the m
   };
   const ALIAS = '/api/2.0/mlflow/registered-models/alias';
   const LIST = '/api/2.0/mlflow-artifacts/artifacts';
-  const listing = (files: unknown[]): Route => (_req, res) => json(res, { files });
+  const listing =
+    (files: unknown[]): Route =>
+    (_req, res) =>
+      json(res, { files });
 
   it('a benign answer downloads the model into <cache>/<name>/<version>', async () => {
     const found = await catalogue().resolve();
@@ -151,7 +164,13 @@ describe('inference: a hostile or intercepted MLflow registry stays inside the m
     });
 
     it('files whose declared sizes add up past maxModelBytes are refused before any is fetched', async () => {
-      hostile(LIST, listing([{ path: 'model.onnx', file_size: String(MAX) }, { path: 'metadata.json', file_size: '10' }]));
+      hostile(
+        LIST,
+        listing([
+          { path: 'model.onnx', file_size: String(MAX) },
+          { path: 'metadata.json', file_size: '10' },
+        ]),
+      );
       await assert.rejects(catalogue().resolve(), refusal('SA_ERR_MODEL_INVALID', /larger than 1048576 bytes \(its files declare 1048586 bytes\)/));
       assert.ok(!fake.requests.some((r) => /artifacts\/models\/1\//.test(r)));
     });
@@ -210,13 +229,17 @@ describe('inference: a hostile or intercepted MLflow registry stays inside the m
     });
 
     it('a pinned MLflow version that is not a number is refused before any call', () => {
-      for (const version of ['..', '../1', '1/..', 'latest']) assert.throws(() => catalogue({ version }), refusal('SA_ERR_MODEL_INVALID', /is not a version number/));
+      for (const version of ['..', '../1', '1/..', 'latest'])
+        assert.throws(() => catalogue({ version }), refusal('SA_ERR_MODEL_INVALID', /is not a version number/));
       assert.deepEqual(fake.requests, []);
     });
 
     it('a pinned local version ".." or "../victim" is refused (the local catalogue joins it into a path)', async () => {
       for (const version of ['..', '../victim', '../../victim', 'a/b']) {
-        assert.throws(() => localCatalogue(join(root, 'cache'), NAME, version), refusal('SA_ERR_MODEL_INVALID', /the pinned model version .* is not a plain name/));
+        assert.throws(
+          () => localCatalogue(join(root, 'cache'), NAME, version),
+          refusal('SA_ERR_MODEL_INVALID', /the pinned model version .* is not a plain name/),
+        );
       }
       untouched();
     });

@@ -20,18 +20,22 @@ describe('inference: the model download cache (STREAMING_REALTIME_ML__MODEL_CACH
 
   describe('pruning', () => {
     /** Version folders downloaded at minutes 1, 2, 3, … (the folder's time orders pruning). */
-    const downloaded = (cache: ModelCache, ...versions: string[]): void => versions.forEach((v, i) => {
-      const d = cache.versionDir(NAME, v);
-      mkdirSync(d, { recursive: true });
-      writeFileSync(join(d, 'model.onnx'), 'x');
-      const at = new Date(Date.UTC(2026, 0, 1, 0, i + 1));
-      utimesSync(d, at, at);
-    });
+    const downloaded = (cache: ModelCache, ...versions: string[]): void =>
+      versions.forEach((v, i) => {
+        const d = cache.versionDir(NAME, v);
+        mkdirSync(d, { recursive: true });
+        writeFileSync(join(d, 'model.onnx'), 'x');
+        const at = new Date(Date.UTC(2026, 0, 1, 0, i + 1));
+        utimesSync(d, at, at);
+      });
 
     it('removes the versions downloaded longest ago beyond the maximum', () => {
       const cache = new ModelCache({ dir, maxVersions: 2 });
       downloaded(cache, '3', '1', '7', '5');
-      assert.deepEqual(cache.prune().map((d) => d.split('/').at(-1)), ['3', '1']);
+      assert.deepEqual(
+        cache.prune().map((d) => d.split('/').at(-1)),
+        ['3', '1'],
+      );
       assert.deepEqual(versionsOnDisk(), ['5', '7']);
       assert.deepEqual(cache.prune(), [], 'nothing more to do');
     });
@@ -80,7 +84,8 @@ describe('inference: the model download cache (STREAMING_REALTIME_ML__MODEL_CACH
       const cache = new ModelCache({ dir, maxVersions: 2 });
       const breaker = new CircuitBreaker({ name: 'mlflow' });
       const log = createLogger({ level: 'warn' });
-      const catalogue = (version?: string): ReturnType<typeof mlflowCatalogue> => mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker, ...(version ? { version } : {}), log });
+      const catalogue = (version?: string): ReturnType<typeof mlflowCatalogue> =>
+        mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker, ...(version ? { version } : {}), log });
       const served = await ModelRegistry.open({ catalogue: catalogue(), log, pollMs: 0 });
       const shadow = await ModelRegistry.open({ catalogue: catalogue('1'), log, pollMs: 0 });
       try {
@@ -109,18 +114,25 @@ describe('inference: the model download cache (STREAMING_REALTIME_ML__MODEL_CACH
       }
     });
 
-    it('registries downloading at once never prune each other\'s new version before it is loaded', async () => {
+    it("registries downloading at once never prune each other's new version before it is loaded", async () => {
       const cache = new ModelCache({ dir, maxVersions: 1 });
       const breaker = new CircuitBreaker({ name: 'mlflow' });
-      const found = await Promise.all(['2', '3', '4'].map((version) => mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker, version }).resolve()));
+      const found = await Promise.all(
+        ['2', '3', '4'].map((version) => mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker, version }).resolve()),
+      );
       for (const f of found) assert.ok(existsSync(join(f!.directory, 'model.onnx')), `${f!.version} is there while held`);
-      found.forEach((f) => f!.release!());
+      for (const f of found) f!.release!();
     });
 
     it('a version that failed to load is released, and pruned like any other', async () => {
       const cache = new ModelCache({ dir, maxVersions: 1 });
       const log = createLogger({ level: 'silent' });
-      const registry = await ModelRegistry.open({ catalogue: mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker: new CircuitBreaker({ name: 'mlflow' }) }), log, pollMs: 0, maxModelBytes: 10 * 1024 * 1024 });
+      const registry = await ModelRegistry.open({
+        catalogue: mlflowCatalogue({ trackingUri: fake.url, name: NAME, cache, breaker: new CircuitBreaker({ name: 'mlflow' }) }),
+        log,
+        pollMs: 0,
+        maxModelBytes: 10 * 1024 * 1024,
+      });
       try {
         const benign = fake.route;
         fake.route = (req, res) => (req.path.endsWith('/models/2/model.onnx') ? void res.writeHead(200).end('not a model') : benign(req, res));

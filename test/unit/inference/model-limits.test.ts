@@ -23,13 +23,19 @@ describe('inference: what a model directory may hold (sizes and metadata types)'
 
   it('a model.onnx larger than maxModelBytes is refused before it is read', () => {
     const size = statSync(join(dir, 'model.onnx')).size;
-    assert.throws(() => OnnxModel.load(dir, undefined, undefined, { maxModelBytes: size - 1 }), { code: 'SA_ERR_MODEL_INVALID', message: new RegExp(`model\\.onnx is ${size} bytes, more than the ${size - 1} accepted; refused before reading it`) });
+    assert.throws(() => OnnxModel.load(dir, undefined, undefined, { maxModelBytes: size - 1 }), {
+      code: 'SA_ERR_MODEL_INVALID',
+      message: new RegExp(`model\\.onnx is ${size} bytes, more than the ${size - 1} accepted; refused before reading it`),
+    });
     OnnxModel.load(dir, undefined, undefined, { maxModelBytes: size }).dispose();
   });
 
   it('the registry passes maxModelBytes (STREAMING_REALTIME_ML__MAX_MODEL_BYTES) on: at open, and to a new version, which then does not replace the served one', async () => {
     const log = createLogger({ level: 'silent' });
-    await assert.rejects(ModelRegistry.open({ catalogue: localCatalogue(root, 'anomaly-detector'), log, pollMs: 0, maxModelBytes: 1024 }), { code: 'SA_ERR_MODEL_INVALID', message: /more than the 1024 accepted/ });
+    await assert.rejects(ModelRegistry.open({ catalogue: localCatalogue(root, 'anomaly-detector'), log, pollMs: 0, maxModelBytes: 1024 }), {
+      code: 'SA_ERR_MODEL_INVALID',
+      message: /more than the 1024 accepted/,
+    });
     const size = statSync(join(dir, 'model.onnx')).size;
     const registry = await ModelRegistry.open({ catalogue: localCatalogue(root, 'anomaly-detector'), log, pollMs: 0, maxModelBytes: size });
     try {

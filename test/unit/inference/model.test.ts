@@ -9,7 +9,7 @@ import { FEATURES } from '../../../topologies/features';
 const MODEL = join(__dirname, '../../../models/anomaly-detector/1');
 
 describe('inference: the ONNX model', () => {
-  it('parity: onnxruntime-node gives scikit-learn\'s probabilities within 1e-5 on the committed fixture', () => {
+  it("parity: onnxruntime-node gives scikit-learn's probabilities within 1e-5 on the committed fixture", () => {
     const parity = JSON.parse(readFileSync(join(MODEL, 'parity.json'), 'utf8')) as { rows: number[][]; probabilities: number[] };
     const model = OnnxModel.load(MODEL);
     try {
@@ -21,13 +21,16 @@ describe('inference: the ONNX model', () => {
       let worst = 0;
       for (let i = 0; i < scores.length; i++) worst = Math.max(worst, Math.abs(scores[i]! - parity.probabilities[i]!));
       assert.ok(worst <= 1e-5, `largest difference ${worst}`);
-      assert.ok(parity.probabilities.some((p) => p >= model.metadata.threshold) && parity.probabilities.some((p) => p < model.metadata.threshold), 'the fixture has rows on both sides of the threshold');
+      assert.ok(
+        parity.probabilities.some((p) => p >= model.metadata.threshold) && parity.probabilities.some((p) => p < model.metadata.threshold),
+        'the fixture has rows on both sides of the threshold',
+      );
     } finally {
       model.dispose();
     }
   });
 
-  it('its metadata lists the topology\'s features in the topology\'s order', () => {
+  it("its metadata lists the topology's features in the topology's order", () => {
     const model = OnnxModel.load(MODEL);
     assert.deepEqual(model.metadata.features, FEATURES);
     assert.equal(model.name, 'anomaly-detector');
@@ -56,8 +59,26 @@ describe('inference: the ONNX model', () => {
     it('metadata that is not JSON, or names every problem it has', () => {
       writeFileSync(join(dir, 'metadata.json'), '{ not json');
       assert.throws(() => OnnxModel.load(dir), { code: 'SA_ERR_MODEL_INVALID', message: /not valid JSON/ });
-      writeFileSync(join(dir, 'metadata.json'), JSON.stringify({ name: 'x y', version: '1', input: 'features', probabilities: 'probabilities', threshold: 2, features: [{ name: 'a', type: 'text', min: 1, max: 0 }] }));
-      assert.throws(() => OnnxModel.load(dir), (err: Error & { code?: string }) => err.code === 'SA_ERR_MODEL_INVALID' && /"name"/.test(err.message) && /threshold/.test(err.message) && /features\[0\]\.type/.test(err.message) && /min ≤ max/.test(err.message));
+      writeFileSync(
+        join(dir, 'metadata.json'),
+        JSON.stringify({
+          name: 'x y',
+          version: '1',
+          input: 'features',
+          probabilities: 'probabilities',
+          threshold: 2,
+          features: [{ name: 'a', type: 'text', min: 1, max: 0 }],
+        }),
+      );
+      assert.throws(
+        () => OnnxModel.load(dir),
+        (err: Error & { code?: string }) =>
+          err.code === 'SA_ERR_MODEL_INVALID' &&
+          /"name"/.test(err.message) &&
+          /threshold/.test(err.message) &&
+          /features\[0\]\.type/.test(err.message) &&
+          /min ≤ max/.test(err.message),
+      );
     });
 
     it('metadata that does not match the graph (input name, feature count)', () => {
@@ -70,7 +91,10 @@ describe('inference: the ONNX model', () => {
   });
 
   it('feature vectors are checked before scoring: missing, not finite, not whole, out of range', () => {
-    const specs = [{ name: 'n', type: 'int' as const, min: 0, max: 10 }, { name: 'x', type: 'float' as const, min: -1, max: 1 }];
+    const specs = [
+      { name: 'n', type: 'int' as const, min: 0, max: 10 },
+      { name: 'x', type: 'float' as const, min: -1, max: 1 },
+    ];
     const out = new Float32Array(4);
     assert.equal(writeFeatures(specs, { n: 3, x: 0.5 }, out, 2), undefined);
     assert.deepEqual([...out], [0, 0, 3, 0.5]);

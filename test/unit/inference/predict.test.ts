@@ -24,19 +24,45 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
 
   /** A source that counts the rows of each model call. */
   const counting = (calls: number[]): ModelSource => ({
-    current: () => ({ ...model, metadata: model.metadata, name: model.name, version: model.version, score: (rows: Float32Array, n: number) => (calls.push(n), model.score(rows, n)) }) as unknown as OnnxModel,
+    current: () =>
+      ({
+        ...model,
+        metadata: model.metadata,
+        name: model.name,
+        version: model.version,
+        score: (rows: Float32Array, n: number) => {
+          calls.push(n);
+          return model.score(rows, n);
+        },
+      }) as unknown as OnnxModel,
   });
 
-  function run(source: ModelSource | OnnxModel, inputs: [string, Row][], batched: boolean, registry?: Registry): { out: [string, Prediction<Row>][]; dlq: { key: string; value: string; headers: Record<string, string> }[] } {
+  function run(
+    source: ModelSource | OnnxModel,
+    inputs: [string, Row][],
+    batched: boolean,
+    registry?: Registry,
+  ): { out: [string, Prediction<Row>][]; dlq: { key: string; value: string; headers: Record<string, string> }[] } {
     const b = new StreamsBuilder();
-    b.stream('features', { keySerde: S, valueSerde: J }).process(predict<string, Row>({ model: source, features: (v) => v, maxBatch: 4, ...(registry ? { metrics: registry } : {}) })).to('predictions', { keySerde: S, valueSerde: P });
+    b.stream('features', { keySerde: S, valueSerde: J })
+      .process(predict<string, Row>({ model: source, features: (v) => v, maxBatch: 4, ...(registry ? { metrics: registry } : {}) }))
+      .to('predictions', { keySerde: S, valueSerde: P });
     const driver = new TopologyTestDriver(b.build(), { applicationId: 'predict-test' });
     try {
       const input = driver.createInputTopic('features', S, J);
       if (batched) input.pipeBatch(inputs);
       else for (const [k, v] of inputs) input.pipeInput(k, v);
-      const dlq = driver.createOutputTopic('predict-test-dlq', S, S).readRecordsToList().map((r) => ({ key: r.key ?? '', value: r.value ?? '', headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value.toString()])) }));
-      return { out: driver.createOutputTopic('predictions', S, P).readKeyValuesToList().map(([k, v]): [string, Prediction<Row>] => [k ?? '', v!]), dlq };
+      const dlq = driver
+        .createOutputTopic('predict-test-dlq', S, S)
+        .readRecordsToList()
+        .map((r) => ({ key: r.key ?? '', value: r.value ?? '', headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value.toString()])) }));
+      return {
+        out: driver
+          .createOutputTopic('predictions', S, P)
+          .readKeyValuesToList()
+          .map(([k, v]): [string, Prediction<Row>] => [k ?? '', v!]),
+        dlq,
+      };
     } finally {
       driver.close();
     }
@@ -47,7 +73,10 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
     const inputs = parity.rows.slice(0, 10).map((r, i): [string, Row] => [`e${i}`, named(r)]);
     const { out } = run(counting(calls), inputs, true);
     assert.deepEqual(calls, [4, 4, 2]);
-    assert.deepEqual(out.map(([k]) => k), inputs.map(([k]) => k));
+    assert.deepEqual(
+      out.map(([k]) => k),
+      inputs.map(([k]) => k),
+    );
     out.forEach(([, p], i) => {
       assert.ok(Math.abs(p.score - parity.probabilities[i]!) < 1e-5);
       assert.equal(p.flagged, p.score >= model.metadata.threshold);
@@ -59,16 +88,39 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
 
   it('a record piped alone is scored alone (the batch ends with it)', () => {
     const calls: number[] = [];
-    run(counting(calls), parity.rows.slice(0, 3).map((r, i): [string, Row] => [`e${i}`, named(r)]), false);
+    run(
+      counting(calls),
+      parity.rows.slice(0, 3).map((r, i): [string, Row] => [`e${i}`, named(r)]),
+      false,
+    );
     assert.deepEqual(calls, [1, 1, 1]);
   });
 
   it('invalid features go to the dead-letter topic with the reason, and are counted; the rest are scored', async () => {
     const good = named(parity.rows[0]!);
     const registry = new Registry();
-    const { out, dlq } = run(model, [['ok', good], ['missing', { ...good, events: undefined as unknown as number }], ['range', { ...good, distinct_ips: 1_000 }], ['ok2', good]], true, registry);
-    assert.deepEqual(out.map(([k]) => k), ['ok', 'ok2']);
-    assert.deepEqual(dlq.map((d) => [d.key, d.headers[DLQ_HEADERS.code]]), [['missing', 'SA_ERR_FEATURES_INVALID'], ['range', 'SA_ERR_FEATURES_INVALID']]);
+    const { out, dlq } = run(
+      model,
+      [
+        ['ok', good],
+        ['missing', { ...good, events: undefined as unknown as number }],
+        ['range', { ...good, distinct_ips: 1_000 }],
+        ['ok2', good],
+      ],
+      true,
+      registry,
+    );
+    assert.deepEqual(
+      out.map(([k]) => k),
+      ['ok', 'ok2'],
+    );
+    assert.deepEqual(
+      dlq.map((d) => [d.key, d.headers[DLQ_HEADERS.code]]),
+      [
+        ['missing', 'SA_ERR_FEATURES_INVALID'],
+        ['range', 'SA_ERR_FEATURES_INVALID'],
+      ],
+    );
     assert.match(dlq[0]!.headers[DLQ_HEADERS.message]!, /feature "events" is missing/);
     assert.match(dlq[1]!.headers[DLQ_HEADERS.message]!, /feature "distinct_ips" is 1000, outside its valid range \[0, 64\]/);
     assert.match(dlq[1]!.value, /"reason":"feature \\"distinct_ips\\" is 1000/);
@@ -94,11 +146,16 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
 
     const pipe = (supplierOptions: Partial<Parameters<typeof predict<string, Row>>[0]>, inputs: [string, Row][], registry?: Registry): Prediction<Row>[] => {
       const b = new StreamsBuilder();
-      b.stream('features', { keySerde: S, valueSerde: J }).process(predict<string, Row>({ model, features: (v) => v, ...supplierOptions, ...(registry ? { metrics: registry } : {}) })).to('predictions', { keySerde: S, valueSerde: P });
+      b.stream('features', { keySerde: S, valueSerde: J })
+        .process(predict<string, Row>({ model, features: (v) => v, ...supplierOptions, ...(registry ? { metrics: registry } : {}) }))
+        .to('predictions', { keySerde: S, valueSerde: P });
       const driver = new TopologyTestDriver(b.build(), { applicationId: 'ab-test' });
       try {
         driver.createInputTopic('features', S, J).pipeBatch(inputs);
-        return driver.createOutputTopic('predictions', S, P).readValuesToList().map((p) => p!);
+        return driver
+          .createOutputTopic('predictions', S, P)
+          .readValuesToList()
+          .map((p) => p!);
       } finally {
         driver.close();
       }
@@ -127,12 +184,19 @@ describe('inference: predict() in a topology (TopologyTestDriver)', () => {
       const inputs = parity.rows.map((r, i): [string, Row] => [`e${i}`, named(r)]);
       const plain = pipe({}, inputs);
       // A looser shadow: its threshold is the 90th percentile of the scores the served model does not flag.
-      const normalScores = plain.filter((p) => !p.flagged).map((p) => p.score).sort((x, y) => x - y);
+      const normalScores = plain
+        .filter((p) => !p.flagged)
+        .map((p) => p.score)
+        .sort((x, y) => x - y);
       const shadowModel = variantOf('2-shadow', Math.max(1e-6, normalScores[Math.floor(normalScores.length * 0.9)]!));
       try {
         const registry = new Registry();
         const withShadow = pipe({ shadow: { model: shadowModel, emit: true } }, inputs, registry);
-        assert.deepEqual(withShadow.map(({ shadow: _s, ...p }) => p), plain, 'the served predictions are the same with a shadow');
+        assert.deepEqual(
+          withShadow.map(({ shadow: _s, ...p }) => p),
+          plain,
+          'the served predictions are the same with a shadow',
+        );
         const disagreements = withShadow.filter((p) => p.shadow!.flagged !== p.flagged).length;
         assert.ok(disagreements > 0, 'the looser shadow disagrees somewhere');
         assert.ok(withShadow.every((p) => p.shadow!.modelVersion === '2-shadow' && Math.abs(p.shadow!.score - p.score) < 1e-6));

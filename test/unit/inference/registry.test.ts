@@ -65,7 +65,9 @@ describe('inference: the model registry (local models directory)', () => {
     addVersion('1');
     const registry = await ModelRegistry.open({ catalogue: localCatalogue(root, 'anomaly-detector'), log, pollMs: 0 });
     const b = new StreamsBuilder();
-    b.stream('features', { keySerde: S, valueSerde: Serdes.Json<Row>() }).process(predict<string, Row>({ model: registry, features: (v) => v })).to('predictions', { keySerde: S, valueSerde: Serdes.Json<Prediction<Row>>() });
+    b.stream('features', { keySerde: S, valueSerde: Serdes.Json<Row>() })
+      .process(predict<string, Row>({ model: registry, features: (v) => v }))
+      .to('predictions', { keySerde: S, valueSerde: Serdes.Json<Prediction<Row>>() });
     const driver = new TopologyTestDriver(b.build(), { applicationId: 'swap-test' });
     try {
       const input = driver.createInputTopic('features', S, Serdes.Json<Row>());
@@ -75,8 +77,15 @@ describe('inference: the model registry (local models directory)', () => {
       await registry.poll();
       input.pipeBatch(batch(50));
       const out = driver.createOutputTopic('predictions', S, Serdes.Json<Prediction<Row>>()).readKeyValuesToList();
-      assert.deepEqual(out.map(([k]) => k), [...batch(0), ...batch(50)].map(([k]) => k), 'one prediction per record, in order');
-      assert.deepEqual(out.map(([, p]) => p!.modelVersion), [...Array(50).fill('1'), ...Array(50).fill('2')]);
+      assert.deepEqual(
+        out.map(([k]) => k),
+        [...batch(0), ...batch(50)].map(([k]) => k),
+        'one prediction per record, in order',
+      );
+      assert.deepEqual(
+        out.map(([, p]) => p!.modelVersion),
+        [...Array(50).fill('1'), ...Array(50).fill('2')],
+      );
     } finally {
       driver.close();
       registry.close();

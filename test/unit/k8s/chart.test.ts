@@ -16,16 +16,28 @@ import { ROOT } from '../../support/cli';
 // The plain-JavaScript renderer `npm run k8s` runs: the test renders exactly as it does.
 const render = require(join(ROOT, 'ops/build/k8s.js')) as { helmPath(): string; renderArgs(): string[]; header(): string };
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+};
 
 /** The Kubernetes API's JSON schemas, as the kubernetes-models packages carry them (offline). */
 const MODELS: Record<string, new (o: any) => { validate(): void }> = {
-  'v1/ConfigMap': ConfigMap, 'v1/Secret': Secret, 'v1/Service': Service,
-  'apps/v1/StatefulSet': StatefulSet, 'apps/v1/Deployment': Deployment,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'v1/Service': Service,
+  'apps/v1/StatefulSet': StatefulSet,
+  'apps/v1/Deployment': Deployment,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy, 'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': Ingress,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor, 'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+  'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
 };
 
 function helm(...args: string[]): { status: number | null; out: string; err: string } {
@@ -35,7 +47,9 @@ function helm(...args: string[]): { status: number | null; out: string; err: str
 }
 
 function objects(yamlText: string): K8sObject[] {
-  return parseAllDocuments(yamlText).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  return parseAllDocuments(yamlText)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
 }
 
 function renderWith(...set: string[]): { status: number | null; objects: K8sObject[]; err: string } {
@@ -43,7 +57,8 @@ function renderWith(...set: string[]): { status: number | null; objects: K8sObje
   return { status: res.status, objects: res.status === 0 ? objects(res.out) : [], err: res.err };
 }
 
-const find = (list: K8sObject[], kind: string, component?: string): K8sObject[] => list.filter((o) => o.kind === kind && (!component || o.metadata.labels?.['app.kubernetes.io/component'] === component));
+const find = (list: K8sObject[], kind: string, component?: string): K8sObject[] =>
+  list.filter((o) => o.kind === kind && (!component || o.metadata.labels?.['app.kubernetes.io/component'] === component));
 const envOf = (workload: K8sObject): Map<string, any> => new Map((workload.spec.template.spec.containers[0].env as { name: string }[]).map((e) => [e.name, e]));
 
 /**
@@ -73,14 +88,39 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
       assert.ok(Model, `no schema known for ${o.apiVersion} ${o.kind}`);
       assert.doesNotThrow(() => new Model(o).validate(), `${o.kind} ${o.metadata.name}`);
     }
-    assert.deepEqual(rendered.map((o) => o.kind).sort(), ['ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget', 'PrometheusRule', 'Secret', 'Secret', 'Service', 'Service', 'Service', 'ServiceMonitor', 'ServiceMonitor', 'StatefulSet']);
+    assert.deepEqual(rendered.map((o) => o.kind).sort(), [
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Ingress',
+      'NetworkPolicy',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Secret',
+      'Secret',
+      'Service',
+      'Service',
+      'Service',
+      'ServiceMonitor',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
   });
 
   it('the plain manifests, the rules and the dashboard in the chart are up to date (npm run k8s)', () => {
     const res = helm(...render.renderArgs());
     assert.equal(readFileSync(join(ROOT, 'k8s/streaming-analytics.yaml'), 'utf8'), render.header() + res.out, 'run npm run k8s');
-    assert.equal(readFileSync(join(ROOT, 'k8s/helm/streaming-analytics/files/alerts.yml'), 'utf8'), readFileSync(join(ROOT, 'ops/prometheus/alerts.yml'), 'utf8'));
-    assert.equal(readFileSync(join(ROOT, 'k8s/helm/streaming-analytics/files/dashboard.json'), 'utf8'), readFileSync(join(ROOT, 'ops/grafana/streaming-analytics.json'), 'utf8'));
+    assert.equal(
+      readFileSync(join(ROOT, 'k8s/helm/streaming-analytics/files/alerts.yml'), 'utf8'),
+      readFileSync(join(ROOT, 'ops/prometheus/alerts.yml'), 'utf8'),
+    );
+    assert.equal(
+      readFileSync(join(ROOT, 'k8s/helm/streaming-analytics/files/dashboard.json'), 'utf8'),
+      readFileSync(join(ROOT, 'ops/grafana/streaming-analytics.json'), 'utf8'),
+    );
   });
 
   it('the processor: replicas ≤ partitions, grace > close timeout, probes on the admin port, state on a volume claim', () => {
@@ -103,7 +143,7 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
     assert.equal(sts!.spec.template.spec.securityContext.runAsNonRoot, true);
   });
 
-  it('the advertised URL is the pod\'s DNS name under the headless Service the StatefulSet names', () => {
+  it("the advertised URL is the pod's DNS name under the headless Service the StatefulSet names", () => {
     const [sts] = find(rendered, 'StatefulSet');
     const headless = find(rendered, 'Service', 'processor').find((s) => s.spec.clusterIP === 'None')!;
     assert.equal(sts!.spec.serviceName, headless.metadata.name);
@@ -112,7 +152,11 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
     assert.equal(url, `http://$(STREAMING_PROCESSOR__INSTANCE_ID).${headless.metadata.name}.$(POD_NAMESPACE).svc.cluster.local:${queryPort}`);
     assert.ok(headless.spec.ports.some((p: { port: number }) => p.port === queryPort));
     const names = [...envOf(sts!).keys()];
-    assert.ok(names.indexOf('STREAMING_PROCESSOR__INSTANCE_ID') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL') && names.indexOf('POD_NAMESPACE') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL'), 'variables used in $(…) are defined before');
+    assert.ok(
+      names.indexOf('STREAMING_PROCESSOR__INSTANCE_ID') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL') &&
+        names.indexOf('POD_NAMESPACE') < names.indexOf('STREAMING_PROCESSOR__ADVERTISED_URL'),
+      'variables used in $(…) are defined before',
+    );
   });
 
   it('with a TLS Secret the query API serves https, advertises https, and trusts the CA of its peers', () => {
@@ -127,7 +171,7 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
     assert.doesNotThrow(() => new StatefulSet(sts as any).validate());
   });
 
-  it('the memory limit holds the Node heap, RocksDB\'s cache and write buffer, and room for the model and native buffers', () => {
+  it("the memory limit holds the Node heap, RocksDB's cache and write buffer, and room for the model and native buffers", () => {
     const [sts] = find(rendered, 'StatefulSet');
     const container = sts!.spec.template.spec.containers[0];
     const heapMb = Number(/--max-old-space-size=(\d+)/.exec(envOf(sts!).get('NODE_OPTIONS').value)![1]);
@@ -160,13 +204,16 @@ describe('Kubernetes: the Helm chart and the manifests', function () {
     }
   });
 
-  it('STREAMING_MONITORING__ENABLE_AUTO_SCALING turns the fan-out\'s autoscaler on and off; connections scale it where an adapter serves them', () => {
+  it("STREAMING_MONITORING__ENABLE_AUTO_SCALING turns the fan-out's autoscaler on and off; connections scale it where an adapter serves them", () => {
     const off = renderWith('monitoring.enableAutoScaling=false');
     assert.equal(find(off.objects, 'HorizontalPodAutoscaler').length, 0);
     assert.equal(find(off.objects, 'ConfigMap')[0]!.data!.STREAMING_MONITORING__ENABLE_AUTO_SCALING, 'false');
     assert.equal(find(off.objects, 'Deployment')[0]!.spec.replicas, 2);
     const [hpa] = find(rendered, 'HorizontalPodAutoscaler');
-    assert.deepEqual(hpa!.spec.metrics.map((m: { type: string }) => m.type), ['Resource']);
+    assert.deepEqual(
+      hpa!.spec.metrics.map((m: { type: string }) => m.type),
+      ['Resource'],
+    );
     assert.equal(find(rendered, 'Deployment')[0]!.spec.replicas, undefined, 'the autoscaler owns the replica count');
     const withConnections = renderWith('fanout.autoscaling.connectionsMetric=true');
     assert.equal(find(withConnections.objects, 'HorizontalPodAutoscaler')[0]!.spec.metrics[1].pods.metric.name, 'websocket_connections_active');

@@ -9,17 +9,20 @@ import { StreamingError } from '../../../src/errors';
 
 /** A random source that hands out the given 16-byte draws in turn, counting them. */
 function draws(...values: Buffer[]): ((n: number) => Buffer) & { calls: number } {
-  const source = Object.assign((n: number): Buffer => {
-    assert.equal(n, 16);
-    const next = values[source.calls++];
-    assert.ok(next, 'drew more often than the test prepared for');
-    return Buffer.from(next);
-  }, { calls: 0 });
+  const source = Object.assign(
+    (n: number): Buffer => {
+      assert.equal(n, 16);
+      const next = values[source.calls++];
+      assert.ok(next, 'drew more often than the test prepared for');
+      return Buffer.from(next);
+    },
+    { calls: 0 },
+  );
   return source;
 }
 
 /** 16 bytes whose base64url starts with "-" (0xf8 → "-" as the first 6 bits), the draw that broke `kafka-storage format -t`. */
-const DASH_FIRST = Buffer.from('f8' + '11'.repeat(15), 'hex');
+const DASH_FIRST = Buffer.from(`f8${'11'.repeat(15)}`, 'hex');
 
 describe('local stack: the KRaft cluster id', () => {
   it('a first draw whose id would start with "-" is drawn again', () => {
@@ -98,13 +101,16 @@ describe('local stack: the KRaft cluster id', () => {
       mkdirSync(join(node.dir, 'data'), { recursive: true });
       writeFileSync(join(node.dir, 'data', 'meta.properties'), 'version=1\n');
       writeFileSync(idFile, '-bad');
-      assert.throws(() => clusterIdOf(s, brokerNodes(s)), (err: unknown) => {
-        assert.ok(err instanceof StreamingError);
-        assert.equal(err.code, 'SA_ERR_STACK_START_FAILED');
-        assert.match(err.message, /not valid, but node\(s\) 1 were formatted with another one/);
-        assert.match(err.hint ?? '', /npm run stack -- down --purge/);
-        return true;
-      });
+      assert.throws(
+        () => clusterIdOf(s, brokerNodes(s)),
+        (err: unknown) => {
+          assert.ok(err instanceof StreamingError);
+          assert.equal(err.code, 'SA_ERR_STACK_START_FAILED');
+          assert.match(err.message, /not valid, but node\(s\) 1 were formatted with another one/);
+          assert.match(err.hint ?? '', /npm run stack -- down --purge/);
+          return true;
+        },
+      );
       assert.equal(readFileSync(idFile, 'utf8'), '-bad', 'nothing is replaced under a formatted node');
       // What `down --purge` removes (stackDown: <dir>/kafka) holds both the id and the node data.
       assert.ok(idFile.startsWith(join(dir, 'kafka')) && node.dir.startsWith(join(dir, 'kafka')));

@@ -34,7 +34,16 @@ describe('Prometheus alerting rules (promtool)', function () {
     const alerts = [...readFileSync(join(dir, 'alerts.yml'), 'utf8').matchAll(/^\s*- alert: (\w+)/gm)].map((m) => m[1]!);
     const tests = readFileSync(join(dir, 'alerts.test.yml'), 'utf8');
     assert.ok(alerts.length >= 8, alerts.join(', '));
-    for (const seed of ['StreamingHighErrorRate', 'StreamingHighProcessingLatency', 'StreamingConsumerLagHigh', 'StreamingMlInferenceFailures', 'StreamingWebSocketDrops', 'StreamingErrorBudgetBurnFast', 'StreamingErrorBudgetBurnSlow']) assert.ok(alerts.includes(seed), seed);
+    for (const seed of [
+      'StreamingHighErrorRate',
+      'StreamingHighProcessingLatency',
+      'StreamingConsumerLagHigh',
+      'StreamingMlInferenceFailures',
+      'StreamingWebSocketDrops',
+      'StreamingErrorBudgetBurnFast',
+      'StreamingErrorBudgetBurnSlow',
+    ])
+      assert.ok(alerts.includes(seed), seed);
     for (const alert of alerts) {
       const firing = new RegExp(`alertname: ${alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`, 'm');
       assert.match(tests, firing, `${alert} has no test in which it fires`);

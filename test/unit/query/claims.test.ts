@@ -48,14 +48,21 @@ describe('host-directory claims: nothing taken on trust', () => {
   it('a base URL is scheme, host and port only', () => {
     assert.ok(isBaseUrl('http://127.0.0.1:8080'));
     assert.ok(isBaseUrl('https://[::1]:8443/'));
-    for (const bad of ['http://h:1/path', 'http://h:1?q', 'http://h:1#f', 'ftp://h', 'not a url', `http://${'h'.repeat(3000)}:1`]) assert.ok(!isBaseUrl(bad), bad);
+    for (const bad of ['http://h:1/path', 'http://h:1?q', 'http://h:1#f', 'ftp://h', 'not a url', `http://${'h'.repeat(3000)}:1`])
+      assert.ok(!isBaseUrl(bad), bad);
   });
 
   it('carries the input topics an instance found off the declared partitioner, and the directory reports them', () => {
     const r = parse('a', { ...good, mismatched: ['analytics-events'] });
     assert.ok(r.ok && r.claim);
     assert.deepEqual(r.claim.mismatched, ['analytics-events']);
-    const directory = new HostDirectory(rdkafkaClients, {}, 'app-query-hosts', { applicationId: 'app', instanceId: 'a', url: 'http://127.0.0.1:1' }, createLogger({ level: 'silent' }));
+    const directory = new HostDirectory(
+      rdkafkaClients,
+      {},
+      'app-query-hosts',
+      { applicationId: 'app', instanceId: 'a', url: 'http://127.0.0.1:1' },
+      createLogger({ level: 'silent' }),
+    );
     directory.publish(['0_0']);
     assert.equal(directory.mismatchReported('analytics-events'), false);
     directory.publish(['0_0'], ['analytics-events']);

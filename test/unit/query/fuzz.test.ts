@@ -6,7 +6,8 @@ import { memoryQueryServer } from '../../support/query-server';
 
 const SECRET = 'query-fuzz-secret-that-is-long-enough-0000';
 const CASES = 1500;
-const server = (declared: 'murmur2' | 'unknown', auth: boolean): ReturnType<typeof memoryQueryServer> => memoryQueryServer(declared, auth ? { verify: (t) => verifyJwt(t, { algorithms: ['HS256'], secret: SECRET }) } : 'none');
+const server = (declared: 'murmur2' | 'unknown', auth: boolean): ReturnType<typeof memoryQueryServer> =>
+  memoryQueryServer(declared, auth ? { verify: (t) => verifyJwt(t, { algorithms: ['HS256'], secret: SECRET }) } : 'none');
 const STATUSES = new Set([200, 400, 401, 403, 404, 409, 503]);
 
 describe('query API fuzz: random paths, parameters and headers end in a typed answer', function () {
@@ -15,12 +16,38 @@ describe('query API fuzz: random paths, parameters and headers end in a typed an
   it(`${CASES} seeded requests: 200 or a typed 4xx/503, never a 500, a hang or an unhandled rejection`, async () => {
     const random = mulberry32(0x51ee7);
     const pick = <T>(xs: readonly T[]): T => xs[below(random, xs.length)]!;
-    const junk = (max: number): string => Array.from({ length: below(random, max) }, () => String.fromCodePoint(pick([below(random, 128), 0x80 + below(random, 0x780), 0x4e00 + below(random, 500), 0x1f600 + below(random, 50)]))).join('');
-    const segment = (): string => pick([
-      'stores', 'metadata', 'keys', 'windows', 'entries', 'openapi.json', 'counts', 'per-minute', 'nope', 'k1', 'k2', '..', '.', '%00', '%2F..%2F', '%ZZ', encodeURIComponent(junk(40)), 'x'.repeat(below(random, 6000)), String(below(random, 1e9)),
-    ]);
+    const junk = (max: number): string =>
+      Array.from({ length: below(random, max) }, () =>
+        String.fromCodePoint(pick([below(random, 128), 0x80 + below(random, 0x780), 0x4e00 + below(random, 500), 0x1f600 + below(random, 50)])),
+      ).join('');
+    const segment = (): string =>
+      pick([
+        'stores',
+        'metadata',
+        'keys',
+        'windows',
+        'entries',
+        'openapi.json',
+        'counts',
+        'per-minute',
+        'nope',
+        'k1',
+        'k2',
+        '..',
+        '.',
+        '%00',
+        '%2F..%2F',
+        '%ZZ',
+        encodeURIComponent(junk(40)),
+        'x'.repeat(below(random, 6000)),
+        String(below(random, 1e9)),
+      ]);
     const query = (): string => {
-      const params = Array.from({ length: below(random, 5) }, () => `${pick(['from', 'to', 'limit', 'cursor', 'prefix', 'x', 'from'])}=${pick([String(below(random, 2 ** 31)), '-1', '1e309', 'NaN', '', '%%%', encodeURIComponent(junk(30)), 'AAAA', '9'.repeat(40)])}`);
+      const params = Array.from(
+        { length: below(random, 5) },
+        () =>
+          `${pick(['from', 'to', 'limit', 'cursor', 'prefix', 'x', 'from'])}=${pick([String(below(random, 2 ** 31)), '-1', '1e309', 'NaN', '', '%%%', encodeURIComponent(junk(30)), 'AAAA', '9'.repeat(40)])}`,
+      );
       return params.length > 0 ? `?${params.join('&')}` : '';
     };
     const rejections: unknown[] = [];
@@ -33,11 +60,18 @@ describe('query API fuzz: random paths, parameters and headers end in a typed an
         const app = servers[i % servers.length]!;
         const store = pick(['counts', 'per-minute', 'nope', segment()]);
         const key = pick(['k1', 'k2', 'k3', 'missing', encodeURIComponent('ünïcode'), segment()]);
-        const shaped = [`/stores/${store}/keys/${key}`, `/stores/${store}/keys/${key}/windows`, `/stores/${store}/entries`, `/metadata/${store}/${key}`, '/stores'];
+        const shaped = [
+          `/stores/${store}/keys/${key}`,
+          `/stores/${store}/keys/${key}/windows`,
+          `/stores/${store}/entries`,
+          `/metadata/${store}/${key}`,
+          '/stores',
+        ];
         const path = `${below(random, 2) === 0 ? pick(shaped) : `/${Array.from({ length: 1 + below(random, 5) }, segment).join('/')}`}${query()}`;
         const headers: Record<string, string> = {};
         const auth = below(random, 4);
-        if (auth === 0) headers.authorization = `Bearer ${signHs256({ exp: Math.floor(Date.now() / 1000) + 60, stores: pick([['*'], ['counts'], [], 'counts']) }, SECRET)}`;
+        if (auth === 0)
+          headers.authorization = `Bearer ${signHs256({ exp: Math.floor(Date.now() / 1000) + 60, stores: pick([['*'], ['counts'], [], 'counts']) }, SECRET)}`;
         if (auth === 1) headers.authorization = pick(['Bearer', 'Bearer ', `Bearer ${junk(50)}`, `Bearer a.b.c`, 'Basic eA==', `Bearer ${'x'.repeat(9000)}`]);
         if (below(random, 4) === 0) headers['x-sa-forwarded'] = '1';
         if (below(random, 4) === 0) headers['x-sa-search'] = pick(['0', '0,1', '1,1,1', '-1', '999', junk(20), '0,'.repeat(5000)]);

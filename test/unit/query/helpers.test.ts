@@ -4,7 +4,7 @@ import { BadKey, jsonValue, keyFromText } from '../../../src/query/text';
 import { Serdes } from '../../../src';
 
 describe('query API helpers', () => {
-  it('murmur2 matches Kafka (the vectors of Kafka\'s UtilsTest)', () => {
+  it("murmur2 matches Kafka (the vectors of Kafka's UtilsTest)", () => {
     assert.equal(murmur2(Buffer.from('21')), -973932308);
     assert.equal(murmur2(Buffer.from('foobar')), -790332482);
     assert.equal(murmur2(Buffer.from('a-little-bit-long-string')), -985981536);

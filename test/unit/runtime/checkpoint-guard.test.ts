@@ -1,7 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { checkpointEnds, type CheckpointSource, type ClosingTask } from '../../../src/runtime/checkpoint-guard';
 
-const task = (id: string, committed: [string, number][], changelogs = [{ topic: 'app-counts-changelog', partition: Number(id.split('_')[1]) }], eligible = true): ClosingTask => ({
+const task = (
+  id: string,
+  committed: [string, number][],
+  changelogs = [{ topic: 'app-counts-changelog', partition: Number(id.split('_')[1]) }],
+  eligible = true,
+): ClosingTask => ({
   id,
   eligible,
   inputs: committed.map(([tp]) => ({ topic: tp.split(':')[0]!, partition: Number(tp.split(':')[1]) })),
@@ -14,7 +19,10 @@ describe('checkpoint guard: a close checkpoints only what this instance wrote', 
   const source = (group: Record<string, number>): CheckpointSource => ({
     endOffsets: async () => {
       order.push('ends');
-      return new Map([['app-counts-changelog:0', 40], ['app-counts-changelog:1', 70]]);
+      return new Map([
+        ['app-counts-changelog:0', 40],
+        ['app-counts-changelog:1', 70],
+      ]);
     },
     committed: async () => {
       order.push('committed');
@@ -42,14 +50,26 @@ describe('checkpoint guard: a close checkpoints only what this instance wrote', 
 
   it('has nothing to do for tasks without persistent stores', async () => {
     let asked = false;
-    const spy: CheckpointSource = { endOffsets: async () => ((asked = true), new Map()), committed: async () => new Map() };
+    const spy: CheckpointSource = {
+      endOffsets: async () => {
+        asked = true;
+        return new Map();
+      },
+      committed: async () => new Map(),
+    };
     assert.equal((await checkpointEnds([task('0_0', [['in:0', 1]], [])], spy)).size, 0);
     assert.equal(asked, false);
   });
 
   it('writes none for a task that is not eligible (at-least-once, or a wall-clock punctuator), without asking', async () => {
     let asked = false;
-    const spy: CheckpointSource = { endOffsets: async () => ((asked = true), new Map()), committed: async () => new Map() };
+    const spy: CheckpointSource = {
+      endOffsets: async () => {
+        asked = true;
+        return new Map();
+      },
+      committed: async () => new Map(),
+    };
     assert.equal((await checkpointEnds([task('0_0', [['in:0', 1]], undefined, false)], spy)).size, 0);
     assert.equal(asked, false);
   });

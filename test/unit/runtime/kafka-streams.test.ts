@@ -27,7 +27,12 @@ describe('KafkaStreams lifecycle (no broker)', function () {
   });
 
   it('close() before start() ends in NOT_RUNNING and start() is then refused', async () => {
-    const streams = new KafkaStreams(topology(), { applicationId: 'never-started', kafka: { 'bootstrap.servers': '127.0.0.1:9092' }, logger: quiet, handleSignals: false });
+    const streams = new KafkaStreams(topology(), {
+      applicationId: 'never-started',
+      kafka: { 'bootstrap.servers': '127.0.0.1:9092' },
+      logger: quiet,
+      handleSignals: false,
+    });
     const states: string[] = [];
     streams.on('stateChange', (s) => states.push(s));
     await streams.close();
@@ -36,6 +41,8 @@ describe('KafkaStreams lifecycle (no broker)', function () {
   });
 
   it('refuses an invalid configuration at construction, before touching Kafka', () => {
-    assert.throws(() => new KafkaStreams(topology(), { applicationId: 'x', kafka: { 'bootstrap.servers': '127.0.0.1:9092' }, commitIntervalMs: 20_000 }), { code: 'SA_ERR_STREAMS_CONFIG' });
+    assert.throws(() => new KafkaStreams(topology(), { applicationId: 'x', kafka: { 'bootstrap.servers': '127.0.0.1:9092' }, commitIntervalMs: 20_000 }), {
+      code: 'SA_ERR_STREAMS_CONFIG',
+    });
   });
 });

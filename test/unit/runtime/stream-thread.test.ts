@@ -44,8 +44,14 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     feed(kafka, 20, 10);
     await untilCounted(kafka, 20, 20);
     assertExactlyOnce(kafka, 20, 20);
-    assert.ok(a.logs.some((l) => l.msg === 'partitions revoked'), 'a was revoked a partition');
-    assert.ok(b.logs.some((l) => l.msg === 'partitions assigned'), 'b took it');
+    assert.ok(
+      a.logs.some((l) => l.msg === 'partitions revoked'),
+      'a was revoked a partition',
+    );
+    assert.ok(
+      b.logs.some((l) => l.msg === 'partitions assigned'),
+      'b took it',
+    );
   });
 
   it('a fenced producer is rebuilt and the tasks go on from their committed offsets, exactly once', async () => {
@@ -58,7 +64,10 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     feed(kafka, 10, 10);
     await untilCounted(kafka, 10, 20);
     assertExactlyOnce(kafka, 10, 20);
-    assert.ok(a.logs.some((l) => l.msg.startsWith('transaction failed') && l.code === 'SA_ERR_TXN_FATAL'), 'the fencing was a fatal transaction error');
+    assert.ok(
+      a.logs.some((l) => l.msg.startsWith('transaction failed') && l.code === 'SA_ERR_TXN_FATAL'),
+      'the fencing was a fatal transaction error',
+    );
     assert.equal(a.streams.state, 'RUNNING');
   });
 
@@ -74,7 +83,7 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     assert.ok(a.logs.some((l) => l.msg.startsWith('transaction failed') && l.code === 'SA_ERR_TXN_ABORTABLE'));
   });
 
-  it('a lost assignment: the dropped member\'s offsets are refused, it rejoins, and nothing is counted twice', async () => {
+  it("a lost assignment: the dropped member's offsets are refused, it rejoins, and nothing is counted twice", async () => {
     const a = app('a');
     const b = app('b');
     await a.streams.start();
@@ -90,7 +99,7 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     await untilCounted(kafka, 20, 15);
     assertExactlyOnce(kafka, 20, 15);
     const refused = a.logs.find((l) => l.code === 'SA_ERR_TXN_ABORTABLE');
-    assert.match(JSON.stringify(refused?.err), /generation id is not valid/, 'the dropped member\'s offsets were refused, and its transaction aborted');
+    assert.match(JSON.stringify(refused?.err), /generation id is not valid/, "the dropped member's offsets were refused, and its transaction aborted");
   });
 
   it('restores a persistent store from its checkpoint: nothing is read again after a clean close', async () => {

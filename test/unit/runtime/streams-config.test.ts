@@ -7,9 +7,15 @@ const base: StreamsConfig = { applicationId: 'app', kafka };
 describe('streams configuration', () => {
   it('takes plain librdkafka properties and refuses anything else with SA_ERR_STREAMS_CONFIG', () => {
     for (const bad of [{}, { 'bootstrap.servers': '' }, { 'bootstrap.servers': ['a:1'] }, { 'bootstrap.servers': 'a:1', 'ssl.ca': { x: 1 } }]) {
-      assert.throws(() => resolveStreamsConfig({ applicationId: 'app', kafka: bad as never }), (err: { code?: string; hint?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && typeof err.hint === 'string');
+      assert.throws(
+        () => resolveStreamsConfig({ applicationId: 'app', kafka: bad as never }),
+        (err: { code?: string; hint?: string }) => err.code === 'SA_ERR_STREAMS_CONFIG' && typeof err.hint === 'string',
+      );
     }
-    assert.deepEqual(resolveStreamsConfig({ applicationId: 'app', kafka: { 'bootstrap.servers': 'a:1', 'socket.timeout.ms': 5000 } }).client, { 'bootstrap.servers': 'a:1', 'socket.timeout.ms': 5000 });
+    assert.deepEqual(resolveStreamsConfig({ applicationId: 'app', kafka: { 'bootstrap.servers': 'a:1', 'socket.timeout.ms': 5000 } }).client, {
+      'bootstrap.servers': 'a:1',
+      'socket.timeout.ms': 5000,
+    });
   });
 
   it('defaults to exactly_once_v2 with Kafka Streams’ commit interval and transaction timeout', () => {
@@ -34,7 +40,11 @@ describe('streams configuration', () => {
   });
 
   const refusals: [string, Partial<StreamsConfig>, RegExp][] = [
-    ['a transaction timeout below the commit interval', { commitIntervalMs: 5_000, transactionTimeoutMs: 1_000 }, /transactionTimeoutMs \(1000\) is below commitIntervalMs \(5000\)/],
+    [
+      'a transaction timeout below the commit interval',
+      { commitIntervalMs: 5_000, transactionTimeoutMs: 1_000 },
+      /transactionTimeoutMs \(1000\) is below commitIntervalMs \(5000\)/,
+    ],
     ['auto-commit under exactly-once', { consumerOverrides: { 'enable.auto.commit': true } }, /enable\.auto\.commit=true/],
     ['an unknown processing guarantee', { processingGuarantee: 'exactly_once' as never }, /processingGuarantee "exactly_once" is not known/],
     ['a RocksDB cache of 4 GiB or more', { rocksDbCacheBytes: 2 ** 32 }, /rocksDbCacheBytes must be below 4 GiB/],
@@ -43,22 +53,39 @@ describe('streams configuration', () => {
     ['a non-positive commit interval', { commitIntervalMs: 0 }, /commitIntervalMs must be a positive integer, got 0/],
     ['a bad instance id', { instanceId: 'pod 0' }, /instanceId "pod 0" is not valid/],
     ['a bad application id', { applicationId: 'a/b' }, /applicationId "a\/b" is not valid/],
-    ['a consumer override of the isolation level', { consumerOverrides: { 'isolation.level': 'read_uncommitted' } }, /consumerOverrides sets "isolation.level", which the runtime owns/],
-    ['a consumer override of the assignment strategy', { consumerOverrides: { 'partition.assignment.strategy': 'range' } }, /consumerOverrides sets "partition.assignment.strategy"/],
-    ['a producer override of the transactional id', { producerOverrides: { 'transactional.id': 'x' } }, /producerOverrides sets "transactional.id", which the runtime owns/],
+    [
+      'a consumer override of the isolation level',
+      { consumerOverrides: { 'isolation.level': 'read_uncommitted' } },
+      /consumerOverrides sets "isolation.level", which the runtime owns/,
+    ],
+    [
+      'a consumer override of the assignment strategy',
+      { consumerOverrides: { 'partition.assignment.strategy': 'range' } },
+      /consumerOverrides sets "partition.assignment.strategy"/,
+    ],
+    [
+      'a producer override of the transactional id',
+      { producerOverrides: { 'transactional.id': 'x' } },
+      /producerOverrides sets "transactional.id", which the runtime owns/,
+    ],
   ];
   for (const [what, patch, message] of refusals) {
     it(`refuses ${what} with SA_ERR_STREAMS_CONFIG`, () => {
-      assert.throws(() => resolveStreamsConfig({ ...base, ...patch }), (err: { code?: string; message: string; hint?: string }) => {
-        assert.equal(err.code, 'SA_ERR_STREAMS_CONFIG');
-        assert.match(err.message, message);
-        assert.ok(err.hint, 'says what to do');
-        return true;
-      });
+      assert.throws(
+        () => resolveStreamsConfig({ ...base, ...patch }),
+        (err: { code?: string; message: string; hint?: string }) => {
+          assert.equal(err.code, 'SA_ERR_STREAMS_CONFIG');
+          assert.match(err.message, message);
+          assert.ok(err.hint, 'says what to do');
+          return true;
+        },
+      );
     });
   }
 
   it('allows auto-commit to be turned off explicitly, and a transaction timeout equal to the interval', () => {
-    assert.doesNotThrow(() => resolveStreamsConfig({ ...base, consumerOverrides: { 'enable.auto.commit': false }, commitIntervalMs: 1_000, transactionTimeoutMs: 1_000 }));
+    assert.doesNotThrow(() =>
+      resolveStreamsConfig({ ...base, consumerOverrides: { 'enable.auto.commit': false }, commitIntervalMs: 1_000, transactionTimeoutMs: 1_000 }),
+    );
   });
 });

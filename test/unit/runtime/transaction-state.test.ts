@@ -55,10 +55,13 @@ describe('transactional error classes', () => {
     assert.equal(value, 'done');
     assert.equal(calls, 3);
     calls = 0;
-    await assert.rejects(withRetries('flush', Date.now() + 5_000, async () => {
-      calls++;
-      throw Object.assign(new Error('needs abort'), { isTxnRequiresAbort: true });
-    }), { code: 'SA_ERR_TXN_ABORTABLE' });
+    await assert.rejects(
+      withRetries('flush', Date.now() + 5_000, async () => {
+        calls++;
+        throw Object.assign(new Error('needs abort'), { isTxnRequiresAbort: true });
+      }),
+      { code: 'SA_ERR_TXN_ABORTABLE' },
+    );
     assert.equal(calls, 1);
   });
 });

@@ -33,17 +33,46 @@ function numbers(r: Random): Record<string, number> {
 
 const VALUES: Record<string, (r: Random) => unknown> = {
   'analytics-event.avsc': (r) => ({
-    event_id: text(r, 36), event_type: ['CLICK', 'PURCHASE', 'LOGIN'][below(r, 3)], entity_id: text(r, 12), user_id: r() < 0.5 ? null : text(r, 8), session_id: null,
-    event_time: below(r, 2 ** 41), value: r() < 0.5 ? null : r() * 1000, currency: r() < 0.5 ? null : 'EUR', metrics: numbers(r),
-    properties: Object.fromEntries(Array.from({ length: below(r, 4) }, () => [text(r, 5), text(r, 10)])), source: text(r, 8), schema_version: below(r, 3),
+    event_id: text(r, 36),
+    event_type: ['CLICK', 'PURCHASE', 'LOGIN'][below(r, 3)],
+    entity_id: text(r, 12),
+    user_id: r() < 0.5 ? null : text(r, 8),
+    session_id: null,
+    event_time: below(r, 2 ** 41),
+    value: r() < 0.5 ? null : r() * 1000,
+    currency: r() < 0.5 ? null : 'EUR',
+    metrics: numbers(r),
+    properties: Object.fromEntries(Array.from({ length: below(r, 4) }, () => [text(r, 5), text(r, 10)])),
+    source: text(r, 8),
+    schema_version: below(r, 3),
   }),
   'ml-prediction.avsc': (r) => ({
-    entity_id: text(r, 12), window_start: below(r, 2 ** 41), window_end: below(r, 2 ** 41), score: r(), label: text(r, 8), flagged: r() < 0.5, threshold: r(),
-    model_name: text(r, 8), model_version: text(r, 3), features: numbers(r), event_time: below(r, 2 ** 41), processing_time: below(r, 2 ** 41),
+    entity_id: text(r, 12),
+    window_start: below(r, 2 ** 41),
+    window_end: below(r, 2 ** 41),
+    score: r(),
+    label: text(r, 8),
+    flagged: r() < 0.5,
+    threshold: r(),
+    model_name: text(r, 8),
+    model_version: text(r, 3),
+    features: numbers(r),
+    event_time: below(r, 2 ** 41),
+    processing_time: below(r, 2 ** 41),
   }),
   'streaming-alert.avsc': (r) => ({
-    alert_id: text(r, 20), entity_id: text(r, 12), kind: text(r, 8), severity: ['LOW', 'HIGH'][below(r, 2)], score: r(), threshold: r(),
-    window_start: below(r, 2 ** 41), window_end: below(r, 2 ** 41), model_name: text(r, 8), model_version: text(r, 3), event_time: below(r, 2 ** 41), message: text(r, 30),
+    alert_id: text(r, 20),
+    entity_id: text(r, 12),
+    kind: text(r, 8),
+    severity: ['LOW', 'HIGH'][below(r, 2)],
+    score: r(),
+    threshold: r(),
+    window_start: below(r, 2 ** 41),
+    window_end: below(r, 2 ** 41),
+    model_name: text(r, 8),
+    model_version: text(r, 3),
+    event_time: below(r, 2 ** 41),
+    message: text(r, 30),
   }),
 };
 
@@ -51,10 +80,14 @@ const VALUES: Record<string, (r: Random) => unknown> = {
 function hugeVarint(r: Random): number[] {
   const k = 20 + below(r, 44);
   switch (below(r, 4)) {
-    case 0: return varint(2 ** Math.min(k, 52));
-    case 1: return varint(-(2 ** Math.min(k, 52)));
-    case 2: return varint(2 ** Math.min(k, 52), 10);
-    default: return new Array<number>(10 + below(r, 3)).fill(0xff);
+    case 0:
+      return varint(2 ** Math.min(k, 52));
+    case 1:
+      return varint(-(2 ** Math.min(k, 52)));
+    case 2:
+      return varint(2 ** Math.min(k, 52), 10);
+    default:
+      return new Array<number>(10 + below(r, 3)).fill(0xff);
   }
 }
 
@@ -93,16 +126,28 @@ function hostile(r: Random, valid: (id: number) => Buffer, ownId: number): Buffe
   const ids = [ownId, LEADING_MAP, LEADING_ARRAY];
   const kind = below(r, 10);
   if (kind === 0) return Buffer.from(Array.from({ length: below(r, 40) }, () => below(r, 256)));
-  if (kind === 1) return wire(ids[below(r, 3)]!, Array.from({ length: below(r, 64) }, () => below(r, 256)));
+  if (kind === 1)
+    return wire(
+      ids[below(r, 3)]!,
+      Array.from({ length: below(r, 64) }, () => below(r, 256)),
+    );
   if (kind === 2) return disagreeing(r, [...valid(ownId).subarray(5)]);
   const bytes = [...valid(ids[below(r, 3)]!)];
   for (let m = 1 + below(r, 3); m > 0; m--) {
     const at = 5 + below(r, Math.max(1, bytes.length - 5));
     switch (below(r, 4)) {
-      case 0: bytes[at] = (bytes[at] ?? 0) ^ (1 << below(r, 8)); break;
-      case 1: bytes.length = Math.max(5, at); break;
-      case 2: bytes.splice(at, below(r, 3), ...hugeVarint(r)); break;
-      default: bytes.splice(at, 0, ...bytes.slice(at, at + below(r, 16))); break;
+      case 0:
+        bytes[at] = (bytes[at] ?? 0) ^ (1 << below(r, 8));
+        break;
+      case 1:
+        bytes.length = Math.max(5, at);
+        break;
+      case 2:
+        bytes.splice(at, below(r, 3), ...hugeVarint(r));
+        break;
+      default:
+        bytes.splice(at, 0, ...bytes.slice(at, at + below(r, 16)));
+        break;
     }
   }
   return Buffer.from(bytes);
@@ -120,14 +165,16 @@ async function serdeFor(file: string): Promise<{ serde: AvroSerde<unknown>; vali
   for (const w of Object.values(writers)) await w.prepare('t');
   await serde.prepareBatch('t', [wire(LEADING_MAP, []), wire(LEADING_ARRAY, [])]);
   const ownId = serde.serialize('t', VALUES[file]!(mulberry32(1)))!.readUInt32BE(1);
-  const valid = (r: Random) => (id: number): Buffer => {
-    const value = VALUES[file]!(r) as Record<string, unknown>;
-    if (id === ownId) return serde.serialize('t', value)!;
-    const w = writers[id as keyof typeof writers];
-    const bytes = w.serialize('t', { ...value, extra: id === LEADING_MAP ? numbers(r) : new Array(below(r, 2)).fill(null) })!;
-    bytes.writeUInt32BE(id, 1);
-    return bytes;
-  };
+  const valid =
+    (r: Random) =>
+    (id: number): Buffer => {
+      const value = VALUES[file]!(r) as Record<string, unknown>;
+      if (id === ownId) return serde.serialize('t', value)!;
+      const w = writers[id as keyof typeof writers];
+      const bytes = w.serialize('t', { ...value, extra: id === LEADING_MAP ? numbers(r) : new Array(below(r, 2)).fill(null) })!;
+      bytes.writeUInt32BE(id, 1);
+      return bytes;
+    };
   return { serde, valid, ownId };
 }
 
@@ -153,10 +200,14 @@ function fuzz(n: number, make: () => Buffer, decode: (bytes: Buffer) => void): {
 describe('fuzz: Avro decoders of the processor and the fan-out (fixed seed)', function () {
   this.timeout(30_000);
 
-  it('the processor\'s deserializer: 1,500 cases of the analytics event end in a value or a SerdeError', async () => {
+  it("the processor's deserializer: 1,500 cases of the analytics event end in a value or a SerdeError", async () => {
     const r = mulberry32(SEED);
     const { serde, valid, ownId } = await serdeFor('analytics-event.avsc');
-    const seen = fuzz(1500, () => hostile(r, valid(r), ownId), (bytes) => serde.deserialize('analytics-events', bytes));
+    const seen = fuzz(
+      1500,
+      () => hostile(r, valid(r), ownId),
+      (bytes) => serde.deserialize('analytics-events', bytes),
+    );
     assert.ok(seen.refused > 500 && seen.decoded > 50, `a mix of both: ${JSON.stringify(seen)}`);
   });
 
@@ -164,14 +215,19 @@ describe('fuzz: Avro decoders of the processor and the fan-out (fixed seed)', fu
     for (const file of Object.keys(VALUES)) {
       const r = mulberry32(SEED ^ file.length);
       const { serde, valid, ownId } = await serdeFor(file);
-      const seen = fuzz(300, () => disagreeing(r, [...valid(r)(ownId).subarray(5)]), (bytes) => {
-        try {
-          serde.deserialize('t', bytes);
-        } catch (err) {
-          if (err instanceof SerdeError && !/refused before decoding/.test(err.message)) assert.fail(`${file}: ${bytes.toString('hex')} reached avsc: ${err.message}`);
-          throw err;
-        }
-      });
+      const seen = fuzz(
+        300,
+        () => disagreeing(r, [...valid(r)(ownId).subarray(5)]),
+        (bytes) => {
+          try {
+            serde.deserialize('t', bytes);
+          } catch (err) {
+            if (err instanceof SerdeError && !/refused before decoding/.test(err.message))
+              assert.fail(`${file}: ${bytes.toString('hex')} reached avsc: ${err.message}`);
+            throw err;
+          }
+        },
+      );
       assert.equal(seen.refused, 300, `${file}: every case is refused (${JSON.stringify(seen)})`);
     }
   });
@@ -181,24 +237,35 @@ describe('fuzz: Avro decoders of the processor and the fan-out (fixed seed)', fu
       const r = mulberry32(SEED + file.length);
       const { serde, valid, ownId } = await serdeFor(file);
       const thrown: unknown[] = [];
-      const watched: Serde<unknown> = { name: serde.name, serialize: () => null, deserialize: (topic, data) => {
-        try {
-          return serde.deserialize(topic, data);
-        } catch (err) {
-          thrown.push(err);
-          throw err;
-        }
-      } };
+      const watched: Serde<unknown> = {
+        name: serde.name,
+        serialize: () => null,
+        deserialize: (topic, data) => {
+          try {
+            return serde.deserialize(topic, data);
+          } catch (err) {
+            thrown.push(err);
+            throw err;
+          }
+        },
+      };
       let counted = 0;
       const decoder = new Decoder(createLogger({ level: 'silent' }), () => counted++);
       const source = { channel: 'predictions' as const, topic: 't', serde: watched };
       let offset = 0;
-      const seen = fuzz(750, () => hostile(r, valid(r), ownId), (bytes) => {
-        const m: ConsumedRecord = { topic: 't', partition: 0, offset: offset++, key: Buffer.from('k'), value: bytes, timestamp: 1, headers: [] };
-        if (decoder.publication(source, m, 2) === undefined) throw new SerdeError('fuzz', 'skipped');
-      });
+      const seen = fuzz(
+        750,
+        () => hostile(r, valid(r), ownId),
+        (bytes) => {
+          const m: ConsumedRecord = { topic: 't', partition: 0, offset: offset++, key: Buffer.from('k'), value: bytes, timestamp: 1, headers: [] };
+          if (decoder.publication(source, m, 2) === undefined) throw new SerdeError('fuzz', 'skipped');
+        },
+      );
       assert.equal(counted, seen.refused, 'every skipped record is counted');
-      assert.ok(thrown.every((e) => e instanceof SerdeError), `only SerdeErrors: ${thrown.find((e) => !(e instanceof SerdeError))}`);
+      assert.ok(
+        thrown.every((e) => e instanceof SerdeError),
+        `only SerdeErrors: ${thrown.find((e) => !(e instanceof SerdeError))}`,
+      );
       assert.ok(seen.refused > 250 && seen.decoded > 25, `a mix of both: ${JSON.stringify(seen)}`);
     });
   }

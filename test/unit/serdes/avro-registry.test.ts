@@ -15,7 +15,20 @@ import { freePort } from '../../support/net';
  * dead-letters them and the fan-out skips them — and the id is asked about again later.
  */
 const schema = loadSchema('ml-prediction.avsc');
-const prediction = { entity_id: 'acct-1', window_start: 0, window_end: 60_000, score: 0.9, label: 'anomaly', flagged: true, threshold: 0.5, model_name: 'm', model_version: '1', features: { events: 3 }, event_time: 5, processing_time: 6 };
+const prediction = {
+  entity_id: 'acct-1',
+  window_start: 0,
+  window_end: 60_000,
+  score: 0.9,
+  label: 'anomaly',
+  flagged: true,
+  threshold: 0.5,
+  model_name: 'm',
+  model_version: '1',
+  features: { events: 3 },
+  event_time: 5,
+  processing_time: 6,
+};
 const REFUSED = 7;
 const GOOD = 8;
 
@@ -29,7 +42,7 @@ function recordOf(id: number): Buffer {
   return wire(id, avro.Type.forSchema(schema).toBuffer(prediction));
 }
 
-describe('Avro serde: a registry failure for one schema id', function () {
+describe('Avro serde: a registry failure for one schema id', () => {
   let registry: HttpRegistry;
   let answers: Map<number, RegistryAnswer>;
 
@@ -40,17 +53,32 @@ describe('Avro serde: a registry failure for one schema id', function () {
   afterEach(() => registry.close());
 
   const refusals: [string, RegistryAnswer, RegExp][] = [
-    ['403 (per-subject access control)', { status: 403, body: { error_code: 40301, message: 'User is denied operation Read on Subject: network-events-value' } }, /schema id 7 of a record from "t" cannot be fetched: the registry answered 403 \(.*User is denied operation Read on Subject: network-events-value\)/],
-    ['404', { status: 404, body: { error_code: 40403, message: 'Schema 7 not found' } }, /schema id 7 of a record from "t" is unknown to the registry \(404: .*Schema 7 not found\)/],
+    [
+      '403 (per-subject access control)',
+      { status: 403, body: { error_code: 40301, message: 'User is denied operation Read on Subject: network-events-value' } },
+      /schema id 7 of a record from "t" cannot be fetched: the registry answered 403 \(.*User is denied operation Read on Subject: network-events-value\)/,
+    ],
+    [
+      '404',
+      { status: 404, body: { error_code: 40403, message: 'Schema 7 not found' } },
+      /schema id 7 of a record from "t" is unknown to the registry \(404: .*Schema 7 not found\)/,
+    ],
     ['422', { status: 422, body: { error_code: 42202, message: 'Invalid schema id' } }, /cannot be fetched: the registry answered 422 \(.*Invalid schema id\)/],
-    ['400 with the registry\'s answer', { status: 400, body: { error_code: 400, message: 'Bad request' } }, /cannot be fetched: the registry answered 400 \(.*Bad request\)/],
+    [
+      "400 with the registry's answer",
+      { status: 400, body: { error_code: 400, message: 'Bad request' } },
+      /cannot be fetched: the registry answered 400 \(.*Bad request\)/,
+    ],
   ];
   for (const [what, answer, message] of refusals) {
     it(`${what}: only that id's records are refused (SerdeError); the batch is not held, other ids read`, async () => {
       answers.set(REFUSED, answer);
       const serde = serdeOn(registry.url);
       await serde.prepareBatch('t', [recordOf(REFUSED), recordOf(GOOD)]);
-      assert.throws(() => serde.deserialize('t', recordOf(REFUSED)), (err: unknown) => err instanceof SerdeError && message.test(err.message));
+      assert.throws(
+        () => serde.deserialize('t', recordOf(REFUSED)),
+        (err: unknown) => err instanceof SerdeError && message.test(err.message),
+      );
       assert.equal((serde.deserialize('t', recordOf(GOOD)) as { score: number }).score, 0.9);
       await serde.prepareBatch('t', [recordOf(REFUSED)]);
       assert.deepEqual(registry.asked, [REFUSED, GOOD], 'not asked again at once');
@@ -75,7 +103,12 @@ describe('Avro serde: a registry failure for one schema id', function () {
     answers.set(REFUSED, { status: 401, body: { error_code: 401, message: 'Unauthorized' } });
     const serde = serdeOn(registry.url);
     for (let i = 1; i <= 2; i++) {
-      await assert.rejects(serde.prepareBatch('t', [recordOf(REFUSED)]), (err: unknown) => err instanceof SerdeError && /the schema registry refused the credentials \(401\) when asked for schema id 7; records wait until it accepts them/.test(err.message));
+      await assert.rejects(
+        serde.prepareBatch('t', [recordOf(REFUSED)]),
+        (err: unknown) =>
+          err instanceof SerdeError &&
+          /the schema registry refused the credentials \(401\) when asked for schema id 7; records wait until it accepts them/.test(err.message),
+      );
       assert.equal(registry.asked.length, i, 'asked again with the next attempt');
     }
     answers.set(REFUSED, schema);
@@ -87,7 +120,10 @@ describe('Avro serde: a registry failure for one schema id', function () {
     it(`${status}: the registry does not answer — thrown, the caller waits and retries the batch`, async () => {
       answers.set(REFUSED, { status, body: { error_code: status, message: 'try later' } });
       const serde = serdeOn(registry.url);
-      await assert.rejects(serde.prepareBatch('t', [recordOf(REFUSED)]), (err: unknown) => err instanceof SerdeError && /cannot fetch schema id 7 from the registry/.test(err.message));
+      await assert.rejects(
+        serde.prepareBatch('t', [recordOf(REFUSED)]),
+        (err: unknown) => err instanceof SerdeError && /cannot fetch schema id 7 from the registry/.test(err.message),
+      );
       answers.set(REFUSED, schema);
       await serde.prepareBatch('t', [recordOf(REFUSED)]);
       assert.equal((serde.deserialize('t', recordOf(REFUSED)) as { score: number }).score, 0.9);

@@ -13,18 +13,30 @@ import { storeSpec } from '../../../state';
 import { decodeWindowKey, windowKey, windowKeyProblem } from '../../../state/window-store';
 
 /** Issue 12, finding 1, siblings: every decoder that reads a count or a length from outside checks it first. */
-const serdeError = (message: RegExp) => (err: unknown): boolean => err instanceof SerdeError && message.test(err.message);
+const serdeError =
+  (message: RegExp) =>
+  (err: unknown): boolean =>
+    err instanceof SerdeError && message.test(err.message);
 
 describe('decoders that read counts and lengths from bytes', () => {
   const S = Serdes.String();
 
   it('stamped lists: a count or a length past the end is a SerdeError, not a loop or a RangeError', () => {
     const list = stampedListSerde('Sessions', S, 2);
-    const good = list.serialize('t', [{ times: [1, 2], value: 'a' }, { times: [3, 4], value: 'bc' }])!;
-    assert.deepEqual(list.deserialize('t', good), [{ times: [1, 2], value: 'a' }, { times: [3, 4], value: 'bc' }]);
+    const good = list.serialize('t', [
+      { times: [1, 2], value: 'a' },
+      { times: [3, 4], value: 'bc' },
+    ])!;
+    assert.deepEqual(list.deserialize('t', good), [
+      { times: [1, 2], value: 'a' },
+      { times: [3, 4], value: 'bc' },
+    ]);
     const huge = Buffer.from(good);
     huge.writeUInt32BE(0xffffffff, 0);
-    assert.throws(() => list.deserialize('t', huge), serdeError(/a Sessions list from "t" \(47 bytes\) claims 4294967295 entries, more than its bytes can hold/));
+    assert.throws(
+      () => list.deserialize('t', huge),
+      serdeError(/a Sessions list from "t" \(47 bytes\) claims 4294967295 entries, more than its bytes can hold/),
+    );
     const longValue = Buffer.from(good);
     longValue.writeUInt32BE(1000, 4 + 16);
     assert.throws(() => list.deserialize('t', longValue), serdeError(/entry 0 claims 1000 bytes at byte 20, past the end/));
@@ -35,7 +47,10 @@ describe('decoders that read counts and lengths from bytes', () => {
 
   it('time-windowed keys: too short, or a start beyond 2^53, is a SerdeError', () => {
     const w = WindowedSerdes.timeWindowed(S, 60_000);
-    assert.deepEqual(w.deserialize('t', w.serialize('t', { key: 'k', window: { start: 60_000, end: 120_000 } })), { key: 'k', window: { start: 60_000, end: 120_000 } });
+    assert.deepEqual(w.deserialize('t', w.serialize('t', { key: 'k', window: { start: 60_000, end: 120_000 } })), {
+      key: 'k',
+      window: { start: 60_000, end: 120_000 },
+    });
     assert.throws(() => w.deserialize('t', Buffer.alloc(7)), serdeError(/needs at least 8 bytes/));
     assert.throws(() => w.deserialize('t', Buffer.alloc(9, 0xff)), serdeError(/beyond 2\^53 ms/));
   });
@@ -62,16 +77,36 @@ describe('decoders that read counts and lengths from bytes', () => {
 
   it('restoration skips (and counts) changelog records that cannot be window-store keys; the store reads fine afterwards', async () => {
     const spec = storeSpec({ name: 'counts', keySerde: S, valueSerde: Serdes.Long(), window: { sizeMs: 60_000, retentionMs: 600_000, segmentMs: 60_000 } });
-    const stores = new TaskStores({ specs: [spec], context: { partition: 0, db: undefined, maxLoadedKeys: 0 }, changelogTopic: (s) => `app-${s}-changelog`, collector: { send: () => undefined } });
+    const stores = new TaskStores({
+      specs: [spec],
+      context: { partition: 0, db: undefined, maxLoadedKeys: 0 },
+      changelogTopic: (s) => `app-${s}-changelog`,
+      collector: { send: () => undefined },
+    });
     const [target] = stores.restoreTargets();
     const lines: { msg: string; problem?: string; skipped?: unknown }[] = [];
     const log = createLogger({ level: 'info' }, 'restore-test', { write: (l: string) => void lines.push(JSON.parse(l) as (typeof lines)[number]) });
     const restorer = new StoreRestorer({} as ResolvedStreamsConfig, log, new StreamsMetrics('app', { lags: () => [] }));
     const good = windowKey(Buffer.from('k'), 120_000, 60_000);
-    const message = (key: Buffer, offset: number): Message => ({ topic: target!.topic, partition: 0, offset, key, value: Serdes.Long().serialize('t', 7), size: 8, timestamp: 0 });
-    const batch = [message(Buffer.from('short'), 0), message(good, 1), message(Buffer.concat([good.subarray(0, 8), Buffer.from([0xff, 0xff, 0xff, 0xff]), good.subarray(12)]), 2)];
+    const message = (key: Buffer, offset: number): Message => ({
+      topic: target!.topic,
+      partition: 0,
+      offset,
+      key,
+      value: Serdes.Long().serialize('t', 7),
+      size: 8,
+      timestamp: 0,
+    });
+    const batch = [
+      message(Buffer.from('short'), 0),
+      message(good, 1),
+      message(Buffer.concat([good.subarray(0, 8), Buffer.from([0xff, 0xff, 0xff, 0xff]), good.subarray(12)]), 2),
+    ];
     const progress = { target: target!, from: 0, end: 3, restored: 0, skipped: 0, done: false };
-    await (restorer as unknown as { apply(b: Message[], p: Map<string, typeof progress>): Promise<void> }).apply(batch, new Map([[`${target!.topic}:0`, progress]]));
+    await (restorer as unknown as { apply(b: Message[], p: Map<string, typeof progress>): Promise<void> }).apply(
+      batch,
+      new Map([[`${target!.topic}:0`, progress]]),
+    );
     assert.equal(progress.restored, 1);
     assert.equal(progress.skipped, 2);
     assert.equal(lines.filter((l) => /is skipped/.test(l.msg)).length, 1, 'one warning, then counted');
@@ -83,13 +118,27 @@ describe('decoders that read counts and lengths from bytes', () => {
   it('JSON: maxBytes refuses a larger record before parsing; without it, nothing changes', () => {
     const capped = Serdes.Json<unknown>({ maxBytes: 10 });
     assert.deepEqual(capped.deserialize('t', Buffer.from('{"a":1}')), { a: 1 });
-    assert.throws(() => capped.deserialize('t', Buffer.from('{"a":"0123456789"}')), serdeError(/a record from "t" is 18 bytes, more than the 10 allowed \(maxBytes\)/));
+    assert.throws(
+      () => capped.deserialize('t', Buffer.from('{"a":"0123456789"}')),
+      serdeError(/a record from "t" is 18 bytes, more than the 10 allowed \(maxBytes\)/),
+    );
     assert.deepEqual(Serdes.Json<unknown>().deserialize('t', Buffer.from(`{"a":"${'x'.repeat(2_000_000)}"}`)), { a: 'x'.repeat(2_000_000) });
     assert.throws(() => Serdes.Json({ maxBytes: 0 }), { code: 'SA_ERR_STREAMS_CONFIG' });
   });
 
   it('the EOS verifier: an input value that is not a sequence number is a SerdeError, not a silent NaN', () => {
-    assert.throws(() => checkRunning('sum', [{ key: 'a', value: '1' }, { key: 'a', value: 'x'.repeat(100) }], []), serdeError(/input value "x{40}" of key "a" is not a sequence number/));
+    assert.throws(
+      () =>
+        checkRunning(
+          'sum',
+          [
+            { key: 'a', value: '1' },
+            { key: 'a', value: 'x'.repeat(100) },
+          ],
+          [],
+        ),
+      serdeError(/input value "x{40}" of key "a" is not a sequence number/),
+    );
     assert.throws(() => checkRunning('min', [{ key: 'a', value: '1e400' }], []), serdeError(/is not a sequence number/));
   });
 });

@@ -14,7 +14,8 @@ import { StoreMetrics } from '../../../src/runtime/store-metrics';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const text = (entries: readonly (readonly [Buffer, Buffer])[]): string[] => entries.map(([k, v]) => `${k.toString('latin1')}=${v.toString('latin1')}`);
-const spec = (backend: StoreBackend, cacheMaxEntries: number) => storeSpec({ name: 's', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), cacheMaxEntries, backend, prefetchKeys: (k) => [k as Buffer] });
+const spec = (backend: StoreBackend, cacheMaxEntries: number) =>
+  storeSpec({ name: 's', keySerde: Serdes.Bytes(), valueSerde: Serdes.Bytes(), cacheMaxEntries, backend, prefetchKeys: (k) => [k as Buffer] });
 
 let db: StateDb;
 let dir: string;
@@ -36,7 +37,12 @@ const stacks: { name: string; make(): KeyValueBytesStore }[] = (['in-memory', 'r
   })),
   {
     name: `${backend} + changelogging + cache(2) + metered`,
-    make: () => buildKeyValueStore(spec(backend, 2), { log: () => undefined }, { partition: partition++, db, maxLoadedKeys: 1000, meter: new StoreMetrics(new Registry()) }),
+    make: () =>
+      buildKeyValueStore(
+        spec(backend, 2),
+        { log: () => undefined },
+        { partition: partition++, db, maxLoadedKeys: 1000, meter: new StoreMetrics(new Registry()) },
+      ),
   },
 ]);
 
@@ -105,7 +111,11 @@ for (const stack of stacks) {
     });
 
     it('restore applies changelog entries as committed state; wipe empties the store', async () => {
-      await store.restore([[b('a'), b('1')], [b('b'), b('2')], [b('a'), null]]);
+      await store.restore([
+        [b('a'), b('1')],
+        [b('b'), b('2')],
+        [b('a'), null],
+      ]);
       store.abort();
       assert.equal(await get('a'), undefined);
       assert.equal(await get('b'), '2');
@@ -118,7 +128,8 @@ for (const stack of stacks) {
 }
 
 describe('state store layers', () => {
-  const logging = (cache: number, logged: string[]) => buildKeyValueStore(spec('in-memory', cache), { log: (k, v) => logged.push(`${k.toString()}=${v?.toString() ?? 'null'}`) });
+  const logging = (cache: number, logged: string[]) =>
+    buildKeyValueStore(spec('in-memory', cache), { log: (k, v) => logged.push(`${k.toString()}=${v?.toString() ?? 'null'}`) });
 
   it('the write-back cache sends one changelog record per key per flush, with the latest value', () => {
     const logged: string[] = [];
@@ -141,10 +152,13 @@ describe('state store layers', () => {
     assert.deepEqual(logged.sort(), ['a=1', 'b=1', 'c=1']);
   });
 
-  it('emit through the cache: a flush hands the listener each key\'s last emit, after logging it; an abort drops them', () => {
+  it("emit through the cache: a flush hands the listener each key's last emit, after logging it; an abort drops them", () => {
     const events: string[] = [];
     const store = buildKeyValueStore(spec('in-memory', 100), { log: (k, v) => events.push(`log ${k.toString()}=${v?.toString() ?? 'null'}`) });
-    assert.equal(store.setFlushListener?.((emit) => events.push(`emit ${String(emit)}`)), true);
+    assert.equal(
+      store.setFlushListener?.((emit) => events.push(`emit ${String(emit)}`)),
+      true,
+    );
     store.put(b('a'), b('1'), 'a@1');
     store.put(b('a'), b('2'), 'a@2');
     store.put(b('b'), b('1'), 'b@1');
@@ -164,7 +178,7 @@ describe('state store layers', () => {
     assert.equal(store.setFlushListener?.(() => undefined) ?? false, false);
   });
 
-  it('the metered layer counts every operation per store, times batch operations, and keeps a closed store\'s counts', async () => {
+  it("the metered layer counts every operation per store, times batch operations, and keeps a closed store's counts", async () => {
     const registry = new Registry();
     const meter = new StoreMetrics(registry);
     const make = (): KeyValueBytesStore => buildKeyValueStore(spec('in-memory', 10), undefined, { partition: 0, db: undefined, maxLoadedKeys: 0, meter });

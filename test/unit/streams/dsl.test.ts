@@ -12,7 +12,10 @@ function run(build: (b: StreamsBuilder) => void, inputs: [string | null, string 
   try {
     const input = driver.createInputTopic('in', S, S);
     for (const [k, v, ts] of inputs) input.pipeInput(k, v, ts === undefined ? {} : { timestamp: ts });
-    return driver.createOutputTopic(outTopic, S, S).readKeyValuesToList().map(([k, v]) => [k, v]);
+    return driver
+      .createOutputTopic(outTopic, S, S)
+      .readKeyValuesToList()
+      .map(([k, v]) => [k, v]);
   } finally {
     driver.close();
   }
@@ -23,49 +26,141 @@ const out = { keySerde: S, valueSerde: S };
 
 describe('DSL: stateless operators (TopologyTestDriver)', () => {
   it('filter and filterNot keep and drop by predicate', () => {
-    const kept = run((b) => source(b).filter((_k, v) => v !== null && v.startsWith('a')).to('out', out), [['1', 'apple'], ['2', 'banana'], ['3', 'avocado']]);
-    assert.deepEqual(kept, [['1', 'apple'], ['3', 'avocado']]);
-    const dropped = run((b) => source(b).filterNot((_k, v) => v !== null && v.startsWith('a')).to('out', out), [['1', 'apple'], ['2', 'banana']]);
+    const kept = run(
+      (b) =>
+        source(b)
+          .filter((_k, v) => v?.startsWith('a') === true)
+          .to('out', out),
+      [
+        ['1', 'apple'],
+        ['2', 'banana'],
+        ['3', 'avocado'],
+      ],
+    );
+    assert.deepEqual(kept, [
+      ['1', 'apple'],
+      ['3', 'avocado'],
+    ]);
+    const dropped = run(
+      (b) =>
+        source(b)
+          .filterNot((_k, v) => v?.startsWith('a') === true)
+          .to('out', out),
+      [
+        ['1', 'apple'],
+        ['2', 'banana'],
+      ],
+    );
     assert.deepEqual(dropped, [['2', 'banana']]);
   });
 
   it('filter with a type guard narrows the value type', () => {
-    const result = run((b) => {
-      source(b)
-        .filter((_k, v): v is string => v !== null)
-        // `v` is `string` here: without the narrowing this would not compile.
-        .mapValues((v) => v.toUpperCase())
-        .to('out', out);
-    }, [['1', 'x'], ['2', null], ['3', 'y']]);
-    assert.deepEqual(result, [['1', 'X'], ['3', 'Y']]);
+    const result = run(
+      (b) => {
+        source(b)
+          .filter((_k, v): v is string => v !== null)
+          // `v` is `string` here: without the narrowing this would not compile.
+          .mapValues((v) => v.toUpperCase())
+          .to('out', out);
+      },
+      [
+        ['1', 'x'],
+        ['2', null],
+        ['3', 'y'],
+      ],
+    );
+    assert.deepEqual(result, [
+      ['1', 'X'],
+      ['3', 'Y'],
+    ]);
   });
 
   it('map, mapValues (with the key) and selectKey', () => {
-    const mapped = run((b) => source(b).map((k, v) => [`${v}`, `${k}`] as const).to('out', out), [['k1', 'v1']]);
+    const mapped = run(
+      (b) =>
+        source(b)
+          .map((k, v) => [`${v}`, `${k}`] as const)
+          .to('out', out),
+      [['k1', 'v1']],
+    );
     assert.deepEqual(mapped, [['v1', 'k1']]);
-    const withKey = run((b) => source(b).mapValues((v, k) => `${k}:${v}`).to('out', out), [['k1', 'v1']]);
+    const withKey = run(
+      (b) =>
+        source(b)
+          .mapValues((v, k) => `${k}:${v}`)
+          .to('out', out),
+      [['k1', 'v1']],
+    );
     assert.deepEqual(withKey, [['k1', 'k1:v1']]);
-    const rekeyed = run((b) => source(b).selectKey((_k, v) => (v ?? '').slice(0, 1)).to('out', out), [['k1', 'apple']]);
+    const rekeyed = run(
+      (b) =>
+        source(b)
+          .selectKey((_k, v) => (v ?? '').slice(0, 1))
+          .to('out', out),
+      [['k1', 'apple']],
+    );
     assert.deepEqual(rekeyed, [['a', 'apple']]);
   });
 
   it('flatMap and flatMapValues emit zero or more records per input, in order', () => {
-    const words = run((b) => source(b).flatMapValues((v) => (v ?? '').split(' ').filter(Boolean)).to('out', out), [['s1', 'the quick fox'], ['s2', '']]);
-    assert.deepEqual(words, [['s1', 'the'], ['s1', 'quick'], ['s1', 'fox']]);
-    const pairs = run((b) => source(b).flatMap((k, v) => [[k, v], [v, k]] as const).to('out', out), [['a', 'b']]);
-    assert.deepEqual(pairs, [['a', 'b'], ['b', 'a']]);
+    const words = run(
+      (b) =>
+        source(b)
+          .flatMapValues((v) => (v ?? '').split(' ').filter(Boolean))
+          .to('out', out),
+      [
+        ['s1', 'the quick fox'],
+        ['s2', ''],
+      ],
+    );
+    assert.deepEqual(words, [
+      ['s1', 'the'],
+      ['s1', 'quick'],
+      ['s1', 'fox'],
+    ]);
+    const pairs = run(
+      (b) =>
+        source(b)
+          .flatMap(
+            (k, v) =>
+              [
+                [k, v],
+                [v, k],
+              ] as const,
+          )
+          .to('out', out),
+      [['a', 'b']],
+    );
+    assert.deepEqual(pairs, [
+      ['a', 'b'],
+      ['b', 'a'],
+    ]);
   });
 
   it('peek sees every record and passes it on unchanged', () => {
     const seen: string[] = [];
-    const result = run((b) => source(b).peek((k, v) => seen.push(`${k}=${v}`)).to('out', out), [['a', '1'], ['b', '2']]);
+    const result = run(
+      (b) =>
+        source(b)
+          .peek((k, v) => seen.push(`${k}=${v}`))
+          .to('out', out),
+      [
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    );
     assert.deepEqual(seen, ['a=1', 'b=2']);
-    assert.deepEqual(result, [['a', '1'], ['b', '2']]);
+    assert.deepEqual(result, [
+      ['a', '1'],
+      ['b', '2'],
+    ]);
   });
 
   it('keeps the input timestamp and headers through operators', () => {
     const b = new StreamsBuilder();
-    source(b).mapValues((v) => `${v}!`).to('out', out);
+    source(b)
+      .mapValues((v) => `${v}!`)
+      .to('out', out);
     const driver = new TopologyTestDriver(b.build(), APP, { initialWallClockTimeMs: 5_000 });
     const headers = [{ key: 'trace', value: Buffer.from('t-1') }];
     driver.createInputTopic('in', S, S).pipeInput('k', 'v', { timestamp: 42, headers });
@@ -73,7 +168,14 @@ describe('DSL: stateless operators (TopologyTestDriver)', () => {
     driver.advanceWallClockTime(250);
     driver.createInputTopic('in', S, S).pipeInput('k', 'x');
     const records = driver.createOutputTopic('out', S, S).readRecordsToList();
-    assert.deepEqual(records.map((r) => [r.value, r.timestamp]), [['v!', 42], ['w!', 5_000], ['x!', 5_250]]);
+    assert.deepEqual(
+      records.map((r) => [r.value, r.timestamp]),
+      [
+        ['v!', 42],
+        ['w!', 5_000],
+        ['x!', 5_250],
+      ],
+    );
     assert.throws(() => driver.advanceWallClockTime(-1), { code: 'SA_ERR_USAGE' });
     assert.deepEqual(records[0]!.headers, headers);
   });
@@ -82,7 +184,10 @@ describe('DSL: stateless operators (TopologyTestDriver)', () => {
     const b = new StreamsBuilder();
     const left = b.stream('left', { keySerde: S, valueSerde: S });
     const right = b.stream('right', { keySerde: S, valueSerde: S });
-    left.merge(right).mapValues((v) => `m:${v}`).to('out', out);
+    left
+      .merge(right)
+      .mapValues((v) => `m:${v}`)
+      .to('out', out);
     const driver = new TopologyTestDriver(b.build(), APP);
     driver.createInputTopic('left', S, S).pipeInput('1', 'L');
     driver.createInputTopic('right', S, S).pipeInput('2', 'R');
@@ -97,15 +202,23 @@ describe('DSL: stateless operators (TopologyTestDriver)', () => {
       .mapValues((v) => ({ n: v.n * 2, kind: v.kind }))
       .to('doubled', { keySerde: S, valueSerde: J });
     const driver = new TopologyTestDriver(b.build(), APP);
-    driver.createInputTopic('events', S, J).pipeKeyValueList([['a', { n: 1, kind: 'x' }], ['b', null], ['c', { n: 5, kind: 'y' }]]);
-    assert.deepEqual(driver.createOutputTopic('doubled', S, J).readValuesToList(), [{ n: 2, kind: 'x' }, { n: 10, kind: 'y' }]);
+    driver.createInputTopic('events', S, J).pipeKeyValueList([
+      ['a', { n: 1, kind: 'x' }],
+      ['b', null],
+      ['c', { n: 5, kind: 'y' }],
+    ]);
+    assert.deepEqual(driver.createOutputTopic('doubled', S, J).readValuesToList(), [
+      { n: 2, kind: 'x' },
+      { n: 10, kind: 'y' },
+    ]);
   });
 });
 
 describe('DSL: split/branch', () => {
   function branches(withDefault: boolean): TopologyTestDriver {
     const b = new StreamsBuilder();
-    const split = source(b).split({ name: 'route-' })
+    const split = source(b)
+      .split({ name: 'route-' })
       .branch((_k, v) => (v ?? '').startsWith('a'), { name: 'a' })
       .branch((_k, v) => (v ?? '').length > 5);
     const map = withDefault ? split.defaultBranch() : split.noDefaultBranch();
@@ -115,7 +228,12 @@ describe('DSL: split/branch', () => {
 
   it('sends each record to the first matching branch, the rest to the default branch', () => {
     const driver = branches(true);
-    driver.createInputTopic('in', S, S).pipeKeyValueList([['1', 'apple'], ['2', 'bananas'], ['3', 'kiwi'], ['4', 'avocados']]);
+    driver.createInputTopic('in', S, S).pipeKeyValueList([
+      ['1', 'apple'],
+      ['2', 'bananas'],
+      ['3', 'kiwi'],
+      ['4', 'avocados'],
+    ]);
     assert.deepEqual(driver.createOutputTopic('route-a', S, S).readValuesToList(), ['apple', 'avocados']);
     assert.deepEqual(driver.createOutputTopic('route-2', S, S).readValuesToList(), ['bananas']);
     assert.deepEqual(driver.createOutputTopic('route-0', S, S).readValuesToList(), ['kiwi']);
@@ -123,17 +241,32 @@ describe('DSL: split/branch', () => {
 
   it('without a default branch, unmatched records go nowhere', () => {
     const driver = branches(false);
-    driver.createInputTopic('in', S, S).pipeKeyValueList([['3', 'kiwi'], ['1', 'apple']]);
+    driver.createInputTopic('in', S, S).pipeKeyValueList([
+      ['3', 'kiwi'],
+      ['1', 'apple'],
+    ]);
     assert.deepEqual(driver.createOutputTopic('route-a', S, S).readValuesToList(), ['apple']);
     assert.equal(driver.createOutputTopic('route-0', S, S).isEmpty(), true);
   });
 
   it('names the returned streams by prefix and branch name, and rejects duplicate names', () => {
     const b = new StreamsBuilder();
-    const map = source(b).split({ name: 's-' }).branch(() => true, { name: 'x' }).branch(() => true).defaultBranch();
+    const map = source(b)
+      .split({ name: 's-' })
+      .branch(() => true, { name: 'x' })
+      .branch(() => true)
+      .defaultBranch();
     assert.deepEqual([...map.keys()], ['s-x', 's-2', 's-0']);
     const b2 = new StreamsBuilder();
-    assert.throws(() => source(b2).split().branch(() => true, { name: 'x' }).branch(() => true, { name: 'x' }).noDefaultBranch(), { code: 'SA_ERR_TOPOLOGY_INVALID' });
+    assert.throws(
+      () =>
+        source(b2)
+          .split()
+          .branch(() => true, { name: 'x' })
+          .branch(() => true, { name: 'x' })
+          .noDefaultBranch(),
+      { code: 'SA_ERR_TOPOLOGY_INVALID' },
+    );
   });
 });
 
@@ -151,8 +284,20 @@ describe('Processor API', () => {
         this.ctx.forward({ ...r, value: `${r.value}#${o.offset}` });
       }
     }
-    const result = run((b) => source(b).process(() => new Tagger()).to('out', out), [['a', 'x', 100], ['b', 'y', 50]]);
-    assert.deepEqual(result, [['a', 'x#0'], ['b', 'y#1']]);
+    const result = run(
+      (b) =>
+        source(b)
+          .process(() => new Tagger())
+          .to('out', out),
+      [
+        ['a', 'x', 100],
+        ['b', 'y', 50],
+      ],
+    );
+    assert.deepEqual(result, [
+      ['a', 'x#0'],
+      ['b', 'y#1'],
+    ]);
     // Stream time is the highest timestamp seen: it does not go back for the late record.
     assert.deepEqual(seen, ['0_0 in/0@0 t=100', '0_0 in/0@1 t=100']);
   });
@@ -161,8 +306,12 @@ describe('Processor API', () => {
 describe('Topology', () => {
   it('feeds output written to a topic the topology reads back into it, as a broker would', () => {
     const b = new StreamsBuilder();
-    source(b).mapValues((v) => `${v}-1`).to('middle', out);
-    b.stream('middle', { keySerde: S, valueSerde: S }).mapValues((v) => `${v}-2`).to('out', out);
+    source(b)
+      .mapValues((v) => `${v}-1`)
+      .to('middle', out);
+    b.stream('middle', { keySerde: S, valueSerde: S })
+      .mapValues((v) => `${v}-2`)
+      .to('out', out);
     const driver = new TopologyTestDriver(b.build(), APP);
     driver.createInputTopic('in', S, S).pipeInput('k', 'v');
     assert.deepEqual(driver.createOutputTopic('out', S, S).readValuesToList(), ['v-1-2']);
@@ -171,34 +320,47 @@ describe('Topology', () => {
 
   it('describe() gives the sub-topologies as text and as a JSON graph', () => {
     const b = new StreamsBuilder();
-    source(b).filter((_k, v) => v !== null, { name: 'non-null' }).to('middle', out);
-    b.stream('middle', { keySerde: S, valueSerde: S }).mapValues((v) => v).to('out', out);
+    source(b)
+      .filter((_k, v) => v !== null, { name: 'non-null' })
+      .to('middle', out);
+    b.stream('middle', { keySerde: S, valueSerde: S })
+      .mapValues((v) => v)
+      .to('out', out);
     const d = b.build().describe();
-    assert.equal(d.toString(), [
-      'Topologies:',
-      '   Sub-topology: 0',
-      '    Source: KSTREAM-SOURCE-0000000000 (topics: [in])',
-      '      --> non-null',
-      '    Processor: non-null (filter)',
-      '      --> KSTREAM-SINK-0000000001',
-      '      <-- KSTREAM-SOURCE-0000000000',
-      '    Sink: KSTREAM-SINK-0000000001 (topic: middle)',
-      '      <-- non-null',
-      '   Sub-topology: 1',
-      '    Source: KSTREAM-SOURCE-0000000002 (topics: [middle])',
-      '      --> KSTREAM-MAPVALUES-0000000003',
-      '    Processor: KSTREAM-MAPVALUES-0000000003 (mapValues)',
-      '      --> KSTREAM-SINK-0000000004',
-      '      <-- KSTREAM-SOURCE-0000000002',
-      '    Sink: KSTREAM-SINK-0000000004 (topic: out)',
-      '      <-- KSTREAM-MAPVALUES-0000000003',
-      '',
-    ].join('\n'));
+    assert.equal(
+      d.toString(),
+      [
+        'Topologies:',
+        '   Sub-topology: 0',
+        '    Source: KSTREAM-SOURCE-0000000000 (topics: [in])',
+        '      --> non-null',
+        '    Processor: non-null (filter)',
+        '      --> KSTREAM-SINK-0000000001',
+        '      <-- KSTREAM-SOURCE-0000000000',
+        '    Sink: KSTREAM-SINK-0000000001 (topic: middle)',
+        '      <-- non-null',
+        '   Sub-topology: 1',
+        '    Source: KSTREAM-SOURCE-0000000002 (topics: [middle])',
+        '      --> KSTREAM-MAPVALUES-0000000003',
+        '    Processor: KSTREAM-MAPVALUES-0000000003 (mapValues)',
+        '      --> KSTREAM-SINK-0000000004',
+        '      <-- KSTREAM-SOURCE-0000000002',
+        '    Sink: KSTREAM-SINK-0000000004 (topic: out)',
+        '      <-- KSTREAM-MAPVALUES-0000000003',
+        '',
+      ].join('\n'),
+    );
     const json = JSON.parse(JSON.stringify(d));
     assert.deepEqual(json.sourceTopics, ['in', 'middle']);
     assert.deepEqual(json.sinkTopics, ['middle', 'out']);
     assert.equal(json.subtopologies.length, 2);
-    assert.deepEqual(json.subtopologies[0].nodes[1], { name: 'non-null', kind: 'processor', operator: 'filter', successors: ['KSTREAM-SINK-0000000001'], predecessors: ['KSTREAM-SOURCE-0000000000'] });
+    assert.deepEqual(json.subtopologies[0].nodes[1], {
+      name: 'non-null',
+      kind: 'processor',
+      operator: 'filter',
+      successors: ['KSTREAM-SINK-0000000001'],
+      predecessors: ['KSTREAM-SOURCE-0000000000'],
+    });
   });
 
   it('rejects misuse with SA_ERR_TOPOLOGY_INVALID', () => {
@@ -240,9 +402,18 @@ describe('DSL: repartition', () => {
     assert.deepEqual(d.subtopologies[1]!.nodes[0]!.topics, ['by-initial-repartition']);
 
     const driver = new TopologyTestDriver(topology, APP);
-    driver.createInputTopic('in', S, S).pipeKeyValueList([['1', 'apple'], ['2', 'banana']]);
-    assert.deepEqual(driver.createOutputTopic('out', S, S).readKeyValuesToList(), [['a', 'a:apple'], ['b', 'b:banana']]);
+    driver.createInputTopic('in', S, S).pipeKeyValueList([
+      ['1', 'apple'],
+      ['2', 'banana'],
+    ]);
+    assert.deepEqual(driver.createOutputTopic('out', S, S).readKeyValuesToList(), [
+      ['a', 'a:apple'],
+      ['b', 'b:banana'],
+    ]);
     // The internal topic carries the re-keyed records, under the application's prefix.
-    assert.deepEqual(driver.createOutputTopic('dsl-test-by-initial-repartition', S, S).readKeyValuesToList(), [['a', 'apple'], ['b', 'banana']]);
+    assert.deepEqual(driver.createOutputTopic('dsl-test-by-initial-repartition', S, S).readKeyValuesToList(), [
+      ['a', 'apple'],
+      ['b', 'banana'],
+    ]);
   });
 });

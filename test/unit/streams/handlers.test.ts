@@ -49,8 +49,16 @@ describe('error handlers', () => {
 
   it('a deserialization handler that answers fail stops with SA_ERR_DESERIALIZATION naming the record', () => {
     const seen: Failure[] = [];
-    const driver = driverFor({ deserializationExceptionHandler: (f) => (seen.push(f), ExceptionHandlers.fail()) });
-    assert.throws(() => driver.createInputTopic('in', S, J).pipeRawInput(null, Buffer.from('{')), { code: 'SA_ERR_DESERIALIZATION', message: /task 0_0: cannot read the record at in\/0@0/ });
+    const driver = driverFor({
+      deserializationExceptionHandler: (f) => {
+        seen.push(f);
+        return ExceptionHandlers.fail();
+      },
+    });
+    assert.throws(() => driver.createInputTopic('in', S, J).pipeRawInput(null, Buffer.from('{')), {
+      code: 'SA_ERR_DESERIALIZATION',
+      message: /task 0_0: cannot read the record at in\/0@0/,
+    });
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.taskId, '0_0');
     assert.equal(seen[0]!.record.value?.toString(), '{');
@@ -61,12 +69,15 @@ describe('error handlers', () => {
     const driver = driverFor({}, () => {
       throw boom;
     });
-    assert.throws(() => driver.createInputTopic('in', S, J).pipeInput('k', { n: 1 }), (e: { code?: string; message: string; cause?: unknown }) => {
-      assert.equal(e.code, 'SA_ERR_PROCESSING_FAILED');
-      assert.match(e.message, /task 0_0: processing the record at in\/0@0 failed: division by zero/);
-      assert.equal(e.cause, boom);
-      return true;
-    });
+    assert.throws(
+      () => driver.createInputTopic('in', S, J).pipeInput('k', { n: 1 }),
+      (e: { code?: string; message: string; cause?: unknown }) => {
+        assert.equal(e.code, 'SA_ERR_PROCESSING_FAILED');
+        assert.match(e.message, /task 0_0: processing the record at in\/0@0 failed: division by zero/);
+        assert.equal(e.cause, boom);
+        return true;
+      },
+    );
   });
 
   it('a processing handler that answers continue skips the failing record', () => {
@@ -74,7 +85,11 @@ describe('error handlers', () => {
       if (v?.n === 2) throw new Error('no twos');
       return String(v?.n);
     });
-    driver.createInputTopic('in', S, J).pipeKeyValueList([['a', { n: 1 }], ['b', { n: 2 }], ['c', { n: 3 }]]);
+    driver.createInputTopic('in', S, J).pipeKeyValueList([
+      ['a', { n: 1 }],
+      ['b', { n: 2 }],
+      ['c', { n: 3 }],
+    ]);
     assert.deepEqual(driver.createOutputTopic('out', S, S).readValuesToList(), ['1', '3']);
   });
 
@@ -87,12 +102,21 @@ describe('error handlers', () => {
     };
     const build = (options: Partial<StreamsOptions>): TopologyTestDriver => {
       const b = new StreamsBuilder();
-      b.stream('in', { keySerde: S, valueSerde: S }).mapValues((v) => v ?? '').to('out', { keySerde: S, valueSerde: picky });
+      b.stream('in', { keySerde: S, valueSerde: S })
+        .mapValues((v) => v ?? '')
+        .to('out', { keySerde: S, valueSerde: picky });
       return new TopologyTestDriver(b.build(), { applicationId: 'handlers', ...options });
     };
-    assert.throws(() => build({}).createInputTopic('in', S, S).pipeInput('k', 'x'), { code: 'SA_ERR_PRODUCTION_FAILED', message: /cannot write a record to "out" \(from in\/0@0\): x is not allowed/ });
+    assert.throws(() => build({}).createInputTopic('in', S, S).pipeInput('k', 'x'), {
+      code: 'SA_ERR_PRODUCTION_FAILED',
+      message: /cannot write a record to "out" \(from in\/0@0\): x is not allowed/,
+    });
     const lenient = build({ productionExceptionHandler: ExceptionHandlers.continue });
-    lenient.createInputTopic('in', S, S).pipeKeyValueList([['1', 'a'], ['2', 'x'], ['3', 'b']]);
+    lenient.createInputTopic('in', S, S).pipeKeyValueList([
+      ['1', 'a'],
+      ['2', 'x'],
+      ['3', 'b'],
+    ]);
     assert.deepEqual(lenient.createOutputTopic('out', S, S).readValuesToList(), ['a', 'b']);
   });
 });

@@ -8,7 +8,9 @@ function joinTopology(left: boolean): ReturnType<StreamsBuilder['build']> {
   const b = new StreamsBuilder();
   const users = b.table('users', { keySerde: S, valueSerde: S }, { name: 'users' });
   const clicks = b.stream('clicks', { keySerde: S, valueSerde: S });
-  const joined = left ? clicks.leftJoin(users, (click, user) => `${click} by ${user ?? 'unknown'}`) : clicks.join(users, (click, user) => `${click} by ${user}`);
+  const joined = left
+    ? clicks.leftJoin(users, (click, user) => `${click} by ${user ?? 'unknown'}`)
+    : clicks.join(users, (click, user) => `${click} by ${user}`);
   joined.to('enriched', { keySerde: S, valueSerde: S });
   return b.build();
 }

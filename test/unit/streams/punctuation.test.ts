@@ -20,7 +20,9 @@ class Reporter implements Processor<string | null, string | null, string, string
 describe('punctuation (TopologyTestDriver)', () => {
   it('wall-clock punctuators fire as the clock moves, stream-time ones as records move stream time', () => {
     const b = new StreamsBuilder();
-    b.stream('in', { keySerde: S, valueSerde: S }).process(() => new Reporter()).to('out', { keySerde: S, valueSerde: S });
+    b.stream('in', { keySerde: S, valueSerde: S })
+      .process(() => new Reporter())
+      .to('out', { keySerde: S, valueSerde: S });
     const driver = new TopologyTestDriver(b.build(), { applicationId: 'punct' }, { initialWallClockTimeMs: 0 });
     try {
       const input = driver.createInputTopic('in', S, S);
@@ -36,7 +38,10 @@ describe('punctuation (TopologyTestDriver)', () => {
       input.pipeInput('a', 'x', { timestamp: 10_100 });
       input.pipeInput('a', 'x', { timestamp: 12_000 });
       input.pipeInput('a', 'x', { timestamp: 35_000 });
-      assert.deepEqual(out.readKeyValuesToList(), [['tick', '10100'], ['tick', '35000']]);
+      assert.deepEqual(out.readKeyValuesToList(), [
+        ['tick', '10100'],
+        ['tick', '35000'],
+      ]);
     } finally {
       driver.close();
     }

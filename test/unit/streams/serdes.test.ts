@@ -10,7 +10,10 @@ describe('Serdes', () => {
   });
 
   it('String rejects bytes that are not UTF-8 with a SerdeError', () => {
-    assert.throws(() => Serdes.String().deserialize('t', Buffer.from([0xff, 0xfe])), (e: unknown) => e instanceof SerdeError && e.serde === 'String' && /not valid UTF-8/.test(e.message));
+    assert.throws(
+      () => Serdes.String().deserialize('t', Buffer.from([0xff, 0xfe])),
+      (e: unknown) => e instanceof SerdeError && e.serde === 'String' && /not valid UTF-8/.test(e.message),
+    );
   });
 
   it('Json round-trips objects and null, and rejects invalid JSON with a SerdeError', () => {
@@ -18,7 +21,10 @@ describe('Serdes', () => {
     const v = { a: [1, 2], b: { c: 'x' } };
     assert.deepEqual(j.deserialize('t', j.serialize('t', v)), v);
     assert.equal(j.deserialize('t', null), null);
-    assert.throws(() => j.deserialize('t', Buffer.from('{"a":')), (e: unknown) => e instanceof SerdeError && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => j.deserialize('t', Buffer.from('{"a":')),
+      (e: unknown) => e instanceof SerdeError && /not valid JSON/.test(e.message),
+    );
   });
 
   it('Bytes passes buffers through untouched', () => {

@@ -31,7 +31,14 @@ type UpdatesOf<S extends { mapValues: Fn }> = Parameters<Extract<Parameters<S['m
 
 describe('session windows (TopologyTestDriver)', () => {
   it('records within the gap extend a session; one that bridges two sessions merges them', () => {
-    const { out, store } = sessions(SessionWindows.ofInactivityGapAndGrace(5_000, 30_000), [['a', 1_000], ['a', 3_000], ['a', 20_000], ['b', 2_000], ['a', 12_000], ['a', 16_000]]);
+    const { out, store } = sessions(SessionWindows.ofInactivityGapAndGrace(5_000, 30_000), [
+      ['a', 1_000],
+      ['a', 3_000],
+      ['a', 20_000],
+      ['b', 2_000],
+      ['a', 12_000],
+      ['a', 16_000],
+    ]);
     assert.deepEqual(out, [
       'a[1000,1000]=1',
       'a[1000,1000]=null', // merged into the longer session
@@ -43,23 +50,36 @@ describe('session windows (TopologyTestDriver)', () => {
       'a[20000,20000]=null',
       'a[12000,20000]=3',
     ]);
-    assert.deepEqual(store, [{ start: 1_000, end: 3_000, value: 2 }, { start: 12_000, end: 20_000, value: 3 }]);
+    assert.deepEqual(store, [
+      { start: 1_000, end: 3_000, value: 2 },
+      { start: 12_000, end: 20_000, value: 3 },
+    ]);
   });
 
   it('a record whose session would end before stream time − grace is late: dropped, and sent to the late-records topic', () => {
-    const { out, late } = sessions(SessionWindows.ofInactivityGapWithNoGrace(5_000), [['a', 20_000], ['a', 10_000], ['a', 22_000]]);
+    const { out, late } = sessions(SessionWindows.ofInactivityGapWithNoGrace(5_000), [
+      ['a', 20_000],
+      ['a', 10_000],
+      ['a', 22_000],
+    ]);
     assert.deepEqual(out, ['a[20000,20000]=1', 'a[20000,20000]=null', 'a[20000,22000]=2']);
     assert.deepEqual(late, ['a@10000']);
   });
 
   it('sessions older than the retention are dropped when their key comes back', () => {
-    const { store } = sessions(SessionWindows.ofInactivityGapAndGrace(1_000, 0), [['a', 1_000], ['a', 100_000]]);
+    const { store } = sessions(SessionWindows.ofInactivityGapAndGrace(1_000, 0), [
+      ['a', 1_000],
+      ['a', 100_000],
+    ]);
     assert.deepEqual(store, [{ start: 100_000, end: 100_000, value: 1 }]);
   });
 
   it("count(): number rows like every windowed count, and a null update for each merged-away session (Kafka Streams' tombstone)", () => {
     const b = new StreamsBuilder();
-    const grouped = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S, valueSerde: S }).windowedBy(SessionWindows.ofInactivityGapAndGrace(5_000, 10_000));
+    const grouped = b
+      .stream('in', { keySerde: S, valueSerde: S })
+      .groupByKey({ keySerde: S, valueSerde: S })
+      .windowedBy(SessionWindows.ofInactivityGapAndGrace(5_000, 10_000));
     const counts: KTable<Windowed<string | null>, number, number | null> = grouped.count({ name: 'sessions', cacheMaxEntries: 0 });
     const reduced: SessionTable<string | null, string | null> = grouped.reduce((a, v) => `${a}+${v}`, { name: 'joined' });
     const updates = counts.toStream();
@@ -72,7 +92,11 @@ describe('session windows (TopologyTestDriver)', () => {
       const input = driver.createInputTopic('in', S, S);
       for (const ts of [1_000, 9_000, 5_000]) input.pipeInput('a', `a@${ts}`, { timestamp: ts });
       assert.deepEqual(seen, ['[1000,1000]=1', '[9000,9000]=1', '[1000,1000]=tombstone', '[9000,9000]=tombstone', '[1000,9000]=3']);
-      assert.deepEqual(driver.getKeyValueStore('sessions').get('a'), [{ start: 1_000, end: 9_000, value: 3 }], 'the rows are numbers: a tombstone is an update, never a row');
+      assert.deepEqual(
+        driver.getKeyValueStore('sessions').get('a'),
+        [{ start: 1_000, end: 9_000, value: 3 }],
+        'the rows are numbers: a tombstone is an update, never a row',
+      );
     } finally {
       driver.close();
     }
@@ -80,7 +104,11 @@ describe('session windows (TopologyTestDriver)', () => {
 
   it('suppress(untilWindowCloses) is refused on a session table, saying which tables take it', () => {
     const b = new StreamsBuilder();
-    const counts = b.stream('in', { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5_000)).count();
+    const counts = b
+      .stream('in', { keySerde: S, valueSerde: S })
+      .groupByKey({ keySerde: S })
+      .windowedBy(SessionWindows.ofInactivityGapWithNoGrace(5_000))
+      .count();
     assert.throws(() => counts.suppress(Suppressed.untilWindowCloses()), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /needs a time-windowed table/ });
   });
 

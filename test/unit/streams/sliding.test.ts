@@ -26,11 +26,7 @@ function slide(windows: SlidingWindows, records: number[], late: string[] = []):
 describe('sliding windows (TopologyTestDriver)', () => {
   it("a record updates the windows containing it, creates its own window, and the previous record's right window", () => {
     const out = slide(SlidingWindows.ofTimeDifferenceAndGrace(5_000, 60_000), [8_000, 9_200, 12_400]);
-    assert.deepEqual(out, [
-      '[3000,8000]=1',
-      '[4200,9200]=2', '[8001,13001]=1',
-      '[7400,12400]=3', '[8001,13001]=2', '[9201,14201]=1',
-    ]);
+    assert.deepEqual(out, ['[3000,8000]=1', '[4200,9200]=2', '[8001,13001]=1', '[7400,12400]=3', '[8001,13001]=2', '[9201,14201]=1']);
   });
 
   it('an out-of-order record also gets a right window holding the later records', () => {
@@ -60,7 +56,10 @@ describe('sliding windows (TopologyTestDriver)', () => {
       input.pipeInput('a', 'x', { timestamp: 8_000 });
       input.pipeInput('a', 'y', { timestamp: 9_200 });
       assert.deepEqual(driver.createOutputTopic('out', S, S).readValuesToList(), ['[3000,8000]=x', '[4200,9200]=x+y', '[8001,13001]=y']);
-      assert.deepEqual(driver.getKeyValueStore('joined').get('a'), [{ t: 8_000, value: 'x' }, { t: 9_200, value: 'y' }]);
+      assert.deepEqual(driver.getKeyValueStore('joined').get('a'), [
+        { t: 8_000, value: 'x' },
+        { t: 9_200, value: 'y' },
+      ]);
     } finally {
       driver.close();
     }

@@ -1,5 +1,18 @@
 import { strict as assert } from 'node:assert';
-import { Serdes, SessionWindows, SlidingWindows, StreamsBuilder, Suppressed, TimeWindows, TopologyTestDriver, WindowedSerdes, type KTable, type SessionTable, type WindowedMaterialized, type Windowed } from '../../../src';
+import {
+  Serdes,
+  SessionWindows,
+  SlidingWindows,
+  StreamsBuilder,
+  Suppressed,
+  TimeWindows,
+  TopologyTestDriver,
+  WindowedSerdes,
+  type KTable,
+  type SessionTable,
+  type WindowedMaterialized,
+  type Windowed,
+} from '../../../src';
 import { graphOf } from '../../../src/streams/dsl/topology';
 
 const S = Serdes.String();
@@ -21,7 +34,10 @@ function countIn(windows: TimeWindows, records: [string, number][], extra?: (d: 
     const input = driver.createInputTopic('in', S, S);
     for (const [k, ts] of records) input.pipeInput(k, 'x', { timestamp: ts });
     extra?.(driver);
-    return driver.createOutputTopic('out', WindowedSerdes.timeWindowed(S, windows.sizeMs), L).readKeyValuesToList().map(([w, v]) => out(w, v!));
+    return driver
+      .createOutputTopic('out', WindowedSerdes.timeWindowed(S, windows.sizeMs), L)
+      .readKeyValuesToList()
+      .map(([w, v]) => out(w, v!));
   } finally {
     driver.close();
   }
@@ -47,20 +63,41 @@ describe('windows: TimeWindows', () => {
 
 describe('windows: windowed aggregation (TopologyTestDriver)', () => {
   it('tumbling: one count per key and window, updated on every record', () => {
-    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 5_000), [['a', 1_000], ['a', 5_000], ['a', 12_000], ['b', 3_000]]);
+    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 5_000), [
+      ['a', 1_000],
+      ['a', 5_000],
+      ['a', 12_000],
+      ['b', 3_000],
+    ]);
     assert.deepEqual(result, ['a@0-10000=1', 'a@0-10000=2', 'a@10000-20000=1', 'b@0-10000=1']);
   });
 
   it('hopping: a record counts in every window that contains it', () => {
-    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 0).advanceBy(5_000), [['a', 7_000], ['a', 11_000]]);
+    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 0).advanceBy(5_000), [
+      ['a', 7_000],
+      ['a', 11_000],
+    ]);
     assert.deepEqual(result, ['a@0-10000=1', 'a@5000-15000=1', 'a@5000-15000=2', 'a@10000-20000=1']);
   });
 
   it('grace: a window takes records until stream time passes its end + grace; later ones are late', () => {
     let late: (string | null)[] = [];
-    const result = countIn(TimeWindows.ofSizeAndGrace(10_000, 2_000), [['a', 1_000], ['a', 11_500], ['a', 9_000], ['a', 12_000], ['a', 9_500]], (d) => {
-      late = d.createOutputTopic('late', S, S).readKeyValuesToList().map(([k]) => k);
-    });
+    const result = countIn(
+      TimeWindows.ofSizeAndGrace(10_000, 2_000),
+      [
+        ['a', 1_000],
+        ['a', 11_500],
+        ['a', 9_000],
+        ['a', 12_000],
+        ['a', 9_500],
+      ],
+      (d) => {
+        late = d
+          .createOutputTopic('late', S, S)
+          .readKeyValuesToList()
+          .map(([k]) => k);
+      },
+    );
     // At 11 500 the window [0, 10 000) is open until stream time 12 000; at 12 000 it closes.
     assert.deepEqual(result, ['a@0-10000=1', 'a@10000-20000=1', 'a@0-10000=2', 'a@10000-20000=2']);
     assert.deepEqual(late, ['a'], 'the record at 9 500 came after stream time 12 000: late, to the late topic');
@@ -75,10 +112,16 @@ describe('windows: windowed aggregation (TopologyTestDriver)', () => {
       input.pipeInput('a', 'x', { timestamp: 1_000 });
       input.pipeInput('a', 'x', { timestamp: 30_000 });
       const store = driver.getWindowStore<string, number>('counts');
-      assert.deepEqual(await store.fetchRange('a', 0, 100_000), [{ start: 0, value: 1 }, { start: 30_000, value: 1 }]);
+      assert.deepEqual(await store.fetchRange('a', 0, 100_000), [
+        { start: 0, value: 1 },
+        { start: 30_000, value: 1 },
+      ]);
       input.pipeInput('b', 'x', { timestamp: 75_000 }); // segments are 60 s: the first one [0, 60 000) expires at 70 000
       assert.deepEqual(await store.fetchRange('a', 0, 100_000), []);
-      assert.deepEqual((await store.fetchAll(0, 100_000)).map((w) => `${w.key}@${w.start}=${w.value}`), ['b@70000=1']);
+      assert.deepEqual(
+        (await store.fetchAll(0, 100_000)).map((w) => `${w.key}@${w.start}=${w.value}`),
+        ['b@70000=1'],
+      );
       assert.equal(store.fetch('b', 70_000), 1);
     } finally {
       driver.close();
@@ -113,7 +156,13 @@ describe('windows: windowed aggregation (TopologyTestDriver)', () => {
       const input = driver.createInputTopic('in', S, S);
       const final = driver.createOutputTopic('final', WindowedSerdes.timeWindowed(S, 10_000), L);
       const read = (): string[] => final.readKeyValuesToList().map(([w, v]) => out(w, v!));
-      for (const [k, ts] of [['a', 1_000], ['a', 5_000], ['b', 3_000], ['a', 12_000]] as const) input.pipeInput(k, 'x', { timestamp: ts });
+      for (const [k, ts] of [
+        ['a', 1_000],
+        ['a', 5_000],
+        ['b', 3_000],
+        ['a', 12_000],
+      ] as const)
+        input.pipeInput(k, 'x', { timestamp: ts });
       assert.deepEqual(read(), [], 'stream time 12 000 < end 10 000 + grace 5 000: nothing is final yet');
       input.pipeInput('a', 'x', { timestamp: 14_000 });
       assert.deepEqual(read(), []);
@@ -132,17 +181,27 @@ describe('windows: windowed aggregation (TopologyTestDriver)', () => {
     const time = grouped.windowedBy(TimeWindows.ofSizeWithNoGrace(60_000));
     const session = grouped.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(60_000));
     const sliding = grouped.windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(60_000));
-    const store = (name: string): WindowedMaterialized<string | null, number> => ({ name, logging: false, cacheMaxEntries: 0, backend: 'in-memory', retentionMs: 120_000 });
+    const store = (name: string): WindowedMaterialized<string | null, number> => ({
+      name,
+      logging: false,
+      cacheMaxEntries: 0,
+      backend: 'in-memory',
+      retentionMs: 120_000,
+    });
     const timeCounts: KTable<Windowed<string | null>, number> = time.count(store('time'));
     const sessionCounts: SessionTable<string | null, number> = session.count(store('session'));
     const slidingCounts: KTable<Windowed<string | null>, number> = sliding.count(store('sliding'));
-    assert.deepEqual([timeCounts, sessionCounts, slidingCounts].map((t) => t.queryableStoreName), ['time', 'session', 'sliding']);
+    assert.deepEqual(
+      [timeCounts, sessionCounts, slidingCounts].map((t) => t.queryableStoreName),
+      ['time', 'session', 'sliding'],
+    );
     const stores = graphOf(b.build()).resolve('win-test').stores;
     for (const name of ['time', 'session', 'sliding']) {
       const { logging, cacheMaxEntries, backend } = stores.get(name)!;
       assert.deepEqual({ logging, cacheMaxEntries, backend }, { logging: false, cacheMaxEntries: 0, backend: 'in-memory' }, name);
     }
-    for (const windowed of [time, session, sliding]) assert.throws(() => windowed.count({ retentionMs: 59_999 }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /retention \(59999 ms\) must be at least/ });
+    for (const windowed of [time, session, sliding])
+      assert.throws(() => windowed.count({ retentionMs: 59_999 }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /retention \(59999 ms\) must be at least/ });
   });
 
   it('suppress on a table that is not windowed is refused', () => {

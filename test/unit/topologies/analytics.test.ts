@@ -25,7 +25,11 @@ describe('the analytics topology (TopologyTestDriver)', function () {
   const events = new EventGenerator({ seed: 7, entities: 150, anomalousShare: 0.3, startMs: START }).eventsBetween(START, START + 20 * 60_000);
 
   before(async () => {
-    registry = await ModelRegistry.open({ catalogue: localCatalogue(join(__dirname, '../../../models'), 'anomaly-detector'), log: createLogger({ level: 'warn' }), pollMs: 0 });
+    registry = await ModelRegistry.open({
+      catalogue: localCatalogue(join(__dirname, '../../../models'), 'anomaly-detector'),
+      log: createLogger({ level: 'warn' }),
+      pollMs: 0,
+    });
     const topology = analyticsTopology({
       topics,
       serdes: { event: Serdes.Json<AnalyticsEvent>(), prediction: Serdes.Json<MlPrediction>(), alert: Serdes.Json<StreamingAlert>() },
@@ -47,7 +51,8 @@ describe('the analytics topology (TopologyTestDriver)', function () {
   /** The latest prediction per entity window. */
   const latest = (): Map<string, MlPrediction> => {
     const out = new Map<string, MlPrediction>();
-    for (const [, p] of driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readKeyValuesToList()) out.set(`${p!.entity_id}@${p!.window_start}`, p!);
+    for (const [, p] of driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readKeyValuesToList())
+      out.set(`${p!.entity_id}@${p!.window_start}`, p!);
     return out;
   };
 
@@ -88,7 +93,10 @@ describe('the analytics topology (TopologyTestDriver)', function () {
     // A window is re-scored as it fills: one flagged at any point has an alert.
     const flagged = predictions.filter((p) => p!.flagged);
     assert.equal(alerts.length, flagged.length);
-    assert.deepEqual(alerts.map((a) => a!.alert_id), flagged.map((p) => `${p!.entity_id}@${p!.window_start}`));
+    assert.deepEqual(
+      alerts.map((a) => a!.alert_id),
+      flagged.map((p) => `${p!.entity_id}@${p!.window_start}`),
+    );
     assert.ok(alerts.every((a) => a!.score >= a!.threshold && ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].includes(a!.severity)));
   });
 
@@ -132,11 +140,20 @@ describe('the analytics topology with a shadow model and an A/B variant (Topolog
       const events = new EventGenerator({ seed: 9, entities: 60, startMs: START }).eventsBetween(START, START + 5 * 60_000);
       const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
       for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
-      const predictions = driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => p!);
-      const shadowed = driver.createOutputTopic('shadow-predictions', S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => p!);
+      const predictions = driver
+        .createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>())
+        .readValuesToList()
+        .map((p) => p!);
+      const shadowed = driver
+        .createOutputTopic('shadow-predictions', S, Serdes.Json<MlPrediction>())
+        .readValuesToList()
+        .map((p) => p!);
       assert.equal(shadowed.length, predictions.length, 'every served prediction has its shadow');
       assert.ok(shadowed.every((p) => p.model_version === 'shadow'));
-      assert.ok(predictions.every((p) => p.model_version !== 'shadow'), 'the shadow never reaches the predictions topic');
+      assert.ok(
+        predictions.every((p) => p.model_version !== 'shadow'),
+        'the shadow never reaches the predictions topic',
+      );
       const side = new Map<string, string>();
       for (const p of predictions) {
         assert.equal(side.get(p.entity_id) ?? p.model_version, p.model_version, `${p.entity_id} switched sides`);
@@ -146,7 +163,7 @@ describe('the analytics topology with a shadow model and an A/B variant (Topolog
       assert.ok(onVariant > 0 && onVariant < side.size, `${onVariant} of ${side.size} entities on the variant`);
     } finally {
       driver.close();
-      [served, variant, shadow].forEach((m) => m.close());
+      for (const m of [served, variant, shadow]) m.close();
       rmSync(root, { recursive: true, force: true });
     }
   });
@@ -157,14 +174,22 @@ describe('the analytics topology: intervals and the latency budget from configur
   const serdes = { event: Serdes.Json<AnalyticsEvent>(), prediction: Serdes.Json<MlPrediction>(), alert: Serdes.Json<StreamingAlert>() };
   let registry: ModelRegistry;
   before(async () => {
-    registry = await ModelRegistry.open({ catalogue: localCatalogue(join(__dirname, '../../../models'), 'anomaly-detector'), log: createLogger({ level: 'warn' }), pollMs: 0 });
+    registry = await ModelRegistry.open({
+      catalogue: localCatalogue(join(__dirname, '../../../models'), 'anomaly-detector'),
+      log: createLogger({ level: 'warn' }),
+      pollMs: 0,
+    });
   });
   after(() => registry.close());
   const events = new EventGenerator({ seed: 11, entities: 40, startMs: START }).eventsBetween(START, START + 3 * 60_000);
 
   it('summaries come every summaryIntervalMs (STREAMING_MONITORING__METRICS_INTERVAL_SECONDS × 1000), each covering its interval', () => {
     let wall = START + 3_600_000;
-    const driver = new TopologyTestDriver(analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs: 30_000, clock: () => wall }), { applicationId: 'analytics-interval' }, { initialWallClockTimeMs: wall });
+    const driver = new TopologyTestDriver(
+      analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs: 30_000, clock: () => wall }),
+      { applicationId: 'analytics-interval' },
+      { initialWallClockTimeMs: wall },
+    );
     try {
       const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
       for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
@@ -178,28 +203,56 @@ describe('the analytics topology: intervals and the latency budget from configur
       tick(20_000);
       const first = out.readValuesToList().map((s) => s!);
       assert.ok(first.length >= 1, 'one per task after 30 s');
-      assert.ok(first.every((s) => s.to - s.from === 30_000), JSON.stringify(first.map((s) => s.to - s.from)));
-      assert.equal(first.reduce((a, s) => a + s.events, 0), events.length);
+      assert.ok(
+        first.every((s) => s.to - s.from === 30_000),
+        JSON.stringify(first.map((s) => s.to - s.from)),
+      );
+      assert.equal(
+        first.reduce((a, s) => a + s.events, 0),
+        events.length,
+      );
     } finally {
       driver.close();
     }
   });
 
   it('a summary interval that is not a whole number of ms ≥ 1 is refused', () => {
-    for (const summaryIntervalMs of [0, -5, 1.5]) assert.throws(() => analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs }), /summaryIntervalMs must be a whole number/);
+    for (const summaryIntervalMs of [0, -5, 1.5])
+      assert.throws(() => analyticsTopology({ topics, serdes, model: registry, summaryIntervalMs }), /summaryIntervalMs must be a whole number/);
   });
 
   it('maxLatencyMs reaches the predict operator: slow calls are counted and warned about, and every window is still scored', async () => {
     let fake = 0;
-    const slow = { current: () => Object.assign(Object.create(registry.current()) as OnnxModel, { score: (rows: Float32Array, n: number) => ((fake += 80), registry.current().score(rows, n)) }) };
+    const slow = {
+      current: () =>
+        Object.assign(Object.create(registry.current()) as OnnxModel, {
+          score: (rows: Float32Array, n: number) => {
+            fake += 80;
+            return registry.current().score(rows, n);
+          },
+        }),
+    };
     const metrics = new Registry();
     const warnings: { msg: string }[] = [];
     const log = createLogger({ level: 'warn' }, 'test', { write: (l: string) => void warnings.push(JSON.parse(l) as { msg: string }) });
-    const build = (budget: boolean): TopologyTestDriver => new TopologyTestDriver(analyticsTopology({ topics, serdes, model: budget ? slow : registry, maxBatch: 64, ...(budget ? { maxLatencyMs: 50, log, inferenceClock: () => fake, metrics } : {}) }), { applicationId: budget ? 'analytics-budget' : 'analytics-nobudget' });
+    const build = (budget: boolean): TopologyTestDriver =>
+      new TopologyTestDriver(
+        analyticsTopology({
+          topics,
+          serdes,
+          model: budget ? slow : registry,
+          maxBatch: 64,
+          ...(budget ? { maxLatencyMs: 50, log, inferenceClock: () => fake, metrics } : {}),
+        }),
+        { applicationId: budget ? 'analytics-budget' : 'analytics-nobudget' },
+      );
     const predictions = (driver: TopologyTestDriver): string[] => {
       const input = driver.createInputTopic(topics.events, S, Serdes.Json<AnalyticsEvent>());
       for (const e of events) input.pipeInput(e.entity_id, e, { timestamp: e.event_time });
-      return driver.createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>()).readValuesToList().map((p) => `${p!.entity_id}@${p!.window_start}:${p!.features.events}`);
+      return driver
+        .createOutputTopic(topics.predictions, S, Serdes.Json<MlPrediction>())
+        .readValuesToList()
+        .map((p) => `${p!.entity_id}@${p!.window_start}:${p!.features.events}`);
     };
     const [withBudget, without] = [build(true), build(false)];
     try {
@@ -219,7 +272,7 @@ describe('the streaming-metrics summaries', () => {
   it('latency percentiles sample the whole interval, not its first 10 000 predictions (a long METRICS_INTERVAL_SECONDS)', () => {
     let wall = START;
     let seed = 1;
-    const random = (): number => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const random = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const b = new StreamsBuilder();
     b.stream('predictions', { keySerde: S, valueSerde: Serdes.Json<MlPrediction>() })
       .processValues(summaries(new Map(), 600_000, () => wall, random))
@@ -227,7 +280,20 @@ describe('the streaming-metrics summaries', () => {
     const driver = new TopologyTestDriver(b.build(), { applicationId: 'summaries' }, { initialWallClockTimeMs: wall });
     try {
       const input = driver.createInputTopic('predictions', S, Serdes.Json<MlPrediction>());
-      const prediction = (latency: number): MlPrediction => ({ entity_id: 'e', window_start: 0, window_end: 1, score: 0, label: 'normal', flagged: false, threshold: 0.5, model_name: 'm', model_version: '1', features: {}, event_time: 1_000, processing_time: 1_000 + latency });
+      const prediction = (latency: number): MlPrediction => ({
+        entity_id: 'e',
+        window_start: 0,
+        window_end: 1,
+        score: 0,
+        label: 'normal',
+        flagged: false,
+        threshold: 0.5,
+        model_name: 'm',
+        model_version: '1',
+        features: {},
+        event_time: 1_000,
+        processing_time: 1_000 + latency,
+      });
       // A quiet start (1 ms) and a slow rest (100 ms): two thirds of the interval is slow.
       for (let i = 0; i < 3; i++) input.pipeBatch(Array.from({ length: 10_000 }, (): [string, MlPrediction] => ['e', prediction(i === 0 ? 1 : 100)]));
       wall += 600_000;
