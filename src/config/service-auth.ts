@@ -7,7 +7,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Config } from '.';
+import type { Config } from './schema';
 import { isLoopbackHost } from '../net/hosts';
 import { StreamingError } from '../errors';
 import { Jwks } from '../auth/jwks';

@@ -3,7 +3,7 @@
  * producer writes keyed integers — key `k<random>`, value = sequence number — at a
  * steady rate, so the input is known exactly and any loss or duplicate shows.
  */
-import { type ClientSettings, rdkafkaProducer } from '../kafka';
+import { type ClientSettings, rdkafkaClients } from '../kafka';
 
 export interface DriverOptions {
   client: ClientSettings;
@@ -16,9 +16,8 @@ export interface DriverOptions {
 }
 
 export async function runDriver(o: DriverOptions): Promise<number> {
-  const producer = rdkafkaProducer({ ...o.client, 'enable.idempotence': true, acks: 'all', 'linger.ms': 5 }, true);
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
-  producer.setPollInterval(50);
+  const settings = { ...o.client, 'enable.idempotence': true, acks: 'all', 'linger.ms': 5, 'delivery.report.only.error': true };
+  const producer = await rdkafkaClients.producer(settings, { javaPartitioner: true, pollIntervalMs: 50, connectTimeoutMs: 15_000 });
   const started = Date.now();
   try {
     for (let i = 0; i < o.records; i++) {
@@ -29,9 +28,9 @@ export async function runDriver(o: DriverOptions): Promise<number> {
         await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       }
     }
-    await new Promise<void>((resolve, reject) => producer.flush(60_000, (err) => (err ? reject(err) : resolve())));
+    await producer.flush(60_000);
   } finally {
-    await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+    await producer.disconnect(5_000);
   }
   return o.records;
 }

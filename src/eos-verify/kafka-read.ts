@@ -1,35 +1,38 @@
-/** Reading whole partitions up to known offsets, for the verifier. */
-import { type ClientSettings, rdkafkaConsumer, type RdKafka } from '../kafka';
+/** Reading whole partitions up to known offsets, for the verifier, through the Kafka seam's interfaces. */
+import { rdkafkaClients, type Admin, type ClientSettings, type Consumer } from '../kafka';
 
 type Isolation = 'read_committed' | 'read_uncommitted';
 
-export async function openConsumer(client: ClientSettings, groupId: string, isolation: Isolation): Promise<RdKafka.KafkaConsumer> {
-  const consumer = rdkafkaConsumer({ ...client, 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': isolation }, {});
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
-  return consumer;
+/** A consumer outside any group's rebalancing, with the admin client that tells partition counts. */
+export interface ReadConsumer {
+  consumer: Consumer;
+  admin: Admin;
 }
 
-export function closeConsumer(consumer: RdKafka.KafkaConsumer): Promise<void> {
-  return new Promise((resolve) => consumer.disconnect(() => resolve()));
+export async function openConsumer(client: ClientSettings, groupId: string, isolation: Isolation): Promise<ReadConsumer> {
+  const settings = { ...client, 'group.id': groupId, 'enable.auto.commit': false, 'isolation.level': isolation };
+  const consumer = await rdkafkaClients.consumer(settings, { consumeTimeoutMs: 1_000, connectTimeoutMs: 15_000 });
+  return { consumer, admin: rdkafkaClients.admin(client) };
 }
 
-export async function partitionCount(consumer: RdKafka.KafkaConsumer, topic: string): Promise<number> {
-  const md = await new Promise<RdKafka.Metadata>((resolve, reject) =>
-    consumer.getMetadata({ topic, timeout: 10_000 }, (err, m) => (err ? reject(err) : resolve(m))),
-  );
-  const t = md.topics.find((x) => x.name === topic);
-  if (!t || t.partitions.length === 0) throw new Error(`topic "${topic}" does not exist`);
-  return t.partitions.length;
+export function closeConsumer(reader: ReadConsumer): Promise<void> {
+  return reader.consumer.disconnect();
+}
+
+export async function partitionCount(reader: ReadConsumer, topic: string): Promise<number> {
+  const partitions = (await reader.admin.clusterInfo(10_000)).topics.get(topic)?.partitions ?? 0;
+  if (partitions === 0) throw new Error(`topic "${topic}" does not exist`);
+  return partitions;
 }
 
 /** High offset as this consumer's isolation level sees it: the high watermark, or the last stable offset under read_committed. */
-export function highOffset(consumer: RdKafka.KafkaConsumer, topic: string, partition: number): Promise<number> {
-  return new Promise((resolve, reject) => consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve(o.highOffset))));
+export async function highOffset(reader: ReadConsumer, topic: string, partition: number): Promise<number> {
+  return (await reader.consumer.queryWatermarks(topic, partition, 10_000)).high;
 }
 
 /** Values (as strings) of one partition from offset 0 up to `end` (exclusive). */
 export async function readPartition(
-  consumer: RdKafka.KafkaConsumer,
+  reader: ReadConsumer,
   topic: string,
   partition: number,
   end: number,
@@ -37,11 +40,12 @@ export async function readPartition(
 ): Promise<{ key: string; value: string; offset: number }[]> {
   const out: { key: string; value: string; offset: number }[] = [];
   if (end <= 0) return out;
+  const consumer = reader.consumer;
   consumer.assign([{ topic, partition, offset: 0 }]);
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
-      const batch = await new Promise<RdKafka.Message[]>((resolve, reject) => consumer.consume(5000, (err, m) => (err ? reject(err) : resolve(m))));
+      const batch = await consumer.consume(5000);
       for (const m of batch) {
         if (m.offset >= end) return out;
         out.push({ key: m.key?.toString() ?? '', value: m.value?.toString() ?? '', offset: m.offset });

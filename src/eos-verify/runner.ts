@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createTopics } from '../kafka';
 import { scriptCommand } from '../script';
 import { runDriver } from './driver';
-import { closeConsumer, highOffset, openConsumer } from './kafka-read';
+import { closeConsumer, highOffset, openConsumer, type ReadConsumer } from './kafka-read';
 import { verifyEos, type VerifyResult } from './verify';
 
 export interface EosRunOptions {
@@ -182,16 +182,13 @@ async function waitForCommitted(client: ClientSettings, groupId: string, topic: 
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
-      const committed = await new Promise<{ partition: number; offset?: number }[]>((ok, fail) =>
-        group.committed(
-          Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
-          10_000,
-          (err, tps) => (err ? fail(err) : ok(tps)),
-        ),
+      const committed = await group.consumer.committed(
+        Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+        10_000,
       );
       let pending = 0;
       for (const c of committed) {
-        const at = Math.max(0, c.offset ?? 0);
+        const at = Math.max(0, c.offset);
         if ((await highOffset(group, topic, c.partition)) > at && (await hasRecordAt(probe, topic, c.partition, at))) pending++;
       }
       if (pending === 0) return;
@@ -204,10 +201,11 @@ async function waitForCommitted(client: ClientSettings, groupId: string, topic: 
   }
 }
 
-async function hasRecordAt(consumer: Awaited<ReturnType<typeof openConsumer>>, topic: string, partition: number, offset: number): Promise<boolean> {
+async function hasRecordAt(reader: ReadConsumer, topic: string, partition: number, offset: number): Promise<boolean> {
+  const consumer = reader.consumer;
   consumer.assign([{ topic, partition, offset }]);
   try {
-    const batch = await new Promise<unknown[]>((ok) => consumer.consume(1, (err, m) => ok(err ? [] : m)));
+    const batch = await consumer.consume(1).catch(() => []);
     return batch.length > 0;
   } finally {
     consumer.unassign();

@@ -52,12 +52,9 @@ export async function verifyEos(o: VerifyOptions): Promise<VerifyResult> {
       hanging.push(...stuck.map((p) => `${topic}/${p}`));
     }
     const allInput: KeyedValue[] = [];
-    const groupOffsets = await new Promise<{ partition: number; offset?: number }[]>((resolve, reject) =>
-      committed.committed(
-        Array.from({ length: partitions }, (_, partition) => ({ topic: o.input, partition })),
-        10_000,
-        (err, tps) => (err ? reject(err) : resolve(tps)),
-      ),
+    const groupOffsets = await committed.consumer.committed(
+      Array.from({ length: partitions }, (_, partition) => ({ topic: o.input, partition })),
+      10_000,
     );
     const totals = { input: 0, echo: 0, missing: 0, duplicated: 0, reordered: 0 };
     const report: string[] = [];

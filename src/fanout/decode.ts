@@ -6,8 +6,16 @@
 import type { ConsumedRecord } from '../kafka';
 import { TRACEPARENT } from '../tracing';
 import type { Logger } from '../logger';
+import type { Serde } from '../serdes';
 import type { Publication } from './history';
-import type { SourceTopic } from './source';
+import type { Channel } from './protocol';
+
+/** A fan-out topic: the channel clients subscribe to, and how its records are read. */
+export interface SourceTopic {
+  channel: Channel;
+  topic: string;
+  serde: Serde<unknown>;
+}
 
 export class Decoder {
   private readonly warnedAt = new Map<string, number>();

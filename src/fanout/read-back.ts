@@ -9,7 +9,7 @@ import type { ClientSettings, Consumer, ConsumerHooks, KafkaClientSupplier } fro
 import type { Decoder } from './decode';
 import type { Publication } from './history';
 import { NewestWithin, type Kept, type ResumeCap } from './resume-cap';
-import type { SourceTopic } from './source';
+import type { SourceTopic } from './decode';
 
 /** What one read-back may hold: the newest records `keep` accepts, within the share. */
 export interface ReadBudget extends ResumeCap {

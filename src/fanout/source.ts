@@ -19,19 +19,13 @@ import {
 } from '../kafka';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
-import type { Serde } from '../serdes';
 import { RegistryWait } from '../serdes';
-import { Decoder } from './decode';
+import { Decoder, type SourceTopic } from './decode';
 import { PartitionHistory, type Publication } from './history';
 import { connectWithin, readBack, type ReadBudget } from './read-back';
 import { ReadBackQueue } from './read-back-queue';
-import type { Channel } from './protocol';
 
-export interface SourceTopic {
-  channel: Channel;
-  topic: string;
-  serde: Serde<unknown>;
-}
+export type { SourceTopic };
 
 export interface SourceOptions {
   client: ClientSettings;

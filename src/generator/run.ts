@@ -5,7 +5,7 @@
  * (measured on the generator itself at start), so the events keep their structure —
  * sessions, bursts, the few attackers — at any rate. A progress line every 5 s.
  */
-import { rdkafkaProducer, type RdKafka } from '../kafka';
+import { rdkafkaClients, type Headers, type Producer } from '../kafka';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
@@ -68,16 +68,16 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
       hint: 'start the registry (npm run stack -- up) or register the schemas (npm run schemas -- register)',
     });
   }
-  const producer = rdkafkaProducer(
-    { ...kafkaClientConfig(o.config.kafka), 'enable.idempotence': true, 'linger.ms': 20, 'queue.buffering.max.messages': 1_000_000 },
-    true,
-  );
-  await new Promise<void>((ok, fail) =>
-    producer.connect({ timeout: 15_000 }, (err) =>
-      err ? fail(new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${err.message}`, { cause: err })) : ok(),
-    ),
-  );
-  producer.setPollInterval(100);
+  const settings = {
+    ...kafkaClientConfig(o.config.kafka),
+    'enable.idempotence': true,
+    'linger.ms': 20,
+    'queue.buffering.max.messages': 1_000_000,
+    'delivery.report.only.error': true,
+  };
+  const producer = await rdkafkaClients.producer(settings, { javaPartitioner: true, pollIntervalMs: 100, connectTimeoutMs: 15_000 }).catch((err: unknown) => {
+    throw new StreamingError('SA_ERR_KAFKA_UNREACHABLE', `the generator cannot reach Kafka: ${(err as Error).message}`, { cause: err });
+  });
   const tracing = o.config.tracing.otlpEndpoint
     ? startTracing({ endpoint: o.config.tracing.otlpEndpoint, serviceName: 'streaming-analytics-generator', samplePercent: o.config.tracing.samplePercent })
     : undefined;
@@ -102,7 +102,7 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
           kind: SpanKind.PRODUCER,
           attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic },
         });
-        const headers = span?.isRecording() ? [{ [TRACEPARENT]: traceparentOf(span) }] : undefined;
+        const headers: Headers | undefined = span?.isRecording() ? [{ key: TRACEPARENT, value: Buffer.from(traceparentOf(span)) }] : undefined;
         await produce(producer, topic, serde.serialize(topic, event), e.entity_id, e.event_time, headers);
         span?.end();
         sent++;
@@ -117,25 +117,18 @@ export async function runGenerator(o: GeneratorRun): Promise<{ sent: number }> {
       }
     }
   } finally {
-    await new Promise<void>((r) => producer.flush(10_000, () => r()));
-    await new Promise<void>((r) => producer.disconnect(() => r()));
+    await producer.flush(10_000).catch(() => undefined);
+    await producer.disconnect(5_000);
     await tracing?.shutdown().catch(() => undefined);
   }
   o.say(`generator: done, ${sent.toLocaleString('en-US')} events sent`);
   return { sent };
 }
 
-async function produce(
-  producer: RdKafka.Producer,
-  topic: string,
-  value: Buffer | null,
-  key: string,
-  timestamp: number,
-  headers?: RdKafka.MessageHeader[],
-): Promise<void> {
+async function produce(producer: Producer, topic: string, value: Buffer | null, key: string, timestamp: number, headers?: Headers): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
-      producer.produce(topic, null, value, Buffer.from(key), timestamp, undefined, headers);
+      producer.produce(topic, null, value, Buffer.from(key), timestamp, headers);
       return;
     } catch (err) {
       if (attempt >= 200) throw err;

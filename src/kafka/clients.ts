@@ -89,6 +89,8 @@ export interface ProducerOptions {
   javaPartitioner?: boolean;
   /** How often delivery reports are served in the background (ms). Default 20. */
   pollIntervalMs?: number;
+  /** Longest the connection may take before producer() rejects (ms). Default 30000. */
+  connectTimeoutMs?: number;
 }
 
 /** Makes the clients (Kafka Streams' KafkaClientSupplier); each resolves connected. */

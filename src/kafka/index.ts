@@ -20,8 +20,7 @@ export type {
   TopicSpec,
   Watermarks,
 } from './types';
-export { rdkafkaClients, rdkafkaConsumer, rdkafkaProducer, promised, asRecord, JAVA_PARTITIONER } from './rdkafka';
-export type { RdKafka } from './rdkafka';
+export { rdkafkaClients, JAVA_PARTITIONER } from './rdkafka';
 
 /** Brokers and topics through the default supplier (tools and the app's checks). */
 export function clusterInfo(settings: ClientSettings, timeoutMs: number): Promise<ClusterInfo> {

@@ -15,7 +15,7 @@ export const JAVA_PARTITIONER: Record<string, string> = { partitioner: 'murmur2_
 export async function connectProducer(settings: ClientSettings, options: ProducerOptions = {}): Promise<RdKafkaProducer> {
   const producer = new Kafka.Producer({ ...settings, dr_cb: true } as Kafka.ProducerGlobalConfig, options.javaPartitioner ? JAVA_PARTITIONER : {});
   const adapter = new RdKafkaProducer(producer);
-  await promised<unknown>((cb) => producer.connect({ timeout: 30_000 }, cb));
+  await promised<unknown>((cb) => producer.connect({ timeout: options.connectTimeoutMs ?? 30_000 }, cb));
   producer.setPollInterval(options.pollIntervalMs ?? 20);
   return adapter;
 }

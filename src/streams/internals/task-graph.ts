@@ -8,16 +8,14 @@ import { isStreamingError } from '../../errors';
 import type { NodeSpec } from './graph';
 import { StreamingError } from '../../errors';
 import type { Processor, ProcessorContext } from '../processor-api/processor';
-import type { Headers, RawRecord, RecordOrigin, StreamRecord } from '../processor-api/record';
+import type { RawRecord, RecordOrigin, StreamRecord } from '../processor-api/record';
 import { Punctuations } from '../processor-api/punctuation';
 import type { TaskStores } from './task-stores';
+import type { RecordCollector } from './record-collector';
 
 export type { RawRecord };
 
-export interface RecordCollector {
-  /** Without a partition, the producer's partitioner picks one from the key. */
-  send(topic: string, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, partition?: number): void;
-}
+export type { RecordCollector };
 
 /** Called when a sink cannot serialize a record; returns normally to drop that output, or throws. */
 export type SinkErrorHook = (error: Error, topic: string) => void;

@@ -19,7 +19,7 @@ import {
   type StoreSpec,
   type WindowStore,
 } from '../../../state';
-import type { RecordCollector } from './task-graph';
+import type { RecordCollector } from './record-collector';
 
 interface TaskStore {
   spec: StoreSpec;
