@@ -10,8 +10,8 @@ import { LAYERS, PACKAGE_OWNERS, SEALED } from './layers';
 
 const ROOTS = ['src', 'state', 'topologies', 'schemas', 'ops'];
 const SKIP = new Set(['node_modules', 'dist', '.venv', 'dashboard']);
-const PACKAGE_IMPORT = /(?:from\s+|import\(|require\()'([^.'][^']*)'/g;
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)|require\('(\.[^']+)'\)/g;
+const PACKAGE_IMPORT = /(?:from\s+|import\s+|import\(|require\()'([^.'][^']*)'/g;
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\('(\.[^']+)'\)|require\('(\.[^']+)'\)|(?:^|\n)\s*import\s+'(\.[^']+)'/g;
 
 export interface Offence {
   file: string;
@@ -21,6 +21,13 @@ export interface Offence {
 }
 
 const posix = (p: string): string => p.split(sep).join('/');
+
+/** `node-rdkafka/lib/x` → `node-rdkafka`; `@scope/pkg/x` → `@scope/pkg`. */
+const packageName = (spec: string): string =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function layerOf(file: string): number {
   let best = -1;
@@ -64,7 +71,7 @@ export function checkImports(root: string): Offence[] {
     const text = readFileSync(join(root, file), 'utf8');
     const own = layerOf(file);
     for (const m of text.matchAll(IMPORT)) {
-      const target = resolveImport(root, file, (m[1] ?? m[2] ?? m[3])!);
+      const target = resolveImport(root, file, (m[1] ?? m[2] ?? m[3] ?? m[4])!);
       const line = text.slice(0, m.index + m[0].length).split('\n').length;
       const theirs = layerOf(target);
       if (own < 0) offences.push({ file, line, target, why: `${file} is in no layer (ops/lint/layers.ts)` });
@@ -73,10 +80,10 @@ export function checkImports(root: string): Offence[] {
       if (folder) offences.push({ file, line, target, why: `reaches past ${folder}/index.ts` });
     }
     for (const m of text.matchAll(PACKAGE_IMPORT)) {
-      const owners = PACKAGE_OWNERS[m[1]!];
+      const owners = PACKAGE_OWNERS[packageName(m[1]!)];
       if (!owners || owners.some((o) => file === o || file.startsWith(`${o}/`))) continue;
       const line = text.slice(0, m.index + m[0].length).split('\n').length;
-      offences.push({ file, line, target: m[1]!, why: `only ${owners.join(', ')} may import ${m[1]}` });
+      offences.push({ file, line, target: m[1]!, why: `only ${owners.join(', ')} may import ${packageName(m[1]!)}` });
     }
   }
   return offences;

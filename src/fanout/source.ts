@@ -8,15 +8,7 @@
  * `readRange` reads older positions back from Kafka for a resume the history no longer
  * covers; resumes take turns at it through `readBacks` (read-back-queue.ts).
  */
-import {
-  rdkafkaClients,
-  type ClientSettings,
-  type ConsumedRecord,
-  type Consumer,
-  type KafkaClientSupplier,
-  type TopicPartitionOffset,
-  type Watermarks,
-} from '../kafka';
+import { rdkafkaClients, type ClientSettings, type ConsumedRecord, type Consumer, type KafkaClientSupplier, type TopicPartitionOffset } from '../kafka';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
 import { RegistryWait } from '../serdes';
@@ -38,51 +30,12 @@ export interface SourceOptions {
   onUndecodable(topic: string): void;
 }
 
-/**
- * Watermarks of partitions `clusterInfo` found, through the reading consumer. Its own
- * metadata may not know a partition just added to a known topic yet (librdkafka answers
- * "Unknown partition" until its next refresh, up to topic.metadata.refresh.interval.ms
- * later): those are asked of a consumer made for this look, whose metadata is fresh.
- */
-class WatermarkReader {
-  private fresh: Promise<Consumer> | undefined;
-
-  constructor(
-    private readonly consumer: Consumer,
-    private readonly connect: () => Promise<Consumer>,
-  ) {}
-
-  async query(topic: string, partition: number): Promise<Watermarks> {
-    try {
-      return await this.consumer.queryWatermarks(topic, partition, 10_000);
-    } catch {
-      return (await (this.fresh ??= this.connect())).queryWatermarks(topic, partition, 10_000);
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.fresh?.then(
-      (c) => c.disconnect(),
-      () => undefined,
-    );
-  }
-}
-
 export class FanoutSource {
   private consumer: Consumer | undefined;
   private stopEofs: (() => void) | undefined;
   private readonly clients: KafkaClientSupplier;
   private readonly histories = new Map<string, PartitionHistory>();
-  /**
-   * The partitions read, each with the offset it was last assigned at. Adding partitions
-   * assigns them all again (`assign` replaces the assignment), each at its reading
-   * position: where it was assigned, or past the last record consumed from it.
-   */
-  private readonly assigned = new Map<string, TopicPartitionOffset>();
-  /** Partitions were added while the loop reads: it assigns them between two batches. */
-  private reassign = false;
   private running = false;
-  private closing = false;
   private loop: Promise<void> = Promise.resolve();
   /** Partitions whose end (as of the start) is not reached yet: ready when none is left. */
   private readonly catchingUp = new Set<string>();
@@ -127,43 +80,29 @@ export class FanoutSource {
 
   /** Assigns partitions not read yet (new topics, added partitions), each from `historyPerPartition` back. Returns how many topics are still missing. */
   private async discover(): Promise<number> {
-    const cluster = await this.clients.admin(this.o.client).clusterInfo(10_000);
-    const watermarks = new WatermarkReader(this.consumer!, () => connectWithin(this.clients, this.consumerConfig(), { consumeTimeoutMs: 1 }, 10_000));
-    let added = 0;
+    const c = this.consumer!;
+    const topics = (await c.metadata(10_000)).topics;
+    const added: TopicPartitionOffset[] = [];
     let missing = 0;
     try {
       for (const t of this.o.topics) {
-        const count = cluster.topics.get(t.topic)?.partitions ?? 0;
+        const count = topics.get(t.topic)?.partitions ?? 0;
         if (count === 0) missing++;
         for (let partition = 0; partition < count; partition++) {
           const key = `${t.topic}:${partition}`;
           if (this.histories.has(key)) continue;
-          const w = await watermarks.query(t.topic, partition);
+          const w = await c.queryWatermarks(t.topic, partition, 10_000);
           const start = Math.max(w.low, w.high - this.o.historyPerPartition);
           this.histories.set(key, new PartitionHistory(this.o.historyPerPartition, start));
           this.catchingUp.add(key);
-          this.assigned.set(key, { topic: t.topic, partition, offset: start });
-          added++;
+          added.push({ topic: t.topic, partition, offset: start });
         }
       }
     } finally {
-      await watermarks.close();
-      // Those added before a failure too. While the loop reads, it assigns them between two batches (a consume in flight would move the positions).
-      if (added > 0 && this.running) this.reassign = true;
-      else if (added > 0 && !this.closing) this.assignAll();
+      // Those found before a failure too: their histories exist, so a later look would not add them again.
+      if (added.length > 0) c.incrementalAssign(added);
     }
     return missing;
-  }
-
-  /** Assigns every partition read, each at its reading position (called while no consume is in flight). */
-  private assignAll(): void {
-    const c = this.consumer!;
-    const all = [...this.assigned.values()];
-    for (const p of c.position(all)) {
-      if (p.offset >= 0) this.assigned.get(`${p.topic}:${p.partition}`)!.offset = p.offset;
-    }
-    c.assign(all.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset })));
-    this.reassign = false;
   }
 
   /** Waiting for the schema registry while it does not answer (at most 5 s between attempts: delivery is latency-bound). */
@@ -200,7 +139,6 @@ export class FanoutSource {
     while (this.running) {
       let batch: ConsumedRecord[];
       try {
-        if (this.reassign) this.assignAll();
         batch = await this.consumer!.consume(1000);
       } catch (err) {
         this.o.log.warn({ err }, 'consuming failed; retrying');
@@ -263,7 +201,6 @@ export class FanoutSource {
 
   async close(): Promise<void> {
     this.running = false;
-    this.closing = true;
     this.registry.stop();
     clearInterval(this.discoverer);
     await this.loop;

@@ -34,10 +34,17 @@ export interface ConsumerHooks {
 }
 
 export interface Consumer {
+  /**
+   * The consumer this one wraps, when it is a wrapper (metrics, logging): a producer's
+   * sendOffsetsToTransaction follows it to the client of its own supplier, whose group
+   * metadata fences zombies. Undefined on a supplier's own consumers.
+   */
+  readonly inner?: Consumer | undefined;
   subscribe(topics: readonly string[]): void;
   /** Up to `max` records; fewer once the partitions are read to their end. */
   consume(max: number): Promise<ConsumedRecord[]>;
-  incrementalAssign(partitions: readonly TopicPartition[]): void;
+  /** Adds partitions: from the given offset, else the committed one (else the reset policy). */
+  incrementalAssign(partitions: readonly (TopicPartition & { offset?: number })[]): void;
   incrementalUnassign(partitions: readonly TopicPartition[]): void;
   /** Outside a group: read these partitions from these offsets. */
   assign(partitions: readonly TopicPartitionOffset[]): void;
@@ -52,6 +59,8 @@ export interface Consumer {
   /** Watermarks from the last fetch, without a round trip; undefined when none is known. */
   cachedWatermarks(topic: string, partition: number): Watermarks | undefined;
   queryWatermarks(topic: string, partition: number, timeoutMs: number): Promise<Watermarks>;
+  /** Brokers and topics as this consumer's own connection sees them (refreshing its metadata). */
+  metadata(timeoutMs: number): Promise<ClusterInfo>;
   /** Called when a partition is read to its end; returns a function that stops the calls. */
   onPartitionEof(listener: (tp: TopicPartition) => void): () => void;
   isConnected(): boolean;
@@ -98,4 +107,11 @@ export interface KafkaClientSupplier {
   consumer(settings: ClientSettings, hooks: ConsumerHooks): Promise<Consumer>;
   producer(settings: ClientSettings, options?: ProducerOptions): Promise<Producer>;
   admin(settings: ClientSettings): Admin;
+}
+
+/** The supplier's own consumer under any wrappers (at most 16 deep: a cycle is not followed forever). */
+export function innermost(consumer: Consumer): Consumer {
+  let c = consumer;
+  for (let depth = 0; c.inner !== undefined && depth < 16; depth++) c = c.inner;
+  return c;
 }

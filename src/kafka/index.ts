@@ -6,6 +6,7 @@
 import { rdkafkaClients } from './rdkafka';
 import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
 
+export { innermost } from './clients';
 export type { Admin, Consumer, ConsumerHooks, KafkaClientSupplier, Producer, ProducerOptions, RebalanceKind, RebalanceListener } from './clients';
 export { ERR } from './types';
 export type {

@@ -41,8 +41,14 @@ export class HostDirectory {
     await this.clients
       .admin(this.client)
       .createTopics([{ name: this.topic, partitions: 1, replicationFactor: -1, config: { 'cleanup.policy': 'compact' } }], 15_000);
-    this.producer = await this.clients.producer({ ...this.client, 'enable.idempotence': true, 'linger.ms': 0 }, { pollIntervalMs: 100 });
-    this.consumer = await this.clients.consumer({ ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false }, { consumeTimeoutMs: 200 });
+    this.producer = await this.clients.producer(
+      { ...this.client, 'enable.idempotence': true, 'linger.ms': 0 },
+      { pollIntervalMs: 100, connectTimeoutMs: 15_000 },
+    );
+    this.consumer = await this.clients.consumer(
+      { ...this.client, 'group.id': `${this.topic}-reader`, 'enable.auto.commit': false },
+      { consumeTimeoutMs: 200, connectTimeoutMs: 15_000 },
+    );
     this.consumer.assign([{ topic: this.topic, partition: 0, offset: 0 }]);
     this.running = true;
     this.tailing = this.tail();

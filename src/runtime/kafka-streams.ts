@@ -1,7 +1,7 @@
 /**
  * KafkaStreams: runs a Topology against Kafka (Kafka Streams' class of the same name).
  *
- *   const streams = new KafkaStreams(builder.build(), { applicationId: 'app', kafka: config.kafka });
+ *   const streams = new KafkaStreams(builder.build(), { applicationId: 'app', kafka: { 'bootstrap.servers': 'localhost:9092' } });
  *   await streams.start();   // resolves once the producer is ready and the consumer subscribed
  *   …
  *   await streams.close();   // finish the batch, commit, leave the group

@@ -60,7 +60,7 @@ describe('the compiled runtime, installed with production dependencies only', fu
       'models/anomaly-detector/1/model.onnx',
     ])
       assert.ok(existsSync(join(app, f)), f);
-    assert.ok(!existsSync(join(app, 'dist/src/cli/start.js')), 'npm start is the development launcher, not built');
+    assert.ok(!existsSync(join(app, 'dist/ops')), "the tools (npm start's launcher, the stack, benchmarks) are not built");
   });
 
   it('exports the engine, the inference operator and the fan-out, with types', () => {

@@ -1,7 +1,7 @@
 /** The Consumer interface over node-rdkafka's KafkaConsumer. */
 import Kafka, { type LibrdKafkaError, type Message } from 'node-rdkafka';
 import type { Consumer, ConsumerHooks } from '../clients';
-import type { ClientSettings, ConsumedRecord, Header, TopicPartition, TopicPartitionOffset, Watermarks } from '../types';
+import type { ClientSettings, ClusterInfo, ConsumedRecord, Header, TopicPartition, TopicPartitionOffset, Watermarks } from '../types';
 import { promised } from './promised';
 
 const ASSIGN = -175;
@@ -59,7 +59,7 @@ export class RdKafkaConsumer implements Consumer {
     );
   }
 
-  incrementalAssign(partitions: readonly TopicPartition[]): void {
+  incrementalAssign(partitions: readonly (TopicPartition & { offset?: number })[]): void {
     this.client.incrementalAssign([...partitions]);
   }
 
@@ -90,7 +90,9 @@ export class RdKafkaConsumer implements Consumer {
   }
 
   position(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
-    return this.client.position([...partitions]).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset ?? -1 }));
+    return this.client
+      .position([...partitions])
+      .map((p) => ({ topic: p.topic, partition: p.partition, offset: p.offset !== undefined && p.offset >= 0 ? p.offset : -1 }));
   }
 
   cachedWatermarks(topic: string, partition: number): Watermarks | undefined {
@@ -106,6 +108,14 @@ export class RdKafkaConsumer implements Consumer {
     return new Promise((resolve, reject) =>
       this.client.queryWatermarkOffsets(topic, partition, timeoutMs, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))),
     );
+  }
+
+  async metadata(timeoutMs: number): Promise<ClusterInfo> {
+    const m = await promised<Kafka.Metadata>((cb) => this.client.getMetadata({ timeout: timeoutMs }, cb));
+    return {
+      brokers: m.brokers.map((b) => ({ id: b.id, host: b.host, port: b.port })),
+      topics: new Map(m.topics.map((t) => [t.name, { partitions: t.partitions.length, replicas: t.partitions[0]?.replicas.length ?? 0 }])),
+    };
   }
 
   onPartitionEof(listener: (tp: TopicPartition) => void): () => void {

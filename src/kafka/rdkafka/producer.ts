@@ -1,6 +1,7 @@
 /** The Producer interface over node-rdkafka's Producer. */
 import Kafka from 'node-rdkafka';
-import type { Consumer, Producer, ProducerOptions } from '../clients';
+import { StreamingError } from '../../errors';
+import { innermost, type Consumer, type Producer, type ProducerOptions } from '../clients';
 import type { ClientSettings, Headers, KafkaClientError, TopicPartitionOffset } from '../types';
 import { RdKafkaConsumer } from './consumer';
 import { promised } from './promised';
@@ -47,8 +48,16 @@ export class RdKafkaProducer implements Producer {
   }
 
   sendOffsetsToTransaction(offsets: readonly TopicPartitionOffset[], consumer: Consumer, timeoutMs: number): Promise<void> {
-    if (!(consumer instanceof RdKafkaConsumer)) return Promise.reject(new Error('sendOffsetsToTransaction needs a consumer of the same client supplier'));
-    return promised<void>((cb) => this.client.sendOffsetsToTransaction([...offsets], consumer.client, timeoutMs, cb));
+    const own = innermost(consumer);
+    if (!(own instanceof RdKafkaConsumer)) {
+      const hint = 'a supplier that wraps the node-rdkafka clients must set `inner` on its consumers to the consumer it wraps';
+      return Promise.reject(
+        new StreamingError('SA_ERR_STREAMS_CONFIG', 'sendOffsetsToTransaction was given a consumer that is not, and does not wrap, a node-rdkafka consumer', {
+          hint,
+        }),
+      );
+    }
+    return promised<void>((cb) => this.client.sendOffsetsToTransaction([...offsets], own.client, timeoutMs, cb));
   }
 
   commitTransaction(timeoutMs: number): Promise<void> {

@@ -41,7 +41,7 @@ export class StreamsBuilder {
     topic: string,
     consumed: Consumed<K, V | null> & { keySerde: SerdeFor<K>; valueSerde: SerdeFor<V> },
     materialized: Pick<Materialized<K, V>, 'name' | 'backend' | 'logging' | 'cacheMaxEntries'> = {},
-  ): KTable<K, V> {
+  ): KTable<K, V, V | null> {
     const source = this.stream(topic, consumed, { name: this.graph.newName('KTABLE-SOURCE') });
     const storeName = materialized.name ?? `${topic}-STATE-STORE`.replace(/[^A-Za-z0-9._-]/g, '_');
     this.graph.addStore(
@@ -58,7 +58,7 @@ export class StreamsBuilder {
     const name = this.graph.newName('KTABLE-MATERIALIZE');
     this.graph.add({ kind: 'processor', name, operator: 'table', supplier: () => new TableSourceProcessor<K, V>(storeName), children: [] }, [source.nodeName]);
     this.graph.connectStores(name, [storeName]);
-    return new KTable<K, V>(this.graph, name, storeName);
+    return new KTable<K, V, V | null>(this.graph, name, storeName);
   }
 
   /**

@@ -140,12 +140,18 @@ export class TaskStores {
         const tp = `${s.changelog}:${this.context.partition}`;
         const from = !s.persistent ? 0 : checkpoint?.ok ? (checkpoint.offsets.get(tp) ?? -1) : -1;
         if (s.persistent) this.unrestored.add(tp);
+        // Kept until this store's restoration replaces it, so a sibling's rewrite of the file does not drop it.
+        if (s.persistent && from >= 0) this.checkpointed.set(tp, from);
         return {
           store: s.spec.name,
           topic: s.changelog,
           partition: this.context.partition,
           from,
-          wipe: () => s.bytes.wipe(),
+          wipe: () => {
+            // The checkpoint goes first: a crash after the wipe must not leave one claiming the emptied store holds anything.
+            if (this.checkpointed.delete(tp) && this.checkpointFile) writeCheckpoint(this.checkpointFile, this.checkpointed);
+            return s.bytes.wipe();
+          },
           restore: (batch) => s.bytes.restore(batch),
           ...(s.spec.window ? { keyProblem: (key: Buffer) => windowKeyProblem(key, s.spec.window!.segmentMs) } : {}),
           restored: (end) => {

@@ -3,12 +3,14 @@
  * transactions (read_committed sees a record once its transaction commits; commit and
  * abort markers take an offset, as in Kafka), consumer groups with cooperative
  * rebalancing and committed offsets, transactional-id fencing, and faults on demand.
- * It implements what the runtime relies on, and the contract suite
+ * It implements what the runtime relies on. The contract suite
  * (test/support/kafka-contract.ts) runs the same expectations against it and against the
- * real broker, so it cannot drift from librdkafka's behaviour unnoticed.
+ * real broker, so what it checks cannot drift from librdkafka's behaviour unnoticed;
+ * what it cannot check on a real broker in a test's time (a member dropped by the group
+ * noticing it, faults, held records) is modelled here and documented where it is.
  */
-import type { Headers, TopicPartition } from '../../../src/kafka';
-import { murmur2 } from '../../../src/partitioner';
+import type { ClusterInfo, Headers, TopicPartition } from '../../../src/kafka';
+import { partitionBy } from '../../../src/partitioner';
 
 export type TxnState = 'open' | 'committed' | 'aborted';
 
@@ -88,6 +90,13 @@ export class FakeBroker {
     return true;
   }
 
+  clusterInfo(): ClusterInfo {
+    return {
+      brokers: [{ id: 1, host: 'fake', port: 0 }],
+      topics: new Map([...this.topics].map(([name, parts]) => [name, { partitions: parts.length, replicas: 1 }])),
+    };
+  }
+
   log(topic: string, partition: number): Entry[] | undefined {
     return this.topics.get(topic)?.[partition];
   }
@@ -104,10 +113,24 @@ export class FakeBroker {
     if (err) throw err;
   }
 
-  append(topic: string, partition: number | null, key: Buffer | null, value: Buffer | null, timestamp: number, headers: Headers, txn?: Txn): number {
+  /**
+   * Appends a record. Without a partition, a keyed record goes where the producer's
+   * partitioner puts it: murmur2 for a producer with Java's partitioner (the default here,
+   * as for the runtime's producers), CRC32 for librdkafka's default.
+   */
+  append(
+    topic: string,
+    partition: number | null,
+    key: Buffer | null,
+    value: Buffer | null,
+    timestamp: number,
+    headers: Headers,
+    txn?: Txn,
+    partitioner: 'murmur2' | 'crc32' = 'murmur2',
+  ): number {
     const parts = this.topics.get(topic);
     if (!parts) throw new FakeKafkaError(`Broker: Unknown topic or partition (${topic})`, 3);
-    const p = partition ?? (key === null ? this.roundRobin++ % parts.length : (murmur2(key) & 0x7fffffff) % parts.length);
+    const p = partition ?? (key === null ? this.roundRobin++ % parts.length : partitionBy(partitioner, key, parts.length));
     const log = parts[p];
     if (!log) throw new FakeKafkaError(`Broker: Unknown topic or partition (${topic}:${p})`, 3);
     log.push({ offset: log.length, key, value, timestamp, headers, ...(txn ? { txn } : {}) });

@@ -1,6 +1,15 @@
 /** The Consumer interface on the in-memory broker (broker.ts). */
 import { randomUUID } from 'node:crypto';
-import type { ClientSettings, ConsumedRecord, Consumer, ConsumerHooks, TopicPartition, TopicPartitionOffset, Watermarks } from '../../../src/kafka';
+import type {
+  ClientSettings,
+  ClusterInfo,
+  ConsumedRecord,
+  Consumer,
+  ConsumerHooks,
+  TopicPartition,
+  TopicPartitionOffset,
+  Watermarks,
+} from '../../../src/kafka';
 import { FakeKafkaError, tpKey, type FakeBroker, type GroupMember } from './broker';
 
 const OFFSET_BEGINNING = -2;
@@ -14,7 +23,8 @@ export class FakeConsumer implements Consumer {
   private rejoining = false;
   private connected = true;
   /** "topic:partition" → next offset to read. */
-  private readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  /** `known`: something was fetched since the assignment (librdkafka's position is unknown before). */
+  private readonly positions = new Map<string, { topic: string; partition: number; offset: number; known?: boolean }>();
   private readonly eofSent = new Set<string>();
   private readonly eofListeners = new Set<(tp: TopicPartition) => void>();
   private next = 0;
@@ -87,6 +97,7 @@ export class FakeConsumer implements Consumer {
         if (e.control || (this.readCommitted && e.txn?.state === 'aborted')) continue;
         out.push({ topic: p.topic, partition: p.partition, offset: e.offset, key: e.key, value: e.value, timestamp: e.timestamp, headers: e.headers });
       }
+      p.known = true;
       const key = tpKey(p.topic, p.partition);
       if (p.offset >= end && !this.eofSent.has(`${key}@${end}`)) {
         this.eofSent.add(`${key}@${end}`);
@@ -97,10 +108,16 @@ export class FakeConsumer implements Consumer {
     return out;
   }
 
-  incrementalAssign(partitions: readonly TopicPartition[]): void {
+  incrementalAssign(partitions: readonly (TopicPartition & { offset?: number })[]): void {
     const committed = this.broker.group(this.groupId).committed;
-    for (const tp of partitions)
-      this.positions.set(tpKey(tp.topic, tp.partition), { ...tp, offset: Math.max(0, committed.get(tpKey(tp.topic, tp.partition)) ?? 0) });
+    for (const tp of partitions) {
+      const from = tp.offset ?? committed.get(tpKey(tp.topic, tp.partition)) ?? 0;
+      this.positions.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition, offset: Math.max(0, from) });
+    }
+  }
+
+  async metadata(): Promise<ClusterInfo> {
+    return this.broker.clusterInfo();
   }
 
   incrementalUnassign(partitions: readonly TopicPartition[]): void {
@@ -136,7 +153,10 @@ export class FakeConsumer implements Consumer {
   }
 
   position(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
-    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: this.positions.get(tpKey(tp.topic, tp.partition))?.offset ?? -1 }));
+    return partitions.map((tp) => {
+      const p = this.positions.get(tpKey(tp.topic, tp.partition));
+      return { topic: tp.topic, partition: tp.partition, offset: p?.known ? p.offset : -1 };
+    });
   }
 
   cachedWatermarks(topic: string, partition: number): Watermarks | undefined {

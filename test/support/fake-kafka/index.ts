@@ -5,7 +5,7 @@
  *   kafka.broker.createTopic('in', 2);
  *   new KafkaStreams(topology, { applicationId: 'app', kafka: { 'bootstrap.servers': 'fake:0' }, clientSupplier: kafka });
  */
-import type { Admin, ClientSettings, ClusterInfo, ConsumerHooks, KafkaClientSupplier, TopicSpec } from '../../../src/kafka';
+import type { Admin, ClientSettings, ClusterInfo, ConsumerHooks, KafkaClientSupplier, ProducerOptions, TopicSpec } from '../../../src/kafka';
 import { FakeBroker } from './broker';
 import { FakeConsumer } from './consumer';
 import { FakeProducer } from './producer';
@@ -26,8 +26,8 @@ export class FakeKafka implements KafkaClientSupplier {
     return c;
   }
 
-  async producer(settings: ClientSettings): Promise<FakeProducer> {
-    const p = new FakeProducer(this.broker, settings);
+  async producer(settings: ClientSettings, options: ProducerOptions = {}): Promise<FakeProducer> {
+    const p = new FakeProducer(this.broker, settings, options.javaPartitioner ? 'murmur2' : 'crc32');
     this.producers.push(p);
     return p;
   }
@@ -36,10 +36,7 @@ export class FakeKafka implements KafkaClientSupplier {
     const broker = this.broker;
     return {
       async clusterInfo(): Promise<ClusterInfo> {
-        return {
-          brokers: [{ id: 1, host: 'fake', port: 0 }],
-          topics: new Map([...broker.topics].map(([name, parts]) => [name, { partitions: parts.length, replicas: 1 }])),
-        };
+        return broker.clusterInfo();
       },
       async createTopics(topics: readonly TopicSpec[]): Promise<string[]> {
         return topics.filter((t) => broker.createTopic(t.name, t.partitions)).map((t) => t.name);

@@ -1,5 +1,13 @@
 /** The Producer interface on the in-memory broker (broker.ts), transactional when given a transactional.id. */
-import type { ClientSettings, Consumer, Headers, KafkaClientError, Producer, TopicPartitionOffset } from '../../../src/kafka';
+import {
+  innermost,
+  type ClientSettings,
+  type Consumer,
+  type Headers,
+  type KafkaClientError,
+  type Producer,
+  type TopicPartitionOffset,
+} from '../../../src/kafka';
 import { FakeKafkaError, tpKey, type FakeBroker, type Txn } from './broker';
 import { FakeConsumer } from './consumer';
 
@@ -16,6 +24,7 @@ export class FakeProducer implements Producer {
   constructor(
     private readonly broker: FakeBroker,
     settings: ClientSettings,
+    private readonly partitioner: 'murmur2' | 'crc32' = 'crc32',
   ) {
     const id = settings['transactional.id'];
     this.transactionalId = id === undefined ? undefined : String(id);
@@ -42,7 +51,7 @@ export class FakeProducer implements Producer {
   produce(topic: string, partition: number | null, value: Buffer | null, key: Buffer | null, timestamp: number, headers: Headers = []): void {
     if (this.transactionalId !== undefined && !this.txn) throw state('produce outside a transaction');
     try {
-      this.broker.append(topic, partition, key, value, timestamp, headers, this.txn);
+      this.broker.append(topic, partition, key, value, timestamp, headers, this.txn, this.partitioner);
     } catch (err) {
       // librdkafka reports an unknown topic through the delivery report, and the transaction can then only abort.
       const e = err as FakeKafkaError;
@@ -59,12 +68,13 @@ export class FakeProducer implements Producer {
     this.broker.fault('sendOffsetsToTransaction');
     this.checkFenced();
     if (!this.txn) throw state('sendOffsetsToTransaction outside a transaction');
-    if (!(consumer instanceof FakeConsumer)) throw state('a consumer of another client supplier');
+    const own = innermost(consumer);
+    if (!(own instanceof FakeConsumer)) throw state('a consumer of another client supplier');
     // KIP-447: the group metadata fences a member the group no longer has (a zombie).
-    if (consumer.generation() === undefined) throw new FakeKafkaError('Broker: Specified group generation id is not valid', 22, { isTxnRequiresAbort: true });
-    const group = this.txn.offsets.get(consumer.groupId) ?? new Map<string, number>();
+    if (own.generation() === undefined) throw new FakeKafkaError('Broker: Specified group generation id is not valid', 22, { isTxnRequiresAbort: true });
+    const group = this.txn.offsets.get(own.groupId) ?? new Map<string, number>();
     for (const o of offsets) group.set(tpKey(o.topic, o.partition), o.offset);
-    this.txn.offsets.set(consumer.groupId, group);
+    this.txn.offsets.set(own.groupId, group);
   }
 
   async commitTransaction(): Promise<void> {

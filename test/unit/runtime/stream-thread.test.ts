@@ -1,7 +1,9 @@
 /**
  * The runtime without a broker: KafkaStreams on the in-memory Kafka (test/support/fake-kafka),
- * whose behaviour the client contract holds to librdkafka's. Each case drives one of the
- * runtime's recovery paths and checks exactly-once on the committed output.
+ * held to librdkafka's behaviour in what the client contract checks (test/support/kafka-contract.ts);
+ * the fake's group timing (a member noticing it was dropped) and its faults on demand are
+ * its own. Each case drives one of the runtime's recovery paths and checks exactly-once on
+ * the committed output.
  */
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
@@ -34,23 +36,28 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a revocation mid-batch hands a partition over with nothing lost or counted twice', async () => {
-    const a = app('a');
+  it('a revocation mid-transaction hands a partition over with nothing lost or counted twice', async () => {
+    // Long commit intervals: a has processed records in an open transaction when b joins.
+    const slow = { commitIntervalMs: 60_000, commitMaxRecords: 1_000_000, transactionTimeoutMs: 120_000 };
+    const a = app('a', slow);
     await a.streams.start();
     feed(kafka, 20, 10);
-    await until('some output', () => outputs() >= 20);
-    const b = app('b');
-    await b.streams.start(); // joins: a cooperative rebalance moves one partition from a to b while a has batches in flight
+    const outputWhere = (state: string): boolean =>
+      (kafka.broker.topics.get(OUTPUT) ?? []).some((log) => log.some((e) => !e.control && e.txn?.state === state));
+    await until('a processing inside an open transaction', () => outputWhere('open'));
+    const b = app('b', slow);
+    await b.streams.start(); // joins: a cooperative rebalance revokes one partition from a, whose transaction is open
+    await until('the revocation', () => a.logs.some((l) => l.msg === 'partitions revoked'));
+    assert.ok(outputWhere('aborted'), "a's open transaction was aborted, not committed, when the partition moved");
     feed(kafka, 20, 10);
-    await untilCounted(kafka, 20, 20);
+    const live = (): number =>
+      (kafka.broker.topics.get(OUTPUT) ?? []).reduce((n, log) => n + log.filter((e) => !e.control && e.txn?.state !== 'aborted').length, 0);
+    await until('every record processed (in open transactions)', () => live() >= 400);
+    await Promise.all(apps.splice(0).map((x) => x.streams.close())); // the final commits
     assertExactlyOnce(kafka, 20, 20);
     assert.ok(
-      a.logs.some((l) => l.msg === 'partitions revoked'),
-      'a was revoked a partition',
-    );
-    assert.ok(
       b.logs.some((l) => l.msg === 'partitions assigned'),
-      'b took it',
+      'b took a partition',
     );
   });
 
@@ -141,9 +148,7 @@ describe('the runtime on the in-memory Kafka (broker-free)', function () {
     const stuck = app('a', { backend: 'rocksdb', closeTimeoutMs: 30_000 });
     await stuck.streams.start();
     await until('restoration under way', () => stuck.logs.some((l) => l.msg === 'restoring state stores from their changelogs'));
-    const started = Date.now();
     await stuck.streams.close();
-    assert.ok(Date.now() - started < 5_000, `closed in ${Date.now() - started} ms, not after the close timeout`);
     assert.equal(stuck.streams.state, 'NOT_RUNNING');
     assert.ok(!stuck.logs.some((l) => l.msg === 'close timed out; dropping the Kafka clients (the open transaction is aborted by the broker)'));
     assert.equal(outputs(), 50, 'nothing was processed against a partial store');

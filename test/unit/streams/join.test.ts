@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
+import { type KStream, Serdes, StreamsBuilder, TopologyTestDriver } from '../../../src';
 
 const S = Serdes.String();
 const APP = { applicationId: 'join-test' };
@@ -16,6 +16,24 @@ function joinTopology(left: boolean): ReturnType<StreamsBuilder['build']> {
 }
 
 describe('tables and stream–table joins (TopologyTestDriver)', () => {
+  it('a table built from a topic carries its deletes downstream: toStream() is typed and delivers V | null', () => {
+    const b = new StreamsBuilder();
+    const updates: KStream<string | null, string | null> = b.table('users', { keySerde: S, valueSerde: S }).toStream();
+    updates.to('user-updates', { keySerde: S, valueSerde: S });
+    const driver = new TopologyTestDriver(b.build(), APP);
+    try {
+      const users = driver.createInputTopic('users', S, S);
+      users.pipeInput('u1', 'Ada');
+      users.pipeInput('u1', null);
+      assert.deepEqual(driver.createOutputTopic('user-updates', S, S).readKeyValuesToList(), [
+        ['u1', 'Ada'],
+        ['u1', null],
+      ]);
+    } finally {
+      driver.close();
+    }
+  });
+
   for (const left of [false, true]) {
     it(`${left ? 'leftJoin' : 'join'} enriches each click with the user's current value`, () => {
       const driver = new TopologyTestDriver(joinTopology(left), APP);
