@@ -7,6 +7,7 @@
  *      measures record timestamp → visible in the output (p50/p95/p99);
  *   CPU of this process (application + load + measuring consumer) and of the broker.
  */
+import type { AnalyticsEvent, EventType } from '../../topologies/event';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -31,21 +32,9 @@ export interface EngineBenchOptions {
   profile: boolean;
 }
 
-interface Event {
-  event_id: string;
-  event_type: string;
-  entity_id: string;
-  user_id: string | null;
-  session_id: string | null;
-  event_time: number;
-  value: number | null;
-  currency: string | null;
-  metrics: Record<string, number>;
-  properties: Record<string, string>;
-  source: string;
-  schema_version: number;
-}
-const TYPES = ['PAGE_VIEW', 'CLICK', 'SEARCH', 'ADD_TO_CART', 'PURCHASE'];
+/** The analytics event the topology reads: the domain's own type. */
+type Event = AnalyticsEvent;
+const TYPES: readonly EventType[] = ['PAGE_VIEW', 'CLICK', 'SEARCH', 'ADD_TO_CART', 'PURCHASE'];
 const SUMMARY = {
   type: 'record',
   name: 'EventSummary',

@@ -18,7 +18,7 @@ import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { SessionAggregateProcessor, type Merger } from '../processors/session-aggregate';
 import { sessionListSerde, type SessionWindows } from './session-windows';
-import type { WindowedAggregateMaterialized, WindowedMaterialized, WindowedSource } from './windowed-aggregation';
+import { retentionOf, type WindowedAggregateMaterialized, type WindowedMaterialized, type WindowedSource } from './windowed-aggregation';
 import type { Windowed } from './windows';
 
 /** A table of sessions: rows of `VA`, and a null update for each session merged away. */
@@ -76,13 +76,7 @@ export class SessionWindowedKStream<K, V> {
   ): SessionTable<K, VA> {
     const { graph, late } = this.source;
     const windows = this.windows;
-    const minimum = windows.gapMs + windows.graceMs;
-    const retentionMs = m.retentionMs ?? minimum;
-    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum)
-      throw new StreamingError(
-        'SA_ERR_TOPOLOGY_INVALID',
-        `session store retention (${retentionMs} ms) must be at least inactivity gap + grace (${minimum} ms)`,
-      );
+    const retentionMs = retentionOf(m, windows.gapMs + windows.graceMs, 'session store', 'inactivity gap + grace');
     const storeName = m.name ?? graph.newName('KSTREAM-SESSION-STATE-STORE');
     const keySerde = (m.keySerde ?? this.source.keySerde) as Serde<K>;
     graph.addStore(

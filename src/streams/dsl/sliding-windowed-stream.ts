@@ -14,7 +14,7 @@ import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { SlidingAggregateProcessor } from '../processors/sliding-aggregate';
 import { timedListSerde, type SlidingWindows } from './sliding-windows';
-import type { SlidingMaterialized, WindowedMaterialized, WindowedSource } from './windowed-aggregation';
+import { retentionOf, type SlidingMaterialized, type WindowedMaterialized, type WindowedSource } from './windowed-aggregation';
 import type { Windowed } from './windows';
 
 export class SlidingWindowedKStream<K, V> {
@@ -62,13 +62,7 @@ export class SlidingWindowedKStream<K, V> {
       throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', 'sliding windows keep the records of each key, which needs a value serde', {
         hint: 'give Grouped.valueSerde to groupByKey/groupBy (or, for reduce, Materialized.valueSerde)',
       });
-    const minimum = windows.timeDifferenceMs + windows.graceMs;
-    const retentionMs = m.retentionMs ?? minimum;
-    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum)
-      throw new StreamingError(
-        'SA_ERR_TOPOLOGY_INVALID',
-        `sliding window retention (${retentionMs} ms) must be at least time difference + grace (${minimum} ms)`,
-      );
+    const retentionMs = retentionOf(m, windows.timeDifferenceMs + windows.graceMs, 'sliding window', 'time difference + grace');
     const storeName = m.name ?? graph.newName('KSTREAM-SLIDING-STATE-STORE');
     const keySerde = (m.keySerde ?? this.source.keySerde) as Serde<K>;
     graph.addStore(

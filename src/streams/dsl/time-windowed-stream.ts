@@ -10,7 +10,7 @@ import { folds, type Aggregator, type Fold, type Initializer, type Reducer } fro
 import { KTable } from './ktable';
 import { addLateSink, lateChildOf, type LateRecords } from './late-records';
 import { WindowAggregateProcessor } from '../processors/window-aggregate';
-import type { WindowedAggregateMaterialized, WindowedMaterialized, WindowedSource } from './windowed-aggregation';
+import { retentionOf, type WindowedAggregateMaterialized, type WindowedMaterialized, type WindowedSource } from './windowed-aggregation';
 import type { TimeWindows, Windowed } from './windows';
 
 export type { LateRecords } from './late-records';
@@ -49,10 +49,7 @@ export class TimeWindowedKStream<K, V> {
   private materialize<VA>(operator: string, fold: Fold<K, V, VA>, m: WindowedAggregateMaterialized<K, VA>): KTable<Windowed<K>, VA> {
     const { graph, late } = this.source;
     const w = this.windows;
-    const minimum = w.sizeMs + w.graceMs;
-    const retentionMs = m.retentionMs ?? minimum;
-    if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum)
-      throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `window store retention (${retentionMs} ms) must be at least window size + grace (${minimum} ms)`);
+    const retentionMs = retentionOf(m, w.sizeMs + w.graceMs, 'window store', 'window size + grace');
     const storeName = m.name ?? graph.newName('KSTREAM-AGGREGATE-STATE-STORE');
     const keySerde = m.keySerde ?? this.source.keySerde;
     graph.addStore(

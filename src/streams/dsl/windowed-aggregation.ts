@@ -9,6 +9,7 @@
  * stores hold aggregates; a sliding store holds the key's records, whose serde is the
  * grouped stream's (or, for reduce, whose records are aggregates too, Materialized's).
  */
+import { StreamingError } from '../../errors';
 import type { SerdeFor } from '../../serdes';
 import type { TopologyGraph } from '../internals/graph';
 import type { Materialized } from './kgrouped-stream';
@@ -36,4 +37,13 @@ export interface WindowedSource<K, V> {
   /** Grouped.valueSerde, when given. */
   valueSerde: SerdeFor<V> | undefined;
   late: LateRecords<K, V> | undefined;
+}
+
+/** The store's retention: as given, else the least the windows need (`minimum`); less than that is a topology error naming `what`. */
+export function retentionOf(m: { retentionMs?: number | undefined }, minimum: number, store: string, what: string): number {
+  const retentionMs = m.retentionMs ?? minimum;
+  if (!Number.isSafeInteger(retentionMs) || retentionMs < minimum) {
+    throw new StreamingError('SA_ERR_TOPOLOGY_INVALID', `${store} retention (${retentionMs} ms) must be at least ${what} (${minimum} ms)`);
+  }
+  return retentionMs;
 }

@@ -73,4 +73,17 @@ describe('sliding windows (TopologyTestDriver)', () => {
     // @ts-expect-error count and aggregate store the records, not their aggregate: they take no aggregate serde
     assert.throws(() => w.count({ valueSerde: Serdes.Long() }), { code: 'SA_ERR_TOPOLOGY_INVALID', message: /value serde/ });
   });
+
+  it('refuses a retention below time difference + grace', () => {
+    const b = new StreamsBuilder();
+    const w = b
+      .stream('in', { keySerde: S, valueSerde: S })
+      .groupByKey({ keySerde: S, valueSerde: S })
+      .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(5_000, 1_000));
+    assert.throws(() => w.count({ retentionMs: 5_999 }), {
+      code: 'SA_ERR_TOPOLOGY_INVALID',
+      message: /sliding window retention \(5999 ms\) must be at least time difference \+ grace \(6000 ms\)/,
+    });
+    assert.doesNotThrow(() => w.count({ retentionMs: 6_000 }));
+  });
 });
