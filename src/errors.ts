@@ -12,6 +12,7 @@ export const ERROR_CATALOGUE = {
   SA_ERR_STACK_START_FAILED: { retriable: true, summary: 'The local broker or registry exited or did not become ready.' },
   SA_ERR_STACK_TOPICS_FAILED: { retriable: true, summary: 'The local stack could not create its topics.' },
   SA_ERR_USAGE: { retriable: false, summary: 'A command-line tool was called with unknown arguments.' },
+  SA_ERR_BENCH: { retriable: false, summary: 'A benchmark could not run: a side failed to build or start, or the two sides computed different outputs.' },
   SA_ERR_SETUP: { retriable: false, summary: 'A program npm start or npm test needs (Java, Maven, Chromium, promtool, helm, Python venv) is not installed.' },
   SA_ERR_STREAMS_CONFIG: { retriable: false, summary: 'Streams options (application id, …) are invalid.' },
   SA_ERR_TOPOLOGY_INVALID: { retriable: false, summary: 'The topology was built wrongly (duplicate names, reused builder, …).' },

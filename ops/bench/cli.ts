@@ -1,82 +1,107 @@
 /**
- * npm run bench -- engine [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]
- * npm run bench -- windowed [--records N] [--keys N] [--partitions N] [--rate N] [--seconds N]
+ * npm run bench -- compare engine|windowed|pipeline [options]   this project against the Kafka Streams peer
+ * npm run bench -- engine|windowed|pipeline [options]           this project alone, through the same harness
  * npm run bench -- restore [--keys N] [--partitions N]
- * npm run bench -- pipeline [--records N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS]
  * npm run bench -- ws [--clients N] [--rate DELIVERIES_PER_S] [--seconds N]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
  */
 import { loadConfigOrExit } from '../../src/config';
-import { parseCli, usageError, wholeNumber } from '../../src/cli-args';
-import { isStreamingError } from '../../src/errors';
-import { benchEngine, type EngineBenchOptions } from './engine';
-import { benchPipeline } from './pipeline';
-import { benchRestore, benchWindowed } from './stateful';
+import { finishCli, parseCli, usageError, wholeNumber } from '../../src/cli-args';
+import { compare, type CompareOptions } from './harness/compare';
+import { COMPARED, type ScenarioName } from './harness/scenarios';
+import { writeSweepChart } from './harness/sweep';
+import { benchRestore } from './restore';
 import { benchWs } from './ws';
 
-const NAMES = ['engine', 'windowed', 'restore', 'pipeline', 'ws'] as const;
-type Options = EngineBenchOptions & { keys: number; clients: number };
-const NUMBERS = ['records', 'partitions', 'rate', 'seconds', 'commit-interval', 'keys', 'clients'] as const;
+const NUMBERS = ['records', 'warmup', 'repeat', 'partitions', 'rate', 'seconds', 'threads', 'commit-interval', 'keys', 'clients', 'check-records'] as const;
 const CLI = {
   usage:
-    'usage: npm run bench -- engine|windowed|restore|pipeline|ws [--records N] [--keys N] [--clients N] [--partitions N] [--rate N] [--seconds N] [--commit-interval MS] [--profile]',
+    'usage: npm run bench -- [compare] engine|windowed|pipeline|restore|ws [--repeat N] [--records N] [--warmup N] [--rate N] [--seconds N] [--threads N] [--sweep] [--json] …',
   help: `Benchmarks print figures; they assert nothing. They share the machine with the local broker.
 
-  engine     Avro → mapValues → Avro under exactly-once: a backlog, then a live rate
-  windowed   count + sum in 1-minute windows over --keys keys
+  compare S  this project and the Kafka Streams peer (ops/bench/kafka-streams-peer, built by
+             Maven on first use) on the same broker and input, alternating, after checking
+             that both compute the same (S: engine, windowed or pipeline)
+  engine     Avro → mapValues → Avro under exactly-once
+  windowed   count + sum in 1-minute windows over --keys keys (RocksDB)
+  pipeline   the analytics topology with inference; latency at half the maximum rate
   restore    restoration of a --keys changelog
-  pipeline   the analytics topology with inference, backlog and end-to-end latency
   ws         fan-out: --clients WebSocket clients, --rate deliveries per second
 
-  --records N  --keys N  --clients N  --partitions N  --rate N  --seconds N
-  --commit-interval MS   --profile (engine: write a CPU profile)`,
-  options: { ...Object.fromEntries(NUMBERS.map((n) => [n, { type: 'string' as const }])), profile: { type: 'boolean' as const } },
-  commands: NAMES,
+  --repeat N          runs per side (default 3 for compare, 1 alone)
+  --records N         timed input records (default engine 1,000,000, windowed and pipeline 500,000)
+  --warmup N          input records processed before timing starts (default a fifth of --records)
+  --rate N            offered events/s of the latency phase (default engine/windowed 20,000;
+                      pipeline half the slowest side's first run)
+  --seconds N         length of each latency phase (default 10)
+  --sweep             latency at 10–100 % of the maximum rate; an SVG chart under bench/results/
+  --threads N         stream threads per application (default 1)
+  --commit-interval MS  both sides' commit interval (default: each side's own, 100 ms)
+  --partitions N  --keys N  --clients N  --check-records N (the correctness check's input; 0: none)
+  --json              also write the report under bench/results/
+  --profile           a V8 CPU profile of the Node side per run (bench/results/profiles/), its top functions printed`,
+  options: {
+    ...Object.fromEntries(NUMBERS.map((n) => [n, { type: 'string' as const }])),
+    json: { type: 'boolean' as const },
+    sweep: { type: 'boolean' as const },
+    profile: { type: 'boolean' as const },
+  },
+  commands: ['compare', ...COMPARED, 'restore', 'ws'],
 };
 
-function parse(): { name: (typeof NAMES)[number]; options: Options; given: Set<string> } {
-  const { command, values } = parseCli(CLI);
-  const name = NAMES.find((n) => n === command);
-  if (!name) throw usageError(CLI, 'no benchmark named');
-  const options: Options = {
-    records: 200_000,
-    partitions: 6,
-    rate: 20_000,
-    seconds: 10,
-    commitInterval: 100,
-    profile: values.profile === true,
-    keys: name === 'restore' ? 1_000_000 : 100_000,
-    clients: 10_000,
-  };
-  const given = new Set<string>();
+type Numbers = Partial<Record<(typeof NUMBERS)[number], number>>;
+
+function numbers(values: Record<string, string | boolean | undefined>): Numbers {
+  const out: Numbers = {};
   for (const flag of NUMBERS) {
-    const value = wholeNumber(CLI, flag, (values as Record<string, string | boolean | undefined>)[flag], 1);
-    if (value === undefined) continue;
-    given.add(flag);
-    (options as unknown as Record<string, number>)[flag.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())] = value;
+    const v = wholeNumber(CLI, flag, values[flag], flag === 'check-records' ? 0 : 1);
+    if (v !== undefined) out[flag] = v;
   }
-  return { name, options, given };
+  return out;
 }
 
-async function main(): Promise<void> {
-  const { name, options, given } = parse();
-  const rateGiven = given.has('rate');
+function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: Record<string, unknown>): CompareOptions {
+  const records = x.records ?? (name === 'engine' ? 1_000_000 : 500_000);
+  return {
+    scenario: name,
+    sides: both ? ['node', 'peer'] : ['node'],
+    repeat: x.repeat ?? (both ? 3 : 1),
+    records,
+    warmup: x.warmup ?? Math.round(records / 5),
+    partitions: x.partitions ?? 6,
+    keys: x.keys ?? 100_000,
+    rates: x.rate !== undefined ? [x.rate] : [],
+    sweep: values.sweep === true ? [0.1, 0.25, 0.5, 0.75, 0.9, 1] : undefined,
+    seconds: x.seconds ?? 10,
+    threads: x.threads ?? 1,
+    commitInterval: x['commit-interval'],
+    checkRecords: x['check-records'] ?? 20_000,
+    json: values.json === true,
+    profile: values.profile === true,
+  };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const both = argv[0] === 'compare';
+  const { command, values } = parseCli(CLI, both ? argv.slice(1) : argv);
+  if (!command || command === 'compare') throw usageError(CLI, both ? 'compare needs a scenario: engine, windowed or pipeline' : 'no benchmark named');
+  const x = numbers(values as Record<string, string | boolean | undefined>);
+  const scenario = COMPARED.find((s) => s === command);
+  if (both && !scenario) throw usageError(CLI, `compare takes engine, windowed or pipeline, not ${command}`);
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  if (name === 'engine') await benchEngine(config, options, say);
-  else if (name === 'windowed') await benchWindowed(config, options, say);
-  else if (name === 'pipeline') await benchPipeline(config, { ...options, rate: rateGiven ? options.rate : 0 }, say);
-  else if (name === 'ws')
-    await benchWs(config, { clients: options.clients, rate: options.rate, seconds: rateGiven || given.has('seconds') ? options.seconds : 20 }, say);
-  else await benchRestore(config, options, say);
+  if (scenario) {
+    const o = compareOptions(scenario, both, x, values);
+    const results = await compare(config, o, say);
+    if (o.sweep) writeSweepChart(o, results, say);
+    return 0;
+  }
+  if (command === 'ws') await benchWs(config, { clients: x.clients ?? 10_000, rate: x.rate ?? 20_000, seconds: x.seconds ?? 20 }, say);
+  else await benchRestore(config, { keys: x.keys ?? 1_000_000, partitions: x.partitions ?? 6 }, say);
+  return 0;
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `bench failed: ${err instanceof Error ? err.stack : String(err)}`}\n`);
-    process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
-  },
-);
+finishCli('bench', main());

@@ -17,7 +17,7 @@ import type { AnalyticsEvent } from '../../topologies/event';
 import { EventGenerator } from '../../src/generator/events';
 import { catchUp, eventsPerEntitySecond } from '../../src/generator/run';
 import { AvroSerdes } from '../../src/serdes';
-import { connectProducer } from './load';
+import { connectProducer } from './harness/produce';
 
 async function main(): Promise<void> {
   const [eventsTopic, predictionsTopic, rateText, secondsText] = process.argv.slice(2);

@@ -58,10 +58,16 @@ describe('command-line tools: bad arguments', function () {
   it('npm run bench with an unknown benchmark or a bad value prints the usage and exits 2', async () => {
     const unknown = await runTs('ops/bench/cli.ts', ['enigne'], cleanEnv({}));
     assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown command "enigne"\n {2}→ usage: npm run bench -- engine\|windowed\|restore/);
+    assert.match(unknown.stderr, /^SA_ERR_USAGE: unknown command "enigne"\n {2}→ usage: npm run bench -- \[compare\] engine\|windowed\|pipeline\|restore\|ws/);
     const bad = await runTs('ops/bench/cli.ts', ['engine', '--records=-5'], cleanEnv({}));
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /^SA_ERR_USAGE: --records needs a whole number ≥ 1, not -5/);
+    const noScenario = await runTs('ops/bench/cli.ts', ['compare'], cleanEnv({}));
+    assert.equal(noScenario.code, 2);
+    assert.match(noScenario.stderr, /^SA_ERR_USAGE: compare needs a scenario: engine, windowed or pipeline/);
+    const notCompared = await runTs('ops/bench/cli.ts', ['compare', 'ws'], cleanEnv({}));
+    assert.equal(notCompared.code, 2);
+    assert.match(notCompared.stderr, /^SA_ERR_USAGE: compare takes engine, windowed or pipeline, not ws/);
   });
 
   it('npm run schemas -- register against a registry that does not answer says so and how to fix it', async () => {

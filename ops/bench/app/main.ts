@@ -1,0 +1,116 @@
+/**
+ * The Node side of the benchmark harness, as its own process, run from the compiled build
+ * (bench/build/…, made by tsconfig.bench.json) so the harness measures what production
+ * runs, not tsx. It takes the same arguments as the Kafka Streams peer:
+ *
+ *   node bench/build/ops/bench/app/main.js engine|windowed|pipeline --application-id ID --state-dir DIR
+ *     [--threads N] [--commit-interval MS]
+ *     engine:   --input T --output T
+ *     windowed: --input T --counts T --sums T
+ *     pipeline: --events T --predictions T --alerts T --metrics T --model VERSION_DIR
+ *
+ * The Kafka and registry connection comes from the environment, as for every command.
+ * Prints `RUNNING` once running; a line `stats` on stdin answers one JSON line of the model
+ * calls since the last `stats` (pipeline); SIGTERM closes and exits 0.
+ */
+import { basename, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Registry } from 'prom-client';
+import { loadSchema } from '../../../schemas/catalog';
+import { kafkaClientConfig, loadConfigOrExit, registryClientOptions, type Config } from '../../../src/config';
+import { parseCli, usageError, wholeNumber } from '../../../src/cli-args';
+import { isStreamingError } from '../../../src/errors';
+import { localCatalogue, ModelRegistry } from '../../../src/inference/model-registry';
+import { AvroSerdes, KafkaStreams, createLogger, type Topology } from '../../../src/index';
+import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../../topologies/analytics';
+import type { AnalyticsEvent } from '../../../topologies/event';
+import { ModelCalls } from './model-calls';
+import { engineTopology, windowedTopology } from './topologies';
+
+const TOPICS = ['input', 'output', 'counts', 'sums', 'events', 'predictions', 'alerts', 'metrics'] as const;
+const CLI = {
+  usage: 'usage: node bench/build/ops/bench/app/main.js engine|windowed|pipeline --application-id ID --state-dir DIR [--threads N] [--commit-interval MS] …',
+  help: 'The Node side of npm run bench -- compare (see ops/bench/harness/).',
+  options: {
+    ...Object.fromEntries([...TOPICS, 'application-id', 'state-dir', 'model', 'threads', 'commit-interval'].map((n) => [n, { type: 'string' as const }])),
+  },
+  commands: ['engine', 'windowed', 'pipeline'] as const,
+};
+
+type Values = Record<string, string | undefined>;
+
+function need(values: Values, name: string): string {
+  const v = values[name];
+  if (v === undefined || v === '') throw usageError(CLI, `--${name} is required`);
+  return v;
+}
+
+async function topology(scenario: string, v: Values, config: Config, calls: ModelCalls): Promise<{ topology: Topology; close?: () => void }> {
+  const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
+  if (scenario === 'engine') return { topology: engineTopology(avro, need(v, 'input'), need(v, 'output')) };
+  if (scenario === 'windowed') return { topology: windowedTopology(need(v, 'input'), need(v, 'counts'), need(v, 'sums')) };
+  const versionDir = need(v, 'model');
+  const models = await ModelRegistry.open({
+    catalogue: localCatalogue(dirname(dirname(versionDir)), basename(dirname(versionDir)), basename(versionDir)),
+    log: createLogger({ level: 'warn' }, 'bench'),
+    pollMs: 0,
+  });
+  const t = analyticsTopology({
+    topics: { events: need(v, 'events'), predictions: need(v, 'predictions'), alerts: need(v, 'alerts'), metrics: need(v, 'metrics') },
+    serdes: {
+      event: avro.serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') }),
+      prediction: avro.serde<MlPrediction>({ schema: loadSchema('ml-prediction.avsc') }),
+      alert: avro.serde<StreamingAlert>({ schema: loadSchema('streaming-alert.avsc') }),
+    },
+    model: calls.timed(models),
+    metrics: new Registry(),
+  });
+  return { topology: t, close: () => models.close() };
+}
+
+async function main(): Promise<void> {
+  const { command, values } = parseCli(CLI);
+  const v = values as Values;
+  const threads = wholeNumber(CLI, 'threads', v.threads, 1) ?? 1;
+  if (threads !== 1) throw usageError(CLI, '--threads: this build runs one stream thread');
+  const commitIntervalMs = wholeNumber(CLI, 'commit-interval', v['commit-interval'], 1);
+  const config = loadConfigOrExit();
+  const calls = new ModelCalls();
+  const built = await topology(command!, v, config, calls);
+  const streams = new KafkaStreams(built.topology, {
+    applicationId: need(v, 'application-id'),
+    stateDir: need(v, 'state-dir'),
+    kafka: kafkaClientConfig(config.kafka),
+    logger: createLogger({ level: 'warn' }),
+    handleSignals: false,
+    ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
+  });
+  let running = false;
+  streams.on('stateChange', (s) => {
+    if (s !== 'RUNNING' || running) return;
+    running = true;
+    process.stdout.write('RUNNING\n');
+  });
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line.trim() === 'stats') process.stdout.write(`${JSON.stringify(calls.drain())}\n`);
+  });
+  let closing = false;
+  process.on('SIGTERM', () => {
+    if (closing) return;
+    closing = true;
+    streams.close().then(
+      () => {
+        built.close?.();
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  });
+  await streams.start();
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${isStreamingError(err) ? err.toUserText() : `bench app failed: ${err instanceof Error ? err.stack : String(err)}`}\n`);
+  process.exit(isStreamingError(err) && err.code === 'SA_ERR_USAGE' ? 2 : 1);
+});
