@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { EndToEndLatency } from './end-to-end';
 import { StoreMetrics } from './store-metrics';
+import type { CommitPhases } from './commit';
 
 export type FailureReason = 'deserialization' | 'processing' | 'production' | 'late' | 'rejected';
 
@@ -23,6 +24,7 @@ export class StreamsMetrics {
   private readonly failedTotal: Counter<'reason'>;
   private readonly processingMs: Histogram;
   private readonly commitMs: Histogram;
+  private readonly commitPhaseMs: Histogram<'phase'>;
   private readonly txns: Counter<'outcome'>;
   private readonly rebalances: Counter<'kind'>;
   private readonly restoredTotal: Counter<'store'>;
@@ -72,6 +74,13 @@ export class StreamsMetrics {
       name: 'streams_commit_duration_ms',
       help: 'Duration of a commit: flush, offsets, commitTransaction (ms).',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 5000],
+      registers,
+    });
+    this.commitPhaseMs = new Histogram({
+      name: 'streams_commit_phase_duration_ms',
+      help: "A commit's time by phase (ms): flush (the stores' caches into the transaction), offsets (sendOffsetsToTransaction), commit (commitTransaction: the producer's flush and EndTxn), stores (staged writes to the stores).",
+      labelNames: ['phase'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
       registers,
     });
     this.txns = new Counter({
@@ -142,8 +151,9 @@ export class StreamsMetrics {
     else this.failedTotal.inc({ reason });
   }
 
-  committed(durationMs: number): void {
+  committed(durationMs: number, phases: CommitPhases): void {
     this.commitMs.observe(durationMs);
+    for (const [phase, ms] of Object.entries(phases) as [string, number][]) this.commitPhaseMs.observe({ phase }, ms);
     this.txns.inc({ outcome: 'committed' });
   }
 

@@ -242,7 +242,7 @@ export class StreamThread {
       // The next transaction opens while the next batch is awaited, not after it arrives.
       if (this.running) void this.producer.begin();
       this.failedInARow = 0;
-      this.metrics.committed(result.durationMs);
+      this.metrics.committed(result.durationMs, result.phases);
       this.metrics.endToEnd.committed();
       this.log.trace({ partitions: result.partitions, durationMs: result.durationMs, records: this.commitTimer.recordsSince }, 'committed');
     }

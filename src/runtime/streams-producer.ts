@@ -136,10 +136,12 @@ export class StreamsProducer implements RecordCollector {
    * with the consumer's group metadata, then commitTransaction (which flushes). Under
    * at-least-once: flush, then a synchronous offset commit by the consumer.
    */
-  async commit(offsets: TopicPartitionOffset[], consumer: Consumer): Promise<void> {
+  async commit(offsets: TopicPartitionOffset[], consumer: Consumer): Promise<{ offsetsMs: number }> {
     await this.beginning?.catch(() => undefined);
     this.txn.to('committing');
     const deadline = Date.now() + this.config.transactionTimeoutMs;
+    const started = performance.now();
+    let offsetsMs = 0;
     try {
       if (this.config.eos) {
         // commitTransaction flushes the outstanding records itself, and fails (abortable)
@@ -148,6 +150,7 @@ export class StreamsProducer implements RecordCollector {
           await withRetries('sendOffsetsToTransaction', deadline, () =>
             this.unlessClosed((p) => p.sendOffsetsToTransaction(offsets, consumer, this.config.transactionTimeoutMs)),
           );
+        offsetsMs = performance.now() - started;
         await withRetries('commitTransaction', deadline, () => this.unlessClosed((p) => p.commitTransaction(this.config.transactionTimeoutMs)));
       } else {
         await withRetries('flush', deadline, () => this.client.flush(this.config.transactionTimeoutMs));
@@ -161,6 +164,7 @@ export class StreamsProducer implements RecordCollector {
           }
       }
       this.txn.to('ready');
+      return { offsetsMs };
     } catch (err) {
       if (err instanceof StreamingError && err.code === 'SA_ERR_TXN_FATAL') this.txn.to('fatal');
       throw err;

@@ -69,6 +69,21 @@ async function topology(scenario: string, v: Values, config: Config, calls: Mode
   return { topology: t, close: () => models.close() };
 }
 
+/** Commits so far: their count, and total milliseconds overall and by phase (the harness takes differences). */
+async function commitStats(streams: KafkaStreams): Promise<{ count: number; totalMs: number; phasesMs: Record<string, number> }> {
+  const metrics = await streams.metrics.getMetricsAsJSON();
+  const values = (name: string) =>
+    (metrics.find((m) => m.name === name)?.values ?? []) as { metricName?: string; value: number; labels: Record<string, string | number> }[];
+  const total = values('streams_commit_duration_ms');
+  const phasesMs: Record<string, number> = {};
+  for (const v of values('streams_commit_phase_duration_ms')) if (v.metricName?.endsWith('_sum')) phasesMs[String(v.labels.phase)] = v.value;
+  return {
+    count: total.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0,
+    totalMs: total.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0,
+    phasesMs,
+  };
+}
+
 async function main(): Promise<void> {
   const { command, values } = parseCli(CLI);
   const v = values as Values;
@@ -93,7 +108,8 @@ async function main(): Promise<void> {
     process.stdout.write('RUNNING\n');
   });
   createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line.trim() === 'stats') process.stdout.write(`${JSON.stringify(calls.drain())}\n`);
+    if (line.trim() !== 'stats') return;
+    void commitStats(streams).then((commits) => process.stdout.write(`${JSON.stringify({ ...calls.drain(), commits })}\n`));
   });
   let closing = false;
   process.on('SIGTERM', () => {

@@ -166,6 +166,10 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
     await new Promise<void>((r) => producer.disconnect(() => r()));
   }
   for (const line of [...runTable(results), '', ...summaryLines(results, o.sides)]) say(line);
+  for (const r of results.filter((x) => x.commits)) {
+    const phases = Object.entries(r.commits!.phasesMeanMs).map(([phase, ms]) => `${phase} ${ms.toFixed(1)}`);
+    if (phases.length > 0) say(`commit phases of ${SIDE_NAMES[r.side]}, run ${r.run} (mean ms): ${phases.join(', ')}`);
+  }
   for (const r of results.filter((x) => x.profile)) {
     say(`CPU profile of ${SIDE_NAMES[r.side]}, run ${r.run} (the whole process; open in Chrome DevTools): ${r.profile}; top self time:`);
     for (const line of summariseProfile(JSON.parse(readFileSync(r.profile!, 'utf8')) as Parameters<typeof summariseProfile>[0], 15)) say(`  ${line}`);

@@ -55,6 +55,8 @@ export interface RunResult {
   seconds: number;
   procs: Record<string, ProcUsage>;
   inference?: { calls: number; rows: number; p50: number; p95: number; p99: number } | undefined;
+  /** The timed part's commits: how many, their mean, the share of wall time, the mean by phase (ms). */
+  commits?: { count: number; meanMs: number; wallShare: number; phasesMeanMs: Record<string, number> } | undefined;
   latency: LatencyResult[];
   /** The Node side's CPU profile of the whole run, with --profile. */
   profile?: string | undefined;
@@ -122,6 +124,22 @@ function inference(stats: unknown): RunResult['inference'] {
   return { calls: s.calls ?? s.batchMs.length, rows: s.rows ?? 0, p50, p95, p99 };
 }
 
+interface CommitCounters {
+  count: number;
+  totalMs: number;
+  phasesMs: Record<string, number>;
+}
+
+function commitsBetween(before: unknown, after: unknown, seconds: number): RunResult['commits'] {
+  const a = (before as { commits?: CommitCounters } | undefined)?.commits;
+  const b = (after as { commits?: CommitCounters } | undefined)?.commits;
+  if (!a || !b || b.count <= a.count) return undefined;
+  const count = b.count - a.count;
+  const phasesMeanMs: Record<string, number> = {};
+  for (const [phase, ms] of Object.entries(b.phasesMs)) phasesMeanMs[phase] = (ms - (a.phasesMs[phase] ?? 0)) / count;
+  return { count, meanMs: (b.totalMs - a.totalMs) / count, wallShare: (b.totalMs - a.totalMs) / 1000 / seconds, phasesMeanMs };
+}
+
 export async function measureRun(client: ClientSettings, producer: Kafka.Producer, s: Scenario, plan: RunPlan): Promise<RunResult> {
   const runName = `${plan.side}${plan.run}`;
   const topics = runTopics(s, plan.id, runName);
@@ -145,19 +163,21 @@ export async function measureRun(client: ClientSettings, producer: Kafka.Produce
   try {
     await app.running;
     await progress.until(total - plan.records, 600_000);
-    await app.stats();
+    const before = await app.stats();
     const window = meter.window();
     const t1 = Date.now();
     const t2 = await progress.until(total, 1_800_000);
     const procs = window.end();
     const seconds = (t2 - t1) / 1000;
+    const after = await app.stats();
     const result: RunResult = {
       side: plan.side,
       run: plan.run,
       eventsPerSecond: Math.round(plan.records / seconds),
       seconds,
       procs,
-      inference: inference(await app.stats()),
+      inference: inference(after),
+      commits: commitsBetween(before, after, seconds),
       latency: [],
     };
     let from = plan.from;

@@ -23,7 +23,7 @@ function table(head: string[], rows: string[][]): string[] {
 /** One Markdown table of every run: throughput and its CPU/RSS, then latency at each rate. */
 export function runTable(results: readonly RunResult[]): string[] {
   const rates = [...new Set(results.flatMap((r) => r.latency.map((l) => l.rate)))];
-  const head = ['side', 'run', 'events/s', 'app CPU %', 'app RSS MiB', 'broker CPU %', 'load CPU %', 'inference p95 ms'];
+  const head = ['side', 'run', 'events/s', 'app CPU %', 'app RSS MiB', 'broker CPU %', 'load CPU %', 'commits: n, mean ms, % of time', 'inference p95 ms'];
   for (const rate of rates) head.push(`p50/p95/p99 ms at ${n(rate)}/s`, `app CPU % at ${n(rate)}/s`);
   const rows = results.map((r) => {
     const load = r.procs.load ?? r.procs.harness;
@@ -35,6 +35,7 @@ export function runTable(results: readonly RunResult[]): string[] {
       n(r.procs.app?.rssMiB ?? NaN),
       n(r.procs.broker?.cpu ?? NaN),
       n(load?.cpu ?? NaN),
+      r.commits ? `${r.commits.count}, ${r.commits.meanMs.toFixed(1)}, ${Math.round(r.commits.wallShare * 100)}%` : '–',
       r.inference ? r.inference.p95.toFixed(2) : '–',
     ];
     for (const rate of rates) {
