@@ -15,7 +15,20 @@ import { writeSweepChart } from './harness/sweep';
 import { benchRestore } from './restore';
 import { benchWs } from './ws';
 
-const NUMBERS = ['records', 'warmup', 'repeat', 'partitions', 'rate', 'seconds', 'threads', 'commit-interval', 'keys', 'clients', 'check-records'] as const;
+const NUMBERS = [
+  'records',
+  'warmup',
+  'repeat',
+  'partitions',
+  'rate',
+  'seconds',
+  'threads',
+  'commit-interval',
+  'keys',
+  'clients',
+  'check-records',
+  'peer-batch',
+] as const;
 const CLI = {
   usage:
     'usage: npm run bench -- [compare] engine|windowed|pipeline|restore|ws [--repeat N] [--records N] [--warmup N] [--rate N] [--seconds N] [--threads N] [--sweep] [--json] …',
@@ -39,6 +52,8 @@ const CLI = {
   --sweep             latency at 10–100 % of the maximum rate; an SVG chart under bench/results/
   --threads N         stream threads per application (default 1)
   --commit-interval MS  both sides' commit interval (default: each side's own, 100 ms)
+  --peer-batch N      records per model call on the Kafka Streams side (default 1: exactly-once;
+                      above 1 it holds records across a commit, see kafka-streams-peer/README.md)
   --partitions N  --keys N  --clients N  --check-records N (the correctness check's input; 0: none)
   --json              also write the report under bench/results/
   --profile           a V8 CPU profile of the Node side per run (bench/results/profiles/), its top functions printed`,
@@ -78,6 +93,7 @@ function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: R
     threads: x.threads ?? 1,
     commitInterval: x['commit-interval'],
     checkRecords: x['check-records'] ?? 20_000,
+    peerBatch: x['peer-batch'] ?? 1,
     json: values.json === true,
     profile: values.profile === true,
   };

@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     // Instances use static membership (their instanceId), which keeps a stopped member's
     // partitions until its session times out: a short session makes a leave visible soon.
     consumerOverrides: { 'session.timeout.ms': 10_000 },
+    numStreamThreads: Number(process.env.EOS_APP_THREADS ?? '1'),
     logger: createLogger(config.log, 'eos-app'),
   });
   streams.on('error', () => process.exit(3));

@@ -1,16 +1,16 @@
 /**
- * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N --repartition 0|1 --checkpoint-fault delete|garbage]
+ * npm run eos-verify [-- --records N --partitions N --keys N --rate N --kills N --bounces N --repartition 0|1 --threads N --checkpoint-fault delete|garbage]
  * Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost/duplicated and exits 1.
  */
 import { kafkaClientConfig, loadConfigOrExit } from '../config';
 import { finishCli, parseCli, usageError, wholeNumber } from '../cli-args';
 import { runEosVerification } from './runner';
 
-const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0 };
+const DEFAULTS = { records: 100_000, partitions: 3, keys: 100, rate: 20_000, kills: 3, bounces: 0, repartition: 0, threads: 1 };
 const FAULTS = ['delete', 'garbage'] as const;
 const CLI = {
   usage:
-    'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--checkpoint-fault delete|garbage]',
+    'usage: npm run eos-verify -- [--records N] [--partitions N] [--keys N] [--rate N] [--kills N] [--bounces N] [--repartition 0|1] [--threads N] [--checkpoint-fault delete|garbage]',
   help: `Proves exactly-once on the configured Kafka: a driver produces numbered records while two
 instances of a test application process them under exactly_once_v2 and one is SIGKILLed and
 restarted; then every output is checked against the input (nothing lost, nothing twice).
@@ -23,6 +23,7 @@ Prints ALL-RECORDS-DELIVERED and exits 0, or what was lost or duplicated and exi
   --kills N              SIGKILL-and-restart rounds (default 3)
   --bounces N            rounds in which a second instance joins and leaves (default 0)
   --repartition 0|1      route through a repartition topic (default 0)
+  --threads N            stream threads per instance (default 1); a kill takes all of them
   --checkpoint-fault F   before each restart: delete the checkpoints, or write garbage in them`,
   options: Object.fromEntries([...Object.keys(DEFAULTS), 'checkpoint-fault'].map((k) => [k, { type: 'string' as const }])),
 };
@@ -31,7 +32,7 @@ function parse(): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] 
   const { values } = parseCli(CLI);
   const out: typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] } = { ...DEFAULTS };
   for (const name of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
-    const value = wholeNumber(CLI, name, values[name]);
+    const value = wholeNumber(CLI, name, values[name], name === 'threads' ? 1 : 0);
     if (value !== undefined) out[name] = value;
   }
   const fault = values['checkpoint-fault'];

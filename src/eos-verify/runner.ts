@@ -32,6 +32,8 @@ export interface EosRunOptions {
   repartition?: boolean;
   /** Before each restart after a kill, delete the killed instance's checkpoints or overwrite them with garbage. */
   checkpointFault?: 'delete' | 'garbage' | undefined;
+  /** Stream threads per instance (numStreamThreads; default 1): each a process, all killed together. */
+  threads?: number | undefined;
   say: (line: string) => void;
 }
 
@@ -56,7 +58,8 @@ class AppProcess {
   }
 
   async start(): Promise<void> {
-    const child = spawn(APP.command, APP.args, { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a kill takes the instance's stream-thread processes with it, as a machine failure would.
+    const child = spawn(APP.command, APP.args, { env: { ...this.env, EOS_APP_INSTANCE: this.instance }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
     await new Promise<void>((ok, fail) => {
       const timer = setTimeout(() => fail(new Error(`instance ${this.instance} did not start within 60 s:\n${this.log.slice(-2000)}`)), 60_000);
@@ -79,8 +82,15 @@ class AppProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-    child.kill(signal);
+    if (signal === 'SIGKILL') {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    } else child.kill(signal);
     await exited;
+    if (signal === 'SIGKILL') await waitForGroupGone(child.pid!);
     this.child = undefined;
   }
 }
@@ -108,6 +118,7 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
     EOS_APP_MIN: min,
     EOS_APP_ID: applicationId,
     EOS_APP_REPARTITION: o.repartition ? '1' : '0',
+    EOS_APP_THREADS: String(o.threads ?? 1),
   };
   const first = new AppProcess(env, 'instance-1');
   const second = new AppProcess(env, 'instance-2');
@@ -116,8 +127,9 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   );
   try {
     await first.start();
+    if ((o.threads ?? 1) > 1) o.say(`${first.instance} runs stream threads ${threadsSeen(first.outputSince(0)).join(', ')}, one process each`);
     const driving = runDriver({ client: o.client, topic: input, records: o.records, keys: o.keys, rate: o.rate });
-    const faults = injectFaults(o, first, second, join(stateDir, first.instance, 'checkpoints'));
+    const faults = injectFaults(o, first, second, join(stateDir, first.instance));
     await Promise.all([driving, faults]);
     o.say(`driver wrote ${o.records} records; waiting for the application to commit them all`);
     // Every source topic of the group must be drained, the repartition topic included.
@@ -135,7 +147,8 @@ export async function runEosVerification(o: EosRunOptions): Promise<VerifyResult
   return verifyEos({ client: o.client, applicationId, input, echo, sum, min });
 }
 
-async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess, checkpoints: string): Promise<void> {
+async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProcess, instanceDir: string): Promise<void> {
+  const checkpoints = (): string[] => checkpointFiles(instanceDir);
   const durationMs = o.rate > 0 ? (o.records / o.rate) * 1000 : 5000;
   const rounds = Math.max(o.kills, o.bounces);
   for (let i = 0; i < rounds; i++) {
@@ -149,7 +162,7 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
       await first.stop('SIGKILL');
       if (o.checkpointFault)
         o.say(
-          `checkpoint fault: ${damageCheckpoints(checkpoints, o.checkpointFault)} checkpoint files of ${first.instance} ${o.checkpointFault === 'delete' ? 'deleted' : 'overwritten with garbage'}`,
+          `checkpoint fault: ${damageCheckpoints(checkpoints(), o.checkpointFault)} checkpoint files of ${first.instance} ${o.checkpointFault === 'delete' ? 'deleted' : 'overwritten with garbage'}`,
         );
       const mark = first.outputLength;
       await first.start();
@@ -157,7 +170,7 @@ async function injectFaults(o: EosRunOptions, first: AppProcess, second: AppProc
       if (o.checkpointFault) {
         // Its tasks may be assigned a little later; then the next fault needs checkpoints to damage, written once they restored.
         await waitUntil(() => first.outputSince(mark).includes('no usable checkpoint'), 20_000);
-        await waitUntil(() => existsSync(checkpoints) && readdirSync(checkpoints).some((f) => f.endsWith('.json')), 20_000);
+        await waitUntil(() => checkpoints().length > 0, 20_000);
       }
       o.say(
         `${first.instance} restarted: ${first.outputSince(mark).includes('no usable checkpoint') ? 'stores wiped and restored from the beginning (no usable checkpoint)' : 'stores restored from their checkpoint'}`,
@@ -212,13 +225,43 @@ async function hasRecordAt(reader: ReadConsumer, topic: string, partition: numbe
   }
 }
 
-function damageCheckpoints(dir: string, fault: 'delete' | 'garbage'): number {
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+/** The stream threads whose log lines an instance printed (each thread's process logs with its number). */
+function threadsSeen(output: string): number[] {
+  return [...new Set([...output.matchAll(/"thread":(\d+)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+}
+
+/** An instance's checkpoint files: in its state directory, or in each of its stream threads' (thread-N/). */
+function checkpointFiles(instanceDir: string): string[] {
+  const threads = existsSync(instanceDir) ? readdirSync(instanceDir).filter((d) => /^thread-\d+$/.test(d)) : [];
+  return [instanceDir, ...threads.map((d) => join(instanceDir, d))]
+    .map((d) => join(d, 'checkpoints'))
+    .flatMap((dir) =>
+      existsSync(dir)
+        ? readdirSync(dir)
+            .filter((f) => f.endsWith('.json'))
+            .map((f) => join(dir, f))
+        : [],
+    );
+}
+
+function damageCheckpoints(files: string[], fault: 'delete' | 'garbage'): number {
   for (const f of files) {
-    if (fault === 'delete') rmSync(join(dir, f));
-    else writeFileSync(join(dir, f), '{"version":1,"offsets":{"not json');
+    if (fault === 'delete') rmSync(f);
+    else writeFileSync(f, '{"version":1,"offsets":{"not json');
   }
   return files.length;
+}
+
+/** After a SIGKILL of the group: until no process of it is left (its stream threads die with it, but not in the same instant). */
+async function waitForGroupGone(pgid: number): Promise<void> {
+  await waitUntil(() => {
+    try {
+      process.kill(-pgid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, 10_000);
 }
 
 /** Polls until `done` or the timeout; the caller's checks then report what did not happen. */

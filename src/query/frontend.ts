@@ -14,6 +14,8 @@ import { advertisedUrl, startQueryServer, type QueryServerOptions } from './serv
 /** What the frontend needs from the instance beyond the query view: the input topics it found off the declared partitioner. */
 export interface FrontendView extends Omit<InstanceView, 'instanceId' | 'url' | 'owner' | 'partitionerMismatch'> {
   mismatchedTopics(): string[];
+  /** Another stream thread of this instance that runs the task in a process of its own (asked before the directory). */
+  siblingOwner?(taskId: string): { instanceId: string; url: string } | undefined;
 }
 
 /** The instance the frontend serves: its names, and how it reaches Kafka. */
@@ -50,13 +52,14 @@ export class QueryFrontend {
 
   async start(view: FrontendView): Promise<void> {
     await this.directory.start();
-    const { mismatchedTopics, ...rest } = view;
+    const { mismatchedTopics, siblingOwner, ...rest } = view;
     this.mismatchedTopics = mismatchedTopics;
     const instance: InstanceView = {
       ...rest,
       instanceId: this.config.instanceId,
       url: this.url,
-      owner: (taskId) => this.directory.ownerOf(taskId),
+      owner: (taskId) => siblingOwner?.(taskId) ?? this.directory.ownerOf(taskId),
+      runsInSibling: (taskId) => siblingOwner?.(taskId) !== undefined,
       // Seen here, or reported by any instance: the partitions it may be in are not this instance's alone.
       partitionerMismatch: (topic) => mismatchedTopics().includes(topic) || this.directory.mismatchReported(topic),
     };
@@ -82,4 +85,35 @@ export class QueryFrontend {
     await this.server?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the query server failed'));
     await this.directory.stop().catch((err: unknown) => this.log.warn({ err }, 'withdrawing from the host directory failed'));
   }
+}
+
+/**
+ * The query listener of one stream thread's process (runtime/threads/): on the loopback
+ * address and a free port, answering for the thread's own tasks only. The instance's main
+ * process serves the query API and forwards each question to the thread that runs the task.
+ */
+export async function startThreadQueryServer(
+  graph: TopologyGraph,
+  config: FrontendInstance,
+  options: QueryServerOptions,
+  view: FrontendView,
+  log: Logger,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const { mismatchedTopics, siblingOwner: _none, ...rest } = view;
+  const instance: InstanceView = {
+    ...rest,
+    instanceId: config.instanceId,
+    url: '',
+    owner: () => undefined,
+    partitionerMismatch: (topic) => mismatchedTopics().includes(topic),
+  };
+  const local = { port: 0, host: '127.0.0.1', ...(options.auth ? { auth: options.auth } : {}) };
+  const server = await startQueryServer(
+    new Queryable({ graph, admin: config.clients.admin(config.client), instance, declared: config.inputPartitioner }),
+    local,
+    log,
+  );
+  const address = server.server.address();
+  instance.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { url: instance.url, stop: () => server.close() };
 }

@@ -26,7 +26,9 @@ export interface InstanceView {
   ready(): { ok: true } | { ok: false; why: string };
   localStores(taskId: string): TaskStores | undefined;
   localTasks(): string[];
-  owner(taskId: string): Claim | undefined;
+  owner(taskId: string): Pick<Claim, 'instanceId' | 'url'> | undefined;
+  /** Whether another stream thread of this instance runs the task (its queries are forwarded inside the instance, but it is this instance's). */
+  runsInSibling?(taskId: string): boolean;
   /** Whether records of `topic` were seen off the declared partitioner. */
   partitionerMismatch(topic: string): boolean;
 }

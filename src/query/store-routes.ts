@@ -37,7 +37,8 @@ export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): vo
     if (!at) return reply;
     const owners = at.candidates.slice(0, 100).map((partition) => {
       const task = `${at.store.subtopology}_${partition}`;
-      const owner = q.instance.localStores(task) ? { instanceId: q.instance.instanceId, url: q.instance.url } : q.instance.owner(task);
+      const ours = q.instance.localStores(task) !== undefined || q.instance.runsInSibling?.(task) === true;
+      const owner = ours ? { instanceId: q.instance.instanceId, url: q.instance.url } : q.instance.owner(task);
       return { partition, task, owner: owner ? { instanceId: owner.instanceId, url: owner.url } : null, local: owner?.instanceId === q.instance.instanceId };
     });
     const first = owners[0]!;

@@ -11,15 +11,18 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Registry } from 'prom-client';
-import { StreamingError } from '../errors';
+import { isStreamingError, StreamingError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import { graphOf, type Topology } from '../streams/dsl/topology';
 import type { FastifyInstance } from 'fastify';
 import { startAdminServer } from '../query/admin';
-import { QueryFrontend } from '../query/frontend';
+import { QueryFrontend, startThreadQueryServer } from '../query/frontend';
 import { checkReachable } from './prepare';
-import { StreamThread } from './stream-thread';
+import { type Processing, processingFor } from './processing';
+import type { ThreadListener } from './stream-thread';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
+import { ThreadChild } from './threads/child';
+import { THREAD_ENV, threadConfig, threadRole } from './threads/role';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
 
@@ -32,7 +35,10 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   private current: StreamsState = 'CREATED';
   private readonly config: ResolvedStreamsConfig;
   private readonly log: Logger;
-  private readonly thread: StreamThread;
+  private readonly thread: Processing;
+  /** Set in a stream thread's process (threads/): the instance's main process is told instead of listeners. */
+  private readonly child: ThreadChild | undefined;
+  private threadQuery: { url: string; stop(): Promise<void> } | undefined;
   private closing: Promise<void> | undefined;
   private starting: Promise<void> | undefined;
   private readonly query: QueryFrontend | undefined;
@@ -46,29 +52,83 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
 
   constructor(topology: Topology, config: StreamsConfig) {
     super();
-    this.adminOptions = config.adminServer;
-    this.config = resolveStreamsConfig(config);
-    this.log = (config.logger ?? createLogger({ level: 'info' })).child({ applicationId: this.config.applicationId, instanceId: this.config.instanceId });
+    const role = threadRole();
+    const resolved = resolveStreamsConfig(config);
+    this.config = role ? threadConfig(resolved, role) : resolved;
+    this.adminOptions = role ? undefined : config.adminServer;
+    this.log = (config.logger ?? createLogger({ level: 'info' })).child({
+      applicationId: this.config.applicationId,
+      instanceId: this.config.instanceId,
+      ...(role ? { thread: role.index } : {}),
+    });
     const graph = graphOf(topology).resolve(this.config.applicationId);
-    if (config.queryServer) this.query = new QueryFrontend(graph, this.config, config.queryServer, this.log);
-    this.thread = new StreamThread(graph, this.config, this.log, {
+    if (role) this.child = new ThreadChild(this.log);
+    else if (config.queryServer) this.query = new QueryFrontend(graph, this.config, config.queryServer, this.log);
+    this.thread = processingFor(graph, role ? { ...this.config, numStreamThreads: 1 } : this.config, this.log, this.listener());
+    if (this.child && config.queryServer) {
+      const options = config.queryServer;
+      this.startThreadQuery = async () => {
+        this.threadQuery = await startThreadQueryServer(graph, this.config, options, this.view(), this.log);
+      };
+    }
+    this.child?.bind({
+      metrics: () => this.metrics,
+      close: () => this.close(),
+      restoring: () => this.thread.restoring(),
+      waitingFor: () => this.thread.waitingFor(),
+      mismatchedTopics: () => this.thread.mismatchedTopics(),
+    });
+  }
+
+  private readonly startThreadQuery: (() => Promise<void>) | undefined;
+
+  private listener(): ThreadListener {
+    return {
       rebalancing: () => this.setState('REBALANCING'),
       running: () => this.setState('RUNNING'),
-      assigned: (tasks) => this.query?.assigned(tasks),
+      assigned: (tasks) => {
+        this.query?.assigned(tasks);
+        this.child?.send({ sa: 'tasks', tasks });
+      },
       partitionerMismatch: () => this.query?.mismatchFound(),
       failed: (err) => {
         this.setState('ERROR');
+        this.child?.send({ sa: 'failed', code: isStreamingError(err) ? err.code : undefined, message: err.message });
         // Emitting 'error' with no listener would throw: then the log line is the report.
-        if (this.listenerCount('error') > 0) this.emit('error', err);
+        if (!this.child && this.listenerCount('error') > 0) this.emit('error', err);
         // As Kafka Streams' SHUTDOWN_CLIENT: a failed instance leaves the group at once.
         this.close().catch((e: unknown) => this.log.error({ err: e }, 'close after failure failed'));
       },
-    });
+    };
+  }
+
+  /** What the query API reads the instance through. */
+  private view() {
+    // Stores answer queries once restored; the instance is ready when it also processes (a registry outage stops that).
+    const ready = (): { ok: true } | { ok: false; why: string } => {
+      if (this.current !== 'RUNNING') return { ok: false, why: `state ${this.current}` };
+      return this.thread.restoring() ? { ok: false, why: 'restoring state stores' } : { ok: true };
+    };
+    return {
+      ready,
+      localStores: (taskId: string) => this.thread.localStores(taskId),
+      localTasks: () => this.thread.localTasks(),
+      mismatchedTopics: () => this.thread.mismatchedTopics(),
+      siblingOwner: (taskId: string) => this.thread.siblingOwner(taskId),
+    };
+  }
+
+  /**
+   * True in the process of a stream thread (numStreamThreads above 1), where the program
+   * runs again: keep its one-off side effects (printing, writing test data) to the main process.
+   */
+  static get isStreamThread(): boolean {
+    return process.env[THREAD_ENV] !== undefined;
   }
 
   /** This instance's Prometheus registry (see docs/metrics in the README). */
   get metrics(): Registry {
-    return this.thread.metrics.registry;
+    return this.thread.metrics();
   }
 
   get state(): StreamsState {
@@ -100,26 +160,22 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
    * restore), then Kafka answering (one clear error), the query server, the stream thread.
    */
   private async startParts(): Promise<void> {
-    // Stores answer queries once restored; the instance is ready when it also processes (a registry outage stops that).
-    const storesReady = (): { ok: true } | { ok: false; why: string } => {
-      if (this.current !== 'RUNNING') return { ok: false, why: `state ${this.current}` };
-      return this.thread.restoring ? { ok: false, why: 'restoring state stores' } : { ok: true };
-    };
+    const view = this.view();
     const ready = (): { ok: true } | { ok: false; why: string } => {
-      const waiting = this.thread.registry.waitingFor; // also during start, when output schemas are registered
-      return waiting ? { ok: false, why: waiting } : storesReady();
+      const waiting = this.thread.waitingFor(); // also during start, when output schemas are registered
+      return waiting ? { ok: false, why: waiting } : view.ready();
     };
-    const localTasks = (): string[] => this.thread.localTasks();
     if (this.adminOptions)
-      this.admin = await startAdminServer({ instanceId: this.config.instanceId, ready, localTasks, metrics: () => this.metrics }, this.adminOptions, this.log);
+      this.admin = await startAdminServer(
+        { instanceId: this.config.instanceId, ready, localTasks: view.localTasks, metrics: () => this.metrics },
+        this.adminOptions,
+        this.log,
+      );
     await checkReachable(this.config);
-    await this.query?.start({
-      ready: storesReady,
-      localStores: (taskId) => this.thread.localStores(taskId),
-      localTasks,
-      mismatchedTopics: () => this.thread.partitioners.topics(),
-    });
+    await this.query?.start(view);
+    await this.startThreadQuery?.();
     await this.thread.start();
+    this.child?.send({ sa: 'started', queryUrl: this.threadQuery?.url });
   }
 
   /** Where this instance's query API is reached, when it has one. */
@@ -156,6 +212,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       await this.thread.forceClose();
     }
     await this.query?.stop();
+    await this.threadQuery?.stop().catch((err: unknown) => this.log.warn({ err }, "closing the thread's query listener failed"));
     await this.admin?.app.close().catch((err: unknown) => this.log.warn({ err }, 'closing the admin listener failed'));
     this.log.info('closed');
     this.setState(failed ? 'ERROR' : 'NOT_RUNNING');
@@ -171,6 +228,11 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     if ((this.current === 'PENDING_SHUTDOWN' || this.current === 'NOT_RUNNING') && (next === 'RUNNING' || next === 'REBALANCING')) return;
     const old = this.current;
     this.current = next;
+    if (this.child) {
+      // A stream thread's process reports to the instance's main process; its own listeners stay silent.
+      if (next === 'REBALANCING' || next === 'RUNNING') this.child.send({ sa: 'state', state: next });
+      return;
+    }
     this.emit('stateChange', next, old);
   }
 }

@@ -129,6 +129,8 @@ export class StreamsMetrics {
         help: "Records between the consumer group's committed offset and the last stable offset, per input partition — every partition of the group, as of the last poll (30 s), so a stopped instance's partitions are reported by the others.",
         labelNames: ['topic', 'partition'],
         registers,
+        // Every stream thread polls the whole group: across threads the figure is the same, not a part.
+        aggregator: 'max',
         collect() {
           this.reset();
           for (const l of groupLag.lags()) this.set({ topic: l.topic, partition: String(l.partition) }, l.lag);

@@ -45,6 +45,16 @@ export interface StreamsConfig extends StreamsOptions {
   instanceId?: string;
   /** Most records taken from the consumer per poll. Default 2000. */
   maxPollRecords?: number;
+  /**
+   * Stream threads of this instance (Kafka Streams' num.stream.threads). Default 1. Above
+   * 1, each thread is a process of its own — the program runs again in each, as with
+   * Node's cluster module (see docs/streams.md, "Stream threads") — with its own consumer,
+   * producer and transactions, sharing the instance's RocksDB budget, state directory,
+   * metrics and query API.
+   */
+  numStreamThreads?: number;
+  /** The program a stream thread's process runs (default: this process's main script and arguments). It must build and start the same KafkaStreams. */
+  streamThreadEntry?: string;
   /** Extra librdkafka properties for the consumer / producer (advanced). */
   consumerOverrides?: ClientSettings;
   producerOverrides?: ClientSettings;
@@ -97,6 +107,8 @@ export interface ResolvedStreamsConfig extends ResolvedStreamsOptions {
   instanceId: string;
   staticMembership: boolean;
   maxPollRecords: number;
+  numStreamThreads: number;
+  streamThreadEntry: string | undefined;
   consumerOverrides: ClientSettings;
   producerOverrides: ClientSettings;
   handleSignals: boolean;
@@ -124,6 +136,13 @@ function belowFourGiB(name: string, value: number): number {
   positiveInt(name, value);
   if (value >= 2 ** 32) throw invalid(`${name} must be below 4 GiB (the RocksDB binding's limit), got ${value}`, `set ${name} to at most ${2 ** 32 - 1} bytes`);
   return value;
+}
+
+/** Kafka Streams allows any count; here each thread is a process, so a count far above the machine's cores is a mistake. */
+function threadCount(value: number | undefined): number {
+  const n = positiveInt('numStreamThreads', value ?? 1);
+  if (n > 64) throw invalid(`numStreamThreads must be at most 64 (each is a process), got ${n}`, 'use about one stream thread per core');
+  return n;
 }
 
 /** Properties the runtime sets itself because its guarantees depend on them. */
@@ -209,6 +228,8 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     instanceId,
     staticMembership: config.instanceId !== undefined,
     maxPollRecords: positiveInt('maxPollRecords', config.maxPollRecords ?? 2000),
+    numStreamThreads: threadCount(config.numStreamThreads),
+    streamThreadEntry: config.streamThreadEntry,
     consumerOverrides: overrides,
     producerOverrides: config.producerOverrides ?? {},
     handleSignals: config.handleSignals ?? true,

@@ -32,6 +32,7 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
     bounces: number,
     repartition = false,
     checkpointFault?: 'delete' | 'garbage',
+    threads = 1,
   ): ReturnType<typeof runEosVerification> =>
     runEosVerification({
       client: kafkaClientConfig(config().kafka),
@@ -44,6 +45,7 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
       bounces,
       repartition,
       checkpointFault,
+      threads,
       say: (l) => lines.push(l),
     });
 
@@ -77,6 +79,16 @@ describe('exactly-once under crashes and rebalances (real broker, child processe
     assert.equal(result.passed, true, result.report.join('\n'));
     assert.equal(result.echoRecords, 50_000);
     assertAggregates(result, 50_000);
+  });
+
+  it('two stream threads per instance (a process each), the whole instance SIGKILLed twice and a second one joining and leaving: still exactly once', async () => {
+    const result = await run(60_000, 2, 1, false, undefined, 2);
+    assert.ok(lines.includes('instance-1 runs stream threads 1, 2, one process each'), lines.join('\n'));
+    assert.equal(lines.filter((l) => l.startsWith('kill ')).length, 2);
+    assert.equal(result.passed, true, result.report.join('\n'));
+    assert.equal(result.echoRecords, 60_000);
+    assert.deepEqual(result.hangingPartitions, []);
+    assertAggregates(result, 60_000);
   });
 
   for (const fault of ['delete', 'garbage'] as const) {

@@ -2,8 +2,9 @@
  * A child process for tests that must pause or kill an instance: counts records per key
  * into a RocksDB store (changelogged, checkpointed) and serves it over the query API on
  * loopback (COUNT_APP_HOST: which loopback address; COUNT_APP_TLS_CERT/KEY: https).
- * Settings come from COUNT_APP_* variables; it prints "ready <query url>" once
- * started, and closes on SIGTERM.
+ * Settings come from COUNT_APP_* variables (COUNT_APP_THREADS: stream threads, each a
+ * process; COUNT_APP_ADMIN_PORT: health and metrics); it prints "ready <query url>
+ * [<admin url>]" once started, and closes on SIGTERM.
  */
 import { readFileSync } from 'node:fs';
 import { KafkaStreams, Serdes, StreamsBuilder } from '../../src';
@@ -30,6 +31,8 @@ async function main(): Promise<void> {
     logger: createLogger(config.log, 'count-app'),
     // A short session, so that a paused instance loses its tasks soon.
     consumerOverrides: { 'session.timeout.ms': 6_000, 'heartbeat.interval.ms': 500 },
+    numStreamThreads: Number(process.env.COUNT_APP_THREADS ?? '1'),
+    ...(process.env.COUNT_APP_ADMIN_PORT ? { adminServer: { port: Number(process.env.COUNT_APP_ADMIN_PORT) } } : {}),
     queryServer: {
       port: Number(env('COUNT_APP_PORT')),
       // Optional: another loopback address (a "host" of its own), and https with a PEM key and certificate.
@@ -38,7 +41,8 @@ async function main(): Promise<void> {
     },
   });
   await streams.start();
-  process.stdout.write(`ready ${streams.queryUrl}\n`);
+  // With several stream threads this program runs in each thread's process too: only the main one reports.
+  if (!KafkaStreams.isStreamThread) process.stdout.write(`ready ${streams.queryUrl}${streams.adminUrl ? ` ${streams.adminUrl}` : ''}\n`);
 }
 
 main().catch((err: unknown) => {

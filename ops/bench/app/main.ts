@@ -88,7 +88,6 @@ async function main(): Promise<void> {
   const { command, values } = parseCli(CLI);
   const v = values as Values;
   const threads = wholeNumber(CLI, 'threads', v.threads, 1) ?? 1;
-  if (threads !== 1) throw usageError(CLI, '--threads: this build runs one stream thread');
   const commitIntervalMs = wholeNumber(CLI, 'commit-interval', v['commit-interval'], 1);
   const config = loadConfigOrExit();
   const calls = new ModelCalls();
@@ -99,6 +98,7 @@ async function main(): Promise<void> {
     kafka: kafkaClientConfig(config.kafka),
     logger: createLogger({ level: 'warn' }),
     handleSignals: false,
+    numStreamThreads: threads,
     ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
   });
   let running = false;

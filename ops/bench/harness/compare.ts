@@ -40,6 +40,8 @@ export interface CompareOptions {
   commitInterval?: number | undefined;
   /** Input records of the correctness check (0: no check). */
   checkRecords: number;
+  /** The peer's records per model call (pipeline). */
+  peerBatch: number;
   json: boolean;
   /** Write the Node side's CPU profile of each run under bench/results/profiles/ and print its top functions. */
   profile: boolean;
@@ -61,7 +63,7 @@ function pids(config: Config): Map<string, number> {
 async function checkSame(config: Config, o: CompareOptions, say: Say): Promise<void> {
   const client = kafkaClientConfig(config.kafka);
   const id = `${randomUUID().slice(0, 8)}c`;
-  const s = scenario(o.scenario, config, id, Math.min(o.keys, 1_000));
+  const s = scenario(o.scenario, config, id, Math.min(o.keys, 1_000), o.peerBatch);
   const extra = await s.prepare();
   const input = runTopics(s, id, 'x')[s.input]!;
   await createTopics(client, [{ name: input, partitions: o.partitions, replicationFactor: -1 }]);
@@ -111,7 +113,7 @@ async function checkSame(config: Config, o: CompareOptions, say: Say): Promise<v
 export async function compare(config: Config, o: CompareOptions, say: Say): Promise<RunResult[]> {
   const client = kafkaClientConfig(config.kafka);
   const id = randomUUID().slice(0, 8);
-  const s = scenario(o.scenario, config, id, o.keys);
+  const s = scenario(o.scenario, config, id, o.keys, o.peerBatch);
   say(`${o.scenario}: ${s.title}; ${o.partitions} partitions; ${o.sides.map((x) => SIDE_NAMES[x]).join(' vs ')}, ${o.threads} stream thread(s) each`);
   say(
     `machine: 2 cores shared by the broker, the registry, the application and the load generator; load average ${loadavg()

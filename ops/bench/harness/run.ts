@@ -124,10 +124,16 @@ function inference(stats: unknown): RunResult['inference'] {
   return { calls: s.calls ?? s.batchMs.length, rows: s.rows ?? 0, p50, p95, p99 };
 }
 
+/**
+ * Commits so far, as each side counts them: the Node side's totals (overall and by phase),
+ * or Kafka Streams' commit-total with its own mean (commit-latency-avg, over its metrics'
+ * sample window — which covers the timed part).
+ */
 interface CommitCounters {
   count: number;
-  totalMs: number;
-  phasesMs: Record<string, number>;
+  totalMs?: number;
+  meanMs?: number;
+  phasesMs?: Record<string, number>;
 }
 
 function commitsBetween(before: unknown, after: unknown, seconds: number): RunResult['commits'] {
@@ -135,9 +141,10 @@ function commitsBetween(before: unknown, after: unknown, seconds: number): RunRe
   const b = (after as { commits?: CommitCounters } | undefined)?.commits;
   if (!a || !b || b.count <= a.count) return undefined;
   const count = b.count - a.count;
+  const meanMs = b.totalMs !== undefined && a.totalMs !== undefined ? (b.totalMs - a.totalMs) / count : (b.meanMs ?? NaN);
   const phasesMeanMs: Record<string, number> = {};
-  for (const [phase, ms] of Object.entries(b.phasesMs)) phasesMeanMs[phase] = (ms - (a.phasesMs[phase] ?? 0)) / count;
-  return { count, meanMs: (b.totalMs - a.totalMs) / count, wallShare: (b.totalMs - a.totalMs) / 1000 / seconds, phasesMeanMs };
+  for (const [phase, ms] of Object.entries(b.phasesMs ?? {})) phasesMeanMs[phase] = (ms - (a.phasesMs?.[phase] ?? 0)) / count;
+  return { count, meanMs, wallShare: (meanMs * count) / 1000 / seconds, phasesMeanMs };
 }
 
 export async function measureRun(client: ClientSettings, producer: Kafka.Producer, s: Scenario, plan: RunPlan): Promise<RunResult> {

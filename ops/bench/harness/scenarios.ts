@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../../schemas/catalog';
-import { registryClientOptions, type Config } from '../../../src/config';
+import { kafkaClientConfig, registryClientOptions, type Config } from '../../../src/config';
 import { EventGenerator } from '../../../src/generator/events';
 import { eventsPerEntitySecond } from '../../../src/generator/run';
 import { AvroSerdes } from '../../../src/serdes';
@@ -58,7 +58,10 @@ async function schemaId(registry: SchemaRegistry, subject: string, schema: unkno
   return id;
 }
 
-export function scenario(name: ScenarioName, config: Config, id: string, keys: number): Scenario {
+/** The broker the peer connects to (the Node side reads the whole connection from the environment). */
+const bootstrap = (config: Config): string[] => ['--bootstrap', String(kafkaClientConfig(config.kafka)['bootstrap.servers'])];
+
+export function scenario(name: ScenarioName, config: Config, id: string, keys: number, peerBatch = 1): Scenario {
   const registry = new SchemaRegistry(registryClientOptions(config.schemaRegistry));
   const eventSerde = new AvroSerdes(registry).serde<AnalyticsEvent>({ schema: loadSchema('analytics-event.avsc') });
   const eventsTopic = `bench-${id}-in`;
@@ -70,7 +73,7 @@ export function scenario(name: ScenarioName, config: Config, id: string, keys: n
       outputs: ['output'],
       async prepare() {
         await eventSerde.prepare(eventsTopic);
-        return { node: [], peer: ['--output-schema-id', String(await schemaId(registry, `bench-${id}-summary-value`, SUMMARY_SCHEMA))] };
+        return { node: [], peer: [...bootstrap(config), '--output-schema-id', String(await schemaId(registry, `bench-${id}-summary-value`, SUMMARY_SCHEMA))] };
       },
       write: (producer, topic, from, count, rate = 0) =>
         produceRecords(producer, topic, count, rate, (i) => {
@@ -84,7 +87,7 @@ export function scenario(name: ScenarioName, config: Config, id: string, keys: n
       title: `count + sum per key in 1-minute tumbling windows over ${keys.toLocaleString('en-US')} keys (RocksDB), exactly_once_v2`,
       input: 'input',
       outputs: ['counts', 'sums'],
-      prepare: async () => ({ node: [], peer: [] }),
+      prepare: async () => ({ node: [], peer: bootstrap(config) }),
       write: (producer, topic, from, count, rate = 0) =>
         produceRecords(producer, topic, count, rate, (i) => ({
           key: `key-${((from + i) * 7_919) % keys}`,
@@ -101,7 +104,21 @@ export function scenario(name: ScenarioName, config: Config, id: string, keys: n
       await eventSerde.prepare(eventsTopic);
       const prediction = await schemaId(registry, `bench-${id}-predictions-value`, loadSchema('ml-prediction.avsc'));
       const alert = await schemaId(registry, `bench-${id}-alerts-value`, loadSchema('streaming-alert.avsc'));
-      return { node: ['--model', MODEL], peer: ['--model', MODEL, '--prediction-schema-id', String(prediction), '--alert-schema-id', String(alert)] };
+      // The peer scores one record per call unless told otherwise: its batching can lose held predictions on a crash (kafka-streams-peer/README.md).
+      return {
+        node: ['--model', MODEL],
+        peer: [
+          ...bootstrap(config),
+          '--model',
+          MODEL,
+          '--prediction-schema-id',
+          String(prediction),
+          '--alert-schema-id',
+          String(alert),
+          '--max-batch',
+          String(peerBatch),
+        ],
+      };
     },
     async write(producer, topic, from, count) {
       // Events of the last 20 minutes from as many entities as that takes; each batch its own seed.

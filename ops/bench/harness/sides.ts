@@ -51,7 +51,8 @@ export function buildNode(say: (line: string) => void): void {
 export function buildPeer(say: (line: string) => void): void {
   requireTool('java');
   requireTool('mvn');
-  const sources = Math.max(newest(join(PEER_DIR, 'pom.xml')), newest(join(PEER_DIR, 'src')));
+  // The jar carries the Avro schemas too (copied from schemas/ at build time).
+  const sources = Math.max(newest(join(PEER_DIR, 'pom.xml')), newest(join(PEER_DIR, 'src')), newest(join(ROOT, 'schemas')));
   if (existsSync(PEER_JAR) && statSync(PEER_JAR).mtimeMs >= sources) return;
   say('building the Kafka Streams peer with Maven (the first build downloads its dependencies)…');
   const started = Date.now();

@@ -1,0 +1,212 @@
+/**
+ * The main process of an instance with several stream threads: it forks one process per
+ * thread (the same program, see role.ts), and is what KafkaStreams drives in place of a
+ * StreamThread. It answers for the instance: its state follows the threads' (RUNNING once
+ * every thread runs; a failed thread fails the instance, as Kafka Streams' SHUTDOWN_CLIENT),
+ * its tasks are theirs together, its metrics are theirs added up, and a query for a task a
+ * thread runs is forwarded to that thread's query listener on the loopback address.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { Registry } from 'prom-client';
+import { StreamingError } from '../../errors';
+import type { Logger } from '../../logger';
+import type { ThreadListener } from '../stream-thread';
+import type { ResolvedStreamsConfig } from '../streams-config';
+import { type MetricsJson, ThreadsRegistry } from './metrics';
+import { type FromThread, isFromThread, type ToThread } from './protocol';
+import { roleEnv } from './role';
+
+/** How long a thread's process may take to run the program up to a started KafkaStreams. */
+const START_TIMEOUT_MS = 120_000;
+const METRICS_TIMEOUT_MS = 5_000;
+
+/** The program each thread's process runs. */
+export interface ThreadEntry {
+  file: string;
+  args: string[];
+  /** Node's options, less the inspector's (two processes cannot share its port). */
+  execArgv: string[];
+}
+
+interface Thread {
+  index: number;
+  child: ChildProcess;
+  state: 'STARTING' | 'REBALANCING' | 'RUNNING';
+  tasks: string[];
+  restoring: boolean;
+  waitingFor: string | undefined;
+  mismatched: string[];
+  queryUrl: string | undefined;
+  exited: Promise<void>;
+}
+
+export class ThreadHost {
+  private readonly threads: Thread[] = [];
+  private closing = false;
+  private failed = false;
+  private nextRequest = 0;
+  private readonly requests = new Map<number, (m: MetricsJson) => void>();
+  readonly metrics: Registry;
+
+  constructor(
+    private readonly config: ResolvedStreamsConfig,
+    private readonly count: number,
+    private readonly entry: ThreadEntry,
+    private readonly log: Logger,
+    private readonly listener: ThreadListener,
+  ) {
+    this.metrics = new ThreadsRegistry(() => this.collectMetrics(), config.metricsRegistry);
+  }
+
+  get restoring(): boolean {
+    return this.threads.some((t) => t.restoring);
+  }
+
+  get waitingFor(): string | undefined {
+    return this.threads.find((t) => t.waitingFor)?.waitingFor;
+  }
+
+  localTasks(): string[] {
+    return this.threads.flatMap((t) => t.tasks).sort();
+  }
+
+  mismatchedTopics(): string[] {
+    return [...new Set(this.threads.flatMap((t) => t.mismatched))];
+  }
+
+  /** The thread that runs a task, as a query owner: its loopback listener. */
+  ownerOf(taskId: string): { instanceId: string; url: string } | undefined {
+    const t = this.threads.find((x) => x.tasks.includes(taskId) && x.queryUrl);
+    return t ? { instanceId: `${this.config.instanceId}-${t.index}`, url: t.queryUrl! } : undefined;
+  }
+
+  /** Forks every thread's process; resolves once each has started its KafkaStreams. */
+  async start(): Promise<void> {
+    this.log.info({ threads: this.count, program: this.entry.file }, 'starting the stream threads, one process each');
+    const started = Array.from({ length: this.count }, (_, i) => this.fork(i + 1));
+    await Promise.all(started);
+  }
+
+  private fork(index: number): Promise<void> {
+    const role = { applicationId: this.config.applicationId, index, count: this.count, instanceId: this.config.instanceId, stateDir: this.config.stateDir };
+    // No stdin: the program's own reader of it (a CLI's prompt) belongs to the main process.
+    const child = fork(this.entry.file, this.entry.args, {
+      execArgv: this.entry.execArgv,
+      env: { ...process.env, ...roleEnv(role) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const thread: Thread = { index, child, state: 'STARTING', tasks: [], restoring: false, waitingFor: undefined, mismatched: [], queryUrl: undefined, exited };
+    this.threads.push(thread);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(this.startError(index, `did not start a KafkaStreams of "${this.config.applicationId}" within ${START_TIMEOUT_MS / 1000} s`)),
+        START_TIMEOUT_MS,
+      );
+      child.on('message', (m: unknown) => {
+        if (!isFromThread(m)) return;
+        if (m.sa === 'started') {
+          clearTimeout(timer);
+          thread.queryUrl = m.queryUrl;
+          resolve();
+        }
+        if (m.sa === 'failed') {
+          clearTimeout(timer);
+          reject(this.startError(index, `failed: ${m.message}`));
+        }
+        this.onMessage(thread, m);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(this.startError(index, `exited (${code ?? signal}) while starting`));
+        this.onExit(thread, code, signal);
+      });
+    });
+  }
+
+  private startError(index: number, what: string): StreamingError {
+    return new StreamingError('SA_ERR_STREAMS_STATE', `stream thread ${index} of ${this.count} ${what}`, {
+      hint: `each stream thread runs ${this.entry.file} again: it must build and start the same KafkaStreams (see its log above)`,
+    });
+  }
+
+  private onMessage(t: Thread, m: FromThread): void {
+    if (m.sa === 'state') t.state = m.state;
+    else if (m.sa === 'tasks') {
+      t.tasks = m.tasks;
+      this.listener.assigned(this.localTasks());
+    } else if (m.sa === 'restoring') {
+      t.restoring = m.restoring;
+      t.waitingFor = m.waitingFor;
+    } else if (m.sa === 'mismatch') {
+      const fresh = m.topics.filter((topic) => !t.mismatched.includes(topic));
+      t.mismatched = m.topics;
+      for (const topic of fresh) this.listener.partitionerMismatch(topic);
+    } else if (m.sa === 'metrics') this.requests.get(m.id)?.(m.metrics);
+    else if (m.sa === 'failed') return this.fail(new StreamingError('SA_ERR_STREAMS_STATE', `stream thread ${t.index} failed: ${m.message}`));
+    if (m.sa === 'state' || m.sa === 'started') this.reportState();
+  }
+
+  private reportState(): void {
+    if (this.closing || this.failed) return;
+    if (this.threads.length === this.count && this.threads.every((t) => t.state === 'RUNNING')) this.listener.running();
+    else this.listener.rebalancing();
+  }
+
+  private onExit(t: Thread, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.closing) return;
+    this.fail(new StreamingError('SA_ERR_STREAMS_STATE', `stream thread ${t.index}'s process exited unexpectedly (${code ?? signal})`));
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.listener.failed(err);
+  }
+
+  private send(t: Thread, m: ToThread): void {
+    if (t.child.connected) t.child.send(m, (err) => err && this.log.debug({ err, thread: t.index }, 'a message to a stream thread was not delivered'));
+  }
+
+  private async collectMetrics(): Promise<MetricsJson[]> {
+    const asked = this.threads.filter((t) => t.child.connected);
+    return Promise.all(
+      asked.map(
+        (t) =>
+          new Promise<MetricsJson>((resolve) => {
+            const id = this.nextRequest++;
+            const timer = setTimeout(() => done([]), METRICS_TIMEOUT_MS);
+            const done = (m: MetricsJson): void => {
+              clearTimeout(timer);
+              this.requests.delete(id);
+              resolve(m);
+            };
+            this.requests.set(id, done);
+            this.send(t, { sa: 'metrics', id });
+          }),
+      ),
+    );
+  }
+
+  /**
+   * Asks every thread to close (commit, leave the group) and waits for their processes to
+   * end; one that has not ended within the close timeout (e.g. it never got as far as its
+   * KafkaStreams) is killed.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const t of this.threads) this.send(t, { sa: 'close' });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.config.closeTimeoutMs)));
+    const ended = await Promise.race([Promise.all(this.threads.map((t) => t.exited)), late]);
+    clearTimeout(timer);
+    if (ended === 'late') await this.forceClose();
+  }
+
+  /** After the close timeout: the processes are killed; their open transactions are aborted by the broker. */
+  async forceClose(): Promise<void> {
+    this.closing = true;
+    for (const t of this.threads) if (t.child.exitCode === null) t.child.kill('SIGKILL');
+    await Promise.all(this.threads.map((t) => t.exited));
+  }
+}
