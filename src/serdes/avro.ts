@@ -45,6 +45,9 @@ const DEFAULT_REFUSED_ID_RETRY_MS = 60_000;
 
 const MAGIC = 0;
 
+/** Tries of a registration before it counts as refused (a race between processes registering the same new subject). */
+const REGISTER_ATTEMPTS = 3;
+
 export class AvroSerde<T> implements Serde<T | null> {
   readonly name: string;
   private readonly type: avro.Type;
@@ -88,15 +91,26 @@ export class AvroSerde<T> implements Serde<T | null> {
     // exportAttrs keeps defaults and logical types: without them the registry sees a different, incompatible schema.
     const schema = JSON.stringify(this.type.schema({ exportAttrs: true }));
     const subject = this.subject(topic);
-    try {
-      const id =
-        this.options.autoRegister === false
-          ? await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema })
-          : (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject })).id;
-      this.writeIds.set(topic, id);
-      this.readers.set(id, this.type);
-    } catch (cause) {
-      throw new SerdeError(this.name, `schema registry refused the schema for subject "${subject}": ${(cause as Error).message}`, { cause });
+    const ask = async (): Promise<number> =>
+      this.options.autoRegister === false
+        ? this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema })
+        : (await this.registry.register({ type: SchemaType.AVRO, schema }, { subject })).id;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const id = await ask();
+        this.writeIds.set(topic, id);
+        this.readers.set(id, this.type);
+        return;
+      } catch (cause) {
+        // Processes registering a new subject at the same moment (the stream threads of one
+        // instance) can lose a race inside the registry (Apicurio: "A rule named
+        // 'COMPATIBILITY' already exists"); asked again, the registration is found.
+        if (attempt < REGISTER_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, 100 * attempt));
+          continue;
+        }
+        throw new SerdeError(this.name, `schema registry refused the schema for subject "${subject}": ${(cause as Error).message}`, { cause });
+      }
     }
   }
 
