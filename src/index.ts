@@ -24,6 +24,7 @@ export type { StreamsOptions } from './streams/options';
 export { ExceptionHandlers, DLQ_HEADERS } from './streams/handlers';
 export type { HandlerResponse, Failure, DeserializationExceptionHandler, ProcessingExceptionHandler, ProductionExceptionHandler } from './streams/handlers';
 export { KafkaStreams, type StreamsState, type KafkaStreamsEvents } from './runtime/kafka-streams';
+export type { ThreadMetadata } from './runtime/processing';
 export type { StreamsConfig, ProcessingGuarantee } from './runtime/streams-config';
 export { rdkafkaClients, innermost } from './kafka';
 export type {

@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { startAdminServer } from '../query/admin';
 import { QueryFrontend, startThreadQueryServer } from '../query/frontend';
 import { checkReachable } from './prepare';
-import { type Processing, processingFor } from './processing';
+import { type Processing, processingFor, type ThreadMetadata } from './processing';
 import type { ThreadListener } from './stream-thread';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
 import { ThreadChild } from './threads/child';
@@ -129,6 +129,11 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
   /** This instance's Prometheus registry (see docs/metrics in the README). */
   get metrics(): Registry {
     return this.thread.metrics();
+  }
+
+  /** Each stream thread of this instance and the tasks it runs (Kafka Streams' metadataForLocalThreads). */
+  metadataForLocalThreads(): ThreadMetadata[] {
+    return this.thread.threads();
   }
 
   get state(): StreamsState {

@@ -27,6 +27,14 @@ export interface Processing {
   mismatchedTopics(): string[];
   /** The stream thread of this instance that runs a task in another process: its loopback query listener. */
   siblingOwner(taskId: string): { instanceId: string; url: string } | undefined;
+  /** Each stream thread's active tasks. */
+  threads(): ThreadMetadata[];
+}
+
+/** One stream thread and the tasks it runs (Kafka Streams' ThreadMetadata, its names). */
+export interface ThreadMetadata {
+  threadName: string;
+  activeTasks: string[];
 }
 
 export function processingFor(graph: TopologyGraph, config: ResolvedStreamsConfig, log: Logger, listener: ThreadListener): Processing {
@@ -43,6 +51,7 @@ export function processingFor(graph: TopologyGraph, config: ResolvedStreamsConfi
       localStores: () => undefined,
       mismatchedTopics: () => host.mismatchedTopics(),
       siblingOwner: (taskId) => host.ownerOf(taskId),
+      threads: () => host.threads(),
     };
   }
   const thread = new StreamThread(graph, config, log, listener);
@@ -57,5 +66,6 @@ export function processingFor(graph: TopologyGraph, config: ResolvedStreamsConfi
     localStores: (taskId) => thread.localStores(taskId),
     mismatchedTopics: () => thread.partitioners.topics(),
     siblingOwner: () => undefined,
+    threads: () => [{ threadName: 'stream-thread-1', activeTasks: thread.localTasks() }],
   };
 }

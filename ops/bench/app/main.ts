@@ -10,8 +10,9 @@
  *     pipeline: --events T --predictions T --alerts T --metrics T --model VERSION_DIR
  *
  * The Kafka and registry connection comes from the environment, as for every command.
- * Prints `RUNNING` once running; a line `stats` on stdin answers one JSON line of the model
- * calls since the last `stats` (pipeline); SIGTERM closes and exits 0.
+ * Prints `RUNNING` once running and `TASKS n1,n2,…` (each stream thread's task count) when
+ * that changes; a line `stats` on stdin answers one JSON line (model calls since the last
+ * `stats`, commits so far); SIGTERM closes and exits 0.
  */
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -96,7 +97,8 @@ async function main(): Promise<void> {
     applicationId: need(v, 'application-id'),
     stateDir: need(v, 'state-dir'),
     kafka: kafkaClientConfig(config.kafka),
-    logger: createLogger({ level: 'warn' }),
+    // Quiet unless asked for (STREAMING_LOG__LEVEL): the harness reads this process's stdout.
+    logger: createLogger({ level: process.env.STREAMING_LOG__LEVEL ? config.log.level : 'warn' }),
     handleSignals: false,
     numStreamThreads: threads,
     ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
@@ -124,6 +126,21 @@ async function main(): Promise<void> {
     );
   });
   await streams.start();
+  if (!KafkaStreams.isStreamThread) reportTasks(streams);
+}
+
+/** `TASKS n1,n2,…`: each stream thread's task count, whenever it changes (the harness times a balanced instance). */
+function reportTasks(streams: KafkaStreams): void {
+  let last = '';
+  setInterval(() => {
+    const counts = streams
+      .metadataForLocalThreads()
+      .map((t) => t.activeTasks.length)
+      .join(',');
+    if (counts === last) return;
+    last = counts;
+    process.stdout.write(`TASKS ${counts}\n`);
+  }, 200).unref();
 }
 
 main().catch((err: unknown) => {

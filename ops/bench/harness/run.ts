@@ -52,6 +52,8 @@ export interface RunResult {
   side: Side;
   run: number;
   eventsPerSecond: number;
+  /** Input records timed: fewer than asked when the warm-up ran past its mark while the tasks were spreading. */
+  timed: number;
   seconds: number;
   procs: Record<string, ProcUsage>;
   inference?: { calls: number; rows: number; p50: number; p95: number; p99: number } | undefined;
@@ -86,7 +88,7 @@ async function committedReaches(
   groupId: string,
   topic: string,
   partitions: number,
-): Promise<{ until(target: number, timeoutMs: number): Promise<number>; close(): Promise<void> }> {
+): Promise<{ until(target: number, timeoutMs: number): Promise<{ at: number; done: number }>; close(): Promise<void> }> {
   const consumer = await rdkafkaClients.consumer(
     { ...client, 'group.id': groupId, 'enable.auto.commit': false },
     { consumeTimeoutMs: 100, connectTimeoutMs: 15_000 },
@@ -97,7 +99,7 @@ async function committedReaches(
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const done = (await consumer.committed(tps, 5_000)).reduce((n, c) => n + Math.max(0, c.offset), 0);
-        if (done >= target) return Date.now();
+        if (done >= target) return { at: Date.now(), done };
         if (Date.now() > deadline) throw new Error(`the application committed ${done} of ${target} input records within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -169,18 +171,21 @@ export async function measureRun(client: ClientSettings, producer: Kafka.Produce
   const meter = new ProcessMeter(new Map([['app', app.pid], ...plan.pids]));
   try {
     await app.running;
-    await progress.until(total - plan.records, 600_000);
+    // Timing starts once every thread has its share of the tasks (a thread that joins the group a moment later takes a rebalance to get any) and the warm-up is done.
+    await app.balanced(plan.partitions, plan.threads, 120_000);
+    const start = await progress.until(total - plan.records, 600_000);
     const before = await app.stats();
     const window = meter.window();
-    const t1 = Date.now();
-    const t2 = await progress.until(total, 1_800_000);
+    const t2 = (await progress.until(total, 1_800_000)).at;
     const procs = window.end();
-    const seconds = (t2 - t1) / 1000;
+    const seconds = (t2 - start.at) / 1000;
+    const timed = total - start.done;
     const after = await app.stats();
     const result: RunResult = {
       side: plan.side,
       run: plan.run,
-      eventsPerSecond: Math.round(plan.records / seconds),
+      eventsPerSecond: Math.round(timed / seconds),
+      timed,
       seconds,
       procs,
       inference: inference(after),

@@ -70,6 +70,8 @@ export interface AppProcess {
   readonly pid: number;
   /** Resolves at the application's `RUNNING` line. */
   readonly running: Promise<void>;
+  /** Resolves once every stream thread runs at least `partitions / threads` (rounded down) tasks, per the `TASKS` lines. */
+  balanced(partitions: number, threads: number, timeoutMs: number): Promise<void>;
   /** The application's answer to `stats` (the pipeline's model calls), undefined when it has none. */
   stats(): Promise<unknown>;
   /** SIGTERM, then the exit (SIGKILL after `graceMs`). */
@@ -87,11 +89,16 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = `${stderr}${d.toString()}`.slice(-4000)));
   const answers: ((line: string) => void)[] = [];
+  let tasks: number[] = [];
+  const onTasks = new Set<() => void>();
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const running = new Promise<void>((ok, fail) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
       if (line === 'RUNNING') ok();
-      else answers.shift()?.(line);
+      else if (line.startsWith('TASKS ')) {
+        tasks = line.slice(6).split(',').map(Number);
+        for (const f of onTasks) f();
+      } else answers.shift()?.(line);
     });
     void exited.then((code) =>
       fail(
@@ -105,6 +112,26 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
     side,
     pid: child.pid!,
     running,
+    balanced: (partitions, threads, timeoutMs) =>
+      new Promise<void>((ok, fail) => {
+        const check = (): void => {
+          if (tasks.length !== threads || !tasks.every((n) => n >= Math.floor(partitions / threads))) return;
+          clearTimeout(timer);
+          onTasks.delete(check);
+          ok();
+        };
+        const timer = setTimeout(() => {
+          onTasks.delete(check);
+          fail(
+            new StreamingError(
+              'SA_ERR_BENCH',
+              `the ${SIDE_NAMES[side]} application's tasks were not spread over its ${threads} thread(s) within ${timeoutMs / 1000} s (tasks per thread: ${tasks.join(', ') || 'none'})`,
+            ),
+          );
+        }, timeoutMs);
+        onTasks.add(check);
+        check();
+      }),
     stats: () =>
       new Promise<unknown>((ok) => {
         // A side that does not answer within a second has nothing to report.

@@ -41,7 +41,7 @@ interface Thread {
 }
 
 export class ThreadHost {
-  private readonly threads: Thread[] = [];
+  private readonly procs: Thread[] = [];
   private closing = false;
   private failed = false;
   private nextRequest = 0;
@@ -59,24 +59,28 @@ export class ThreadHost {
   }
 
   get restoring(): boolean {
-    return this.threads.some((t) => t.restoring);
+    return this.procs.some((t) => t.restoring);
   }
 
   get waitingFor(): string | undefined {
-    return this.threads.find((t) => t.waitingFor)?.waitingFor;
+    return this.procs.find((t) => t.waitingFor)?.waitingFor;
   }
 
   localTasks(): string[] {
-    return this.threads.flatMap((t) => t.tasks).sort();
+    return this.procs.flatMap((t) => t.tasks).sort();
+  }
+
+  threads(): { threadName: string; activeTasks: string[] }[] {
+    return this.procs.map((t) => ({ threadName: `stream-thread-${t.index}`, activeTasks: [...t.tasks].sort() }));
   }
 
   mismatchedTopics(): string[] {
-    return [...new Set(this.threads.flatMap((t) => t.mismatched))];
+    return [...new Set(this.procs.flatMap((t) => t.mismatched))];
   }
 
   /** The thread that runs a task, as a query owner: its loopback listener. */
   ownerOf(taskId: string): { instanceId: string; url: string } | undefined {
-    const t = this.threads.find((x) => x.tasks.includes(taskId) && x.queryUrl);
+    const t = this.procs.find((x) => x.tasks.includes(taskId) && x.queryUrl);
     return t ? { instanceId: `${this.config.instanceId}-${t.index}`, url: t.queryUrl! } : undefined;
   }
 
@@ -97,7 +101,7 @@ export class ThreadHost {
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const thread: Thread = { index, child, state: 'STARTING', tasks: [], restoring: false, waitingFor: undefined, mismatched: [], queryUrl: undefined, exited };
-    this.threads.push(thread);
+    this.procs.push(thread);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(this.startError(index, `did not start a KafkaStreams of "${this.config.applicationId}" within ${START_TIMEOUT_MS / 1000} s`)),
@@ -149,7 +153,7 @@ export class ThreadHost {
 
   private reportState(): void {
     if (this.closing || this.failed) return;
-    if (this.threads.length === this.count && this.threads.every((t) => t.state === 'RUNNING')) this.listener.running();
+    if (this.procs.length === this.count && this.procs.every((t) => t.state === 'RUNNING')) this.listener.running();
     else this.listener.rebalancing();
   }
 
@@ -169,7 +173,7 @@ export class ThreadHost {
   }
 
   private async collectMetrics(): Promise<MetricsJson[]> {
-    const asked = this.threads.filter((t) => t.child.connected);
+    const asked = this.procs.filter((t) => t.child.connected);
     return Promise.all(
       asked.map(
         (t) =>
@@ -195,10 +199,10 @@ export class ThreadHost {
    */
   async close(): Promise<void> {
     this.closing = true;
-    for (const t of this.threads) this.send(t, { sa: 'close' });
+    for (const t of this.procs) this.send(t, { sa: 'close' });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.config.closeTimeoutMs)));
-    const ended = await Promise.race([Promise.all(this.threads.map((t) => t.exited)), late]);
+    const ended = await Promise.race([Promise.all(this.procs.map((t) => t.exited)), late]);
     clearTimeout(timer);
     if (ended === 'late') await this.forceClose();
   }
@@ -206,7 +210,7 @@ export class ThreadHost {
   /** After the close timeout: the processes are killed; their open transactions are aborted by the broker. */
   async forceClose(): Promise<void> {
     this.closing = true;
-    for (const t of this.threads) if (t.child.exitCode === null) t.child.kill('SIGKILL');
-    await Promise.all(this.threads.map((t) => t.exited));
+    for (const t of this.procs) if (t.child.exitCode === null) t.child.kill('SIGKILL');
+    await Promise.all(this.procs.map((t) => t.exited));
   }
 }

@@ -34,8 +34,7 @@ describe('Avro serde: registering a schema that another process registers at the
   });
   afterEach(() => new Promise<void>((r) => server.close(() => r())));
 
-  const serde = (): AvroSerde<unknown> =>
-    new AvroSerde<unknown>(new SchemaRegistry({ host: url }, { retry: { retries: 0 } }), { schema: loadSchema('ml-prediction.avsc') });
+  const serde = (): AvroSerde<unknown> => new AvroSerde<unknown>(new SchemaRegistry({ host: url }), { schema: loadSchema('ml-prediction.avsc') });
 
   it('a registration that loses the race is asked again, and the schema id is then used', async () => {
     failFirst = 1;

@@ -107,6 +107,37 @@ public final class Main {
         t.start();
     }
 
+    /** "TASKS n1,n2,…": each stream thread's active task count, whenever it changes (the harness times a balanced instance). */
+    private static void reportTasks(KafkaStreams streams) {
+        Thread t = new Thread(() -> {
+            String last = "";
+            while (true) {
+                try {
+                    Thread.sleep(200);
+                    if (streams.state() != KafkaStreams.State.RUNNING && streams.state() != KafkaStreams.State.REBALANCING) continue;
+                    StringBuilder b = new StringBuilder();
+                    for (var thread : streams.metadataForLocalThreads()) {
+                        if (b.length() > 0) b.append(',');
+                        b.append(thread.activeTasks().size());
+                    }
+                    String counts = b.toString();
+                    if (counts.equals(last)) continue;
+                    last = counts;
+                    synchronized (System.out) {
+                        System.out.println("TASKS " + counts);
+                        System.out.flush();
+                    }
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    // the application is closing: nothing more to report
+                }
+            }
+        }, "kafka-streams-peer-tasks");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** {"count", "meanMs"} over the application's stream threads. */
     private static String commits(KafkaStreams streams) {
         double count = 0;
@@ -160,6 +191,7 @@ public final class Main {
         }, "kafka-streams-peer-shutdown"));
         answerStats(model, streams);
         streams.start();
+        reportTasks(streams);
         try {
             failed.await();
         } catch (InterruptedException e) {
