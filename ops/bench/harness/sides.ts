@@ -84,7 +84,7 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const child: ChildProcessWithoutNullStreams =
     side === 'node'
-      ? spawn(process.execPath, ['--max-semi-space-size=64', ...profile, NODE_MAIN, ...args], { cwd: ROOT, env: process.env })
+      ? spawn(process.execPath, ['--max-semi-space-size=64', ...profile, NODE_MAIN, ...args, ...extra], { cwd: ROOT, env: process.env })
       : spawn('java', ['-jar', PEER_JAR, ...args, ...extra], { cwd: ROOT, env: process.env });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = `${stderr}${d.toString()}`.slice(-4000)));
