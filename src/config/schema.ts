@@ -95,6 +95,12 @@ export const schema = {
       min: 10,
       max: 60000,
     }),
+    numStreamThreads: integer({
+      doc: "Stream threads of the processor, each a process of its own with its own consumer, producer and transactions (Kafka Streams' num.stream.threads); the instance's RocksDB budget is shared among them. More than the CPU cores available, or than the input partitions, gains nothing.",
+      default: 1,
+      min: 1,
+      max: 16,
+    }),
     queryHost: text({ doc: 'Address the interactive-query API listens on.', default: '0.0.0.0' }),
     queryPort: integer({ doc: 'Port of the interactive-query API.', default: 8080, min: 1, max: 65535 }),
     queryAuth: oneOf(QUERY_AUTH, {

@@ -8,6 +8,7 @@
  *     engine:   --input T --output T
  *     windowed: --input T --counts T --sums T
  *     pipeline: --events T --predictions T --alerts T --metrics T --model VERSION_DIR
+ *     restore:  --input T (a count store "counts" whose changelog, <ID>-counts-changelog, is full)
  *
  * The Kafka and registry connection comes from the environment, as for every command.
  * Prints `RUNNING` once running and `TASKS n1,n2,…` (each stream thread's task count) when
@@ -27,7 +28,7 @@ import { AvroSerdes, KafkaStreams, createLogger, type Topology } from '../../../
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../../topologies/analytics';
 import type { AnalyticsEvent } from '../../../topologies/event';
 import { ModelCalls } from './model-calls';
-import { engineTopology, windowedTopology } from './topologies';
+import { countTopology, engineTopology, windowedTopology } from './topologies';
 
 const TOPICS = ['input', 'output', 'counts', 'sums', 'events', 'predictions', 'alerts', 'metrics'] as const;
 const CLI = {
@@ -36,7 +37,7 @@ const CLI = {
   options: {
     ...Object.fromEntries([...TOPICS, 'application-id', 'state-dir', 'model', 'threads', 'commit-interval'].map((n) => [n, { type: 'string' as const }])),
   },
-  commands: ['engine', 'windowed', 'pipeline'] as const,
+  commands: ['engine', 'windowed', 'pipeline', 'restore'] as const,
 };
 
 type Values = Record<string, string | undefined>;
@@ -51,6 +52,7 @@ async function topology(scenario: string, v: Values, config: Config, calls: Mode
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)));
   if (scenario === 'engine') return { topology: engineTopology(avro, need(v, 'input'), need(v, 'output')) };
   if (scenario === 'windowed') return { topology: windowedTopology(need(v, 'input'), need(v, 'counts'), need(v, 'sums')) };
+  if (scenario === 'restore') return { topology: countTopology(need(v, 'input')) };
   const versionDir = need(v, 'model');
   const models = await ModelRegistry.open({
     catalogue: localCatalogue(dirname(dirname(versionDir)), basename(dirname(versionDir)), basename(versionDir)),
@@ -68,6 +70,23 @@ async function topology(scenario: string, v: Values, config: Config, calls: Mode
     metrics: new Registry(),
   });
   return { topology: t, close: () => models.close() };
+}
+
+/**
+ * restore: the restorer's own figures, as one line `RESTORED {records, durationMs,
+ * recordsPerSecond}` on stdout (its log line, at info level, goes to stderr).
+ */
+function restoreReporter() {
+  return createLogger({ level: 'info' }, 'bench', {
+    write(line: string) {
+      process.stderr.write(line);
+      const entry = JSON.parse(line) as { msg?: string; records?: number; durationMs?: number; recordsPerSecond?: number };
+      if (entry.msg === 'state stores restored')
+        process.stdout.write(
+          `RESTORED ${JSON.stringify({ records: entry.records, durationMs: entry.durationMs, recordsPerSecond: entry.recordsPerSecond })}\n`,
+        );
+    },
+  });
 }
 
 /** Commits so far: their count, and total milliseconds overall and by phase (the harness takes differences). */
@@ -97,8 +116,7 @@ async function main(): Promise<void> {
     applicationId: need(v, 'application-id'),
     stateDir: need(v, 'state-dir'),
     kafka: kafkaClientConfig(config.kafka),
-    // Quiet unless asked for (STREAMING_LOG__LEVEL): the harness reads this process's stdout.
-    logger: createLogger({ level: process.env.STREAMING_LOG__LEVEL ? config.log.level : 'warn' }),
+    logger: command === 'restore' ? restoreReporter() : createLogger({ level: process.env.STREAMING_LOG__LEVEL ? config.log.level : 'warn' }),
     handleSignals: false,
     numStreamThreads: threads,
     ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),

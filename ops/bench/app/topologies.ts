@@ -70,3 +70,11 @@ export function windowedTopology(input: string, counts: string, sums: string): T
     .to(sums, { keySerde: S, valueSerde: S });
   return b.build();
 }
+
+/** restore: a count per key in a RocksDB store ("counts"), restored from its changelog when the instance starts without state. */
+export function countTopology(input: string): Topology {
+  const S = Serdes.String();
+  const b = new StreamsBuilder();
+  b.stream(input, { keySerde: S, valueSerde: S }).groupByKey({ keySerde: S }).count({ name: 'counts' });
+  return b.build();
+}

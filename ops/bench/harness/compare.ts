@@ -45,6 +45,8 @@ export interface CompareOptions {
   json: boolean;
   /** Write the Node side's CPU profile of each run under bench/results/profiles/ and print its top functions. */
   profile: boolean;
+  /** Only the correctness check. */
+  checkOnly: boolean;
 }
 
 type Say = (line: string) => void;
@@ -124,6 +126,7 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
   if (o.profile) mkdirSync(PROFILES, { recursive: true });
   if (o.sides.includes('peer')) buildPeer(say);
   if (o.checkRecords > 0 && o.sides.length === 2) await checkSame(config, o, say);
+  if (o.checkOnly) return [];
 
   const extra = await s.prepare();
   const input = runTopics(s, id, 'x')[s.input]!;
@@ -137,7 +140,9 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
       `backlog: ${(o.warmup + o.records).toLocaleString('en-US')} records (${o.warmup.toLocaleString('en-US')} to warm up, ${o.records.toLocaleString('en-US')} timed) written in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
     let rates = o.rates.length > 0 || o.sweep || o.scenario === 'pipeline' ? o.rates : [20_000];
-    for (let run = 1; run <= o.repeat; run++) {
+    // Rates that depend on the maximum need one round to find it: that round measures throughput only, and --repeat rounds with latency follow.
+    const rounds = o.repeat + (rates.length === 0 ? 1 : 0);
+    for (let run = 1; run <= rounds; run++) {
       const order = run % 2 === 1 ? o.sides : [...o.sides].reverse();
       for (const side of order) {
         started = Date.now();
@@ -185,8 +190,8 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
 
 /**
  * Rates that depend on the maximum (the pipeline's half of it, a sweep's fractions) come
- * from the slowest side's first run, so both sides are offered the same; the first round
- * measures throughput only.
+ * from the slowest side's first run, so both sides are offered the same; that first round
+ * measures throughput only (and counts in the throughput figures).
  */
 function defaultRates(o: CompareOptions, slowest: number): number[] {
   const at = (f: number): number => Math.max(100, Math.round((slowest * f) / 100) * 100);

@@ -72,6 +72,8 @@ export interface AppProcess {
   readonly running: Promise<void>;
   /** Resolves once every stream thread runs at least `partitions / threads` (rounded down) tasks, per the `TASKS` lines. */
   balanced(partitions: number, threads: number, timeoutMs: number): Promise<void>;
+  /** The rest of the first line that starts with `prefix` (e.g. the restore scenario's `RESTORED …`). */
+  line(prefix: string, timeoutMs: number): Promise<string>;
   /** The application's answer to `stats` (the pipeline's model calls), undefined when it has none. */
   stats(): Promise<unknown>;
   /** SIGTERM, then the exit (SIGKILL after `graceMs`). */
@@ -90,11 +92,16 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
   child.stderr.on('data', (d: Buffer) => (stderr = `${stderr}${d.toString()}`.slice(-4000)));
   const answers: ((line: string) => void)[] = [];
   let tasks: number[] = [];
+  const waiters: { prefix: string; done: (rest: string) => void }[] = [];
   const onTasks = new Set<() => void>();
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const running = new Promise<void>((ok, fail) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line === 'RUNNING') ok();
+      const waiter = waiters.find((w) => line.startsWith(w.prefix));
+      if (waiter) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.done(line.slice(waiter.prefix.length));
+      } else if (line === 'RUNNING') ok();
       else if (line.startsWith('TASKS ')) {
         tasks = line.slice(6).split(',').map(Number);
         for (const f of onTasks) f();
@@ -112,6 +119,20 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
     side,
     pid: child.pid!,
     running,
+    line: (prefix, timeoutMs) =>
+      new Promise<string>((ok, fail) => {
+        const timer = setTimeout(
+          () => fail(new StreamingError('SA_ERR_BENCH', `the ${SIDE_NAMES[side]} application printed no "${prefix}" line within ${timeoutMs / 1000} s`)),
+          timeoutMs,
+        );
+        waiters.push({
+          prefix,
+          done: (rest) => {
+            clearTimeout(timer);
+            ok(rest);
+          },
+        });
+      }),
     balanced: (partitions, threads, timeoutMs) =>
       new Promise<void>((ok, fail) => {
         const check = (): void => {

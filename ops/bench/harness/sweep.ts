@@ -51,8 +51,9 @@ export function sweepSvg(title: string, series: { side: Side; points: Point[] }[
       `<text x="${M.left - 6}" y="${y(d) + 4}" text-anchor="end">${d} ms</text>`,
     );
   }
-  for (let i = 0; i <= 5; i++) {
-    const v = (xMax / 5) * i;
+  const step = niceStep(xMax / 5);
+  for (let v = 0; v <= xMax; v += step) {
+    out.push(`<line x1="${x(v)}" x2="${x(v)}" y1="${H - M.bottom}" y2="${H - M.bottom + 4}" stroke="#999"/>`);
     out.push(`<text x="${x(v)}" y="${H - M.bottom + 16}" text-anchor="middle">${Math.round(v).toLocaleString('en-US')}</text>`);
   }
   out.push(`<text x="${W / 2}" y="${H - 10}" text-anchor="middle">offered events/s</text>`);
@@ -63,11 +64,18 @@ export function sweepSvg(title: string, series: { side: Side; points: Point[] }[
     ] as const) {
       const pts = s.points.filter((p) => Number.isFinite(p[key])).map((p) => `${x(p.rate).toFixed(1)},${y(p[key]).toFixed(1)}`);
       if (pts.length) out.push(`<polyline fill="none" stroke="${COLOURS[s.side]}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
+      for (const pt of pts) out.push(`<circle cx="${pt.split(',')[0]}" cy="${pt.split(',')[1]}" r="3" fill="${COLOURS[s.side]}"/>`);
     }
     out.push(`<text x="${M.left + 10}" y="${M.top + 14 + i * 16}" fill="${COLOURS[s.side]}">${xmlText(SIDE_NAMES[s.side])}: p95 solid, p50 dashed</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
+}
+
+/** 1, 2 or 5 times a power of ten: axis ticks a reader can add up. */
+function niceStep(raw: number): number {
+  const power = 10 ** Math.floor(Math.log10(Math.max(raw, 1)));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
 }
 
 const xmlText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
