@@ -71,11 +71,29 @@ const CLI = {
 
 type Numbers = Partial<Record<(typeof NUMBERS)[number], number>>;
 
+/** Upper bounds: a benchmark's counts are as large as a 2-core machine can take in a session, not as large as a number can be. */
+const MAX: Record<(typeof NUMBERS)[number], number> = {
+  records: 100_000_000,
+  warmup: 100_000_000,
+  repeat: 100,
+  partitions: 1_000,
+  rate: 10_000_000,
+  seconds: 3_600,
+  threads: 16,
+  'commit-interval': 600_000,
+  keys: 100_000_000,
+  clients: 100_000,
+  'check-records': 10_000_000,
+  'peer-batch': 100_000,
+};
+
 function numbers(values: Record<string, string | boolean | undefined>): Numbers {
   const out: Numbers = {};
   for (const flag of NUMBERS) {
     const v = wholeNumber(CLI, flag, values[flag], flag === 'check-records' ? 0 : 1);
-    if (v !== undefined) out[flag] = v;
+    if (v === undefined) continue;
+    if (v > MAX[flag]) throw usageError(CLI, `--${flag} must be at most ${MAX[flag].toLocaleString('en-US')}, not ${v}`);
+    out[flag] = v;
   }
   return out;
 }
@@ -112,6 +130,7 @@ async function main(): Promise<number> {
   const scenario = COMPARED.find((s) => s === command);
   if (both && !scenario) throw usageError(CLI, `compare takes engine, windowed or pipeline, not ${command}`);
   if (!both && values['check-only']) throw usageError(CLI, '--check-only goes with compare: it checks that both sides compute the same');
+  if (values.sweep === true && x.rate !== undefined) throw usageError(CLI, '--sweep chooses its own rates: leave out --rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   if (scenario) {

@@ -11,6 +11,7 @@
 import { stackUp } from '../kafka/stack';
 import { registerSchemas } from '../../schemas/registration';
 import { startProcessor } from '../../src/app/processor';
+import { KafkaStreams } from '../../src/runtime/kafka-streams';
 import { loadConfigOrExit } from '../../src/config';
 import { isStreamingError, StreamingError } from '../../src/errors';
 import { runGenerator } from '../../src/generator/run';
@@ -38,6 +39,12 @@ async function main(): Promise<void> {
   // Everything local stays on loopback, where the query API may stay open (development).
   if (local) process.env.STREAMING_PROCESSOR__QUERY_HOST ??= '127.0.0.1';
   const config = loadConfigOrExit();
+  // With STREAMING_PROCESSOR__NUM_STREAM_THREADS above 1 this program runs again in each stream thread's
+  // process: there it is only the processor's thread (the main process owns the stack, the fan-out and the generator).
+  if (KafkaStreams.isStreamThread) {
+    await startProcessor(config, createLogger(config.log, 'processor'), { handleSignals: false });
+    return;
+  }
   if (local) {
     checkLocalFanoutHost();
     say('start: no STREAMING_KAFKA__BOOTSTRAP_SERVERS set: running everything locally');

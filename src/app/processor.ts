@@ -50,6 +50,8 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
     name: 'ml_registry_circuit_state',
     help: 'Circuit breaker of the model registry calls: 0 closed, 1 half-open, 2 open.',
     registers: [metrics],
+    // A state, not a quantity: across stream threads (processes) the worst one is reported.
+    aggregator: 'max',
   });
   const breaker = new CircuitBreaker({
     name: `MLflow at ${ml.mlflowTrackingUri}`,
@@ -58,7 +60,13 @@ function catalogues(config: Config, log: Logger, metrics: Registry): (version: s
       log.warn({ registry: ml.mlflowTrackingUri, circuit: s }, 'model registry circuit breaker changed state');
     },
   });
-  const cacheDir = join(config.processor.stateDir ?? join(process.cwd(), DEFAULT_STATE_DIR, config.processor.applicationId), 'models');
+  // Each stream thread's process downloads into a cache of its own: the caches do not lock against each other.
+  const thread = KafkaStreams.streamThreadIndex;
+  const cacheDir = join(
+    config.processor.stateDir ?? join(process.cwd(), DEFAULT_STATE_DIR, config.processor.applicationId),
+    'models',
+    ...(thread === undefined ? [] : [`thread-${thread}`]),
+  );
   // One cache for the served, variant and shadow registries: pruning it never removes a version another one serves.
   const cache = new ModelCache({ dir: cacheDir, maxVersions: ml.modelCacheSize });
   return (version) =>

@@ -42,6 +42,7 @@ function parse(): typeof DEFAULTS & { checkpointFault?: (typeof FAULTS)[number] 
     out.checkpointFault = known;
   }
   if (out.repartition > 1) throw usageError(CLI, `--repartition takes 0 or 1, not ${out.repartition}`);
+  if (out.threads > 16) throw usageError(CLI, `--threads takes 1 to 16 (one process each), not ${out.threads}`);
   return out;
 }
 

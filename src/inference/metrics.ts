@@ -58,6 +58,8 @@ export function inferenceMetrics(registry: Registry): InferenceMetrics {
     help: 'The model version that scored most recently (value 1).',
     labelNames: ['model', 'version'],
     registers,
+    // Stream threads (processes) each report it: across them it is still 1, not a count.
+    aggregator: 'max',
   });
   const shadowed = new Counter({
     name: 'ml_shadow_predictions_total',

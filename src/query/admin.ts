@@ -19,13 +19,18 @@ export interface AdminServerOptions {
 export interface AdminView {
   instanceId: string;
   ready(): { ok: true } | { ok: false; why: string };
+  /** Liveness beyond this process's own event loop (stream threads in processes of their own); default alive. */
+  alive?(): { ok: true } | { ok: false; why: string };
   localTasks(): string[];
   metrics(): Registry;
 }
 
 export async function startAdminServer(view: AdminView, o: AdminServerOptions, log: Logger): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify({ logger: false, connectionTimeout: 30_000, requestTimeout: 15_000, frameworkErrors: unreadable });
-  app.get('/healthz', async () => ({ status: 'alive', instance: view.instanceId }));
+  app.get('/healthz', async (_req, reply) => {
+    const alive = view.alive?.() ?? { ok: true };
+    return alive.ok ? { status: 'alive', instance: view.instanceId } : fail(reply, 'SA_ERR_QUERY_UNAVAILABLE', `not alive: ${alive.why}`);
+  });
   app.get('/readyz', async (_req, reply) => {
     const ready = view.ready();
     return ready.ok

@@ -151,8 +151,10 @@ async function search(q: Queryable, req: Req, reply: FastifyReply, at: Located, 
       if (r.found) hits.push({ partition, instance: q.instance.instanceId, body: r.body });
       continue;
     }
-    if (forwarded) {
-      unreachable.push(partition); // a forwarded question is answered from this instance's own tasks only: it has moved
+    // A forwarded question is answered from this instance's own tasks only (a task elsewhere has moved); those of its
+    // stream threads in other processes are its own too, one loopback hop away.
+    if (forwarded && q.instance.runsInSibling?.(taskOf(at, partition)) !== true) {
+      unreachable.push(partition);
       continue;
     }
     const owner = q.instance.owner(taskOf(at, partition));

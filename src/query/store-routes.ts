@@ -11,6 +11,7 @@ import { granted, requireStore } from './auth';
 import { fail } from './http';
 import { answer, locate, type Located, type Req } from './lookup';
 import type { Queryable } from './queryable';
+import { type ScanRow, scanQuery, siblingRows } from './sibling-scan';
 import { BadKey, jsonValue, keyFromText } from './text';
 
 const enc = encodeURIComponent;
@@ -98,7 +99,7 @@ export function storeRoutes(app: FastifyInstance, q: Queryable, log: Logger): vo
     return answer(q, req, reply, at, windowsQuestion(at, req, from, to), log);
   });
 
-  app.get('/stores/:store/entries', async (req: Req, reply) => entries(q, req, reply));
+  app.get('/stores/:store/entries', async (req: Req, reply) => entries(q, req, reply, log));
 }
 
 function windowsQuestion(at: Located, req: Req, from: number, to: number): Parameters<typeof answer>[4] {
@@ -122,7 +123,7 @@ function windowsQuestion(at: Located, req: Req, from: number, to: number): Param
 }
 
 /** A range or prefix scan over the partitions this instance runs, in key-byte order, with a cursor. */
-async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unknown> {
+async function entries(q: Queryable, req: Req, reply: FastifyReply, log: Logger): Promise<unknown> {
   const store = q.stores.get(req.params.store);
   if (!store)
     return fail(reply, 'SA_ERR_QUERY_UNKNOWN_STORE', `no store named "${req.params.store.slice(0, 200)}"`, 'GET /stores lists the stores this token may read');
@@ -153,10 +154,11 @@ async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unk
     return fail(reply, 'SA_ERR_QUERY_BAD_REQUEST', err.message);
   }
   const partitions = await q.partitions(store);
-  const local = q.instance.localTasks().filter((t) => t.startsWith(`${store.subtopology}_`));
-  const rows = (
+  const tasks = q.instance.localTasks().filter((t) => t.startsWith(`${store.subtopology}_`));
+  const own = tasks.filter((t) => q.instance.localStores(t) !== undefined);
+  const rows: ScanRow[] = (
     await Promise.all(
-      local.map(
+      own.map(
         async (t) =>
           (await q.instance
             .localStores(t)
@@ -164,21 +166,36 @@ async function entries(q: Queryable, req: Req, reply: FastifyReply): Promise<unk
             ?.bytes.range(from, to, limit + 1)) ?? [],
       ),
     )
-  ).flat();
-  rows.sort(([a], [b]) => Buffer.compare(a, b));
+  )
+    .flat()
+    .map(([k, v]) => ({
+      key: k,
+      entry: { key: jsonValue(store.spec.keySerde.deserialize(store.changelog, k)), value: jsonValue(store.spec.valueSerde.deserialize(store.changelog, v)) },
+    }));
+  const scanned = own.map((t) => Number(t.split('_')[1]));
+  // Partitions this instance's other stream threads run (each a process of its own): their pages, merged in.
+  const siblings = tasks.filter((t) => !own.includes(t) && q.instance.runsInSibling?.(t) === true);
+  let more = false;
+  if (siblings.length > 0) {
+    const auth = typeof req.headers.authorization === 'string' ? req.headers.authorization : undefined;
+    const theirs = await siblingRows(q, store.spec.name, siblings, scanQuery(req.query as Record<string, unknown>, limit), limit, auth, log);
+    rows.push(...theirs.rows);
+    scanned.push(...theirs.partitions);
+    more = theirs.more;
+  }
+  rows.sort((a, b) => Buffer.compare(a.key, b.key));
   const page = rows.slice(0, limit);
-  const more = rows.length > limit;
-  const next = more ? Buffer.concat([page[page.length - 1]![0], Buffer.from([0])]).toString('base64url') : null;
+  more ||= rows.length > limit;
+  const next = more && page.length > 0 ? Buffer.concat([page[page.length - 1]!.key, Buffer.from([0])]).toString('base64url') : null;
   return {
     store: store.spec.name,
-    entries: page.map(([k, v]) => ({
-      key: jsonValue(store.spec.keySerde.deserialize(store.changelog, k)),
-      value: jsonValue(store.spec.valueSerde.deserialize(store.changelog, v)),
-    })),
+    entries: page.map((r) => r.entry),
+    // For the instance's main process, which merges its threads' pages by key bytes.
+    ...(req.query.raw === '1' ? { raw: page.map((r) => r.key.toString('base64url')) } : {}),
     cursor: next,
     // Each instance scans the partitions it runs; a complete scan asks every instance (see /metadata).
-    partitions: local.map((t) => Number(t.split('_')[1])).sort((a, b) => a - b),
-    complete: local.length === partitions,
+    partitions: [...new Set(scanned)].sort((a, b) => a - b),
+    complete: new Set(scanned).size === partitions,
   };
 }
 

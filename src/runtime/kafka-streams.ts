@@ -22,6 +22,7 @@ import { type Processing, processingFor, type ThreadMetadata } from './processin
 import type { ThreadListener } from './stream-thread';
 import { resolveStreamsConfig, type ResolvedStreamsConfig, type StreamsConfig } from './streams-config';
 import { ThreadChild } from './threads/child';
+import { THREAD_CLOSE_MARGIN_MS } from './threads/host';
 import { THREAD_ENV, threadConfig, threadRole } from './threads/role';
 
 export type StreamsState = 'CREATED' | 'REBALANCING' | 'RUNNING' | 'PENDING_SHUTDOWN' | 'NOT_RUNNING' | 'ERROR';
@@ -126,6 +127,11 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     return process.env[THREAD_ENV] !== undefined;
   }
 
+  /** In a stream thread's process, its number (1-based); else undefined. */
+  static get streamThreadIndex(): number | undefined {
+    return threadRole()?.index;
+  }
+
   /** This instance's Prometheus registry (see docs/metrics in the README). */
   get metrics(): Registry {
     return this.thread.metrics();
@@ -151,6 +157,8 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
       await this.starting;
     } catch (err) {
       this.log.error({ err }, 'start failed');
+      // A stream thread's process tells its main process at once, whatever its program does with the error.
+      this.child?.send({ sa: 'failed', code: isStreamingError(err) ? err.code : undefined, message: err instanceof Error ? err.message : String(err) });
       await this.thread.close().catch(() => undefined); // release whatever was connected
       await this.query?.stop();
       await this.admin?.app.close();
@@ -172,7 +180,7 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     };
     if (this.adminOptions)
       this.admin = await startAdminServer(
-        { instanceId: this.config.instanceId, ready, localTasks: view.localTasks, metrics: () => this.metrics },
+        { instanceId: this.config.instanceId, ready, alive: () => this.thread.alive(), localTasks: view.localTasks, metrics: () => this.metrics },
         this.adminOptions,
         this.log,
       );
@@ -206,7 +214,9 @@ export class KafkaStreams extends EventEmitter<KafkaStreamsEvents> {
     const failed = this.current === 'ERROR';
     this.setState('PENDING_SHUTDOWN');
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.closeTimeoutMs)));
+    // The main process of several stream threads gives them their own forced close first (threads/host.ts).
+    const limit = this.config.closeTimeoutMs + (this.config.numStreamThreads > 1 && !this.child ? THREAD_CLOSE_MARGIN_MS : 0);
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), limit)));
     const result = await Promise.race([this.thread.close().then(() => 'closed' as const), timeout]);
     clearTimeout(timer);
     if (result === 'timeout') {

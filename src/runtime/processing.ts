@@ -29,6 +29,8 @@ export interface Processing {
   siblingOwner(taskId: string): { instanceId: string; url: string } | undefined;
   /** Each stream thread's active tasks. */
   threads(): ThreadMetadata[];
+  /** Whether every stream thread still answers (/healthz); one in this process always does while this code runs. */
+  alive(): { ok: true } | { ok: false; why: string };
 }
 
 /** One stream thread and the tasks it runs (Kafka Streams' ThreadMetadata, its names). */
@@ -52,6 +54,7 @@ export function processingFor(graph: TopologyGraph, config: ResolvedStreamsConfi
       mismatchedTopics: () => host.mismatchedTopics(),
       siblingOwner: (taskId) => host.ownerOf(taskId),
       threads: () => host.threads(),
+      alive: () => host.alive(),
     };
   }
   const thread = new StreamThread(graph, config, log, listener);
@@ -67,5 +70,6 @@ export function processingFor(graph: TopologyGraph, config: ResolvedStreamsConfi
     mismatchedTopics: () => thread.partitioners.topics(),
     siblingOwner: () => undefined,
     threads: () => [{ threadName: 'stream-thread-1', activeTasks: thread.localTasks() }],
+    alive: () => ({ ok: true }),
   };
 }

@@ -138,10 +138,10 @@ function belowFourGiB(name: string, value: number): number {
   return value;
 }
 
-/** Kafka Streams allows any count; here each thread is a process, so a count far above the machine's cores is a mistake. */
+/** Kafka Streams allows any count; here each thread is a process, so a count far above the machine's cores is a mistake (16, as the processor's setting). */
 function threadCount(value: number | undefined): number {
   const n = positiveInt('numStreamThreads', value ?? 1);
-  if (n > 64) throw invalid(`numStreamThreads must be at most 64 (each is a process), got ${n}`, 'use about one stream thread per core');
+  if (n > 16) throw invalid(`numStreamThreads must be at most 16 (each is a process), got ${n}`, 'use about one stream thread per core');
   return n;
 }
 

@@ -48,6 +48,11 @@ const MAGIC = 0;
 /** Tries of a registration before it counts as refused (a race between processes registering the same new subject). */
 const REGISTER_ATTEMPTS = 3;
 
+/** The registry's answer to a registration that raced another one for the same new subject. */
+function lostRace(cause: unknown): boolean {
+  return /already exists/i.test(cause instanceof Error ? cause.message : String(cause));
+}
+
 export class AvroSerde<T> implements Serde<T | null> {
   readonly name: string;
   private readonly type: avro.Type;
@@ -104,8 +109,9 @@ export class AvroSerde<T> implements Serde<T | null> {
       } catch (cause) {
         // Processes registering a new subject at the same moment (the stream threads of one
         // instance) can lose a race inside the registry (Apicurio: "A rule named
-        // 'COMPATIBILITY' already exists"); asked again, the registration is found.
-        if (attempt < REGISTER_ATTEMPTS) {
+        // 'COMPATIBILITY' already exists"); asked again, the registration is found. A refusal
+        // for the schema itself (incompatible, unauthorised) is final at once.
+        if (attempt < REGISTER_ATTEMPTS && lostRace(cause)) {
           await new Promise((r) => setTimeout(r, 100 * attempt));
           continue;
         }

@@ -12,7 +12,7 @@
  *
  * The Kafka and registry connection comes from the environment, as for every command.
  * Prints `RUNNING` once running and `TASKS n1,n2,…` (each stream thread's task count) when
- * that changes; a line `stats` on stdin answers one JSON line (model calls since the last
+ * that changes; a line `stats` on stdin answers `STATS {json}` (model calls since the last
  * `stats`, commits so far); SIGTERM closes and exits 0.
  */
 import { basename, dirname } from 'node:path';
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   });
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stats') return;
-    void commitStats(streams).then((commits) => process.stdout.write(`${JSON.stringify({ ...calls.drain(), commits })}\n`));
+    void commitStats(streams).then((commits) => process.stdout.write(`STATS ${JSON.stringify({ ...calls.drain(), commits })}\n`));
   });
   let closing = false;
   process.on('SIGTERM', () => {

@@ -177,10 +177,11 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
     const phases = Object.entries(r.commits!.phasesMeanMs).map(([phase, ms]) => `${phase} ${ms.toFixed(1)}`);
     if (phases.length > 0) say(`commit phases of ${SIDE_NAMES[r.side]}, run ${r.run} (mean ms): ${phases.join(', ')}`);
   }
-  for (const r of results.filter((x) => x.profile)) {
-    say(`CPU profile of ${SIDE_NAMES[r.side]}, run ${r.run} (the whole process; open in Chrome DevTools): ${r.profile}; top self time:`);
-    for (const line of summariseProfile(JSON.parse(readFileSync(r.profile!, 'utf8')) as Parameters<typeof summariseProfile>[0], 15)) say(`  ${line}`);
-  }
+  for (const r of results)
+    for (const profile of r.profiles ?? []) {
+      say(`CPU profile of ${SIDE_NAMES[r.side]}, run ${r.run}, one process of it (open in Chrome DevTools): ${profile}; top self time:`);
+      for (const line of summariseProfile(JSON.parse(readFileSync(profile, 'utf8')) as Parameters<typeof summariseProfile>[0], 15)) say(`  ${line}`);
+    }
   if (o.json)
     say(
       `written: ${writeJson(`${o.sides.length === 2 ? 'compare-' : ''}${o.scenario}`, { scenario: o.scenario, title: s.title, options: o, loadavg: loadavg(), results, summary: summarise(results, o.sides) })}`,

@@ -4,7 +4,7 @@
  * between the committed offsets passing the two marks, then measure latency at a rate.
  * CPU and RSS of every process come from the same windows.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Kafka from 'node-rdkafka';
@@ -60,8 +60,8 @@ export interface RunResult {
   /** The timed part's commits: how many, their mean, the share of wall time, the mean by phase (ms). */
   commits?: { count: number; meanMs: number; wallShare: number; phasesMeanMs: Record<string, number> } | undefined;
   latency: LatencyResult[];
-  /** The Node side's CPU profile of the whole run, with --profile. */
-  profile?: string | undefined;
+  /** The Node side's CPU profiles of the whole run, with --profile: one per process (the main and each stream thread's). */
+  profiles?: string[] | undefined;
 }
 
 /** The side's arguments: the same for both, less the topics a side has no flag for. */
@@ -159,6 +159,7 @@ export async function measureRun(client: ClientSettings, producer: Kafka.Produce
       .map(([, name]) => ({ name, partitions: plan.partitions, replicationFactor: -1 })),
   );
   const appId = `bench-${plan.id}-${runName}`;
+  const runStarted = Date.now();
   const stateDir = mkdtempSync(join(tmpdir(), `bench-${runName}-`));
   const total = await inputEnd(client, topics[s.input]!, plan.partitions);
   const progress = await committedReaches(client, appId, topics[s.input]!, plan.partitions);
@@ -215,8 +216,12 @@ export async function measureRun(client: ClientSettings, producer: Kafka.Produce
       await progress.until(await inputEnd(client, topics[s.input]!, plan.partitions), 300_000).catch(() => undefined);
     }
     await app.stop();
-    const profile = plan.profileDir && readdirSync(plan.profileDir).find((f) => f.includes(`.${app.pid}.`) && f.endsWith('.cpuprofile'));
-    if (profile) result.profile = join(plan.profileDir!, profile);
+    // V8 writes a profile per process as it exits: the main's and, with several threads, each thread's.
+    if (plan.profileDir)
+      result.profiles = readdirSync(plan.profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(plan.profileDir!, f))
+        .filter((f) => statSync(f).mtimeMs >= runStarted);
     return result;
   } finally {
     meter.stop();

@@ -105,7 +105,7 @@ export function startApp(side: Side, args: string[], extra: string[], profileDir
       else if (line.startsWith('TASKS ')) {
         tasks = line.slice(6).split(',').map(Number);
         for (const f of onTasks) f();
-      } else answers.shift()?.(line);
+      } else if (line.startsWith('STATS ')) answers.shift()?.(line.slice(6));
     });
     void exited.then((code) =>
       fail(

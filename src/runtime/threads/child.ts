@@ -42,8 +42,13 @@ export class ThreadChild {
       this.log.warn('the main process is gone; closing this stream thread');
       this.closeAndExit(1);
     });
-    // Restoration and registry waits change inside the thread: reported when they do.
-    this.poll = setInterval(() => this.reportProgress(), 250);
+    // Restoration and registry waits change inside the thread: reported when they do, and a
+    // heartbeat every 2 s tells the main process this thread's event loop still turns.
+    let beat = 0;
+    this.poll = setInterval(() => {
+      this.reportProgress();
+      if (++beat % 8 === 0) this.send({ sa: 'alive' });
+    }, 250);
     this.poll.unref();
   }
 

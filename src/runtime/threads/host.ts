@@ -8,17 +8,25 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Registry } from 'prom-client';
-import { StreamingError } from '../../errors';
+import { ERROR_CATALOGUE, type ErrorCode, StreamingError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { ThreadListener } from '../stream-thread';
 import type { ResolvedStreamsConfig } from '../streams-config';
-import { type MetricsJson, ThreadsRegistry } from './metrics';
+import { MetricsRequests, type MetricsJson, ThreadsRegistry } from './metrics';
 import { type FromThread, isFromThread, type ToThread } from './protocol';
-import { roleEnv } from './role';
+import { roleEnv, threadInstanceId } from './role';
 
-/** How long a thread's process may take to run the program up to a started KafkaStreams. */
-const START_TIMEOUT_MS = 120_000;
+/**
+ * How long a thread's process may go without a word while starting: until its program
+ * builds the KafkaStreams, then between its heartbeats (a thread waiting for the schema
+ * registry keeps starting, as a single thread would).
+ */
+const START_SILENCE_MS = 120_000;
 const METRICS_TIMEOUT_MS = 5_000;
+/** A thread silent this long is not alive (/healthz): its event loop is stuck. */
+const ALIVE_WITHIN_MS = 30_000;
+/** Beyond closeTimeoutMs, what a thread gets for its own forced close before it is killed. */
+export const THREAD_CLOSE_MARGIN_MS = 5_000;
 
 /** The program each thread's process runs. */
 export interface ThreadEntry {
@@ -33,6 +41,9 @@ interface Thread {
   child: ChildProcess;
   state: 'STARTING' | 'REBALANCING' | 'RUNNING';
   tasks: string[];
+  lastSeen: number;
+  /** Its last metrics answer: given again when it does not answer in time, so its counters do not seem to reset. */
+  lastMetrics: MetricsJson;
   restoring: boolean;
   waitingFor: string | undefined;
   mismatched: string[];
@@ -40,12 +51,17 @@ interface Thread {
   exited: Promise<void>;
 }
 
+/** A thread's failure as the instance's: its own code when it is one of the catalogue's. */
+function threadError(index: number, m: { code: string | undefined; message: string }): StreamingError {
+  const code = m.code !== undefined && Object.hasOwn(ERROR_CATALOGUE, m.code) ? (m.code as ErrorCode) : 'SA_ERR_STREAMS_STATE';
+  return new StreamingError(code, `stream thread ${index} failed: ${m.message.slice(0, 2_000)}`);
+}
+
 export class ThreadHost {
   private readonly procs: Thread[] = [];
   private closing = false;
   private failed = false;
-  private nextRequest = 0;
-  private readonly requests = new Map<number, (m: MetricsJson) => void>();
+  private readonly asks = new MetricsRequests(METRICS_TIMEOUT_MS);
   readonly metrics: Registry;
 
   constructor(
@@ -56,6 +72,14 @@ export class ThreadHost {
     private readonly listener: ThreadListener,
   ) {
     this.metrics = new ThreadsRegistry(() => this.collectMetrics(), config.metricsRegistry);
+  }
+
+  /** Whether every thread spoke lately (their heartbeats come every 2 s): a stuck thread fails /healthz. */
+  alive(): { ok: true } | { ok: false; why: string } {
+    const silent = this.procs.find((t) => t.state !== 'STARTING' && Date.now() - t.lastSeen > ALIVE_WITHIN_MS);
+    return silent
+      ? { ok: false, why: `stream thread ${silent.index} has said nothing for ${Math.round((Date.now() - silent.lastSeen) / 1000)} s` }
+      : { ok: true };
   }
 
   get restoring(): boolean {
@@ -81,7 +105,7 @@ export class ThreadHost {
   /** The thread that runs a task, as a query owner: its loopback listener. */
   ownerOf(taskId: string): { instanceId: string; url: string } | undefined {
     const t = this.procs.find((x) => x.tasks.includes(taskId) && x.queryUrl);
-    return t ? { instanceId: `${this.config.instanceId}-${t.index}`, url: t.queryUrl! } : undefined;
+    return t ? { instanceId: threadInstanceId(this.config.instanceId, t.index), url: t.queryUrl! } : undefined;
   }
 
   /** Forks every thread's process; resolves once each has started its KafkaStreams. */
@@ -100,27 +124,52 @@ export class ThreadHost {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const thread: Thread = { index, child, state: 'STARTING', tasks: [], restoring: false, waitingFor: undefined, mismatched: [], queryUrl: undefined, exited };
+    const thread: Thread = {
+      index,
+      child,
+      state: 'STARTING',
+      tasks: [],
+      lastSeen: Date.now(),
+      lastMetrics: [],
+      restoring: false,
+      waitingFor: undefined,
+      mismatched: [],
+      queryUrl: undefined,
+      exited,
+    };
     this.procs.push(thread);
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(this.startError(index, `did not start a KafkaStreams of "${this.config.applicationId}" within ${START_TIMEOUT_MS / 1000} s`)),
-        START_TIMEOUT_MS,
-      );
+      const silent = (): void =>
+        reject(
+          this.startError(
+            index,
+            `said nothing for ${START_SILENCE_MS / 1000} s while starting (did its program build a KafkaStreams of "${this.config.applicationId}"?)`,
+          ),
+        );
+      let timer = setTimeout(silent, START_SILENCE_MS);
+      let starting = true;
       child.on('message', (m: unknown) => {
         if (!isFromThread(m)) return;
+        thread.lastSeen = Date.now();
+        if (starting) {
+          clearTimeout(timer);
+          timer = setTimeout(silent, START_SILENCE_MS);
+        }
         if (m.sa === 'started') {
+          starting = false;
           clearTimeout(timer);
           thread.queryUrl = m.queryUrl;
           resolve();
         }
         if (m.sa === 'failed') {
+          starting = false;
           clearTimeout(timer);
-          reject(this.startError(index, `failed: ${m.message}`));
+          reject(threadError(index, m));
         }
         this.onMessage(thread, m);
       });
       child.once('exit', (code, signal) => {
+        starting = false;
         clearTimeout(timer);
         reject(this.startError(index, `exited (${code ?? signal}) while starting`));
         this.onExit(thread, code, signal);
@@ -146,8 +195,8 @@ export class ThreadHost {
       const fresh = m.topics.filter((topic) => !t.mismatched.includes(topic));
       t.mismatched = m.topics;
       for (const topic of fresh) this.listener.partitionerMismatch(topic);
-    } else if (m.sa === 'metrics') this.requests.get(m.id)?.(m.metrics);
-    else if (m.sa === 'failed') return this.fail(new StreamingError('SA_ERR_STREAMS_STATE', `stream thread ${t.index} failed: ${m.message}`));
+    } else if (m.sa === 'metrics') this.asks.answered(m.id, m.metrics);
+    else if (m.sa === 'failed') return this.fail(threadError(t.index, m));
     if (m.sa === 'state' || m.sa === 'started') this.reportState();
   }
 
@@ -172,23 +221,11 @@ export class ThreadHost {
     if (t.child.connected) t.child.send(m, (err) => err && this.log.debug({ err, thread: t.index }, 'a message to a stream thread was not delivered'));
   }
 
-  private async collectMetrics(): Promise<MetricsJson[]> {
-    const asked = this.procs.filter((t) => t.child.connected);
+  private collectMetrics(): Promise<MetricsJson[]> {
     return Promise.all(
-      asked.map(
-        (t) =>
-          new Promise<MetricsJson>((resolve) => {
-            const id = this.nextRequest++;
-            const timer = setTimeout(() => done([]), METRICS_TIMEOUT_MS);
-            const done = (m: MetricsJson): void => {
-              clearTimeout(timer);
-              this.requests.delete(id);
-              resolve(m);
-            };
-            this.requests.set(id, done);
-            this.send(t, { sa: 'metrics', id });
-          }),
-      ),
+      this.procs
+        .filter((t) => t.child.connected)
+        .map((t) => this.asks.ask((id) => this.send(t, { sa: 'metrics', id }), t.lastMetrics).then((m) => (t.lastMetrics = m))),
     );
   }
 
@@ -201,7 +238,7 @@ export class ThreadHost {
     this.closing = true;
     for (const t of this.procs) this.send(t, { sa: 'close' });
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.config.closeTimeoutMs)));
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.config.closeTimeoutMs + THREAD_CLOSE_MARGIN_MS)));
     const ended = await Promise.race([Promise.all(this.procs.map((t) => t.exited)), late]);
     clearTimeout(timer);
     if (ended === 'late') await this.forceClose();

@@ -33,3 +33,29 @@ export class ThreadsRegistry extends Registry {
     return AggregatorRegistry.aggregate([...parts, own]);
   }
 }
+
+/** Metrics requests to the threads in flight, by id: each answered by its thread, or by what it said last once the wait is over. */
+export class MetricsRequests {
+  private next = 0;
+  private readonly waiting = new Map<number, (m: MetricsJson) => void>();
+
+  constructor(private readonly timeoutMs: number) {}
+
+  ask(send: (id: number) => void, fallback: MetricsJson): Promise<MetricsJson> {
+    return new Promise<MetricsJson>((resolve) => {
+      const id = this.next++;
+      const timer = setTimeout(() => done(fallback), this.timeoutMs);
+      const done = (m: MetricsJson): void => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        resolve(m);
+      };
+      this.waiting.set(id, done);
+      send(id);
+    });
+  }
+
+  answered(id: number, metrics: MetricsJson): void {
+    this.waiting.get(id)?.(metrics);
+  }
+}

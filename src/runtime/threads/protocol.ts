@@ -1,16 +1,17 @@
 /**
  * Messages between an instance's main process and its stream threads' processes, over
  * the IPC channel fork() opens. Anything else on the channel (another library's
- * messages) is ignored: each side checks the shape before it acts.
+ * messages, or a malformed one) is ignored: each side checks the whole shape before it acts.
  */
 import type { MetricsJson } from './metrics';
 
 /** Main process → thread. */
 export type ToThread = { sa: 'close' } | { sa: 'metrics'; id: number };
 
-/** Thread → main process. */
+/** Thread → main process. `alive` comes every couple of seconds, so a thread that stops answering is seen. */
 export type FromThread =
   | { sa: 'started'; queryUrl: string | undefined }
+  | { sa: 'alive' }
   | { sa: 'state'; state: 'REBALANCING' | 'RUNNING' }
   | { sa: 'tasks'; tasks: string[] }
   | { sa: 'restoring'; restoring: boolean; waitingFor: string | undefined }
@@ -18,13 +19,36 @@ export type FromThread =
   | { sa: 'failed'; code: string | undefined; message: string }
   | { sa: 'metrics'; id: number; metrics: MetricsJson };
 
-const KINDS_TO = new Set(['close', 'metrics']);
-const KINDS_FROM = new Set(['started', 'state', 'tasks', 'restoring', 'mismatch', 'failed', 'metrics']);
+type Message = Record<string, unknown>;
+
+const strings = (v: unknown, max: number): boolean => Array.isArray(v) && v.length <= max && v.every((x) => typeof x === 'string' && x.length <= 300);
+const optionalString = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length <= 10_000);
+
+const FROM: Record<FromThread['sa'], (m: Message) => boolean> = {
+  started: (m) => optionalString(m.queryUrl),
+  alive: () => true,
+  state: (m) => m.state === 'REBALANCING' || m.state === 'RUNNING',
+  tasks: (m) => strings(m.tasks, 1_000_000),
+  restoring: (m) => typeof m.restoring === 'boolean' && optionalString(m.waitingFor),
+  mismatch: (m) => strings(m.topics, 100_000),
+  failed: (m) => optionalString(m.code) && typeof m.message === 'string',
+  metrics: (m) => Number.isSafeInteger(m.id) && Array.isArray(m.metrics),
+};
+
+const TO: Record<ToThread['sa'], (m: Message) => boolean> = {
+  close: () => true,
+  metrics: (m) => Number.isSafeInteger(m.id),
+};
+
+const kind = (m: unknown): string | undefined =>
+  typeof m === 'object' && m !== null && typeof (m as Message).sa === 'string' ? ((m as Message).sa as string) : undefined;
 
 export function isToThread(m: unknown): m is ToThread {
-  return typeof m === 'object' && m !== null && KINDS_TO.has((m as { sa?: unknown }).sa as string);
+  const k = kind(m);
+  return k !== undefined && Object.hasOwn(TO, k) && TO[k as ToThread['sa']](m as Message);
 }
 
 export function isFromThread(m: unknown): m is FromThread {
-  return typeof m === 'object' && m !== null && KINDS_FROM.has((m as { sa?: unknown }).sa as string);
+  const k = kind(m);
+  return k !== undefined && Object.hasOwn(FROM, k) && FROM[k as FromThread['sa']](m as Message);
 }

@@ -13,6 +13,7 @@ import type { ResolvedStreamsConfig } from '../streams-config';
 
 // Not STREAMING_*: the app's configuration refuses variables of its own prefix it does not know.
 export const THREAD_ENV = 'SA_STREAM_THREAD';
+const INSTANCE_ID = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** What the main process tells a stream thread's process about itself. */
 export interface ThreadRole {
@@ -32,12 +33,15 @@ const isRole = (v: unknown): v is ThreadRole => {
     r !== null &&
     typeof r.applicationId === 'string' &&
     typeof r.instanceId === 'string' &&
+    INSTANCE_ID.test(r.instanceId) &&
     typeof r.stateDir === 'string' &&
+    r.stateDir.length > 0 &&
+    r.stateDir.length <= 4_096 &&
     Number.isInteger(r.index) &&
     Number.isInteger(r.count) &&
     r.index! >= 1 &&
     r.index! <= r.count! &&
-    r.count! <= 64
+    r.count! <= 16
   );
 };
 
@@ -55,7 +59,18 @@ export function threadRole(env: NodeJS.ProcessEnv = process.env): ThreadRole | u
     throw new StreamingError('SA_ERR_STREAMS_CONFIG', `${THREAD_ENV} is set, but this process was not started as a stream thread of an instance`, {
       hint: `${THREAD_ENV} is set by KafkaStreams for the processes of its stream threads; unset it`,
     });
+  // The main process is gone already (it died while this one loaded): no instance to be a thread of.
+  if (!process.connected) throw new StreamingError('SA_ERR_STREAMS_STATE', "this stream thread's main process is gone", { hint: 'start the instance again' });
   return parsed;
+}
+
+/**
+ * A thread's id (its transactional.id, group.instance.id and client.id derive from it): the
+ * instance's, with Kafka Streams' kind of suffix, so it does not read like another
+ * instance's id ("a-1").
+ */
+export function threadInstanceId(instanceId: string, index: number): string {
+  return `${instanceId}-thread-${index}`;
 }
 
 export function roleEnv(role: ThreadRole): Record<string, string> {
@@ -74,7 +89,7 @@ export function threadConfig(config: ResolvedStreamsConfig, role: ThreadRole): R
     );
   return {
     ...config,
-    instanceId: `${role.instanceId}-${role.index}`,
+    instanceId: threadInstanceId(role.instanceId, role.index),
     stateDir: join(role.stateDir, `thread-${role.index}`),
     rocksDbCacheBytes: Math.max(1 << 20, Math.floor(config.rocksDbCacheBytes / role.count)),
     rocksDbWriteBufferBytes: Math.max(1 << 20, Math.floor(config.rocksDbWriteBufferBytes / role.count)),

@@ -15,6 +15,7 @@ describe('Avro serde: registering a schema that another process registers at the
   let url = '';
   let calls = 0;
   let failFirst = 0;
+  let refusal = "A rule named 'COMPATIBILITY' already exists";
 
   beforeEach(async () => {
     calls = 0;
@@ -26,7 +27,7 @@ describe('Avro serde: registering a schema that another process registers at the
         calls++;
         if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '') && calls > failFirst) return res.end(JSON.stringify({ id: 42 }));
         res.statusCode = 409;
-        res.end(JSON.stringify({ error_code: 409, message: "A rule named 'COMPATIBILITY' already exists" }));
+        res.end(JSON.stringify({ error_code: 409, message: refusal }));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -66,5 +67,13 @@ describe('Avro serde: registering a schema that another process registers at the
       return true;
     });
     assert.equal(calls, 3);
+  });
+
+  it('a refusal of the schema itself (incompatible) is final at once: no second try', async () => {
+    failFirst = Number.POSITIVE_INFINITY;
+    refusal = 'Schema being registered is incompatible with an earlier schema';
+    await assert.rejects(serde().prepare('predictions'), { name: 'SerdeError', message: /incompatible/ });
+    assert.equal(calls, 1);
+    refusal = "A rule named 'COMPATIBILITY' already exists";
   });
 });

@@ -95,7 +95,7 @@ public final class Main {
                     String calls = model == null ? "{\"calls\":0,\"rows\":0,\"batchMs\":[]}" : model.calls.drain();
                     String answer = calls.substring(0, calls.length() - 1) + ",\"commits\":" + commits(streams) + "}";
                     synchronized (System.out) {
-                        System.out.println(answer);
+                        System.out.println("STATS " + answer);
                         System.out.flush();
                     }
                 }
