@@ -35,6 +35,8 @@ export type {
   ConsumerHooks,
   ProducerOptions,
   RebalanceListener,
+  RestoreConsumer,
+  RecordBatch,
   ClientSettings,
   ConsumedRecord,
   TopicPartition,

@@ -20,6 +20,7 @@ import type {
   Watermarks,
   Headers,
 } from './types';
+import type { RecordBatch } from './record-batch';
 
 export type RebalanceKind = 'assign' | 'revoke';
 export type RebalanceListener = (kind: RebalanceKind, partitions: TopicPartition[]) => void;
@@ -102,9 +103,27 @@ export interface ProducerOptions {
   connectTimeoutMs?: number;
 }
 
+/**
+ * Kafka Streams' restore consumer: outside any group, it only assigns partitions and reads
+ * them, a batch at a time (restoration's hot loop).
+ */
+export interface RestoreConsumer {
+  /** How it reads, for the log: 'batch' (a whole fetch at once) or 'records (why not batch)'. */
+  readonly reads: string;
+  assign(partitions: readonly TopicPartitionOffset[]): void;
+  unassign(): void;
+  /** Up to `max` records, and the partitions read to their end; fewer once the partitions are read to their end. */
+  consumeBatch(max: number): Promise<RecordBatch>;
+  queryWatermarks(topic: string, partition: number, timeoutMs: number): Promise<Watermarks>;
+  isConnected(): boolean;
+  disconnect(): Promise<void>;
+}
+
 /** Makes the clients (Kafka Streams' KafkaClientSupplier); each resolves connected. */
 export interface KafkaClientSupplier {
   consumer(settings: ClientSettings, hooks: ConsumerHooks): Promise<Consumer>;
+  /** Optional: without it, restoration reads through consumer() (restoreConsumerOver). */
+  restoreConsumer?(settings: ClientSettings): Promise<RestoreConsumer>;
   producer(settings: ClientSettings, options?: ProducerOptions): Promise<Producer>;
   admin(settings: ClientSettings): Admin;
 }

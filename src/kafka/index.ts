@@ -7,7 +7,18 @@ import { rdkafkaClients } from './rdkafka';
 import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
 
 export { innermost } from './clients';
-export type { Admin, Consumer, ConsumerHooks, KafkaClientSupplier, Producer, ProducerOptions, RebalanceKind, RebalanceListener } from './clients';
+export type {
+  Admin,
+  Consumer,
+  ConsumerHooks,
+  KafkaClientSupplier,
+  Producer,
+  ProducerOptions,
+  RebalanceKind,
+  RebalanceListener,
+  RestoreConsumer,
+} from './clients';
+export { batchOf, type RecordBatch, restoreConsumerOver } from './record-batch';
 export { ERR } from './types';
 export type {
   ClientSettings,

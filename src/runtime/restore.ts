@@ -4,10 +4,10 @@
  * from its checkpointed offset — or, without a valid one, wiped and read from the
  * beginning — to the end offset, in large batches, with progress in the log and metrics.
  *
- * The changelog partitions are split between a few restore consumers outside the group
- * (they only assign and read). One consumer alternates between fetching a batch on the
- * thread pool and turning it into JavaScript objects on the main thread; two overlap
- * those phases (measured here: one consumer reads about 190k records/s, two about 255k).
+ * The changelog partitions are split between two restore consumers outside the group
+ * (they only assign and read), so one fetches while the other's batch is written. The
+ * default supplier's restore consumer is the native batch reader: a whole fetch arrives as
+ * one buffer, with no object per record, which doubled restoration (docs/performance.md).
  * Each partition belongs to one consumer, so its records are applied in offset order.
  *
  * A changelog record whose key the store could not hold (a window-store key of the wrong
@@ -15,7 +15,7 @@
  * restored: kept, it would break every later read of its range; refused, it would stop
  * every instance that takes the partition over.
  */
-import type { ConsumedRecord, Consumer } from '../kafka';
+import { type RecordBatch, type RestoreConsumer, restoreConsumerOver } from '../kafka';
 import type { Logger } from '../logger';
 import type { StreamsMetrics } from './metrics';
 import type { RestoreTarget } from '../streams/internals/task-stores';
@@ -37,7 +37,7 @@ interface Progress {
 }
 
 export class StoreRestorer {
-  private readonly consumers: (Consumer | undefined)[] = [];
+  private readonly consumers: (RestoreConsumer | undefined)[] = [];
   /** stop() was called: restorations end at the next batch, unfinished. */
   private stopping = false;
 
@@ -70,7 +70,10 @@ export class StoreRestorer {
     const pending = [...progress.values()].filter((p) => !p.done);
     const total = pending.reduce((n, p) => n + p.end - p.from, 0);
     if (total === 0) return 'restored';
-    this.log.info({ stores: targets.map((t) => `${t.store}/${t.partition}`), records: total }, 'restoring state stores from their changelogs');
+    this.log.info(
+      { stores: targets.map((t) => `${t.store}/${t.partition}`), records: total, reads: first.reads },
+      'restoring state stores from their changelogs',
+    );
     const report = throttled(PROGRESS_EVERY_MS, () => this.report(progress, started, total));
     const shares = Array.from({ length: Math.min(CONSUMERS, pending.length) }, (_, i) => pending.filter((_p, j) => j % CONSUMERS === i));
     try {
@@ -105,24 +108,23 @@ export class StoreRestorer {
   }
 
   /** One consumer's partitions, read to their end offsets; the next batch is fetched while the previous one is written. */
-  private async read(consumer: Consumer, share: readonly Progress[], report: () => void): Promise<void> {
+  private async read(consumer: RestoreConsumer, share: readonly Progress[], report: () => void): Promise<void> {
     const byTopicPartition = new Map(share.map((p) => [`${p.target.topic}:${p.target.partition}`, p]));
-    const stopEof = consumer.onPartitionEof((e) => {
-      const p = byTopicPartition.get(`${e.topic}:${e.partition}`);
-      if (p) p.done = true;
-    });
     consumer.assign(share.map((p) => ({ topic: p.target.topic, partition: p.target.partition, offset: p.from })));
     try {
       let writing: Promise<void> = Promise.resolve();
       while (!this.stopping && share.some((p) => !p.done)) {
-        const batch = await consumer.consume(BATCH);
+        const batch = await consumer.consumeBatch(BATCH);
         await writing;
         writing = this.apply(batch, byTopicPartition);
+        for (const e of batch.eof) {
+          const p = byTopicPartition.get(`${e.topic}:${e.partition}`);
+          if (p) p.done = true;
+        }
         report();
       }
       await writing;
     } finally {
-      stopEof();
       consumer.unassign();
     }
   }
@@ -152,23 +154,25 @@ export class StoreRestorer {
     return out;
   }
 
-  private async apply(batch: readonly ConsumedRecord[], progress: ReadonlyMap<string, Progress>): Promise<void> {
+  private async apply(batch: RecordBatch, progress: ReadonlyMap<string, Progress>): Promise<void> {
     const byPartition = new Map<Progress, [Buffer, Buffer | null][]>();
     // Batches come in runs of one partition: look the partition up once per run.
     let p: Progress | undefined;
     let entries: [Buffer, Buffer | null][] = [];
-    for (const m of batch) {
-      if (p === undefined || m.partition !== p.target.partition || m.topic !== p.target.topic) {
-        p = progress.get(`${m.topic}:${m.partition}`);
+    for (let i = 0; i < batch.length; i++) {
+      const partition = batch.partition(i);
+      if (p === undefined || partition !== p.target.partition || batch.topic(i) !== p.target.topic) {
+        p = progress.get(`${batch.topic(i)}:${partition}`);
         if (!p) continue;
         entries = byPartition.get(p) ?? [];
         byPartition.set(p, entries);
       }
-      const key = m.key;
+      const key = batch.key(i);
+      const offset = batch.offset(i);
       const problem = key === null ? undefined : p.target.keyProblem?.(key);
-      if (problem !== undefined) this.skip(p, m, problem);
-      else if (key !== null) entries.push([key, m.value]);
-      if (m.offset >= p.end - 1) p.done = true;
+      if (problem !== undefined) this.skip(p, offset, problem);
+      else if (key !== null) entries.push([key, batch.value(i)]);
+      if (offset >= p.end - 1) p.done = true;
     }
     await Promise.all(
       [...byPartition].map(async ([target, list]) => {
@@ -179,11 +183,11 @@ export class StoreRestorer {
     );
   }
 
-  private skip(p: Progress, m: ConsumedRecord, problem: string): void {
+  private skip(p: Progress, offset: number, problem: string): void {
     // One warning per partition and restoration, then counted in the final log line.
     if (p.skipped++ === 0)
       this.log.warn(
-        { store: p.target.store, topic: m.topic, partition: m.partition, offset: m.offset, problem },
+        { store: p.target.store, topic: p.target.topic, partition: p.target.partition, offset, problem },
         'a changelog record cannot be a key of its store and is skipped (further ones are counted)',
       );
   }
@@ -200,7 +204,7 @@ export class StoreRestorer {
     );
   }
 
-  private async connect(i: number): Promise<Consumer> {
+  private async connect(i: number): Promise<RestoreConsumer> {
     const existing = this.consumers[i];
     if (existing?.isConnected()) return existing;
     const settings = {
@@ -216,7 +220,10 @@ export class StoreRestorer {
       'fetch.max.bytes': 52_428_800,
       'queued.max.messages.kbytes': 16_384,
     };
-    const consumer = await this.config.clients.consumer(settings, { consumeTimeoutMs: 100 });
+    const clients = this.config.clients;
+    const consumer = clients.restoreConsumer
+      ? await clients.restoreConsumer(settings)
+      : restoreConsumerOver(await clients.consumer(settings, { consumeTimeoutMs: 100 }), 'the client supplier has no restore consumer');
     this.consumers[i] = consumer;
     return consumer;
   }

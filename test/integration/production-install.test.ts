@@ -51,7 +51,7 @@ describe('the compiled runtime, installed with production dependencies only', fu
     for (const dev of ['tsx', 'typescript', 'mocha', 'playwright-core', '@types/mocha'])
       assert.ok(!existsSync(join(app, 'node_modules', dev)), `${dev} is a development dependency`);
     for (const needed of ['node-rdkafka', 'rocksdb', 'onnxruntime-node', 'fastify', 'ws']) assert.ok(existsSync(join(app, 'node_modules', needed)), needed);
-    assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['schemas', 'src', 'state', 'topologies']);
+    assert.deepEqual(readdirSync(join(app, 'dist')).sort(), ['native', 'schemas', 'src', 'state', 'topologies']);
     for (const f of [
       'dist/src/eos-verify/app.js',
       'dist/src/fanout/dashboard/index.html',
@@ -61,6 +61,11 @@ describe('the compiled runtime, installed with production dependencies only', fu
     ])
       assert.ok(existsSync(join(app, f)), f);
     assert.ok(!existsSync(join(app, 'dist/ops')), "the tools (npm start's launcher, the stack, benchmarks) are not built");
+  });
+
+  it('loads the native batch reader restoration uses, on the librdkafka left after trimming', () => {
+    const script = `const r = require('./dist/src/kafka/rdkafka/batch-consumer.js').nativeBatchReader(); console.log(typeof r === 'string' ? r : 'loaded');`;
+    assert.equal(run(process.execPath, ['-e', script], app).trim(), 'loaded');
   });
 
   it('exports the engine, the inference operator and the fan-out, with types', () => {

@@ -9,6 +9,7 @@
  *     windowed: --input T --counts T --sums T
  *     pipeline: --events T --predictions T --alerts T --metrics T --model VERSION_DIR
  *     restore:  --input T (a count store "counts" whose changelog, <ID>-counts-changelog, is full)
+ *               [--reader records]: through node-rdkafka's consumer, not the native batch reader (the before)
  *
  * The Kafka and registry connection comes from the environment, as for every command.
  * Prints `RUNNING` once running and `TASKS n1,n2,…` (each stream thread's task count) when
@@ -24,7 +25,7 @@ import { kafkaClientConfig, loadConfigOrExit, registryClientOptions, type Config
 import { parseCli, usageError, wholeNumber } from '../../../src/cli-args';
 import { isStreamingError } from '../../../src/errors';
 import { localCatalogue, ModelRegistry } from '../../../src/inference/model-registry';
-import { AvroSerdes, KafkaStreams, createLogger, type Topology } from '../../../src/index';
+import { AvroSerdes, KafkaStreams, createLogger, rdkafkaClients, type Topology } from '../../../src/index';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../../topologies/analytics';
 import type { AnalyticsEvent } from '../../../topologies/event';
 import { ModelCalls } from './model-calls';
@@ -35,7 +36,9 @@ const CLI = {
   usage: 'usage: node bench/build/ops/bench/app/main.js engine|windowed|pipeline --application-id ID --state-dir DIR [--threads N] [--commit-interval MS] …',
   help: 'The Node side of npm run bench -- compare (see ops/bench/harness/).',
   options: {
-    ...Object.fromEntries([...TOPICS, 'application-id', 'state-dir', 'model', 'threads', 'commit-interval'].map((n) => [n, { type: 'string' as const }])),
+    ...Object.fromEntries(
+      [...TOPICS, 'application-id', 'state-dir', 'model', 'threads', 'commit-interval', 'reader'].map((n) => [n, { type: 'string' as const }]),
+    ),
   },
   commands: ['engine', 'windowed', 'pipeline', 'restore'] as const,
 };
@@ -119,6 +122,10 @@ async function main(): Promise<void> {
     logger: command === 'restore' ? restoreReporter() : createLogger({ level: process.env.STREAMING_LOG__LEVEL ? config.log.level : 'warn' }),
     handleSignals: false,
     numStreamThreads: threads,
+    // The before of the batch reader: the default supplier without its restore consumer.
+    ...(v.reader === 'records'
+      ? { clientSupplier: { consumer: rdkafkaClients.consumer, producer: rdkafkaClients.producer, admin: rdkafkaClients.admin } }
+      : {}),
     ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
   });
   let running = false;

@@ -2,7 +2,9 @@
  * npm run bench -- restore: a count store of `--keys` keys restored from its changelog
  * into RocksDB by a fresh instance (no checkpoint), against the reference the issue names:
  * kcat (librdkafka in C, nothing else to do) reading the same changelog, in the same run,
- * alternating (A B B A …) so drift falls on both.
+ * alternating (A B C, C B A …) so drift falls on all. Restoration runs twice per round: with
+ * the native batch reader (restore) and through node-rdkafka's consumer (restore-records,
+ * the before).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,7 +29,7 @@ export interface RestoreOptions {
 }
 
 interface RestoreRun {
-  reader: 'kcat' | 'restore';
+  reader: Reader;
   run: number;
   recordsPerSecond: number;
   seconds: number;
@@ -35,6 +37,8 @@ interface RestoreRun {
 }
 
 type Say = (line: string) => void;
+/** kcat; restoration through the native batch reader; restoration through node-rdkafka's consumer (the before). */
+type Reader = 'kcat' | 'restore' | 'restore-records';
 
 const hasKcat = (): boolean => spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0;
 
@@ -52,15 +56,16 @@ async function kcat(bootstrap: string, topic: string, keys: number, meter: (pid:
   return { reader: 'kcat', recordsPerSecond: Math.round(keys / seconds), seconds, procs };
 }
 
-async function restore(applicationId: string, input: string, meter: (pid: number) => ProcessMeter): Promise<Omit<RestoreRun, 'run'>> {
+async function restore(applicationId: string, input: string, reader: Reader, meter: (pid: number) => ProcessMeter): Promise<Omit<RestoreRun, 'run'>> {
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-restore-'));
-  const app = startApp('node', ['restore', '--application-id', applicationId, '--state-dir', stateDir, '--input', input], []);
+  const args = ['restore', '--application-id', applicationId, '--state-dir', stateDir, '--input', input];
+  const app = startApp('node', reader === 'restore-records' ? [...args, '--reader', 'records'] : args, []);
   const restored = app.line('RESTORED ', 600_000);
   const m = meter(app.pid);
   const w = m.window();
   try {
     const r = JSON.parse(await restored) as { records: number; durationMs: number; recordsPerSecond: number };
-    return { reader: 'restore', recordsPerSecond: r.recordsPerSecond, seconds: r.durationMs / 1000, procs: w.end() };
+    return { reader, recordsPerSecond: r.recordsPerSecond, seconds: r.durationMs / 1000, procs: w.end() };
   } finally {
     m.stop();
     await app.stop();
@@ -102,11 +107,11 @@ export async function benchRestore(config: Config, o: RestoreOptions, say: Say):
   const meter = (pid: number): ProcessMeter =>
     new ProcessMeter(new Map([['app', pid], ...(broker !== undefined ? [['broker', broker] as [string, number]] : [])]));
   const runs: RestoreRun[] = [];
-  const readers = reference ? (['kcat', 'restore'] as const) : (['restore'] as const);
+  const readers: Reader[] = reference ? ['kcat', 'restore', 'restore-records'] : ['restore', 'restore-records'];
   for (let run = 1; run <= o.repeat; run++) {
     for (const reader of run % 2 === 1 ? readers : [...readers].reverse()) {
       started = Date.now();
-      const r = reader === 'kcat' ? await kcat(bootstrap, changelog, o.keys, meter) : await restore(applicationId, input, meter);
+      const r = reader === 'kcat' ? await kcat(bootstrap, changelog, o.keys, meter) : await restore(applicationId, input, reader, meter);
       runs.push({ ...r, run });
       say(
         `  run ${run}, ${reader}: ${r.recordsPerSecond.toLocaleString('en-US')} records/s (${r.seconds.toFixed(2)} s; reader CPU ${r.procs.app?.cpu ?? '–'} %, broker ${r.procs.broker?.cpu ?? '–'} %)`,
@@ -118,17 +123,16 @@ export async function benchRestore(config: Config, o: RestoreOptions, say: Say):
     say(
       `${reader}: ${Math.round(s.median).toLocaleString('en-US')} records/s median (${Math.round(s.min).toLocaleString('en-US')}–${Math.round(s.max).toLocaleString('en-US')})`,
     );
-  if (reference) {
+  const ratio = (a: Reader, b: Reader): void => {
     const pairs = spread(
       [...new Set(runs.map((r) => r.run))].map(
-        (run) =>
-          runs.find((r) => r.run === run && r.reader === 'restore')!.recordsPerSecond /
-          runs.find((r) => r.run === run && r.reader === 'kcat')!.recordsPerSecond,
+        (run) => runs.find((r) => r.run === run && r.reader === a)!.recordsPerSecond / runs.find((r) => r.run === run && r.reader === b)!.recordsPerSecond,
       ),
     );
-    say(
-      `ratio restore / kcat: ${(summary.restore!.median / summary.kcat!.median).toFixed(2)} (medians); run by run ${pairs.min.toFixed(2)}–${pairs.max.toFixed(2)}`,
-    );
-  }
+    say(`ratio ${a} / ${b}: ${(summary[a]!.median / summary[b]!.median).toFixed(2)} (medians); run by run ${pairs.min.toFixed(2)}–${pairs.max.toFixed(2)}`);
+  };
+  if (reference) ratio('restore', 'kcat');
+  if (reference) ratio('restore-records', 'kcat');
+  ratio('restore', 'restore-records');
   if (o.json) say(`written: ${writeJson('restore', { options: o, loadavg: loadavg(), runs, summary })}`);
 }

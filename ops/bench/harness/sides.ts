@@ -44,6 +44,13 @@ export function buildNode(say: (line: string) => void): void {
   // What tsc does not emit and the compiled code reads beside itself, as npm run build copies it.
   for (const name of readdirSync(join(ROOT, 'schemas')).filter((n) => n.endsWith('.avsc')))
     cpSync(join(ROOT, 'schemas', name), join(ROOT, 'bench', 'build', 'schemas', name));
+  // The native batch reader, as npm run build compiles it (dist/native/, where the runtime looks).
+  run(
+    process.execPath,
+    [join(ROOT, 'ops', 'build', 'native.js'), '--require'],
+    'compiling the native batch reader',
+    'run `node ops/build/native.js --require`',
+  );
   say(`built the Node side (tsc → bench/build/) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

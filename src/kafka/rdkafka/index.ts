@@ -5,6 +5,7 @@
  */
 import type { KafkaClientSupplier } from '../clients';
 import { RdKafkaAdmin } from './admin';
+import { connectRestoreConsumer } from './batch-consumer';
 import { connectConsumer } from './consumer';
 import { connectProducer } from './producer';
 
@@ -13,6 +14,7 @@ export { JAVA_PARTITIONER } from './producer';
 /** The default client supplier: librdkafka through node-rdkafka. */
 export const rdkafkaClients: KafkaClientSupplier = {
   consumer: connectConsumer,
+  restoreConsumer: connectRestoreConsumer,
   producer: connectProducer,
   admin: (settings) => new RdKafkaAdmin(settings),
 };

@@ -6,6 +6,7 @@ import { createLogger } from '../../../src/logger';
 import { StreamsMetrics } from '../../../src/runtime/metrics';
 import { StoreRestorer } from '../../../src/runtime/restore';
 import type { ResolvedStreamsConfig } from '../../../src/runtime/streams-config';
+import { batchOf, type ConsumedRecord, type RecordBatch } from '../../../src/kafka';
 import { stampedListSerde } from '../../../src/serdes/list';
 import { bufferKeySerde } from '../../../src/streams/processors/suppress';
 import { TaskStores } from '../../../src/streams/internals/task-stores';
@@ -103,8 +104,8 @@ describe('decoders that read counts and lengths from bytes', () => {
       message(Buffer.concat([good.subarray(0, 8), Buffer.from([0xff, 0xff, 0xff, 0xff]), good.subarray(12)]), 2),
     ];
     const progress = { target: target!, from: 0, end: 3, restored: 0, skipped: 0, done: false };
-    await (restorer as unknown as { apply(b: Message[], p: Map<string, typeof progress>): Promise<void> }).apply(
-      batch,
+    await (restorer as unknown as { apply(b: RecordBatch, p: Map<string, typeof progress>): Promise<void> }).apply(
+      batchOf(batch as unknown as ConsumedRecord[]),
       new Map([[`${target!.topic}:0`, progress]]),
     );
     assert.equal(progress.restored, 1);
