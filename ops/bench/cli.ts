@@ -2,7 +2,7 @@
  * npm run bench -- compare engine|windowed|pipeline [options]   this project against the Kafka Streams peer
  * npm run bench -- engine|windowed|pipeline [options]           this project alone, through the same harness
  * npm run bench -- restore [--keys N] [--partitions N]
- * npm run bench -- ws [--clients N] [--rate DELIVERIES_PER_S] [--seconds N]
+ * npm run bench -- ws [--clients N] [--rate DELIVERIES_PER_S] [--seconds N] [--shape dashboard|broadcast] [--ramp N] [--processes N]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
@@ -13,7 +13,7 @@ import { compare, type CompareOptions } from './harness/compare';
 import { COMPARED, type ScenarioName } from './harness/scenarios';
 import { writeSweepChart } from './harness/sweep';
 import { benchRestore } from './harness/restore';
-import { benchWs } from './ws';
+import { benchWs, type WsShape } from './ws';
 
 const NUMBERS = [
   'records',
@@ -28,6 +28,8 @@ const NUMBERS = [
   'clients',
   'check-records',
   'peer-batch',
+  'ramp',
+  'processes',
 ] as const;
 const CLI = {
   usage:
@@ -41,7 +43,10 @@ const CLI = {
   windowed   count + sum in 1-minute windows over --keys keys (RocksDB)
   pipeline   the analytics topology with inference; latency at half the maximum rate
   restore    restoration of a --keys changelog, against kcat reading the same changelog
-  ws         fan-out: --clients WebSocket clients, --rate deliveries per second
+  ws         fan-out: --clients WebSocket clients, --rate deliveries per second; --shape
+             dashboard (each client its own key prefix, the default) or broadcast (every
+             client every record); --ramp new connections per second (default 2,000,
+             clients retry failures); --processes fan-out processes sharing the port (default 1)
 
   --repeat N          runs per side (default 3 for compare, 1 alone); when the latency rate
                       depends on the maximum (pipeline, --sweep), one more round first finds it
@@ -65,6 +70,7 @@ const CLI = {
     sweep: { type: 'boolean' as const },
     profile: { type: 'boolean' as const },
     'check-only': { type: 'boolean' as const },
+    shape: { type: 'string' as const },
   },
   commands: ['compare', ...COMPARED, 'restore', 'ws'],
 };
@@ -85,6 +91,8 @@ const MAX: Record<(typeof NUMBERS)[number], number> = {
   clients: 100_000,
   'check-records': 10_000_000,
   'peer-batch': 100_000,
+  ramp: 100_000,
+  processes: 16,
 };
 
 function numbers(values: Record<string, string | boolean | undefined>): Numbers {
@@ -96,6 +104,11 @@ function numbers(values: Record<string, string | boolean | undefined>): Numbers 
     out[flag] = v;
   }
   return out;
+}
+
+function shapeOf(v: unknown): WsShape {
+  if (v === undefined || v === 'dashboard' || v === 'broadcast') return (v as WsShape | undefined) ?? 'dashboard';
+  throw usageError(CLI, `--shape is dashboard or broadcast, not ${String(v)}`);
 }
 
 function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: Record<string, unknown>): CompareOptions {
@@ -139,7 +152,19 @@ async function main(): Promise<number> {
     if (o.sweep) writeSweepChart(o, results, say);
     return 0;
   }
-  if (command === 'ws') await benchWs(config, { clients: x.clients ?? 10_000, rate: x.rate ?? 20_000, seconds: x.seconds ?? 20 }, say);
+  if (command === 'ws')
+    await benchWs(
+      config,
+      {
+        clients: x.clients ?? 10_000,
+        rate: x.rate ?? 20_000,
+        seconds: x.seconds ?? 20,
+        shape: shapeOf(values.shape),
+        ramp: x.ramp ?? 2_000,
+        processes: x.processes ?? 1,
+      },
+      say,
+    );
   else await benchRestore(config, { keys: x.keys ?? 1_000_000, partitions: x.partitions ?? 6, repeat: x.repeat ?? 3, json: values.json === true }, say);
   return 0;
 }

@@ -1,26 +1,35 @@
 /**
  * One client-load process of `npm run bench -- ws`: opens `count` WebSocket connections
- * to the fan-out (at most `rampPerSecond` new ones per second), subscribes each to
- * predictions, prints `connected <n>` when all are up, records for every delivery the
- * time from the record's Kafka timestamp to its arrival here, and on SIGTERM prints one
- * JSON line: deliveries, a latency sample, errors and unexpected closes.
+ * to the fan-out (at most `rampPerSecond` new ones per second) and subscribes each —
+ * `broadcast`: to every prediction; `dashboard`: client i (numbered from `base`) to the
+ * key prefix `c<i>/` only. A connection that fails before its subscription is answered
+ * (refused, reset, closed) is retried with a growing, jittered backoff, as a real client
+ * would; the reasons are counted. Prints `connected <n>` when every client is subscribed
+ * or has given up, records for every delivery the time from the record's Kafka timestamp
+ * to its arrival here, and on SIGTERM prints one JSON line: deliveries, a latency sample,
+ * first-attempt failures by reason, retries, clients lost, and unexpected closes.
  *
- *   node --import tsx ops/bench/ws-clients.ts <ws url> <token> <count> <rampPerSecond>
+ *   node --import tsx ops/bench/ws-clients.ts <ws url> <token> <count> <rampPerSecond> <base> <broadcast|dashboard>
  */
 import WebSocket from 'ws';
 
-const [url, token, countText, rampText] = process.argv.slice(2);
+const [url, token, countText, rampText, baseText, shape] = process.argv.slice(2);
 const count = Number(countText);
 const ramp = Number(rampText);
+const base = Number(baseText);
 const SAMPLE_MAX = 200_000;
+/** A client gives up after this many attempts (about a minute of backoff). */
+const ATTEMPTS = 30;
 let deliveries = 0;
 let seen = 0;
 const latencies: number[] = [];
-let errors = 0;
+const reasons: Record<string, number> = {};
+let retries = 0;
+let lost = 0;
 let closes = 0;
 let connected = 0;
 let stopping = false;
-const sockets: WebSocket[] = [];
+const sockets = new Set<WebSocket>();
 
 function onMessage(data: WebSocket.RawData): void {
   const at = Date.now();
@@ -37,28 +46,54 @@ function onMessage(data: WebSocket.RawData): void {
   }
 }
 
-function open(): Promise<void> {
+const subscribe = (i: number): string =>
+  JSON.stringify({
+    id: 1,
+    method: 'subscribe',
+    params: { channel: 'predictions', ...(shape === 'dashboard' ? { filter: { keyPrefix: `c${base + i}/` } } : {}) },
+  });
+
+/** One attempt: resolves true once subscribed, false when it failed before that (with the reason counted). */
+function attempt(i: number, first: boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url!, { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
-    sockets.push(ws);
-    ws.on('open', () => {
-      ws.send(JSON.stringify({ id: 1, method: 'subscribe', params: { channel: 'predictions' } }));
-    });
+    let subscribed = false;
+    const fail = (reason: string): void => {
+      if (subscribed) return;
+      if (first) reasons[reason] = (reasons[reason] ?? 0) + 1;
+      sockets.delete(ws);
+      ws.terminate();
+      resolve(false);
+    };
+    sockets.add(ws);
+    ws.on('open', () => ws.send(subscribe(i)));
+    ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode}`));
     ws.on('message', (d) => {
-      if (d.toString().startsWith('{"id":1,"result"')) {
-        connected++;
-        resolve();
-        ws.on('message', onMessage);
-      }
+      if (subscribed || !d.toString().startsWith('{"id":1,"result"')) return;
+      subscribed = true;
+      ws.on('message', onMessage);
+      resolve(true);
     });
-    ws.on('error', () => {
-      errors++;
-      resolve();
-    });
-    ws.on('close', () => {
-      if (!stopping) closes++;
+    ws.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message.slice(0, 60)));
+    ws.on('close', (code) => {
+      if (!subscribed) fail(`closed ${code} before subscribed`);
+      else if (!stopping) closes++;
     });
   });
+}
+
+async function open(i: number): Promise<void> {
+  for (let n = 0; n < ATTEMPTS; n++) {
+    if (n > 0) {
+      retries++;
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 50 * 2 ** n) * (0.5 + Math.random())));
+    }
+    if (await attempt(i, n === 0)) {
+      connected++;
+      return;
+    }
+  }
+  lost++;
 }
 
 async function main(): Promise<void> {
@@ -67,7 +102,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < count; i++) {
     const due = started + (i / ramp) * 1000;
     if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
-    pending.push(open());
+    pending.push(open(i));
   }
   await Promise.all(pending);
   process.stdout.write(`connected ${connected}\n`);
@@ -76,7 +111,7 @@ async function main(): Promise<void> {
 process.on('SIGTERM', () => {
   stopping = true;
   for (const ws of sockets) ws.terminate();
-  process.stdout.write(`${JSON.stringify({ connected, deliveries, latencies, errors, closes })}\n`, () => process.exit(0));
+  process.stdout.write(`${JSON.stringify({ connected, deliveries, latencies, reasons, retries, lost, closes })}\n`, () => process.exit(0));
 });
 
 void main();

@@ -1,17 +1,20 @@
 /**
- * npm run bench -- ws [--clients N] [--rate R] [--seconds S]: the fan-out tier (its own
- * process, `src/cli/fanout.ts`) holding `--clients` WebSocket connections opened by
- * separate client-load processes (ws-clients.ts), every client subscribed to predictions;
- * predictions are produced into Kafka at R / N per second, so R deliveries per second
- * reach the clients. Reports connections held (the fan-out's own gauge), deliveries/s,
- * p50/p95/p99 delivery latency (the record's Kafka timestamp, set when produced → the
- * client receives it), errors and unexpected closes, and the fan-out's CPU and RSS.
+ * npm run bench -- ws [--clients N] [--rate R] [--seconds S] [--shape dashboard|broadcast]
+ * [--ramp N]: the fan-out tier (its own process, compiled like production) holding
+ * `--clients` WebSocket connections opened by separate client-load processes
+ * (ws-clients.ts), R deliveries per second in all:
+ *   dashboard  client i subscribes to the key prefix `c<i>/`; R predictions/s, keyed
+ *              round-robin over the clients, each delivered to one client;
+ *   broadcast  every client subscribes to every prediction; R / N predictions/s.
+ * Clients open at most `--ramp` connections per second in all and retry a failed one.
+ * Reports connections held (the fan-out's own gauge), first-attempt failures by reason,
+ * retries and clients lost, deliveries/s, p50/p95/p99 delivery latency (the record's Kafka
+ * timestamp, set when produced → the client receives it), and the fan-out's CPU and RSS.
  * Everything shares the machine's two cores with the broker.
  */
 import { JAVA_PARTITIONER } from '../../src/kafka';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
@@ -21,15 +24,36 @@ import { signHs256 } from '../../src/auth/jwt';
 import { AvroSerdes } from '../../src/serdes';
 import type { MlPrediction } from '../../topologies/analytics';
 import Kafka from 'node-rdkafka';
+import { brokerNodes } from '../kafka/broker';
+import { runningPid } from '../kafka/process';
+import { ProcessMeter } from './harness/procs';
+import { buildNode, ROOT } from './harness/sides';
 import { percentiles } from './report';
 
 type Say = (line: string) => void;
+
+export type WsShape = 'dashboard' | 'broadcast';
 
 export interface WsBenchOptions {
   clients: number;
   /** Deliveries per second in all. */
   rate: number;
   seconds: number;
+  shape: WsShape;
+  /** New connections per second, all load processes together. */
+  ramp: number;
+  /** Fan-out processes sharing the port (STREAMING_WEBSOCKET__PROCESSES). */
+  processes: number;
+}
+
+interface LoadResult {
+  connected: number;
+  deliveries: number;
+  latencies: number[];
+  reasons: Record<string, number>;
+  retries: number;
+  lost: number;
+  closes: number;
 }
 
 const PROCESSES = 4;
@@ -48,12 +72,16 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
   });
   await serde.prepare(topics.predictions);
   const secret = randomBytes(32).toString('hex');
-  const perSecond = o.rate / o.clients;
+  // Predictions per second: each goes to one client (dashboard) or to every client (broadcast).
+  const perSecond = o.shape === 'dashboard' ? o.rate : o.rate / o.clients;
   say(
-    `ws benchmark: ${o.clients.toLocaleString('en-US')} clients in ${PROCESSES} load processes, ${perSecond.toFixed(2)} predictions/s each delivered to every client = ${o.rate.toLocaleString('en-US')} deliveries/s, for ${o.seconds} s (2 cores shared by broker, registry, fan-out and load)`,
+    o.shape === 'dashboard'
+      ? `ws benchmark, dashboard: ${o.clients.toLocaleString('en-US')} clients in ${PROCESSES} load processes, each subscribed to its own key prefix; ${o.rate.toLocaleString('en-US')} predictions/s spread over them = ${o.rate.toLocaleString('en-US')} deliveries/s, for ${o.seconds} s (2 cores shared by broker, registry, fan-out and load)`
+      : `ws benchmark, broadcast: ${o.clients.toLocaleString('en-US')} clients in ${PROCESSES} load processes, ${perSecond.toFixed(2)} predictions/s each delivered to every client = ${o.rate.toLocaleString('en-US')} deliveries/s, for ${o.seconds} s (2 cores shared by broker, registry, fan-out and load)`,
   );
+  buildNode(say);
 
-  const fanout = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../../src/cli/fanout.ts')], {
+  const fanout = spawn(process.execPath, [join(ROOT, 'bench', 'build', 'src', 'cli', 'fanout.js')], {
     env: {
       ...process.env,
       STREAMING_TOPICS__PREDICTIONS: topics.predictions,
@@ -71,21 +99,33 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
   });
   const adminUrl = `http://127.0.0.1:${PORT + 1}`;
   const loads: ChildProcess[] = [];
-  // No linger: the latency measured starts at the record's timestamp, set when produced.
-  const producer = new Kafka.Producer({ ...client, 'linger.ms': 0 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
+  // The latency measured starts at the record's timestamp, set when produce() is called, so
+  // it includes this linger. 5 ms batches the records as the processor's transactions do;
+  // without it each of 20,000 records/s is a request of its own, and the broker took 80 %
+  // of a core answering them (against 55 % with it), on the cores the fan-out runs on.
+  const producer = new Kafka.Producer({ ...client, 'linger.ms': 5 } as Kafka.ProducerGlobalConfig, JAVA_PARTITIONER);
   await new Promise<void>((ok, fail) => producer.connect({}, (err) => (err ? fail(err) : ok())));
   try {
     await until(async () => (await fetch(`${adminUrl}/readyz`).catch(() => undefined))?.ok === true, 60_000, 'the fan-out to be ready');
     const token = signHs256({ sub: 'bench', channels: ['predictions'], exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
     let started = Date.now();
     const connectedLines: Promise<void>[] = [];
-    for (let i = 0; i < PROCESSES; i++) {
+    for (let i = 0, base = 0; i < PROCESSES; i++) {
       const count = Math.floor(o.clients / PROCESSES) + (i < o.clients % PROCESSES ? 1 : 0);
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(__dirname, 'ws-clients.ts'), `ws://127.0.0.1:${PORT}/ws`, token, String(count), String(Math.ceil(2_000 / PROCESSES))],
+        [
+          join(ROOT, 'bench', 'build', 'ops', 'bench', 'ws-clients.js'),
+          `ws://127.0.0.1:${PORT}/ws`,
+          token,
+          String(count),
+          String(Math.ceil(o.ramp / PROCESSES)),
+          String(base),
+          o.shape,
+        ],
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
+      base += count;
       loads.push(child);
       connectedLines.push(new Promise((r) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('connected') && r())));
     }
@@ -95,7 +135,16 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       `connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`,
     );
 
-    const cpu0 = ticks(fanout.pid!);
+    const broker = runningPid(brokerNodes(config.stack)[0]!.pidFile);
+    const meter = new ProcessMeter(
+      new Map<string, number>([
+        ['app', fanout.pid!],
+        ...(broker !== undefined ? [['broker', broker] as [string, number]] : []),
+        ['producer', process.pid],
+        ...loads.map((c, i) => [`load-${i + 1}`, c.pid!] as [string, number]),
+      ]),
+    );
+    const window = meter.window();
     started = Date.now();
     let sent = 0;
     while (Date.now() - started < o.seconds * 1000) {
@@ -103,7 +152,7 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       for (; sent < due; sent++) {
         const now = Date.now();
         const p: MlPrediction = {
-          entity_id: `entity-${sent}`,
+          entity_id: o.shape === 'dashboard' ? `c${sent % o.clients}/entity-${sent}` : `entity-${sent}`,
           window_start: now - 30_000,
           window_end: now + 30_000,
           score: 0.42,
@@ -122,15 +171,17 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       await new Promise((r) => setTimeout(r, 2));
     }
     const seconds = (Date.now() - started) / 1000;
+    const procs = window.end();
+    meter.stop();
     await new Promise((r) => setTimeout(r, 2_000)); // the last deliveries
-    const cpu = Math.round((((ticks(fanout.pid!) - cpu0) * 10) / (seconds * 1000)) * 100);
     const rss = await gauge(adminUrl, 'process_resident_memory_bytes');
     const results = await Promise.all(loads.map((c) => finish(c)));
     const deliveries = results.reduce((n, r) => n + r.deliveries, 0);
     const latencies = results.flatMap((r) => r.latencies);
     const [p50, p95, p99] = percentiles(latencies, [50, 95, 99]);
+    const expected = o.shape === 'dashboard' ? sent : sent * held;
     say(
-      `deliveries: ${deliveries.toLocaleString('en-US')} of ${(sent * held).toLocaleString('en-US')} expected (${sent.toLocaleString('en-US')} predictions × ${held.toLocaleString('en-US')} clients) = ${Math.round(deliveries / seconds).toLocaleString('en-US')} deliveries/s`,
+      `deliveries: ${deliveries.toLocaleString('en-US')} of ${expected.toLocaleString('en-US')} expected (${sent.toLocaleString('en-US')} predictions${o.shape === 'dashboard' ? ', one client each' : ` × ${held.toLocaleString('en-US')} clients`}) = ${Math.round(deliveries / seconds).toLocaleString('en-US')} deliveries/s`,
     );
     say(
       `delivery latency (record timestamp when produced → client receive, sample of ${latencies.length.toLocaleString('en-US')}): p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms`,
@@ -138,8 +189,21 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     say(
       `  of which inside the fan-out (record timestamp → written to the socket, from its histogram): p50 ≤ ${await bucketQuantile(adminUrl, 0.5)} ms, p95 ≤ ${await bucketQuantile(adminUrl, 0.95)} ms`,
     );
+    const reasons: Record<string, number> = {};
+    for (const r of results) for (const [why, n] of Object.entries(r.reasons)) reasons[why] = (reasons[why] ?? 0) + n;
+    const failed = Object.values(reasons).reduce((a, b) => a + b, 0);
     say(
-      `errors: ${results.reduce((n, r) => n + r.errors, 0)} connection errors, ${results.reduce((n, r) => n + r.closes, 0)} unexpected closes; fan-out CPU ${cpu}% of one core, RSS ${Math.round(rss / 2 ** 20)} MiB`,
+      `connection ramp: ${failed} first attempts failed${
+        failed > 0
+          ? ` (${Object.entries(reasons)
+              .map(([why, n]) => `${why}: ${n}`)
+              .join(', ')})`
+          : ''
+      }, ${results.reduce((n, r) => n + r.retries, 0)} retries, ${results.reduce((n, r) => n + r.lost, 0)} clients lost after ${30} attempts; ${results.reduce((n, r) => n + r.closes, 0)} unexpected closes after subscribing`,
+    );
+    const load = Object.entries(procs).filter(([name]) => name.startsWith('load-'));
+    say(
+      `CPU, % of one core while producing: fan-out ${procs.app?.cpu ?? '–'} % (RSS ${Math.round(rss / 2 ** 20)} MiB), broker ${procs.broker?.cpu ?? '–'} %, producer ${procs.producer?.cpu ?? '–'} %, client load ${load.reduce((n, [, u]) => n + u.cpu, 0)} % in ${load.length} processes`,
     );
   } finally {
     for (const c of loads) if (c.exitCode === null) c.kill('SIGKILL');
@@ -170,18 +234,13 @@ async function bucketQuantile(url: string, q: number): Promise<string> {
   return buckets.find(([, n]) => n >= q * total)?.[0] ?? 'n/a';
 }
 
-function ticks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function finish(child: ChildProcess): Promise<{ deliveries: number; latencies: number[]; errors: number; closes: number }> {
+function finish(child: ChildProcess): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('exit', () => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as { deliveries: number; latencies: number[]; errors: number; closes: number });
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as LoadResult);
       } catch (err) {
         reject(new Error(`a client-load process gave no result: ${(err as Error).message}`));
       }

@@ -68,23 +68,88 @@ export function writeFrame(ws: WebSocket, frame: Buffer, text: () => string): vo
   if (!writeRawFrame(ws, frame)) ws.send(text());
 }
 
-export class Hub {
-  private readonly byChannel = new Map<Channel, Set<Subscription>>();
+/**
+ * The subscriptions of one channel, indexed by what selects keys, so a publication visits
+ * only those that may want it: with 10,000 clients each on its own key prefix (the
+ * dashboard pattern), a record meets one subscription, not 10,000. A subscription sits in
+ * one place: under its `filter.keys`, else under its `filter.keyPrefix`, else with those
+ * that see every key; `matches` still checks everything.
+ */
+class ChannelIndex {
+  readonly all = new Set<Subscription>();
+  readonly byKey = new Map<string, Set<Subscription>>();
+  readonly byPrefix = new Map<string, Set<Subscription>>();
+  /** Prefix length → how many indexed prefixes have it: a publication looks up one slice of its key per length. */
+  readonly prefixLengths = new Map<number, number>();
 
   add(s: Subscription): void {
-    let set = this.byChannel.get(s.base);
-    if (!set) this.byChannel.set(s.base, (set = new Set()));
-    set.add(s);
+    const f = s.filter;
+    if (f.keys) for (const k of f.keys) into(this.byKey, k, s);
+    else if (f.keyPrefix !== undefined) {
+      if (into(this.byPrefix, f.keyPrefix, s)) this.prefixLengths.set(f.keyPrefix.length, (this.prefixLengths.get(f.keyPrefix.length) ?? 0) + 1);
+    } else this.all.add(s);
   }
 
   remove(s: Subscription): void {
-    this.byChannel.get(s.base)?.delete(s);
+    const f = s.filter;
+    if (f.keys) for (const k of f.keys) out(this.byKey, k, s);
+    else if (f.keyPrefix !== undefined) {
+      if (!out(this.byPrefix, f.keyPrefix, s)) return;
+      const n = this.prefixLengths.get(f.keyPrefix.length)! - 1;
+      if (n === 0) this.prefixLengths.delete(f.keyPrefix.length);
+      else this.prefixLengths.set(f.keyPrefix.length, n);
+    } else this.all.delete(s);
+  }
+
+  /** Every subscription that may want a publication with this key, once each. */
+  *candidates(key: string): Iterable<Subscription> {
+    yield* this.all;
+    const keyed = this.byKey.get(key);
+    if (keyed) yield* keyed;
+    for (const length of this.prefixLengths.keys()) {
+      if (length > key.length) continue;
+      const prefixed = this.byPrefix.get(key.slice(0, length));
+      if (prefixed) yield* prefixed;
+    }
+  }
+}
+
+/** Adds `s` under `k`; true when `k` is a new entry. */
+function into(map: Map<string, Set<Subscription>>, k: string, s: Subscription): boolean {
+  const set = map.get(k);
+  if (set) {
+    set.add(s);
+    return false;
+  }
+  map.set(k, new Set([s]));
+  return true;
+}
+
+/** Removes `s` from under `k`; true when `k`'s entry went with it. */
+function out(map: Map<string, Set<Subscription>>, k: string, s: Subscription): boolean {
+  const set = map.get(k);
+  if (!set?.delete(s) || set.size > 0) return false;
+  map.delete(k);
+  return true;
+}
+
+export class Hub {
+  private readonly byChannel = new Map<Channel, ChannelIndex>();
+
+  add(s: Subscription): void {
+    let index = this.byChannel.get(s.base);
+    if (!index) this.byChannel.set(s.base, (index = new ChannelIndex()));
+    index.add(s);
+  }
+
+  remove(s: Subscription): void {
+    this.byChannel.get(s.base)?.remove(s);
   }
 
   publish(p: Publication): void {
-    const subs = this.byChannel.get(p.channel);
-    if (!subs) return;
-    for (const s of subs) {
+    const index = this.byChannel.get(p.channel);
+    if (!index) return;
+    for (const s of index.candidates(p.key ?? '')) {
       if (!matches(s, p)) continue;
       if (s.pending) s.pending.push(p);
       else if (s.after === undefined || passes(s, p)) s.deliver(p, pushFrame(p, s.channel));

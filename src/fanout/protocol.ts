@@ -78,6 +78,8 @@ export const LIMITS = {
   channelLength: 128,
   /** Entries of `filter.keys`. */
   keys: 1000,
+  /** Characters of `filter.keyPrefix`: the hub looks a publication's key up once per distinct prefix length (hub.ts). */
+  keyPrefixLength: 256,
   /** Partitions named in `recover.positions`. */
   recoverPartitions: 1000,
 } as const;
@@ -174,7 +176,8 @@ function filterParam(f: unknown): Filter {
     out.keys = keys as string[];
   }
   if (keyPrefix !== undefined) {
-    if (typeof keyPrefix !== 'string') throw new ParamError('"filter.keyPrefix" must be a string');
+    if (typeof keyPrefix !== 'string' || keyPrefix.length > LIMITS.keyPrefixLength)
+      throw new ParamError(`"filter.keyPrefix" must be a string of up to ${LIMITS.keyPrefixLength} characters`);
     out.keyPrefix = keyPrefix;
   }
   if (minScore !== undefined) {

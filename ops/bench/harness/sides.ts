@@ -14,7 +14,7 @@ import { requireTool } from '../../kafka/toolchain';
 export type Side = 'node' | 'peer';
 export const SIDE_NAMES: Record<Side, string> = { node: 'streaming-analytics', peer: 'Kafka Streams' };
 
-const ROOT = resolve(__dirname, '..', '..', '..');
+export const ROOT = resolve(__dirname, '..', '..', '..');
 const NODE_MAIN = join(ROOT, 'bench', 'build', 'ops', 'bench', 'app', 'main.js');
 const PEER_DIR = join(ROOT, 'ops', 'bench', 'kafka-streams-peer');
 const PEER_JAR = join(PEER_DIR, 'target', 'kafka-streams-peer.jar');
