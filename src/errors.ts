@@ -61,6 +61,7 @@ export const ERROR_CATALOGUE = {
     summary: 'A resume was refused at once: too many resumes are waiting to read Kafka on the connection or the fan-out instance.',
   },
   SA_ERR_WS_UNAVAILABLE: { retriable: true, summary: 'The fan-out tier cannot answer now (shutting down, or Kafka did not answer a resume).' },
+  SA_ERR_FANOUT_PROCESS: { retriable: true, summary: 'One of the fan-out processes (STREAMING_WEBSOCKET__PROCESSES) failed to start, went silent or exited.' },
 } as const satisfies Record<string, { retriable: boolean; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

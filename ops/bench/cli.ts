@@ -2,6 +2,7 @@
  * npm run bench -- compare engine|windowed|pipeline [options]   this project against the Kafka Streams peer
  * npm run bench -- engine|windowed|pipeline [options]           this project alone, through the same harness
  * npm run bench -- restore [--keys N] [--partitions N]
+ * npm run bench -- e2e [--seconds N]
  * npm run bench -- ws [--clients N] [--rate DELIVERIES_PER_S] [--seconds N] [--shape dashboard|broadcast] [--ramp N] [--processes N]
  *
  * Benchmarks print figures; they assert nothing. They share the machine with the local
@@ -13,6 +14,7 @@ import { compare, type CompareOptions } from './harness/compare';
 import { COMPARED, type ScenarioName } from './harness/scenarios';
 import { writeSweepChart } from './harness/sweep';
 import { benchRestore } from './harness/restore';
+import { benchE2e } from './e2e';
 import { benchWs, type WsShape } from './ws';
 
 const NUMBERS = [
@@ -33,7 +35,7 @@ const NUMBERS = [
 ] as const;
 const CLI = {
   usage:
-    'usage: npm run bench -- [compare] engine|windowed|pipeline|restore|ws [--repeat N] [--records N] [--warmup N] [--rate N] [--seconds N] [--threads N] [--sweep] [--json] …',
+    'usage: npm run bench -- [compare] engine|windowed|pipeline|restore|ws|e2e [--repeat N] [--records N] [--warmup N] [--rate N] [--seconds N] [--threads N] [--sweep] [--json] …',
   help: `Benchmarks print figures; they assert nothing. They share the machine with the local broker.
 
   compare S  this project and the Kafka Streams peer (ops/bench/kafka-streams-peer, built by
@@ -43,6 +45,8 @@ const CLI = {
   windowed   count + sum in 1-minute windows over --keys keys (RocksDB)
   pipeline   the analytics topology with inference; latency at half the maximum rate
   restore    restoration of a --keys changelog, against kcat reading the same changelog
+  e2e        npm start with its defaults and one outside WebSocket client: event → client
+             latency of every prediction for --seconds (default 60) after a 15 s warm-up
   ws         fan-out: --clients WebSocket clients, --rate deliveries per second; --shape
              dashboard (each client its own key prefix, the default) or broadcast (every
              client every record); --ramp new connections per second (default 2,000,
@@ -72,7 +76,7 @@ const CLI = {
     'check-only': { type: 'boolean' as const },
     shape: { type: 'string' as const },
   },
-  commands: ['compare', ...COMPARED, 'restore', 'ws'],
+  commands: ['compare', ...COMPARED, 'restore', 'ws', 'e2e'],
 };
 
 type Numbers = Partial<Record<(typeof NUMBERS)[number], number>>;
@@ -152,7 +156,8 @@ async function main(): Promise<number> {
     if (o.sweep) writeSweepChart(o, results, say);
     return 0;
   }
-  if (command === 'ws')
+  if (command === 'e2e') await benchE2e(config, { seconds: x.seconds ?? 60, warmupSeconds: 15 }, say);
+  else if (command === 'ws')
     await benchWs(
       config,
       {

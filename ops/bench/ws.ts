@@ -92,6 +92,7 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
       STREAMING_WEBSOCKET__ADMIN_PORT: String(PORT + 1),
       STREAMING_AUTH__JWT_SECRET: secret,
       STREAMING_WEBSOCKET__MAX_CONNECTIONS: String(o.clients + 100),
+      STREAMING_WEBSOCKET__PROCESSES: String(o.processes),
       STREAMING_WEBSOCKET__MAX_CONNECTIONS_PER_IP: String(o.clients + 100),
       STREAMING_LOG__LEVEL: 'warn',
     },
@@ -132,7 +133,7 @@ export async function benchWs(config: Config, o: WsBenchOptions, say: Say): Prom
     await Promise.all(connectedLines);
     const held = await gauge(adminUrl, 'websocket_connections_active');
     say(
-      `connections: ${held.toLocaleString('en-US')} held by one fan-out process (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`,
+      `connections: ${held.toLocaleString('en-US')} held by ${o.processes === 1 ? 'one fan-out process' : `${o.processes} fan-out processes`} (opened and subscribed in ${((Date.now() - started) / 1000).toFixed(1)} s); fan-out RSS ${Math.round((await gauge(adminUrl, 'process_resident_memory_bytes')) / 2 ** 20)} MiB`,
     );
 
     const broker = runningPid(brokerNodes(config.stack)[0]!.pidFile);

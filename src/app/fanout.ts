@@ -6,6 +6,7 @@
  * process with the settings `streaming-analytics fanout` reads from the environment
  * (`loadConfig()`), and close it on shutdown.
  */
+import { type AddressInfo, createServer } from 'node:net';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { loadSchema } from '../../schemas/catalog';
 import { kafkaClientConfig, registryClientOptions, type Config } from '../config';
@@ -18,7 +19,9 @@ import { FanoutServer } from '../fanout/server';
 import { FanoutSource } from '../fanout/source';
 import { pushTraced } from '../fanout/traced';
 import { startTracing } from '../tracing';
-import type { Logger } from '../logger';
+import { createLogger, type Logger } from '../logger';
+import { FanoutPrimary } from '../fanout/cluster/primary';
+import { runFanoutWorker } from '../fanout/cluster/worker';
 import { AvroSerdes, Serdes, type Serde } from '../serdes';
 
 export interface FanoutApp {
@@ -26,6 +29,18 @@ export interface FanoutApp {
   url: string;
   /** /healthz, /readyz, /metrics. */
   adminUrl: string;
+  /** With several processes (STREAMING_WEBSOCKET__PROCESSES): rejects when one of them fails or exits (SA_ERR_FANOUT_PROCESS). */
+  failed?: Promise<never>;
+  close(): Promise<void>;
+}
+
+/** One fan-out process's parts, listening (its history may still be loading). */
+interface OpenFanout {
+  url: string;
+  adminUrl: string | undefined;
+  server: FanoutServer;
+  source: FanoutSource;
+  metrics: FanoutMetrics;
   close(): Promise<void>;
 }
 
@@ -48,7 +63,73 @@ export function fanoutJwtSettings(config: Config): JwtSettings {
   });
 }
 
+/**
+ * Starts the fan-out; resolves once its history is read (ready). With
+ * `websocket.processes` above 1, this process forks that many fan-out processes sharing
+ * the port (src/fanout/cluster/) and serves their admin listener.
+ */
 export async function startFanout(config: Config, log: Logger): Promise<FanoutApp> {
+  if (config.websocket.processes > 1) return startProcesses(config, log);
+  const f = await openFanout(config, log, false);
+  await f.source.whenReady();
+  log.info({ url: f.url, adminUrl: f.adminUrl }, 'fan-out ready');
+  return { url: f.url, adminUrl: f.adminUrl!, close: f.close };
+}
+
+async function startProcesses(config: Config, log: Logger): Promise<FanoutApp> {
+  fanoutJwtSettings(config); // a configuration error is answered here, once, not by every process
+  // Port 0 (tests): every process must bind the same port, so one is chosen here.
+  const port = config.websocket.port === 0 ? await freePort(config.websocket.host) : config.websocket.port;
+  const primary = new FanoutPrimary(
+    {
+      entry: require.resolve('./fanout-worker'),
+      processes: config.websocket.processes,
+      config: { ...config, websocket: { ...config.websocket, port } },
+      adminHost: config.websocket.adminHost,
+      adminPort: config.websocket.adminPort,
+      closeTimeoutMs: 22_000,
+    },
+    log,
+  );
+  try {
+    const { url, adminUrl } = await primary.start();
+    log.info({ url, adminUrl, processes: config.websocket.processes }, 'fan-out ready');
+    return { url, adminUrl, failed: primary.failed, close: () => primary.close() };
+  } catch (err) {
+    await primary.close();
+    throw err;
+  }
+}
+
+/** A port free on `host` now (the kernel's choice for port 0). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The fan-out of a worker process (src/app/fanout-worker.ts is its entry). */
+export function fanoutWorkerMain(): void {
+  runFanoutWorker(async (config, index) => {
+    const c = config as Config;
+    const f = await openFanout(c, createLogger(c.log, `fanout-${index}`), true);
+    return {
+      url: f.url,
+      ready: () => f.server.ready(),
+      connections: () => f.server.connectionCount,
+      waitingFor: () => f.source.waitingFor,
+      metrics: () => f.metrics.registry.getMetricsAsJSON(),
+      close: f.close,
+    };
+  });
+}
+
+async function openFanout(config: Config, log: Logger, shared: boolean): Promise<OpenFanout> {
   const jwt = fanoutJwtSettings(config);
   const avro = new AvroSerdes(new SchemaRegistry(registryClientOptions(config.schemaRegistry)), { maxRecordBytes: config.kafka.maxRecordBytes });
   const metrics = new FanoutMetrics();
@@ -105,12 +186,13 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
       { cause: err, hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS, or start the local stack with `npm run stack -- up`' },
     );
   }
-  const { url, adminUrl } = await server.listen(); // /healthz and /readyz answer while the history is read
-  await source.whenReady();
-  log.info({ url, adminUrl }, 'fan-out ready');
+  const { url, adminUrl } = await server.listen(shared); // /healthz and /readyz answer while the history is read
   return {
     url,
     adminUrl,
+    server,
+    source,
+    metrics,
     close: async () => {
       await server.close();
       await source.close();

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.log, 'fanout');
   let app: Promise<FanoutApp> | undefined;
   let stopping = false;
-  const stop = (signal: string): void => {
+  const stop = (signal: string, code = 0): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     (app ?? Promise.reject(new Error('not started')))
       .then((a) => a.close())
       .then(
-        () => process.exit(0),
+        () => process.exit(code),
         (err: unknown) => {
           log.error({ err }, 'closing failed');
           process.exit(1);
@@ -46,7 +46,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   app = startFanout(config, log);
-  const { url } = await app;
+  const { url, failed } = await app;
+  failed?.catch((err: unknown) => {
+    log.error({ err }, 'a fan-out process failed: stopping the others');
+    stop('failure', 1);
+  });
   log.info({ url, websocket: `${url.replace(/^http/, 'ws')}/ws`, dashboard: `${url}/dashboard/` }, 'fan-out running');
 }
 

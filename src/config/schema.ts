@@ -185,13 +185,24 @@ export const schema = {
       default: '127.0.0.1',
     }),
     adminPort: integer({ doc: "Port of the fan-out's admin listener.", default: 8766, min: 1, max: 65535 }),
+    processes: integer({
+      doc: 'Fan-out processes sharing the WebSocket port (SO_REUSEPORT: the kernel spreads connections among them), each reading every topic and keeping its own history, so a client resumes wherever it lands; the first process serves the admin listener for all. More than the CPU cores available gains nothing.',
+      default: 1,
+      min: 1,
+      max: 64,
+    }),
     maxConnections: integer({
-      doc: 'Open WebSocket connections one fan-out process accepts; beyond it an upgrade gets 503.',
+      doc: 'Open WebSocket connections one fan-out process accepts (with PROCESSES above 1, each of them); beyond it an upgrade gets 503.',
       default: 10000,
       min: 1,
       max: 1000000,
     }),
-    maxConnectionsPerIp: integer({ doc: 'Open connections from one client address; beyond it an upgrade gets 429.', default: 200, min: 1, max: 1000000 }),
+    maxConnectionsPerIp: integer({
+      doc: 'Open connections from one client address, per fan-out process; beyond it an upgrade gets 429.',
+      default: 200,
+      min: 1,
+      max: 1000000,
+    }),
     maxPayloadBytes: integer({ doc: 'Largest message a client may send; a bigger one closes the connection (1009).', default: 65536, min: 128, max: 16777216 }),
     messagesPerSecond: integer({
       doc: 'Sustained messages per second a client may send (token bucket); beyond the burst, requests are refused and a flood closes the connection.',

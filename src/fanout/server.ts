@@ -75,7 +75,7 @@ export class FanoutServer {
     const admin = this.admin;
     admin.get('/healthz', async () => ({ status: 'ok' }));
     admin.get('/readyz', async (_req, reply) => {
-      const ready = this.ctx.source.ready() && !this.shuttingDown;
+      const ready = this.ready();
       // Waiting for the registry stays ready: clients still connect, resume from history, and get the held records once it answers.
       const waiting = this.ctx.source.waitingFor;
       return reply.code(ready ? 200 : 503).send({
@@ -126,13 +126,26 @@ export class FanoutServer {
     return { token: signHs256(claims, dev.secret), expires_in: ttl };
   }
 
-  /** Both listeners; returns their base URLs. */
-  async listen(): Promise<{ url: string; adminUrl: string }> {
+  /**
+   * Both listeners; returns their base URLs. `shared`: one of several fan-out processes
+   * (cluster/): the public port with SO_REUSEPORT, and no admin listener (the primary
+   * serves it for all).
+   */
+  async listen(shared = false): Promise<{ url: string; adminUrl: string | undefined }> {
     const s = this.ctx.settings;
-    await this.app.listen({ host: s.host, port: s.port });
-    await this.admin.listen({ host: s.adminHost, port: s.adminPort });
+    await this.app.listen({ host: s.host, port: s.port, ...(shared ? { reusePort: true } : {}) });
+    if (!shared) await this.admin.listen({ host: s.adminHost, port: s.adminPort });
     this.pinger = setInterval(() => this.ping(), s.pingIntervalMs);
-    return { url: baseUrl(s.host, this.app), adminUrl: baseUrl(s.adminHost, this.admin) };
+    return { url: baseUrl(s.host, this.app), adminUrl: shared ? undefined : baseUrl(s.adminHost, this.admin) };
+  }
+
+  /** Caught up with the history and not shutting down (what /readyz answers). */
+  ready(): boolean {
+    return this.ctx.source.ready() && !this.shuttingDown;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   /**
