@@ -66,7 +66,9 @@ export class InMemoryKeyValueStore implements KeyValueBytesStore {
   }
 
   async restore(batch: readonly Change[]): Promise<void> {
-    this.apply(batch.map(([k, v]) => [orderKey(k), v] as const));
+    // A restored value may be a slice of a whole fetch (the native batch reader): kept as it
+    // is, one live value would hold its batch's buffer in memory. The store keeps copies.
+    this.apply(batch.map(([k, v]) => [orderKey(k), v === null ? null : Buffer.from(v)] as const));
   }
 
   async deleteRange(from: Buffer | undefined, to: Buffer | undefined): Promise<void> {

@@ -59,7 +59,16 @@ export async function benchE2e(config: Config, o: E2eOptions, say: Say): Promise
       client.once('open', () => ok());
       client.once('error', fail);
     });
+    const subscribed = new Promise<void>((ok, fail) =>
+      client.on('message', (d) => {
+        const m = JSON.parse(d.toString()) as { id?: number; result?: unknown; error?: { code: string; message: string } };
+        if (m.id !== 1) return;
+        if (m.error) fail(new StreamingError('SA_ERR_BENCH', `the fan-out refused the subscription: ${m.error.code} ${m.error.message}`));
+        else ok();
+      }),
+    );
     client.send(JSON.stringify({ id: 1, method: 'subscribe', params: { channel: 'predictions' } }));
+    await subscribed;
     await new Promise((r) => setTimeout(r, o.warmupSeconds * 1000));
     measuring = true;
     await new Promise((r) => setTimeout(r, o.seconds * 1000));
@@ -67,6 +76,8 @@ export async function benchE2e(config: Config, o: E2eOptions, say: Say): Promise
     client.terminate();
     const [p50, p95, p99] = percentiles(total, [50, 95, 99]);
     const [a50, a95, a99] = percentiles(after, [50, 95, 99]);
+    if (total.length === 0)
+      throw new StreamingError('SA_ERR_BENCH', `no prediction reached the client in ${o.seconds} s`, { hint: "see npm start's log above" });
     say(`predictions received: ${total.length.toLocaleString('en-US')} (${(total.length / o.seconds).toFixed(0)}/s)`);
     say(`event → WebSocket client: p50 ${p50} ms, p95 ${p95} ms, p99 ${p99} ms`);
     say(`  of which after scoring (commit, Kafka, fan-out): p50 ${a50} ms, p95 ${a95} ms, p99 ${a99} ms`);

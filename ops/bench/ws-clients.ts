@@ -58,8 +58,11 @@ function attempt(i: number, first: boolean): Promise<boolean> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url!, { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
     let subscribed = false;
+    let failed = false;
+    // The first reason only: a refused upgrade is then also an error and a close.
     const fail = (reason: string): void => {
-      if (subscribed) return;
+      if (subscribed || failed) return;
+      failed = true;
       if (first) reasons[reason] = (reasons[reason] ?? 0) + 1;
       sockets.delete(ws);
       ws.terminate();
@@ -69,7 +72,10 @@ function attempt(i: number, first: boolean): Promise<boolean> {
     ws.on('open', () => ws.send(subscribe(i)));
     ws.on('unexpected-response', (_req, res) => fail(`HTTP ${res.statusCode}`));
     ws.on('message', (d) => {
-      if (subscribed || !d.toString().startsWith('{"id":1,"result"')) return;
+      if (subscribed) return;
+      const text = d.toString();
+      if (text.startsWith('{"id":1,"error"')) return fail(`subscribe refused: ${/"code":"([^"]+)"/.exec(text)?.[1] ?? 'unknown'}`);
+      if (!text.startsWith('{"id":1,"result"')) return;
       subscribed = true;
       ws.on('message', onMessage);
       resolve(true);

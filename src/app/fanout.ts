@@ -78,8 +78,12 @@ export async function startFanout(config: Config, log: Logger): Promise<FanoutAp
 
 async function startProcesses(config: Config, log: Logger): Promise<FanoutApp> {
   fanoutJwtSettings(config); // a configuration error is answered here, once, not by every process
-  // Port 0 (tests): every process must bind the same port, so one is chosen here.
-  const port = config.websocket.port === 0 ? await freePort(config.websocket.host) : config.websocket.port;
+  // Every process binds the same port with SO_REUSEPORT, which would quietly share it with
+  // anything else bound that way (an older fan-out): the port must be free now. Port 0
+  // (tests) is chosen here, once for all.
+  const port = await portFreeNow(config.websocket.host, config.websocket.port).catch((err: unknown) => {
+    throw inUse(err, config.websocket.host, config.websocket.port, 'STREAMING_WEBSOCKET__PORT');
+  });
   const primary = new FanoutPrimary(
     {
       entry: require.resolve('./fanout-worker'),
@@ -87,12 +91,14 @@ async function startProcesses(config: Config, log: Logger): Promise<FanoutApp> {
       config: { ...config, websocket: { ...config.websocket, port } },
       adminHost: config.websocket.adminHost,
       adminPort: config.websocket.adminPort,
-      closeTimeoutMs: 22_000,
+      closeTimeoutMs: 18_000,
     },
     log,
   );
   try {
-    const { url, adminUrl } = await primary.start();
+    const { url, adminUrl } = await primary.start().catch((err: unknown) => {
+      throw inUse(err, config.websocket.adminHost, config.websocket.adminPort, 'STREAMING_WEBSOCKET__ADMIN_PORT');
+    });
     log.info({ url, adminUrl, processes: config.websocket.processes }, 'fan-out ready');
     return { url, adminUrl, failed: primary.failed, close: () => primary.close() };
   } catch (err) {
@@ -101,15 +107,24 @@ async function startProcesses(config: Config, log: Logger): Promise<FanoutApp> {
   }
 }
 
-/** A port free on `host` now (the kernel's choice for port 0). */
-function freePort(host: string): Promise<number> {
+/** `port` if nothing is bound to it on `host` now (for 0, the kernel's choice); else the listen error (EADDRINUSE). */
+function portFreeNow(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
+    probe.listen(port, host, () => {
+      const bound = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(bound));
     });
+  });
+}
+
+/** A port another process holds, as a configuration error that names the setting; any other error as it is. */
+function inUse(err: unknown, host: string, port: number, variable: string): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') return err;
+  return new StreamingError('SA_ERR_CONFIG_INVALID', `the fan-out cannot listen on ${host}:${port}: another process holds the port`, {
+    cause: err,
+    hint: `stop that process, or set ${variable} to a free port`,
   });
 }
 
@@ -186,7 +201,15 @@ async function openFanout(config: Config, log: Logger, shared: boolean): Promise
       { cause: err, hint: 'check STREAMING_KAFKA__BOOTSTRAP_SERVERS, or start the local stack with `npm run stack -- up`' },
     );
   }
-  const { url, adminUrl } = await server.listen(shared); // /healthz and /readyz answer while the history is read
+  // /healthz and /readyz answer while the history is read.
+  const { url, adminUrl } = await server.listen(shared).catch(async (err: unknown) => {
+    await source.close().catch(() => undefined);
+    await tracing?.shutdown().catch(() => undefined);
+    const s = config.websocket;
+    throw (err as { port?: number }).port === s.adminPort && !shared
+      ? inUse(err, s.adminHost, s.adminPort, 'STREAMING_WEBSOCKET__ADMIN_PORT')
+      : inUse(err, s.host, s.port, 'STREAMING_WEBSOCKET__PORT');
+  });
   return {
     url,
     adminUrl,
@@ -194,7 +217,8 @@ async function openFanout(config: Config, log: Logger, shared: boolean): Promise
     source,
     metrics,
     close: async () => {
-      await server.close();
+      // One of several processes: its clients get 15 s, so the primary's deadline (18 s) and the command's (20 s) hold.
+      await server.close(shared ? 15_000 : 20_000);
       await source.close();
       await tracing?.shutdown().catch((err: unknown) => log.warn({ err }, 'exporting the last spans failed'));
     },

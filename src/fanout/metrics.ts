@@ -47,6 +47,8 @@ export class FanoutMetrics {
     help: 'Records skipped because they could not be decoded.',
     labelNames: ['topic'],
     registers: [this.registry],
+    // Several fan-out processes each read every record: the instance's count is one process's, not their sum.
+    aggregator: 'max',
   });
   readonly resumes = new Counter({
     name: 'websocket_resumes_total',
@@ -67,12 +69,13 @@ export class FanoutMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-    const counts = (name: string, help: string, label: string, m: Map<string, number>): void => {
+    const counts = (name: string, help: string, label: string, m: Map<string, number>, aggregator: 'sum' | 'max' = 'sum'): void => {
       new Counter({
         name,
         help,
         labelNames: [label],
         registers: [this.registry],
+        aggregator,
         collect() {
           this.reset();
           for (const [k, v] of m) this.inc({ [label]: k }, v);
@@ -86,7 +89,8 @@ export class FanoutMetrics {
       'channel',
       this.droppedCounts,
     );
-    counts('fanout_records_total', 'Records read from Kafka, by topic.', 'topic', this.recordCounts);
+    // Every fan-out process reads every record (cluster/): across processes the count is one process's.
+    counts('fanout_records_total', 'Records read from Kafka, by topic.', 'topic', this.recordCounts, 'max');
     const readBacks = (): { running: number; waiting: number } => this.readBackStats();
     new Gauge({
       name: 'websocket_read_backs',

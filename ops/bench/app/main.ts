@@ -77,16 +77,18 @@ async function topology(scenario: string, v: Values, config: Config, calls: Mode
 
 /**
  * restore: the restorer's own figures, as one line `RESTORED {records, durationMs,
- * recordsPerSecond}` on stdout (its log line, at info level, goes to stderr).
+ * recordsPerSecond, reads}` on stdout (reads: how the restore consumer read) (its log line, at info level, goes to stderr).
  */
 function restoreReporter() {
+  let reads: string | undefined;
   return createLogger({ level: 'info' }, 'bench', {
     write(line: string) {
       process.stderr.write(line);
-      const entry = JSON.parse(line) as { msg?: string; records?: number; durationMs?: number; recordsPerSecond?: number };
+      const entry = JSON.parse(line) as { msg?: string; records?: number; durationMs?: number; recordsPerSecond?: number; reads?: string };
+      if (entry.msg === 'restoring state stores from their changelogs') reads = entry.reads;
       if (entry.msg === 'state stores restored')
         process.stdout.write(
-          `RESTORED ${JSON.stringify({ records: entry.records, durationMs: entry.durationMs, recordsPerSecond: entry.recordsPerSecond })}\n`,
+          `RESTORED ${JSON.stringify({ records: entry.records, durationMs: entry.durationMs, recordsPerSecond: entry.recordsPerSecond, reads })}\n`,
         );
     },
   });

@@ -13,6 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kafkaClientConfig, type Config } from '../../../src/config';
 import { createTopics } from '../../../src/kafka';
+import { StreamingError } from '../../../src/errors';
 import { Serdes } from '../../../src/serdes';
 import { brokerNodes } from '../../kafka/broker';
 import { runningPid } from '../../kafka/process';
@@ -64,7 +65,13 @@ async function restore(applicationId: string, input: string, reader: Reader, met
   const m = meter(app.pid);
   const w = m.window();
   try {
-    const r = JSON.parse(await restored) as { records: number; durationMs: number; recordsPerSecond: number };
+    const r = JSON.parse(await restored) as { records: number; durationMs: number; recordsPerSecond: number; reads?: string };
+    // Each reader measures what it names: a batch reader that did not load would make both rows node-rdkafka's.
+    const want = reader === 'restore' ? 'batch' : 'records';
+    if (!r.reads?.startsWith(want))
+      throw new StreamingError('SA_ERR_BENCH', `the ${reader} run read through "${r.reads ?? 'unknown'}", not ${want}`, {
+        hint: 'npm run build compiles the native batch reader (node ops/build/native.js --require shows why it fails)',
+      });
     return { reader, recordsPerSecond: r.recordsPerSecond, seconds: r.durationMs / 1000, procs: w.end() };
   } finally {
     m.stop();

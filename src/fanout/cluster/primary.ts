@@ -84,23 +84,31 @@ export class FanoutPrimary {
     this.admin.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   }
 
-  /** Forks the workers, waits until each listens and is ready, then serves the admin listener. Returns the public and admin URLs. */
+  /**
+   * Serves the admin listener (/healthz answers while the workers read their history, as a
+   * single process's does), forks the workers and waits until each is ready. Returns the
+   * public and admin URLs.
+   */
   async start(): Promise<{ url: string; adminUrl: string }> {
+    await this.admin.listen({ host: this.o.adminHost, port: this.o.adminPort });
+    const port = (this.admin.server.address() as { port: number }).port;
     for (let index = 0; index < this.o.processes; index++) this.workers.push(this.spawn(index));
     const deadline = Date.now() + START_TIMEOUT_MS;
+    let failed = false;
     await Promise.race([
-      this.failed,
+      this.failed.catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
       (async () => {
         // A worker that keeps reporting may take as long as its history takes; a silent one may not.
-        while (!this.workers.every((w) => w.ready)) {
+        while (!failed && !this.workers.every((w) => w.ready)) {
           if (Date.now() > deadline && this.workers.some((w) => Date.now() - w.lastHeard > SILENT_MS))
             throw new StreamingError('SA_ERR_FANOUT_PROCESS', 'a fan-out process did not start in time', { hint: 'see its log lines above' });
           await new Promise((r) => setTimeout(r, 50));
         }
       })(),
     ]);
-    await this.admin.listen({ host: this.o.adminHost, port: this.o.adminPort });
-    const port = (this.admin.server.address() as { port: number }).port;
     return { url: this.workers[0]!.url!, adminUrl: reachableUrl(this.o.adminHost, port) };
   }
 
@@ -113,6 +121,10 @@ export class FanoutPrimary {
     const w: Worker = { index, child, ready: false, connections: 0, waitingFor: undefined, lastHeard: Date.now(), exited: false, lastMetrics: [] };
     child.on('message', (m: unknown) => {
       if (isFromWorker(m)) this.heard(w, m);
+    });
+    child.once('error', (err) => {
+      this.log.error({ err, process: index }, 'a fan-out process could not be started');
+      this.failure?.(new StreamingError('SA_ERR_FANOUT_PROCESS', `fan-out process ${index} could not be started: ${err.message}`, { cause: err }));
     });
     child.once('exit', (code, signal) => {
       w.exited = true;

@@ -18,6 +18,8 @@ export interface WorkerFanout {
 }
 
 const HEARTBEAT_MS = 2_000;
+/** A close that hangs (a client library that never calls back) ends here, before the primary's deadline. */
+const CLOSE_LIMIT_MS = 17_000;
 
 export function runFanoutWorker(start: (config: unknown, index: number) => Promise<WorkerFanout>): void {
   if (!process.send) {
@@ -37,6 +39,7 @@ export function runFanoutWorker(start: (config: unknown, index: number) => Promi
     if (closing) return;
     closing = true;
     clearInterval(heartbeat);
+    setTimeout(() => process.exit(1), CLOSE_LIMIT_MS).unref();
     try {
       await (await app?.catch(() => undefined))?.close();
     } finally {

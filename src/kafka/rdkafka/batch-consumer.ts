@@ -31,7 +31,10 @@ interface Native {
   close(handle: object, cb: Callback<undefined>): void;
 }
 
-/** librdkafka recovers from these by itself (it reconnects and fetches again): not a reason to fail a restoration. */
+/**
+ * librdkafka recovers from these by itself (it reconnects and fetches again): not a reason
+ * to fail a restoration. (batch.c already passes on only a partition's errors and fatal ones.)
+ */
 const TRANSIENT = new Set([-195 /* _TRANSPORT */, -187 /* _ALL_BROKERS_DOWN */]);
 const CONSUME_TIMEOUT_MS = 100;
 
@@ -109,7 +112,9 @@ class NativeRestoreConsumer implements RestoreConsumer {
   ) {
     // As node-rdkafka's consumer: from the earliest offset the changelog still has when an offset is out of range.
     const all = { 'auto.offset.reset': 'earliest', ...settings };
-    this.handle = native.open(Object.entries(all).flatMap(([k, v]) => [k, String(v)]));
+    // node-rdkafka's own callback switches (dr_cb, event_cb, rebalance_cb…) are not librdkafka properties.
+    const entries = Object.entries(all).filter(([k]) => !k.endsWith('_cb'));
+    this.handle = native.open(entries.flatMap(([k, v]) => [k, String(v)]));
   }
 
   assign(partitions: readonly TopicPartitionOffset[]): void {
@@ -128,7 +133,7 @@ class NativeRestoreConsumer implements RestoreConsumer {
   consumeBatch(max: number): Promise<RecordBatch> {
     return this.run<RecordBatch>((done) =>
       this.native.consume(this.handle, max, CONSUME_TIMEOUT_MS, (err, raw) => {
-        if (err && !TRANSIENT.has(err.code)) done(err);
+        if (err && (!TRANSIENT.has(err.code) || raw === undefined)) done(err);
         else done(undefined, new NativeBatch(raw));
       }),
     );

@@ -130,7 +130,12 @@ static reader_t *unwrap(napi_env env, napi_value v) {
 static void finalize_reader(napi_env env, void *data, void *hint) {
   reader_t *r = data;
   (void)env, (void)hint;
-  /* Closed by close(), or the process is exiting: librdkafka's own threads are not waited for here. */
+  /* Never closed (its owner dropped it): stop librdkafka's threads here. No operation is in
+   * flight, since each holds a reference to the handle. */
+  if (!r->closed) {
+    p_rd_kafka_queue_destroy(r->queue);
+    p_rd_kafka_destroy(r->rk);
+  }
   free(r);
 }
 
@@ -166,14 +171,19 @@ static napi_value open_reader(napi_env env, napi_callback_info info) {
     p_rd_kafka_conf_destroy(conf);
     return fail(env, "ERR_CONFIG", errstr);
   }
-  p_rd_kafka_poll_set_consumer(rk);
+  rd_kafka_queue_t *queue = p_rd_kafka_poll_set_consumer(rk) ? NULL : p_rd_kafka_queue_get_consumer(rk);
+  if (!queue) {
+    p_rd_kafka_destroy(rk);
+    return fail(env, "ERR_CONFIG", "a restore consumer needs a group.id (it never joins the group or commits)");
+  }
   reader_t *r = calloc(1, sizeof *r);
   if (!r) {
+    p_rd_kafka_queue_destroy(queue);
     p_rd_kafka_destroy(rk);
     return fail(env, "ERR_NOMEM", "out of memory");
   }
   r->rk = rk;
-  r->queue = p_rd_kafka_queue_get_consumer(rk);
+  r->queue = queue;
   CHECK(napi_create_external(env, r, finalize_reader, NULL, &out));
   return out;
 }
@@ -243,23 +253,38 @@ static void consume_execute(op_t *op) {
   for (ssize_t i = 0; i < got; i++) {
     rd_kafka_message_t *m = msgs[i];
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (op->eofs && m->rkt) {
+      char *topic = op->eofs && m->rkt ? strdup(p_rd_kafka_topic_name(m->rkt)) : NULL;
+      if (topic) {
         eof_t *e = &op->eofs[op->eof_count++];
-        e->topic = strdup(p_rd_kafka_topic_name(m->rkt));
+        e->topic = topic;
         e->partition = m->partition;
         e->offset = (double)m->offset;
+      } else if (!op->err) {
+        op->err = RD_KAFKA_RESP_ERR__FAIL; /* an end not reported would leave the restorer waiting */
+        snprintf(op->errstr, sizeof op->errstr, "out of memory for a partition's end");
       }
     } else if (m->err) {
-      /* The first error; librdkafka recovers from a lost connection by itself (see the .ts side). */
-      if (!op->err) {
+      /* A partition's error (it would never reach its end) or a fatal one fails the batch; a
+       * client-wide one (a lost connection, a name that did not resolve) librdkafka retries
+       * by itself, as node-rdkafka's consumer leaves those to its event callback. */
+      if (!op->err && (m->rkt || m->err == RD_KAFKA_RESP_ERR__FATAL)) {
         op->err = m->err;
-        snprintf(op->errstr, sizeof op->errstr, "%s", p_rd_kafka_err2str(m->err));
+        snprintf(op->errstr, sizeof op->errstr, "%s%s%s", m->rkt ? p_rd_kafka_topic_name(m->rkt) : "", m->rkt ? ": " : "", p_rd_kafka_err2str(m->err));
       }
     } else if (k < records) {
       const char *name = p_rd_kafka_topic_name(m->rkt);
       size_t t = 0;
       while (t < op->topic_count && strcmp(op->topics[t], name) != 0) t++;
-      if (t == op->topic_count) op->topics[op->topic_count++] = strdup(name);
+      if (t == op->topic_count) {
+        char *copy = strdup(name);
+        if (!copy) {
+          op->err = RD_KAFKA_RESP_ERR__FAIL;
+          snprintf(op->errstr, sizeof op->errstr, "out of memory for a topic name");
+          p_rd_kafka_message_destroy(m);
+          continue;
+        }
+        op->topics[op->topic_count++] = copy;
+      }
       int32_t *row = op->meta + k * META;
       row[0] = (int32_t)t; /* a handful of names: one changelog topic per store */
       row[1] = m->partition;
@@ -302,11 +327,12 @@ static napi_value typed(napi_env env, napi_typedarray_type type, void *mem, size
   napi_value ab, out;
   void *copy;
   if (napi_create_external_arraybuffer(env, mem, count * size, free_cb, NULL, &ab) != napi_ok) {
-    napi_create_arraybuffer(env, count * size, &copy, &ab);
-    memcpy(copy, mem, count * size);
+    napi_status copied = napi_create_arraybuffer(env, count * size, &copy, &ab);
+    if (copied == napi_ok) memcpy(copy, mem, count * size);
     free(mem);
+    if (copied != napi_ok) return NULL;
   }
-  napi_create_typedarray(env, type, count, ab, 0, &out);
+  if (napi_create_typedarray(env, type, count, ab, 0, &out) != napi_ok) return NULL;
   return out;
 }
 
@@ -315,14 +341,20 @@ static napi_value consume_result(napi_env env, op_t *op) {
   napi_create_object(env, &out);
   if (napi_create_external_buffer(env, op->data_len, op->data, free_cb, NULL, &v) != napi_ok) {
     void *copy;
-    napi_create_buffer_copy(env, op->data_len, op->data, &copy, &v);
+    napi_status copied = napi_create_buffer_copy(env, op->data_len, op->data, &copy, &v);
     free(op->data);
+    op->data = NULL;
+    if (copied != napi_ok) return NULL;
   }
   op->data = NULL;
   napi_set_named_property(env, out, "data", v);
-  napi_set_named_property(env, out, "meta", typed(env, napi_int32_array, op->meta, op->count * META, sizeof(int32_t)));
-  napi_set_named_property(env, out, "offsets", typed(env, napi_float64_array, op->offsets, op->count, sizeof(double)));
-  op->meta = NULL, op->offsets = NULL;
+  napi_value meta = typed(env, napi_int32_array, op->meta, op->count * META, sizeof(int32_t));
+  op->meta = NULL;
+  napi_value offsets = typed(env, napi_float64_array, op->offsets, op->count, sizeof(double));
+  op->offsets = NULL;
+  if (!meta || !offsets) return NULL;
+  napi_set_named_property(env, out, "meta", meta);
+  napi_set_named_property(env, out, "offsets", offsets);
   napi_create_array_with_length(env, op->topic_count, &list);
   for (size_t i = 0; i < op->topic_count; i++) {
     napi_create_string_utf8(env, op->topics[i] ? op->topics[i] : "", NAPI_AUTO_LENGTH, &v);
@@ -357,7 +389,21 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_create_error(env, NULL, message, &argv[0]);
     napi_set_named_property(env, argv[0], "code", code);
   }
-  if (op->kind == 0 && status == napi_ok) argv[1] = consume_result(env, op);
+  if (op->kind == 0 && status == napi_ok) {
+    napi_value batch = consume_result(env, op);
+    if (batch) argv[1] = batch;
+  }
+  if (op->kind == 0 && !op->err) {
+    /* Cancelled, or the batch could not be made: an error rather than nothing. */
+    napi_valuetype t;
+    if (napi_typeof(env, argv[1], &t) != napi_ok || t != napi_object) {
+      napi_value code, message;
+      napi_create_int32(env, RD_KAFKA_RESP_ERR__FAIL, &code);
+      napi_create_string_utf8(env, "the batch could not be handed to JavaScript", NAPI_AUTO_LENGTH, &message);
+      napi_create_error(env, NULL, message, &argv[0]);
+      napi_set_named_property(env, argv[0], "code", code);
+    }
+  }
   if (op->kind == 1) {
     napi_create_object(env, &argv[1]);
     napi_create_double(env, (double)op->low, &x);
@@ -387,12 +433,19 @@ static napi_value start(napi_env env, napi_value handle, napi_value callback, op
     free(op);
     return fail(env, "ERR_INVALID_ARG", "the last argument is a callback");
   }
+  napi_create_string_utf8(env, "rdkafka-batch", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, execute, complete, op, &op->work) != napi_ok) {
+    free(op);
+    return fail(env, "ERR_NATIVE", "the operation could not be created");
+  }
+  if (napi_queue_async_work(env, op->work) != napi_ok) {
+    napi_delete_async_work(env, op->work);
+    free(op);
+    return fail(env, "ERR_NATIVE", "the operation could not be queued");
+  }
   op->r->busy = 1;
   napi_create_reference(env, handle, 1, &op->self);
   napi_create_reference(env, callback, 1, &op->callback);
-  napi_create_string_utf8(env, "rdkafka-batch", NAPI_AUTO_LENGTH, &name);
-  CHECK(napi_create_async_work(env, NULL, name, execute, complete, op, &op->work));
-  CHECK(napi_queue_async_work(env, op->work));
   return NULL;
 }
 
