@@ -66,6 +66,8 @@ const CLI = {
                       above 1 it holds records across a commit, see kafka-streams-peer/README.md)
   --partitions N  --keys N  --clients N  --check-records N (the correctness check's input; 0: none)
   --check-only        compare: only check that both sides compute the same, then stop
+  --reader records    the Node side consumes through node-rdkafka, one object per record (the
+                      before of the native batch readers; default batch)
   --json              also write the report under bench/results/
   --profile           a V8 CPU profile of the Node side per run (bench/results/profiles/), its top functions printed`,
   options: {
@@ -75,6 +77,7 @@ const CLI = {
     profile: { type: 'boolean' as const },
     'check-only': { type: 'boolean' as const },
     shape: { type: 'string' as const },
+    reader: { type: 'string' as const },
   },
   commands: ['compare', ...COMPARED, 'restore', 'ws', 'e2e'],
 };
@@ -110,6 +113,11 @@ function numbers(values: Record<string, string | boolean | undefined>): Numbers 
   return out;
 }
 
+function readerOf(v: unknown): 'batch' | 'records' {
+  if (v === undefined || v === 'batch' || v === 'records') return (v as 'batch' | 'records' | undefined) ?? 'batch';
+  throw usageError(CLI, `--reader is batch or records, not ${String(v)}`);
+}
+
 function shapeOf(v: unknown): WsShape {
   if (v === undefined || v === 'dashboard' || v === 'broadcast') return (v as WsShape | undefined) ?? 'dashboard';
   throw usageError(CLI, `--shape is dashboard or broadcast, not ${String(v)}`);
@@ -132,6 +140,7 @@ function compareOptions(name: ScenarioName, both: boolean, x: Numbers, values: R
     commitInterval: x['commit-interval'],
     checkRecords: x['check-records'] ?? 20_000,
     peerBatch: x['peer-batch'] ?? 1,
+    reader: readerOf(values.reader),
     json: values.json === true,
     profile: values.profile === true,
     checkOnly: values['check-only'] === true,

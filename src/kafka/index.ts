@@ -32,7 +32,7 @@ export type {
   TopicSpec,
   Watermarks,
 } from './types';
-export { rdkafkaClients, JAVA_PARTITIONER } from './rdkafka';
+export { rdkafkaClients, recordByRecordClients, JAVA_PARTITIONER } from './rdkafka';
 
 /** Brokers and topics through the default supplier (tools and the app's checks). */
 export function clusterInfo(settings: ClientSettings, timeoutMs: number): Promise<ClusterInfo> {

@@ -63,9 +63,11 @@ describe('the compiled runtime, installed with production dependencies only', fu
     assert.ok(!existsSync(join(app, 'dist/ops')), "the tools (npm start's launcher, the stack, benchmarks) are not built");
   });
 
-  it('loads the native batch reader restoration uses, on the librdkafka left after trimming', () => {
-    const script = `const r = require('./dist/src/kafka/rdkafka/batch-consumer.js').nativeBatchReader(); console.log(typeof r === 'string' ? r : 'loaded');`;
-    assert.equal(run(process.execPath, ['-e', script], app).trim(), 'loaded');
+  it('loads the native batch readers (restoration, processing) on the node-rdkafka left after trimming', () => {
+    const script = `const r = require('./dist/src/kafka/rdkafka/batch-consumer.js').nativeBatchReader();
+      const g = require('./dist/src/kafka/rdkafka/group-batch.js').nativeGroupReader();
+      console.log([r, g].map((x) => (typeof x === 'string' ? x : 'loaded')).join(' '));`;
+    assert.equal(run(process.execPath, ['-e', script], app).trim(), 'loaded loaded');
   });
 
   it('exports the engine, the inference operator and the fan-out, with types', () => {

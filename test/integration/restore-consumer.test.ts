@@ -2,6 +2,8 @@ import { strict as assert } from 'node:assert';
 import { kafkaClientConfig } from '../../src/config';
 import { rdkafkaClients, restoreConsumerOver } from '../../src/kafka';
 import { nativeBatchReader } from '../../src/kafka/rdkafka/batch-consumer';
+import type { RdKafkaConsumer } from '../../src/kafka/rdkafka/consumer';
+import { nativeGroupReader } from '../../src/kafka/rdkafka/group-batch';
 import { restoreConsumerContract } from '../support/restore-consumer-contract';
 import { createTopic, uniqueName } from '../support/kafka';
 import { useStack } from '../support/stack';
@@ -20,13 +22,25 @@ restoreConsumerContract("node-rdkafka's consumer on the real broker", () => ({
   restoreConsumer: async (settings) => restoreConsumerOver(await rdkafkaClients.consumer(settings, { consumeTimeoutMs: 100 }), 'the before'),
 }));
 
-describe('the native batch reader', () => {
+describe('the native batch readers', () => {
   it('is built by npm run build and loads on the librdkafka node-rdkafka loaded', async () => {
     const native = nativeBatchReader();
     assert.notEqual(typeof native, 'string', String(native));
     const c = await rdkafkaClients.restoreConsumer!({ ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('native') });
     assert.equal(c.reads, 'batch');
     await c.disconnect();
+  });
+
+  it("the processing consumer reads whole batches from node-rdkafka's own consumer", async () => {
+    const c = (await rdkafkaClients.consumer(
+      { ...kafkaClientConfig(config().kafka), 'group.id': uniqueName('group-batch') },
+      { consumeTimeoutMs: 10 },
+    )) as RdKafkaConsumer;
+    try {
+      assert.equal(c.reads, 'batch', String(nativeGroupReader()));
+    } finally {
+      await c.disconnect();
+    }
   });
 
   it('answers settings librdkafka refuses and out-of-range arguments with errors, not a crash', async () => {

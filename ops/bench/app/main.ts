@@ -9,7 +9,7 @@
  *     windowed: --input T --counts T --sums T
  *     pipeline: --events T --predictions T --alerts T --metrics T --model VERSION_DIR
  *     restore:  --input T (a count store "counts" whose changelog, <ID>-counts-changelog, is full)
- *               [--reader records]: through node-rdkafka's consumer, not the native batch reader (the before)
+ *               [--reader records] (every scenario): node-rdkafka's consume, not the native batch readers (the before)
  *
  * The Kafka and registry connection comes from the environment, as for every command.
  * Prints `RUNNING` once running and `TASKS n1,n2,…` (each stream thread's task count) when
@@ -25,7 +25,8 @@ import { kafkaClientConfig, loadConfigOrExit, registryClientOptions, type Config
 import { parseCli, usageError, wholeNumber } from '../../../src/cli-args';
 import { isStreamingError } from '../../../src/errors';
 import { localCatalogue, ModelRegistry } from '../../../src/inference/model-registry';
-import { AvroSerdes, KafkaStreams, createLogger, rdkafkaClients, type Topology } from '../../../src/index';
+import { AvroSerdes, KafkaStreams, createLogger, type Topology } from '../../../src/index';
+import { recordByRecordClients } from '../../../src/kafka';
 import { analyticsTopology, type MlPrediction, type StreamingAlert } from '../../../topologies/analytics';
 import type { AnalyticsEvent } from '../../../topologies/event';
 import { ModelCalls } from './model-calls';
@@ -124,10 +125,8 @@ async function main(): Promise<void> {
     logger: command === 'restore' ? restoreReporter() : createLogger({ level: process.env.STREAMING_LOG__LEVEL ? config.log.level : 'warn' }),
     handleSignals: false,
     numStreamThreads: threads,
-    // The before of the batch reader: the default supplier without its restore consumer.
-    ...(v.reader === 'records'
-      ? { clientSupplier: { consumer: rdkafkaClients.consumer, producer: rdkafkaClients.producer, admin: rdkafkaClients.admin } }
-      : {}),
+    // The before of the batch readers: node-rdkafka's consume, one object per record.
+    ...(v.reader === 'records' ? { clientSupplier: recordByRecordClients } : {}),
     ...(commitIntervalMs !== undefined ? { commitIntervalMs } : {}),
   });
   let running = false;

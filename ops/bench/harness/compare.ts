@@ -37,6 +37,8 @@ export interface CompareOptions {
   sweep: number[] | undefined;
   seconds: number;
   threads: number;
+  /** The Node side's consume: 'batch' (the native readers, the default) or 'records' (node-rdkafka's, the before). */
+  reader: 'batch' | 'records';
   commitInterval?: number | undefined;
   /** Input records of the correctness check (0: no check). */
   checkRecords: number;
@@ -81,6 +83,7 @@ async function checkSame(config: Config, o: CompareOptions, say: Say): Promise<v
         partitions: o.partitions,
         threads: o.threads,
         commitInterval: o.commitInterval,
+        reader: o.reader,
         warmup: 0,
         records: 1,
         rates: [],
@@ -153,6 +156,7 @@ export async function compare(config: Config, o: CompareOptions, say: Say): Prom
           partitions: o.partitions,
           threads: o.threads,
           commitInterval: o.commitInterval,
+          reader: o.reader,
           warmup: o.warmup,
           records: o.records,
           rates,

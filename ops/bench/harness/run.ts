@@ -23,6 +23,7 @@ export interface RunPlan {
   partitions: number;
   threads: number;
   commitInterval?: number | undefined;
+  reader: 'batch' | 'records';
   /** Records of the input to process before timing starts, and how many are timed after them. */
   warmup: number;
   records: number;
@@ -69,12 +70,13 @@ export function appArgs(
   s: Scenario,
   side: Side,
   topics: Record<string, string>,
-  p: Pick<RunPlan, 'threads' | 'commitInterval'>,
+  p: Pick<RunPlan, 'threads' | 'commitInterval' | 'reader'>,
   appId: string,
   stateDir: string,
 ): string[] {
   const args = [s.name, '--application-id', appId, '--state-dir', stateDir, '--threads', String(p.threads)];
   if (p.commitInterval !== undefined) args.push('--commit-interval', String(p.commitInterval));
+  if (side === 'node' && p.reader === 'records') args.push('--reader', 'records');
   for (const [role, topic] of Object.entries(topics)) {
     if ((side === 'node' && role === 'dead-letter') || (side === 'peer' && role === 'metrics')) continue;
     args.push(`--${role}`, topic);

@@ -2,13 +2,15 @@
 import Kafka, { type LibrdKafkaError, type Message } from 'node-rdkafka';
 import type { Consumer, ConsumerHooks } from '../clients';
 import type { ClientSettings, ClusterInfo, ConsumedRecord, Header, TopicPartition, TopicPartitionOffset, Watermarks } from '../types';
+import { consumeBatch, nativeClientOf } from './group-batch';
 import { promised } from './promised';
 
 const ASSIGN = -175;
 const REVOKE = -174;
 const NO_HEADERS: readonly Header[] = Object.freeze([]);
 
-export async function connectConsumer(settings: ClientSettings, hooks: ConsumerHooks): Promise<RdKafkaConsumer> {
+/** `batch: false` keeps node-rdkafka's own consume (the before of the batch reader, for benchmarks). */
+export async function connectConsumer(settings: ClientSettings, hooks: ConsumerHooks, options: { batch?: boolean } = {}): Promise<RdKafkaConsumer> {
   const onRebalance = hooks.onRebalance;
   const all: Record<string, unknown> = { ...settings };
   if (onRebalance) {
@@ -20,7 +22,7 @@ export async function connectConsumer(settings: ClientSettings, hooks: ConsumerH
   const consumer = new Kafka.KafkaConsumer(all as Kafka.ConsumerGlobalConfig, { 'auto.offset.reset': 'earliest' });
   await promised<unknown>((cb) => consumer.connect({ timeout: hooks.connectTimeoutMs ?? 30_000 }, cb));
   consumer.setDefaultConsumeTimeout(hooks.consumeTimeoutMs);
-  return new RdKafkaConsumer(consumer);
+  return new RdKafkaConsumer(consumer, options.batch === false ? undefined : nativeClientOf(consumer), hooks.consumeTimeoutMs);
 }
 
 /**
@@ -43,13 +45,32 @@ export function asRecord(m: Message): ConsumedRecord {
 }
 
 export class RdKafkaConsumer implements Consumer {
-  constructor(readonly client: Kafka.KafkaConsumer) {}
+  /**
+   * `native`: node-rdkafka's native consumer, when the processing batch reader can read it
+   * (group-batch.ts); `consume` then takes whole batches from the same consumer queue.
+   */
+  constructor(
+    readonly client: Kafka.KafkaConsumer,
+    private readonly native?: object,
+    private readonly consumeTimeoutMs = 10,
+  ) {}
+
+  /** How consume() reads, for logs: 'batch' or 'records'. */
+  get reads(): 'batch' | 'records' {
+    return this.native ? 'batch' : 'records';
+  }
 
   subscribe(topics: readonly string[]): void {
     this.client.subscribe([...topics]);
   }
 
   consume(max: number): Promise<ConsumedRecord[]> {
+    if (this.native)
+      return consumeBatch(this.native, max, this.consumeTimeoutMs).then(({ records, eof }) => {
+        // As node-rdkafka's consume: the partitions read to their end reach the 'partition.eof' listeners.
+        for (const e of eof) this.client.emit('partition.eof', { topic: e.topic, partition: e.partition });
+        return records;
+      });
     return new Promise((resolve, reject) =>
       this.client.consume(max, (err, messages) => {
         if (err) return reject(err);

@@ -11,10 +11,17 @@ import { connectProducer } from './producer';
 
 export { JAVA_PARTITIONER } from './producer';
 
-/** The default client supplier: librdkafka through node-rdkafka. */
+/** The default client supplier: librdkafka through node-rdkafka, with the native batch readers where they are built. */
 export const rdkafkaClients: KafkaClientSupplier = {
   consumer: connectConsumer,
   restoreConsumer: connectRestoreConsumer,
+  producer: connectProducer,
+  admin: (settings) => new RdKafkaAdmin(settings),
+};
+
+/** node-rdkafka without the native batch readers: one object per record (benchmarks' before, the contract's second run). */
+export const recordByRecordClients: KafkaClientSupplier = {
+  consumer: (settings, hooks) => connectConsumer(settings, hooks, { batch: false }),
   producer: connectProducer,
   admin: (settings) => new RdKafkaAdmin(settings),
 };
