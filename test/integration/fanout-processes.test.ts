@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type Kafka from 'node-rdkafka';
 import { loadSchema } from '../../schemas/catalog';
 import { startFanout, type FanoutApp } from '../../src/app/fanout';
-import { registryClientOptions, type Config } from '../../src/config';
+import { kafkaClientConfig, registryClientOptions, type Config } from '../../src/config';
+import { clusterInfo } from '../../src/kafka';
 import { signHs256 } from '../../src/auth/jwt';
 import { createLogger } from '../../src/logger';
 import { AvroSerdes, type AvroSerde } from '../../src/serdes';
@@ -90,6 +92,15 @@ describe('the fan-out on several processes sharing its port', function () {
 
   before(async () => {
     for (const t of Object.values(topics)) await createTopic(config(), t, 2);
+    // A broker just started can take more than the fan-out's first look (10 s) to show new topics in its metadata.
+    await waitFor(
+      'the topics in the metadata',
+      async () => {
+        const known = (await clusterInfo(kafkaClientConfig(config().kafka), 10_000)).topics;
+        return Object.values(topics).every((t) => known.get(t)?.partitions === 2);
+      },
+      60_000,
+    );
     producer = await connectedProducer(config());
     serde = new AvroSerdes(new SchemaRegistry(registryClientOptions(config().schemaRegistry))).serde<MlPrediction>({
       schema: loadSchema('ml-prediction.avsc'),
@@ -152,6 +163,26 @@ describe('the fan-out on several processes sharing its port', function () {
       await app.close();
     }
     assert.deepEqual(workersOf(process.pid), [], 'close ends every worker');
+  });
+
+  it('a WebSocket port another process holds is a configuration error naming the setting, with one process or several', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      for (const processes of [1, 2]) {
+        const c = fanoutConfig();
+        await assert.rejects(
+          startFanout({ ...c, websocket: { ...c.websocket, port, processes } }, createLogger({ level: 'silent' }, 'fanout-test')),
+          (e: Error & { code?: string; hint?: string }) =>
+            e.code === 'SA_ERR_CONFIG_INVALID' && new RegExp(`127\\.0\\.0\\.1:${port}`).test(e.message) && /STREAMING_WEBSOCKET__PORT/.test(e.hint ?? ''),
+          `${processes} process(es)`,
+        );
+      }
+      assert.deepEqual(workersOf(process.pid), [], 'no worker was left behind');
+    } finally {
+      holder.close();
+    }
   });
 
   it('a worker that dies fails the fan-out with SA_ERR_FANOUT_PROCESS, and /healthz says so', async () => {

@@ -3,6 +3,7 @@
  * over the IPC channel fork() opens. Anything else on the channel is ignored: each side
  * checks the whole shape before it acts.
  */
+import { type IpcMessage, ipcGuard } from '../../net/ipc-guard';
 import type { Registry } from 'prom-client';
 
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -17,7 +18,7 @@ export type FromWorker =
   | { sa: 'failed'; code: string | undefined; message: string; hint: string | undefined }
   | { sa: 'metrics'; id: number; metrics: MetricsJson };
 
-type Message = Record<string, unknown>;
+type Message = IpcMessage;
 
 const optionalString = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length <= 10_000);
 const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -35,15 +36,6 @@ const TO: Record<ToWorker['sa'], (m: Message) => boolean> = {
   metrics: (m) => count(m.id),
 };
 
-const kind = (m: unknown): string | undefined =>
-  typeof m === 'object' && m !== null && typeof (m as Message).sa === 'string' ? ((m as Message).sa as string) : undefined;
+export const isToWorker = ipcGuard<ToWorker>(TO);
 
-export function isToWorker(m: unknown): m is ToWorker {
-  const k = kind(m);
-  return k !== undefined && Object.hasOwn(TO, k) && TO[k as ToWorker['sa']](m as Message);
-}
-
-export function isFromWorker(m: unknown): m is FromWorker {
-  const k = kind(m);
-  return k !== undefined && Object.hasOwn(FROM, k) && FROM[k as FromWorker['sa']](m as Message);
-}
+export const isFromWorker = ipcGuard<FromWorker>(FROM);

@@ -3,6 +3,7 @@
  * the IPC channel fork() opens. Anything else on the channel (another library's
  * messages, or a malformed one) is ignored: each side checks the whole shape before it acts.
  */
+import { type IpcMessage, ipcGuard } from '../../net/ipc-guard';
 import type { MetricsJson } from './metrics';
 
 /** Main process → thread. */
@@ -19,7 +20,7 @@ export type FromThread =
   | { sa: 'failed'; code: string | undefined; message: string }
   | { sa: 'metrics'; id: number; metrics: MetricsJson };
 
-type Message = Record<string, unknown>;
+type Message = IpcMessage;
 
 const strings = (v: unknown, max: number): boolean => Array.isArray(v) && v.length <= max && v.every((x) => typeof x === 'string' && x.length <= 300);
 const optionalString = (v: unknown): boolean => v === undefined || (typeof v === 'string' && v.length <= 10_000);
@@ -40,15 +41,6 @@ const TO: Record<ToThread['sa'], (m: Message) => boolean> = {
   metrics: (m) => Number.isSafeInteger(m.id),
 };
 
-const kind = (m: unknown): string | undefined =>
-  typeof m === 'object' && m !== null && typeof (m as Message).sa === 'string' ? ((m as Message).sa as string) : undefined;
+export const isToThread = ipcGuard<ToThread>(TO);
 
-export function isToThread(m: unknown): m is ToThread {
-  const k = kind(m);
-  return k !== undefined && Object.hasOwn(TO, k) && TO[k as ToThread['sa']](m as Message);
-}
-
-export function isFromThread(m: unknown): m is FromThread {
-  const k = kind(m);
-  return k !== undefined && Object.hasOwn(FROM, k) && FROM[k as FromThread['sa']](m as Message);
-}
+export const isFromThread = ipcGuard<FromThread>(FROM);

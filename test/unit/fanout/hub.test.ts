@@ -2,25 +2,14 @@ import { strict as assert } from 'node:assert';
 import type { Publication } from '../../../src/fanout/history';
 import { Hub, matches, type Subscription } from '../../../src/fanout/hub';
 import type { Filter } from '../../../src/fanout/protocol';
-
-/** A seeded generator (mulberry32): the same draws on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../support/prng';
 
 const KEYS = ['', 'a', 'ab', 'abc', 'b', 'ba', 'tenant-1/x', 'tenant-1/y', 'tenant-2/x', 'é', 'a'.repeat(300)];
 const PREFIXES = ['', 'a', 'ab', 'abc', 'b', 'tenant-1/', 'tenant-', 'zzz', 'é'];
 
 describe('fan-out hub: subscriptions indexed by keys and key prefixes', () => {
   it('delivers each publication to exactly the subscriptions whose filters match it, once, as a scan of every subscription would', () => {
-    const random = seeded(7);
+    const random = mulberry32(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const hub = new Hub();
     const got = new Map<Subscription, number[]>();

@@ -62,6 +62,9 @@ describe('fan-out: protocol, permissions, filters, history', () => {
       });
     assert.ok(!(parseFrame(positions(LIMITS.recoverPartitions))[0] instanceof ProtocolError));
     assert.match(first(positions(LIMITS.recoverPartitions + 1)).message, /at most 1000 partitions/);
+    const prefix = (n: number): string => `{"id":1,"method":"subscribe","params":{"channel":"alerts","filter":{"keyPrefix":"${'k'.repeat(n)}"}}}`;
+    assert.ok(!(parseFrame(prefix(LIMITS.keyPrefixLength))[0] instanceof ProtocolError));
+    assert.match(first(prefix(LIMITS.keyPrefixLength + 1)).message, /"filter.keyPrefix" must be a string of up to 256 characters/);
     assert.match(
       first('{"id":1,"method":"subscribe","params":{"channel":"alerts","recover":{"positions":{"0":5,"00":1}}}}').message,
       /partition numbers/,
