@@ -9,13 +9,14 @@ import { loadConfig } from '../../../src/config';
 import { isStreamingError } from '../../../src/errors';
 
 const SECRET = 'a-test-secret-that-is-long-enough-32+';
-const now = Math.floor(Date.now() / 1000);
+/** The time now, read when a token is made: the suite may start long after this file loads (the stack starts first). */
+const nowS = (): number => Math.floor(Date.now() / 1000);
 const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 function signed(alg: 'RS256' | 'ES256', claims: object, key = alg === 'RS256' ? rsa.privateKey : ec.privateKey, kid?: string): string {
-  const data = `${b64({ alg, typ: 'JWT', ...(kid ? { kid } : {}) })}.${b64({ iat: now, ...claims })}`;
+  const data = `${b64({ alg, typ: 'JWT', ...(kid ? { kid } : {}) })}.${b64({ iat: nowS(), ...claims })}`;
   const sig = alg === 'RS256' ? sign('sha256', Buffer.from(data), key) : sign('sha256', Buffer.from(data), { key, dsaEncoding: 'ieee-p1363' });
   return `${data}.${sig.toString('base64url')}`;
 }
@@ -28,19 +29,19 @@ describe('JWT verification (query API and fan-out)', () => {
   const hs: JwtSettings = { algorithms: ['HS256'], secret: SECRET };
 
   it('accepts a valid HS256 token and returns its claims', async () => {
-    const claims = await verifyJwt(signHs256({ sub: 'u1', exp: now + 60, channels: ['alerts'] }, SECRET), hs);
+    const claims = await verifyJwt(signHs256({ sub: 'u1', exp: nowS() + 60, channels: ['alerts'] }, SECRET), hs);
     assert.equal(claims.sub, 'u1');
     assert.deepEqual(claims.channels, ['alerts']);
   });
 
   it('refuses a bad signature, alg none, a missing or past exp, a future nbf', async () => {
-    const good = signHs256({ exp: now + 60 }, SECRET);
+    const good = signHs256({ exp: nowS() + 60 }, SECRET);
     await refused(`${good.slice(0, good.lastIndexOf('.'))}.${Buffer.from('x').toString('base64url')}`, hs, /signature/);
-    await refused(signHs256({ exp: now + 60 }, 'another-secret-of-enough-length-000'), hs, /signature/);
-    await refused(`${b64({ alg: 'none' })}.${b64({ exp: now + 60 })}.`, hs, /algorithm "none" is not accepted/);
+    await refused(signHs256({ exp: nowS() + 60 }, 'another-secret-of-enough-length-000'), hs, /signature/);
+    await refused(`${b64({ alg: 'none' })}.${b64({ exp: nowS() + 60 })}.`, hs, /algorithm "none" is not accepted/);
     await refused(signHs256({ sub: 'x' }, SECRET), hs, /no exp/);
-    await refused(signHs256({ exp: now - 60 }, SECRET), hs, /expired/);
-    await refused(signHs256({ exp: now + 60, nbf: now + 60 }, SECRET), hs, /not valid yet/);
+    await refused(signHs256({ exp: nowS() - 60 }, SECRET), hs, /expired/);
+    await refused(signHs256({ exp: nowS() + 60, nbf: nowS() + 60 }, SECRET), hs, /not valid yet/);
     await refused('not-a-jwt', hs, /compact JWT/);
     const notJson = `${b64({ alg: 'HS256' })}.bm90IGpzb24`; // signed, but its payload is not JSON
     await refused(`${notJson}.${createHmac('sha256', SECRET).update(notJson).digest('base64url')}`, hs, /payload/);
@@ -48,23 +49,23 @@ describe('JWT verification (query API and fan-out)', () => {
 
   it('checks iss and aud when configured', async () => {
     const s: JwtSettings = { ...hs, issuer: 'idp', audience: 'dash' };
-    await verifyJwt(signHs256({ exp: now + 60, iss: 'idp', aud: ['other', 'dash'] }, SECRET), s);
-    await refused(signHs256({ exp: now + 60, iss: 'evil', aud: 'dash' }, SECRET), s, /issuer/);
-    await refused(signHs256({ exp: now + 60, iss: 'idp', aud: 'other' }, SECRET), s, /audience/);
+    await verifyJwt(signHs256({ exp: nowS() + 60, iss: 'idp', aud: ['other', 'dash'] }, SECRET), s);
+    await refused(signHs256({ exp: nowS() + 60, iss: 'evil', aud: 'dash' }, SECRET), s, /issuer/);
+    await refused(signHs256({ exp: nowS() + 60, iss: 'idp', aud: 'other' }, SECRET), s, /audience/);
   });
 
   it('verifies RS256 and ES256 with a public key, pinned: an algorithm not listed is refused', async () => {
     const rs: JwtSettings = { algorithms: ['RS256'], publicKey: rsa.publicKey };
-    assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'r' }), rs)).sub, 'r');
+    assert.equal((await verifyJwt(signed('RS256', { exp: nowS() + 60, sub: 'r' }), rs)).sub, 'r');
     const es: JwtSettings = { algorithms: ['ES256'], publicKey: ec.publicKey };
-    assert.equal((await verifyJwt(signed('ES256', { exp: now + 60, sub: 'e' }), es)).sub, 'e');
-    await refused(signed('ES256', { exp: now + 60 }), rs, /algorithm "ES256" is not accepted/);
-    await refused(signed('RS256', { exp: now + 60 }, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey), rs, /signature/);
+    assert.equal((await verifyJwt(signed('ES256', { exp: nowS() + 60, sub: 'e' }), es)).sub, 'e');
+    await refused(signed('ES256', { exp: nowS() + 60 }), rs, /algorithm "ES256" is not accepted/);
+    await refused(signed('RS256', { exp: nowS() + 60 }, generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey), rs, /signature/);
   });
 
   it('refuses the RS→HS confusion: a token signed with HMAC over the public key never verifies', async () => {
     const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const data = `${b64({ alg: 'HS256' })}.${b64({ exp: now + 60 })}`;
+    const data = `${b64({ alg: 'HS256' })}.${b64({ exp: nowS() + 60 })}`;
     const forged = `${data}.${createHmac('sha256', pem).update(data).digest('base64url')}`;
     await refused(forged, { algorithms: ['RS256'], publicKey: rsa.publicKey }, /algorithm "HS256" is not accepted/);
     await refused(forged, { algorithms: ['RS256', 'HS256'], publicKey: rsa.publicKey }, /no shared secret/);
@@ -84,13 +85,13 @@ describe('JWT verification (query API and fan-out)', () => {
         algorithms: ['RS256', 'ES256'],
         jwks: new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, { minRefreshMs: 0 }),
       };
-      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'j' }, rsa.privateKey, 'r1'), s)).sub, 'j');
-      await refused(signed('ES256', { exp: now + 60 }, ec.privateKey, 'e1'), s, /no public key for ES256 tokens with kid "e1"/);
+      assert.equal((await verifyJwt(signed('RS256', { exp: nowS() + 60, sub: 'j' }, rsa.privateKey, 'r1'), s)).sub, 'j');
+      await refused(signed('ES256', { exp: nowS() + 60 }, ec.privateKey, 'e1'), s, /no public key for ES256 tokens with kid "e1"/);
       keys.push({ ...ec.publicKey.export({ format: 'jwk' }), kid: 'e1' }); // a key rotated in
-      assert.equal((await verifyJwt(signed('ES256', { exp: now + 60, sub: 'e' }, ec.privateKey, 'e1'), s)).sub, 'e');
+      assert.equal((await verifyJwt(signed('ES256', { exp: nowS() + 60, sub: 'e' }, ec.privateKey, 'e1'), s)).sub, 'e');
       assert.equal(fetches, 3);
-      await refused(signed('RS256', { exp: now + 60 }, rsa.privateKey, 'e1'), s, /is ec, not rsa/);
-      await refused(signed('RS256', { exp: now + 60 }), s, /no kid/);
+      await refused(signed('RS256', { exp: nowS() + 60 }, rsa.privateKey, 'e1'), s, /is ec, not rsa/);
+      await refused(signed('RS256', { exp: nowS() + 60 }), s, /no kid/);
     } finally {
       server.close();
     }
@@ -101,17 +102,17 @@ describe('JWT verification (query API and fan-out)', () => {
       const data = `${b64({ alg: 'HS256' })}.${b64(claims)}`;
       return `${data}.${createHmac('sha256', SECRET).update(data).digest('base64url')}`;
     };
-    await refused(hmac({ exp: now + 60 }), hs, /no iat/);
-    await refused(hmac({ exp: now + 600, iat: now + 300 }), hs, /issued in the future/);
-    await refused(signHs256({ exp: now + 7200, iat: now }, SECRET), { ...hs, maxLifetimeSeconds: 3600 }, /lives 7200 s, longer than the 3600 s/);
-    await refused(signHs256({ exp: now + 86_400 * 365 }, SECRET), hs, /longer than the 86400 s/);
-    assert.equal((await verifyJwt(signHs256({ exp: now + 3600, sub: 'ok' }, SECRET), { ...hs, maxLifetimeSeconds: 3600 })).sub, 'ok');
+    await refused(hmac({ exp: nowS() + 60 }), hs, /no iat/);
+    await refused(hmac({ exp: nowS() + 600, iat: nowS() + 300 }), hs, /issued in the future/);
+    await refused(signHs256({ exp: nowS() + 7200, iat: nowS() }, SECRET), { ...hs, maxLifetimeSeconds: 3600 }, /lives 7200 s, longer than the 3600 s/);
+    await refused(signHs256({ exp: nowS() + 86_400 * 365 }, SECRET), hs, /longer than the 86400 s/);
+    assert.equal((await verifyJwt(signHs256({ exp: nowS() + 3600, sub: 'ok' }, SECRET), { ...hs, maxLifetimeSeconds: 3600 })).sub, 'ok');
   });
 
   it('refuses a header with critical extensions, and a token longer than 8 KiB', async () => {
-    const data = `${b64({ alg: 'HS256', crit: ['b64'], b64: false })}.${b64({ exp: now + 60, iat: now })}`;
+    const data = `${b64({ alg: 'HS256', crit: ['b64'], b64: false })}.${b64({ exp: nowS() + 60, iat: nowS() })}`;
     await refused(`${data}.${createHmac('sha256', SECRET).update(data).digest('base64url')}`, hs, /critical extensions/);
-    await refused(signHs256({ exp: now + 60, pad: 'x'.repeat(9000) }, SECRET), hs, /longer than 8192/);
+    await refused(signHs256({ exp: nowS() + 60, pad: 'x'.repeat(9000) }, SECRET), hs, /longer than 8192/);
   });
 
   it('a JWKS answer is trusted only from https (or loopback http), without redirects, within its size', async () => {
@@ -134,7 +135,7 @@ describe('JWT verification (query API and fan-out)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const token = signed('RS256', { exp: now + 60 }, rsa.privateKey, 'r1');
+    const token = signed('RS256', { exp: nowS() + 60 }, rsa.privateKey, 'r1');
     try {
       const at = (path: string): JwtSettings => ({ algorithms: ['RS256'], jwks: new Jwks(`${base}${path}`, { minRefreshMs: 0 }) });
       assert.ok(await verifyJwt(token, at('/keys')));
@@ -186,10 +187,10 @@ describe('JWT verification (query API and fan-out)', () => {
     try {
       const jwks = new Jwks(`http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`, { minRefreshMs: 0, maxAgeMs: 0 }); // every call refreshes
       const s: JwtSettings = { algorithms: ['RS256'], jwks };
-      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'a' }, rsa.privateKey, 'r1'), s)).sub, 'a');
+      assert.equal((await verifyJwt(signed('RS256', { exp: nowS() + 60, sub: 'a' }, rsa.privateKey, 'r1'), s)).sub, 'a');
       up = false;
-      assert.equal((await verifyJwt(signed('RS256', { exp: now + 60, sub: 'b' }, rsa.privateKey, 'r1'), s)).sub, 'b', 'the cached key still verifies');
-      await assert.rejects(verifyJwt(signed('RS256', { exp: now + 60 }, rsa.privateKey, 'r2'), s), KeysUnavailable, 'an unknown kid waits for the set');
+      assert.equal((await verifyJwt(signed('RS256', { exp: nowS() + 60, sub: 'b' }, rsa.privateKey, 'r1'), s)).sub, 'b', 'the cached key still verifies');
+      await assert.rejects(verifyJwt(signed('RS256', { exp: nowS() + 60 }, rsa.privateKey, 'r2'), s), KeysUnavailable, 'an unknown kid waits for the set');
     } finally {
       server.close();
     }
