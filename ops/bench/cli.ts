@@ -8,7 +8,8 @@
  * Benchmarks print figures; they assert nothing. They share the machine with the local
  * broker, which the report says.
  */
-import { loadConfigOrExit } from '../../src/config';
+import { loadConfigOrExit, localStackParts, type Config } from '../../src/config';
+import { deleteNewTopics, topicNames } from '../kafka/prune';
 import { finishCli, parseCli, usageError, wholeNumber } from '../../src/cli-args';
 import { compare, type CompareOptions } from './harness/compare';
 import { COMPARED, type ScenarioName } from './harness/scenarios';
@@ -159,6 +160,24 @@ async function main(): Promise<number> {
   if (values.sweep === true && x.rate !== undefined) throw usageError(CLI, '--sweep chooses its own rates: leave out --rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  // The topics each run creates are deleted at the end (on the local broker: thousands left behind slow its start).
+  const before = localStackParts().kafka ? await topicNames(config, 5_000).catch(() => undefined) : undefined;
+  try {
+    return await run(command, scenario, both, x, values, config, say);
+  } finally {
+    if (before) await deleteNewTopics(config, before, say, 'bench').catch((err: Error) => say(`bench: could not delete its topics: ${err.message}`));
+  }
+}
+
+async function run(
+  command: string,
+  scenario: ScenarioName | undefined,
+  both: boolean,
+  x: Numbers,
+  values: Record<string, unknown>,
+  config: Config,
+  say: (line: string) => void,
+): Promise<number> {
   if (scenario) {
     const o = compareOptions(scenario, both, x, values);
     const results = await compare(config, o, say);

@@ -3,7 +3,7 @@
  * a live process is reused; a port held by a foreign Kafka broker means "use that one";
  * a port held by anything else is an error naming the port and the setting to change.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaClientConfig, type Config } from '../../src/config';
@@ -39,7 +39,7 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
   if (toStart.length < nodes.length) checkRunningPorts(nodes.filter((n) => !toStart.includes(n)));
   if (toStart.length === 0) {
     // Running is not ready: after a start that timed out, `up` again waits for it once more.
-    await waitReady(config, nodes, libsDir(stack));
+    await waitReady(config, nodes, libsDir(stack), say);
     say(`kafka: reusing the running ${nodes.length}-node cluster at ${config.kafka.bootstrapServers.join(',')}`);
     return [];
   }
@@ -56,7 +56,7 @@ export async function startKafka(config: Config, say: Say): Promise<number[]> {
     startDetached('java', brokerCommand(node, libs, stack.brokerHeapMb), node, node.dir);
   }
   say(`kafka: starting ${toStart.length} node(s) (${toStart.map((n) => `127.0.0.1:${n.port}`).join(', ')}), waiting until it accepts requests…`);
-  await waitReady(config, nodes, libs);
+  await waitReady(config, nodes, libs, say);
   return toStart.map((n) => n.id);
 }
 
@@ -129,10 +129,18 @@ async function checkPortsFree(node: BrokerNode): Promise<void> {
   }
 }
 
-async function waitReady(config: Config, nodes: BrokerNode[], libs: string, timeoutMs = 120_000): Promise<void> {
+/**
+ * A broker loads every partition it holds before it answers: seconds for the seed's
+ * topics, minutes for thousands left behind by earlier runs (`npm run stack -- prune`
+ * deletes those). So the wait grows with the partitions on disk, and says how it goes.
+ */
+async function waitReady(config: Config, nodes: BrokerNode[], libs: string, say: Say): Promise<void> {
+  const partitions = Math.max(...nodes.map(partitionDirs));
+  const timeoutMs = Math.min(MAX_START_MS, BASE_START_MS + partitions * START_MS_PER_PARTITION);
   const deadline = Date.now() + timeoutMs;
   const client = kafkaClientConfig(config.kafka);
   const started = Date.now();
+  let nextNote = started + NOTE_EVERY_MS;
   while (Date.now() < deadline) {
     const dead = nodes.find((n) => runningPid(n.pidFile) === undefined);
     if (dead) throw startFailed(dead, 'exited during start-up', startHint(dead, libs, config.stack));
@@ -144,14 +152,35 @@ async function waitReady(config: Config, nodes: BrokerNode[], libs: string, time
     } catch {
       // not ready yet
     }
+    if (Date.now() >= nextNote) {
+      nextNote += NOTE_EVERY_MS;
+      say(
+        `kafka: still starting after ${Math.round((Date.now() - started) / 1000)} s (it loads ${partitions} partition(s) from disk; waiting up to ${Math.round(timeoutMs / 1000)} s)`,
+      );
+    }
     await sleep(500);
   }
   const node = nodes[0]!;
   throw startFailed(
     node,
     `did not accept requests within ${Math.round((Date.now() - started) / 1000)} s`,
-    `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- status\` shows it, \`npm run stack -- down\` stops it (its log: ${node.logFile})`,
+    `it is still running: \`npm run stack -- up\` again waits for it once more, \`npm run stack -- status\` shows it, \`npm run stack -- down\` stops it (its log: ${node.logFile}); ${partitions} partitions on disk: \`npm run stack -- prune\` deletes the topics earlier test and bench runs left behind`,
   );
+}
+
+const BASE_START_MS = 120_000;
+/** Measured here: about 13,900 partitions took 141 s to load on 2 cores (10 ms each); three times that. */
+const START_MS_PER_PARTITION = 30;
+const MAX_START_MS = 30 * 60_000;
+const NOTE_EVERY_MS = 30_000;
+
+/** Partition folders in a node's data folder (topic-N). */
+function partitionDirs(node: BrokerNode): number {
+  try {
+    return readdirSync(join(node.dir, 'data')).filter((d) => /-\d+$/.test(d)).length;
+  } catch {
+    return 0;
+  }
 }
 
 function startFailed(node: BrokerNode, what: string, hint: string): StreamingError {

@@ -4,7 +4,7 @@
  * can return and a later `stack down` or `stack status` can find them.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -14,6 +14,7 @@ export interface ServiceFiles {
 }
 
 export function startDetached(command: string, args: string[], files: ServiceFiles, cwd: string): number {
+  rotateLog(files.logFile);
   const out = openSync(files.logFile, 'a');
   try {
     const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', out, out] });
@@ -98,9 +99,33 @@ export function removeFile(path: string): void {
   rmSync(path, { force: true });
 }
 
+/** How much of a log's end tail() reads: a broker's log can grow to gigabytes. */
+const TAIL_BYTES = 256 * 1024;
+
 /** The last lines of a log, for error messages when a service dies at start-up. */
 export function tail(path: string, lines = 25): string {
   if (!existsSync(path)) return '(no log file)';
-  const all = readFileSync(path, 'utf8').trimEnd().split('\n');
-  return all.slice(-lines).join('\n');
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, TAIL_BYTES);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    const all = buf.toString('utf8').trimEnd().split('\n');
+    if (length < size) all.shift(); // the first line is probably cut
+    return all.slice(-lines).join('\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Logs are appended to across starts; one over this size is moved to `<log>.1` first (replacing the older one). */
+const ROTATE_BYTES = 64 * 1024 * 1024;
+
+export function rotateLog(path: string, limit = ROTATE_BYTES): void {
+  try {
+    if (statSync(path).size > limit) renameSync(path, `${path}.1`);
+  } catch {
+    // no log yet
+  }
 }

@@ -9,6 +9,7 @@ import { kafkaClientConfig, localStackParts, type Config } from '../../src/confi
 import { StreamingError } from '../../src/errors';
 import { clusterInfo, createTopics } from './admin';
 import { kafkaStatus, startKafka, stopKafka, type Say } from './kafka-service';
+import { pruneTopics, seedTopics } from './prune';
 import { registryDir, registryStatus, startRegistry, stopRegistry } from './registry';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,15 +39,30 @@ export async function stackUp(config: Config, env: Env, say: Say, opts: { rollba
   }
 }
 
+/** `stack prune`: on the local broker only, which must be running. */
+export async function stackPrune(config: Config, env: Env, say: Say): Promise<void> {
+  if (!localStackParts(env).kafka)
+    throw new StreamingError(
+      'SA_ERR_USAGE',
+      `prune deletes topics on the local stack only, and Kafka is configured at ${config.kafka.bootstrapServers.join(',')}`,
+      {
+        hint: 'unset STREAMING_KAFKA__BOOTSTRAP_SERVERS to prune the local broker; delete topics of another cluster with its own tools',
+      },
+    );
+  try {
+    await pruneTopics(config, say);
+  } catch (err) {
+    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not delete topics: ${(err as Error).message}`, {
+      cause: err,
+      hint: topicsHint(err, config, true),
+    });
+  }
+}
+
 /** Stops exactly what one stackUp call started. */
 export async function stopStarted(config: Config, started: StackStarted, say: Say): Promise<void> {
   if (started.registry) await stopRegistry(config, say);
   if (started.kafkaNodes.length > 0) await stopKafka(config.stack, say, started.kafkaNodes);
-}
-
-export function seedTopics(config: Config): string[] {
-  const t = config.topics;
-  return [t.events, t.predictions, t.alerts, t.metrics];
 }
 
 async function ensureTopics(config: Config, env: Env, say: Say): Promise<void> {

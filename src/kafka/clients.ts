@@ -92,6 +92,11 @@ export interface Admin {
   clusterInfo(timeoutMs: number): Promise<ClusterInfo>;
   /** Creates each topic unless it exists; returns the names it created. */
   createTopics(topics: readonly TopicSpec[], timeoutMs: number): Promise<string[]>;
+  /**
+   * Deletes each topic that exists; returns the names it deleted (the broker removes their
+   * files later). Optional: the engine never deletes topics; the local stack's clean-up does.
+   */
+  deleteTopics?(names: readonly string[], timeoutMs: number): Promise<string[]>;
 }
 
 export interface ProducerOptions {

@@ -3,7 +3,7 @@
  * speak (types.ts), and the node-rdkafka adapter (rdkafka/). Everything above imports
  * Kafka from here.
  */
-import { rdkafkaClients } from './rdkafka';
+import { RdKafkaAdmin, rdkafkaClients } from './rdkafka';
 import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
 
 export { innermost } from './clients';
@@ -42,4 +42,8 @@ export function clusterInfo(settings: ClientSettings, timeoutMs: number): Promis
 /** Creates each topic unless it exists, through the default supplier; returns the names it created. */
 export function createTopics(settings: ClientSettings, topics: readonly TopicSpec[], timeoutMs = 15_000): Promise<string[]> {
   return rdkafkaClients.admin(settings).createTopics(topics, timeoutMs);
+}
+
+export function deleteTopics(settings: ClientSettings, names: readonly string[], timeoutMs = 15_000): Promise<string[]> {
+  return new RdKafkaAdmin(settings).deleteTopics(names, timeoutMs);
 }

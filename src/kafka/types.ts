@@ -65,6 +65,8 @@ export const ERR = {
   PURGE_QUEUE: -152,
   PURGE_INFLIGHT: -151,
   TOPIC_ALREADY_EXISTS: 36,
+  /** The topic (or partition) does not exist. */
+  UNKNOWN_TOPIC_OR_PART: 3,
 } as const;
 
 export interface TopicSpec {

@@ -4,7 +4,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { isClusterId } from '../../ops/kafka/broker';
+import { deleteNewTopics, seedTopics, topicNames } from '../../ops/kafka/prune';
+import { kafkaClientConfig, loadConfig } from '../../src/config';
+import { createTopics, deleteTopics } from '../../src/kafka';
 import { cleanEnv, runTs, STACK_TRACE } from '../support/cli';
 import { useStack } from '../support/stack';
 
@@ -63,6 +67,45 @@ describe('npm run stack (real processes)', function () {
       assert.match(res.stdout, /registry: (reusing the running|a registry not started by this project)/);
       assert.match(res.stdout, /topics: all present/);
     });
+
+    it("prune deletes the topics runs left behind, and keeps the seed topics and the processor's own", async () => {
+      const config = loadConfig();
+      const client = kafkaClientConfig(config.kafka);
+      const tag = randomUUID().slice(0, 8);
+      const leftover = `prune-left-${tag}`;
+      const own = `${config.processor.applicationId}-prune-${tag}-changelog`;
+      await createTopics(
+        client,
+        [leftover, own].map((name) => ({ name, partitions: 1, replicationFactor: -1 })),
+      );
+      try {
+        const res = await runTs(CLI, ['prune'], process.env);
+        assert.equal(res.code, 0, res.stderr);
+        assert.match(res.stdout, /prune: deleted [1-9]\d* topic\(s\)/);
+        const left = await topicNames(config);
+        assert.ok(!left.has(leftover), 'the leftover topic is deleted');
+        assert.ok(left.has(own), "the processor's own topic stays");
+        for (const seed of seedTopics(config)) assert.ok(left.has(seed), `${seed} stays`);
+      } finally {
+        await deleteTopics(client, [own]);
+      }
+    });
+
+    it('a run deletes the topics it created and no other (the test runner and benchmarks do this at their end)', async () => {
+      const config = loadConfig();
+      const client = kafkaClientConfig(config.kafka);
+      const tag = randomUUID().slice(0, 8);
+      await createTopics(client, [{ name: `before-${tag}`, partitions: 1, replicationFactor: -1 }]);
+      const before = await topicNames(config);
+      await createTopics(client, [{ name: `during-${tag}`, partitions: 1, replicationFactor: -1 }]);
+      const said: string[] = [];
+      await deleteNewTopics(config, before, (line) => said.push(line), 'this run');
+      const left = await topicNames(config);
+      assert.ok(!left.has(`during-${tag}`));
+      assert.ok(left.has(`before-${tag}`), 'a topic that was there before the run stays');
+      assert.match(said.join('\n'), /this run: deleted the [1-9]\d* topic\(s\) it created/);
+      await deleteTopics(client, [`before-${tag}`]);
+    });
   });
 
   describe('bad input', () => {
@@ -73,6 +116,14 @@ describe('npm run stack (real processes)', function () {
         res.stderr,
         /^SA_ERR_USAGE: unknown command "start"\n {2}→ usage: npm run stack -- up \[--nodes N\] \[--partitions N\] \| down \[--purge\] \| status/,
       );
+      assert.doesNotMatch(res.stderr, STACK_TRACE);
+    });
+
+    it('prune refuses a Kafka cluster that is not the local stack', async () => {
+      const res = await runTs(CLI, ['prune'], cleanEnv({ STREAMING_KAFKA__BOOTSTRAP_SERVERS: 'kafka.example:9092' }));
+      assert.equal(res.code, 2);
+      assert.match(res.stderr, /^SA_ERR_USAGE: prune deletes topics on the local stack only, and Kafka is configured at kafka\.example:9092/);
+      assert.match(res.stderr, /unset STREAMING_KAFKA__BOOTSTRAP_SERVERS/);
       assert.doesNotMatch(res.stderr, STACK_TRACE);
     });
 

@@ -1,12 +1,14 @@
 /**
  * Integration tests call `useStack()` in their describe block: the first call brings the
- * local stack up (or reuses a running one), and a root hook stops at the end only what
- * this test run started. Broker-free unit tests never touch it.
+ * local stack up (or reuses a running one), and a root hook at the end deletes the topics
+ * this run created (on the local broker; thousands left behind slow every broker start)
+ * and stops only what this test run started. Broker-free unit tests never touch it.
  */
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, localStackParts, type Config } from '../../src/config';
 import { stackUp, stopStarted, type StackStarted } from '../../ops/kafka/stack';
+import { deleteNewTopics, topicNames } from '../../ops/kafka/prune';
 
-let up: Promise<{ config: Config; started: StackStarted }> | undefined;
+let up: Promise<{ config: Config; started: StackStarted; topics: Set<string> | undefined }> | undefined;
 const log = (line: string): void => {
   process.stdout.write(`      [stack] ${line}\n`);
 };
@@ -15,10 +17,11 @@ const log = (line: string): void => {
 export function useStack(): () => Config {
   let config: Config | undefined;
   before(async function () {
-    this.timeout(600_000);
+    this.timeout(1_800_000); // a broker with many partitions on disk loads them first (it says how it goes)
     up ??= (async () => {
       const c = loadConfig();
-      return { config: c, started: await stackUp(c, process.env, log, { rollback: true }) };
+      const started = await stackUp(c, process.env, log, { rollback: true });
+      return { config: c, started, topics: localStackParts().kafka ? await topicNames(c) : undefined };
     })();
     config = (await up).config;
   });
@@ -29,9 +32,10 @@ export function useStack(): () => Config {
 }
 
 after(async function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   if (!up) return;
-  const { config, started } = await up.catch(() => ({ config: undefined, started: undefined }));
+  const { config, started, topics } = await up.catch(() => ({ config: undefined, started: undefined, topics: undefined }));
   if (!config || !started) return;
+  if (topics) await deleteNewTopics(config, topics, log, 'this test run').catch((err: Error) => log(`could not delete this run's topics: ${err.message}`));
   await stopStarted(config, started, log);
 });

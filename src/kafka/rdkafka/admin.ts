@@ -41,4 +41,30 @@ export class RdKafkaAdmin implements Admin {
     }
     return created;
   }
+
+  /** A few requests at a time: thousands of deletions in one go would queue behind each other in the controller anyway. */
+  async deleteTopics(names: readonly string[], timeoutMs: number): Promise<string[]> {
+    const admin = Kafka.AdminClient.create({ ...this.settings });
+    const deleted: string[] = [];
+    const remove = (topic: string): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        admin.deleteTopic(topic, timeoutMs, (err) => {
+          if (!err) deleted.push(topic);
+          if (!err || err.code === ERR.UNKNOWN_TOPIC_OR_PART) return resolve();
+          reject(err);
+        });
+      });
+    try {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < names.length) await remove(names[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, names.length) }, worker));
+    } finally {
+      admin.disconnect();
+    }
+    return deleted;
+  }
 }
+
+const DELETE_CONCURRENCY = 16;

@@ -10,6 +10,7 @@ import { connectConsumer } from './consumer';
 import { connectProducer } from './producer';
 
 export { JAVA_PARTITIONER } from './producer';
+export { RdKafkaAdmin } from './admin';
 
 /** The default client supplier: librdkafka through node-rdkafka, with the native batch readers where they are built. */
 export const rdkafkaClients: KafkaClientSupplier = {
