@@ -160,12 +160,15 @@ async function main(): Promise<number> {
   if (values.sweep === true && x.rate !== undefined) throw usageError(CLI, '--sweep chooses its own rates: leave out --rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  // The topics each run creates are deleted at the end (on the local broker: thousands left behind slow its start).
+  // The topics each run creates (all named bench-…) are deleted at the end: on the local broker, thousands left behind slow its start.
   const before = localStackParts().kafka ? await topicNames(config, 5_000).catch(() => undefined) : undefined;
   try {
     return await run(command, scenario, both, x, values, config, say);
   } finally {
-    if (before) await deleteNewTopics(config, before, say, 'bench').catch((err: Error) => say(`bench: could not delete its topics: ${err.message}`));
+    if (before)
+      await deleteNewTopics(config, before, say, 'bench', (n) => n.startsWith('bench-')).catch((err: Error) =>
+        say(`bench: could not delete its topics: ${err.message}`),
+      );
   }
 }
 

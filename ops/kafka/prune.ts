@@ -31,9 +31,18 @@ export async function pruneTopics(config: Config, say: Say): Promise<void> {
   say(`prune: deleted ${deleted.length} topic(s); the broker removes their files within a minute`);
 }
 
-/** Deletes the topics that exist now but not in `before` (those a test run or benchmark made), except kept ones. */
-export async function deleteNewTopics(config: Config, before: ReadonlySet<string>, say: Say, who: string): Promise<void> {
-  const created = [...(await topicNames(config))].filter((n) => !before.has(n) && !keptTopic(config, n));
+/**
+ * Deletes the topics that exist now but not in `before` (those a test run or benchmark
+ * made), except kept ones; `mine` narrows them to the caller's names.
+ */
+export async function deleteNewTopics(
+  config: Config,
+  before: ReadonlySet<string>,
+  say: Say,
+  who: string,
+  mine: (name: string) => boolean = () => true,
+): Promise<void> {
+  const created = [...(await topicNames(config))].filter((n) => !before.has(n) && !keptTopic(config, n) && mine(n));
   if (created.length === 0) return;
   const deleted = await deleteTopics(kafkaClientConfig(config.kafka), created, 30_000);
   say(`${who}: deleted the ${deleted.length} topic(s) it created`);
