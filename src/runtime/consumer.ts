@@ -4,6 +4,9 @@ import type { ResolvedStreamsConfig } from './streams-config';
 
 const OFFSET_BEGINNING = -2;
 
+/** How long librdkafka waits before fetching again when its queue ahead is full (see connectConsumer). */
+export const FETCH_QUEUE_BACKOFF_MS = 20;
+
 export function connectConsumer(config: ResolvedStreamsConfig, onRebalance: RebalanceListener): Promise<Consumer> {
   const settings = {
     ...config.client,
@@ -17,6 +20,11 @@ export function connectConsumer(config: ResolvedStreamsConfig, onRebalance: Reba
     // reaching a partition end cuts the remaining waits to 1 ms, so a batch returns as soon
     // as the consumer has caught up instead of holding records back.
     'enable.partition.eof': true,
+    // Once the queue ahead holds queued.min.messages (100,000), librdkafka postpones the next
+    // fetch by this much (default 1 s). Draining a backlog at 120,000 records/s empties the
+    // queue in under a second and then waits for the next fetch's round trip: the thread
+    // sat idle a third of the time. Measured (`bench -- engine`): 122-125k → 163-171k events/s.
+    'fetch.queue.backoff.ms': FETCH_QUEUE_BACKOFF_MS,
     ...(config.staticMembership ? { 'group.instance.id': config.instanceId } : {}),
     ...config.consumerOverrides,
   };

@@ -20,6 +20,7 @@ import type { Logger } from '../logger';
 import type { StreamsMetrics } from './metrics';
 import type { RestoreTarget } from '../streams/internals/task-stores';
 import type { ResolvedStreamsConfig } from './streams-config';
+import { FETCH_QUEUE_BACKOFF_MS } from './consumer';
 
 const BATCH = 10_000;
 const CONSUMERS = 2;
@@ -219,6 +220,8 @@ export class StoreRestorer {
       // Large fetches, but a bounded queue ahead of the application: restoration must not cost more memory than the store.
       'fetch.max.bytes': 52_428_800,
       'queued.max.messages.kbytes': 16_384,
+      // A full queue postpones the next fetch by 1 s by default: longer than restoration takes to drain it.
+      'fetch.queue.backoff.ms': FETCH_QUEUE_BACKOFF_MS,
     };
     const clients = this.config.clients;
     const consumer = clients.restoreConsumer
