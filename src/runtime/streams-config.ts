@@ -33,7 +33,11 @@ export interface StreamsConfig extends StreamsOptions {
   processingGuarantee?: ProcessingGuarantee;
   /** Commit at least this often (ms). Default 100 under exactly-once, 30000 under at-least-once (Kafka Streams' defaults). */
   commitIntervalMs?: number;
-  /** Also commit once this many input records were processed since the last commit. Default 10000. */
+  /**
+   * Also commit once this many input records were processed since the last commit. Default
+   * 100000: a bound on one transaction, not the usual trigger (at 10000 it fired before the
+   * 100 ms interval from 100,000 events/s on, and commits took 15-17 % of the time instead of 9-10 %).
+   */
   commitMaxRecords?: number;
   /** Producer transaction timeout (ms), exactly-once only. Default 10000. */
   transactionTimeoutMs?: number;
@@ -223,7 +227,7 @@ export function resolveStreamsConfig(config: StreamsConfig): ResolvedStreamsConf
     processingGuarantee: guarantee,
     eos,
     commitIntervalMs,
-    commitMaxRecords: positiveInt('commitMaxRecords', config.commitMaxRecords ?? 10_000),
+    commitMaxRecords: positiveInt('commitMaxRecords', config.commitMaxRecords ?? 100_000),
     transactionTimeoutMs,
     instanceId,
     staticMembership: config.instanceId !== undefined,
