@@ -48,9 +48,15 @@ const MAGIC = 0;
 /** Tries of a registration before it counts as refused (a race between processes registering the same new subject). */
 const REGISTER_ATTEMPTS = 3;
 
-/** The registry's answer to a registration that raced another one for the same new subject. */
+/**
+ * The answers to a registration that raced another one for the same new subject: the
+ * registry's own ("… already exists"), or the client's check of the subject's
+ * compatibility, made while the winner has registered but not yet set it ("Compatibility
+ * does not match the configuration (BACKWARD != NONE)"). Asked again, both are gone; a
+ * compatibility an operator really set otherwise is refused again, three tries later.
+ */
 function lostRace(cause: unknown): boolean {
-  return /already exists/i.test(cause instanceof Error ? cause.message : String(cause));
+  return /already exists|Compatibility does not match the configuration/i.test(cause instanceof Error ? cause.message : String(cause));
 }
 
 export class AvroSerde<T> implements Serde<T | null> {
@@ -108,9 +114,8 @@ export class AvroSerde<T> implements Serde<T | null> {
         return;
       } catch (cause) {
         // Processes registering a new subject at the same moment (the stream threads of one
-        // instance) can lose a race inside the registry (Apicurio: "A rule named
-        // 'COMPATIBILITY' already exists"); asked again, the registration is found. A refusal
-        // for the schema itself (incompatible, unauthorised) is final at once.
+        // instance) can lose a race (see lostRace); asked again, the registration is found.
+        // A refusal for the schema itself (incompatible, unauthorised) is final at once.
         if (attempt < REGISTER_ATTEMPTS && lostRace(cause)) {
           await new Promise((r) => setTimeout(r, 100 * attempt));
           continue;

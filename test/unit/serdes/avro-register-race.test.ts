@@ -16,6 +16,8 @@ describe('Avro serde: registering a schema that another process registers at the
   let calls = 0;
   let failFirst = 0;
   let refusal = "A rule named 'COMPATIBILITY' already exists";
+  /** The subject's compatibility until the first registration (the race winner) sets it. */
+  let subjectCompatibility = 'BACKWARD';
 
   beforeEach(async () => {
     calls = 0;
@@ -23,8 +25,12 @@ describe('Avro serde: registering a schema that another process registers at the
       req.resume();
       req.on('end', () => {
         res.setHeader('content-type', 'application/vnd.schemaregistry.v1+json');
-        if (req.method === 'GET' && req.url?.startsWith('/config/')) return res.end(JSON.stringify({ compatibilityLevel: 'BACKWARD' }));
         calls++;
+        if (req.method === 'GET' && req.url?.startsWith('/config/')) {
+          const level = subjectCompatibility;
+          subjectCompatibility = 'BACKWARD'; // the winner sets it right after its registration
+          return res.end(JSON.stringify({ compatibilityLevel: level }));
+        }
         if (req.method === 'POST' && /^\/subjects\/[^/]+\/versions$/.test(req.url ?? '') && calls > failFirst) return res.end(JSON.stringify({ id: 42 }));
         res.statusCode = 409;
         res.end(JSON.stringify({ error_code: 409, message: refusal }));
@@ -38,10 +44,10 @@ describe('Avro serde: registering a schema that another process registers at the
   const serde = (): AvroSerde<unknown> => new AvroSerde<unknown>(new SchemaRegistry({ host: url }), { schema: loadSchema('ml-prediction.avsc') });
 
   it('a registration that loses the race is asked again, and the schema id is then used', async () => {
-    failFirst = 1;
+    failFirst = 2; // the config read, then the registration
     const s = serde();
     await s.prepare('predictions');
-    assert.equal(calls, 2);
+    assert.equal(calls, 4, 'config and registration, twice');
     const bytes = s.serialize('predictions', {
       entity_id: 'a',
       window_start: 0,
@@ -66,14 +72,21 @@ describe('Avro serde: registering a schema that another process registers at the
       assert.match(err.message, /schema registry refused the schema for subject "predictions-value": .*COMPATIBILITY/);
       return true;
     });
-    assert.equal(calls, 3);
+    assert.equal(calls, 6, 'config and registration, three times');
   });
 
   it('a refusal of the schema itself (incompatible) is final at once: no second try', async () => {
     failFirst = Number.POSITIVE_INFINITY;
     refusal = 'Schema being registered is incompatible with an earlier schema';
     await assert.rejects(serde().prepare('predictions'), { name: 'SerdeError', message: /incompatible/ });
-    assert.equal(calls, 1);
+    assert.equal(calls, 2, 'config and registration, once');
     refusal = "A rule named 'COMPATIBILITY' already exists";
+  });
+
+  it('a subject whose compatibility the winner has not set yet (NONE for a moment) is asked again', async () => {
+    failFirst = 0;
+    subjectCompatibility = 'NONE';
+    await serde().prepare('predictions');
+    assert.equal(calls, 3, 'the config read that saw NONE, then config and registration');
   });
 });
