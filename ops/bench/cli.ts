@@ -160,10 +160,18 @@ async function main(): Promise<number> {
   if (values.sweep === true && x.rate !== undefined) throw usageError(CLI, '--sweep chooses its own rates: leave out --rate');
   const config = loadConfigOrExit();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  // The topics each run creates (all named bench-…) are deleted at the end: on the local broker, thousands left behind slow its start.
+  return withOwnTopicsDeleted(config, say, () => run(command, scenario, both, x, values, config, say));
+}
+
+/**
+ * Every topic a benchmark creates is named bench-…; those that appear while it runs are
+ * deleted at its end (on the local broker, thousands left behind slow its start). Two
+ * benchmarks at once would delete each other's: they are not run together (the cores).
+ */
+async function withOwnTopicsDeleted(config: Config, say: (line: string) => void, bench: () => Promise<number>): Promise<number> {
   const before = localStackParts().kafka ? await topicNames(config, 5_000).catch(() => undefined) : undefined;
   try {
-    return await run(command, scenario, both, x, values, config, say);
+    return await bench();
   } finally {
     if (before)
       await deleteNewTopics(config, before, say, 'bench', (n) => n.startsWith('bench-')).catch((err: Error) =>

@@ -102,18 +102,24 @@ export function removeFile(path: string): void {
 /** How much of a log's end tail() reads: a broker's log can grow to gigabytes. */
 const TAIL_BYTES = 256 * 1024;
 
-/** The last lines of a log, for error messages when a service dies at start-up. */
+/** The last lines of a log, for error messages when a service dies at start-up; never throws. */
 export function tail(path: string, lines = 25): string {
-  if (!existsSync(path)) return '(no log file)';
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? '(no log file)' : `(the log cannot be read: ${(err as Error).message})`;
+  }
   try {
     const size = fstatSync(fd).size;
     const length = Math.min(size, TAIL_BYTES);
     const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    const all = buf.toString('utf8').trimEnd().split('\n');
-    if (length < size) all.shift(); // the first line is probably cut
+    const read = readSync(fd, buf, 0, length, size - length);
+    const all = buf.subarray(0, read).toString('utf8').trimEnd().split('\n');
+    if (length < size && all.length > 1) all.shift(); // the first line is probably cut
     return all.slice(-lines).join('\n');
+  } catch (err) {
+    return `(the log cannot be read: ${(err as Error).message})`;
   } finally {
     closeSync(fd);
   }

@@ -39,7 +39,10 @@ export async function stackUp(config: Config, env: Env, say: Say, opts: { rollba
   }
 }
 
-/** `stack prune`: on the local broker only, which must be running. */
+/**
+ * `stack prune`: on the project's own local broker only, running from its pid files — never
+ * on a configured cluster, nor on another program's broker that `up` would adopt.
+ */
 export async function stackPrune(config: Config, env: Env, say: Say): Promise<void> {
   if (!localStackParts(env).kafka)
     throw new StreamingError(
@@ -49,15 +52,25 @@ export async function stackPrune(config: Config, env: Env, say: Say): Promise<vo
         hint: 'unset STREAMING_KAFKA__BOOTSTRAP_SERVERS to prune the local broker; delete topics of another cluster with its own tools',
       },
     );
+  if ((await kafkaStatus(config.stack)).some((n) => n.pid === undefined))
+    throw new StreamingError(
+      'SA_ERR_USAGE',
+      'prune deletes topics on the broker this project started, and it does not run (a broker another program runs is never pruned)',
+      {
+        hint: '`npm run stack -- up` starts it; `npm run stack -- status` shows what runs',
+      },
+    );
+  let failed: number;
   try {
-    await pruneTopics(config, say);
+    failed = (await pruneTopics(config, say)).failed.length;
   } catch (err) {
-    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not delete topics: ${(err as Error).message}`, {
-      cause: err,
-      hint: topicsHint(err, config, true),
-    });
+    throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `could not list or delete topics: ${(err as Error).message}`, { cause: err, hint: PRUNE_HINT });
   }
+  if (failed > 0) throw new StreamingError('SA_ERR_STACK_TOPICS_FAILED', `${failed} topic(s) could not be deleted (named above)`, { hint: PRUNE_HINT });
 }
+
+const PRUNE_HINT =
+  'run `npm run stack -- prune` again once the broker answers (`npm run stack -- status` shows it); `npm run stack -- down --purge` deletes all local data instead';
 
 /** Stops exactly what one stackUp call started. */
 export async function stopStarted(config: Config, started: StackStarted, say: Say): Promise<void> {

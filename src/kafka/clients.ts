@@ -15,6 +15,7 @@ import type {
   ConsumedRecord,
   KafkaClientError,
   TopicPartition,
+  TopicDeletion,
   TopicPartitionOffset,
   TopicSpec,
   Watermarks,
@@ -93,10 +94,11 @@ export interface Admin {
   /** Creates each topic unless it exists; returns the names it created. */
   createTopics(topics: readonly TopicSpec[], timeoutMs: number): Promise<string[]>;
   /**
-   * Deletes each topic that exists; returns the names it deleted (the broker removes their
-   * files later). Optional: the engine never deletes topics; the local stack's clean-up does.
+   * Deletes each topic that exists within `timeoutMs` in all (the broker removes their
+   * files later); one that fails does not stop the others. Optional: the engine never
+   * deletes topics; the local stack's clean-up does.
    */
-  deleteTopics?(names: readonly string[], timeoutMs: number): Promise<string[]>;
+  deleteTopics?(names: readonly string[], timeoutMs: number): Promise<TopicDeletion>;
 }
 
 export interface ProducerOptions {

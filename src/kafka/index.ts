@@ -4,7 +4,7 @@
  * Kafka from here.
  */
 import { RdKafkaAdmin, rdkafkaClients } from './rdkafka';
-import type { ClientSettings, ClusterInfo, TopicSpec } from './types';
+import type { ClientSettings, ClusterInfo, TopicDeletion, TopicSpec } from './types';
 
 export { innermost } from './clients';
 export type {
@@ -28,6 +28,7 @@ export type {
   Headers,
   KafkaClientError,
   TopicPartition,
+  TopicDeletion,
   TopicPartitionOffset,
   TopicSpec,
   Watermarks,
@@ -44,6 +45,7 @@ export function createTopics(settings: ClientSettings, topics: readonly TopicSpe
   return rdkafkaClients.admin(settings).createTopics(topics, timeoutMs);
 }
 
-export function deleteTopics(settings: ClientSettings, names: readonly string[], timeoutMs = 15_000): Promise<string[]> {
+/** Deletes the topics through node-rdkafka (the local stack's clean-up), within `timeoutMs` in all. */
+export function deleteTopics(settings: ClientSettings, names: readonly string[], timeoutMs: number): Promise<TopicDeletion> {
   return new RdKafkaAdmin(settings).deleteTopics(names, timeoutMs);
 }

@@ -69,6 +69,12 @@ export const ERR = {
   UNKNOWN_TOPIC_OR_PART: 3,
 } as const;
 
+/** What a deletion of topics did: the topics deleted, and each one that was not, with why. */
+export interface TopicDeletion {
+  deleted: string[];
+  failed: { topic: string; reason: string }[];
+}
+
 export interface TopicSpec {
   name: string;
   partitions: number;

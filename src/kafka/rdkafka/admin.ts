@@ -1,7 +1,7 @@
 /** The Admin interface over node-rdkafka: metadata through a short-lived producer, topics through its AdminClient. */
-import Kafka from 'node-rdkafka';
+import Kafka, { type LibrdKafkaError } from 'node-rdkafka';
 import type { Admin } from '../clients';
-import { ERR, type ClientSettings, type ClusterInfo, type TopicSpec } from '../types';
+import { ERR, type ClientSettings, type ClusterInfo, type TopicDeletion, type TopicSpec } from '../types';
 
 export class RdKafkaAdmin implements Admin {
   constructor(private readonly settings: ClientSettings) {}
@@ -42,29 +42,31 @@ export class RdKafkaAdmin implements Admin {
     return created;
   }
 
-  /** A few requests at a time: thousands of deletions in one go would queue behind each other in the controller anyway. */
-  async deleteTopics(names: readonly string[], timeoutMs: number): Promise<string[]> {
+  /**
+   * One request at a time: node-rdkafka holds its admin lock for a whole deletion anyway.
+   * A topic that fails does not stop the others; `timeoutMs` is the whole call's budget,
+   * and what it leaves undeleted is reported as failed.
+   */
+  async deleteTopics(names: readonly string[], timeoutMs: number): Promise<TopicDeletion> {
     const admin = Kafka.AdminClient.create({ ...this.settings });
-    const deleted: string[] = [];
-    const remove = (topic: string): Promise<void> =>
-      new Promise<void>((resolve, reject) => {
-        admin.deleteTopic(topic, timeoutMs, (err) => {
-          if (!err) deleted.push(topic);
-          if (!err || err.code === ERR.UNKNOWN_TOPIC_OR_PART) return resolve();
-          reject(err);
-        });
-      });
+    const deadline = Date.now() + timeoutMs;
+    const result: TopicDeletion = { deleted: [], failed: [] };
     try {
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        while (next < names.length) await remove(names[next++]!);
-      };
-      await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, names.length) }, worker));
+      for (const topic of names) {
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          result.failed.push({ topic, reason: 'not tried: the time for deleting ran out' });
+          continue;
+        }
+        const err = await new Promise<LibrdKafkaError | undefined>((resolve) =>
+          admin.deleteTopic(topic, Math.min(left, 30_000), (e) => resolve(e ?? undefined)),
+        );
+        if (!err) result.deleted.push(topic);
+        else if (err.code !== ERR.UNKNOWN_TOPIC_OR_PART) result.failed.push({ topic, reason: err.message });
+      }
     } finally {
       admin.disconnect();
     }
-    return deleted;
+    return result;
   }
 }
-
-const DELETE_CONCURRENCY = 16;

@@ -41,9 +41,6 @@ export class FakeKafka implements KafkaClientSupplier {
       async createTopics(topics: readonly TopicSpec[]): Promise<string[]> {
         return topics.filter((t) => broker.createTopic(t.name, t.partitions)).map((t) => t.name);
       },
-      async deleteTopics(names: readonly string[]): Promise<string[]> {
-        return names.filter((n) => broker.topics.delete(n));
-      },
     };
   }
 }
