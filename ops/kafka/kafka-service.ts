@@ -136,7 +136,7 @@ async function checkPortsFree(node: BrokerNode): Promise<void> {
  */
 async function waitReady(config: Config, nodes: BrokerNode[], libs: string, say: Say): Promise<void> {
   const partitions = Math.max(...nodes.map(partitionDirs));
-  const timeoutMs = Math.min(MAX_START_MS, BASE_START_MS + partitions * START_MS_PER_PARTITION);
+  const timeoutMs = startBudgetMs(partitions);
   const deadline = Date.now() + timeoutMs;
   const client = kafkaClientConfig(config.kafka);
   const started = Date.now();
@@ -174,8 +174,13 @@ const START_MS_PER_PARTITION = 30;
 const MAX_START_MS = 30 * 60_000;
 const NOTE_EVERY_MS = 30_000;
 
+/** How long a start may take with this many partitions on disk. */
+export function startBudgetMs(partitions: number): number {
+  return Math.min(MAX_START_MS, BASE_START_MS + partitions * START_MS_PER_PARTITION);
+}
+
 /** Partition folders in a node's data folder (topic-N). */
-function partitionDirs(node: BrokerNode): number {
+export function partitionDirs(node: Pick<BrokerNode, 'dir'>): number {
   try {
     return readdirSync(join(node.dir, 'data')).filter((d) => /-\d+$/.test(d)).length;
   } catch {

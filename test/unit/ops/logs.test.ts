@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { partitionDirs, startBudgetMs } from '../../../ops/kafka/kafka-service';
 import { rotateLog, tail } from '../../../ops/kafka/process';
 
 describe('service logs (ops/kafka/process.ts)', () => {
@@ -36,5 +37,22 @@ describe('service logs (ops/kafka/process.ts)', () => {
     rotateLog(log, 1000);
     assert.equal(readFileSync(log, 'utf8'), 'small');
     rotateLog(join(dir, 'none.log'), 1000);
+  });
+});
+
+describe('how long a broker start may take (ops/kafka/kafka-service.ts)', () => {
+  it('grows with the partition folders on disk, from 120 s up to 30 min', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sa-node-'));
+    try {
+      mkdirSync(join(dir, 'data'));
+      for (const d of ['in-0', 'in-1', 'out-0', '__consumer_offsets-3', 'meta.properties', 'bootstrap.checkpoint']) mkdirSync(join(dir, 'data', d));
+      assert.equal(partitionDirs({ dir }), 4);
+      assert.equal(partitionDirs({ dir: join(dir, 'none') }), 0);
+      assert.equal(startBudgetMs(0), 120_000);
+      assert.equal(startBudgetMs(13_889), 120_000 + 13_889 * 30);
+      assert.equal(startBudgetMs(10_000_000), 30 * 60_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import { connectConsumer, FETCH_QUEUE_BACKOFF_MS } from '../../../src/runtime/consumer';
 import { resolveStreamsConfig, type StreamsConfig } from '../../../src/runtime/streams-config';
 
 const kafka = { 'bootstrap.servers': '127.0.0.1:9092' };
@@ -23,6 +24,7 @@ describe('streams configuration', () => {
     assert.equal(c.processingGuarantee, 'exactly_once_v2');
     assert.equal(c.eos, true);
     assert.equal(c.commitIntervalMs, 100);
+    assert.equal(c.commitMaxRecords, 100_000, 'a bound on one transaction; the interval governs');
     assert.equal(c.transactionTimeoutMs, 10_000);
     assert.equal(c.deadLetterTopic, 'app-dlq');
     assert.equal(c.staticMembership, false);
@@ -87,5 +89,27 @@ describe('streams configuration', () => {
     assert.doesNotThrow(() =>
       resolveStreamsConfig({ ...base, consumerOverrides: { 'enable.auto.commit': false }, commitIntervalMs: 1_000, transactionTimeoutMs: 1_000 }),
     );
+  });
+
+  it('the processing consumer fetches again 20 ms after its queue filled (librdkafka: 1 s), unless consumerOverrides say otherwise', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const capture = (overrides: Record<string, string | number | boolean>) =>
+      resolveStreamsConfig({
+        ...base,
+        consumerOverrides: overrides,
+        clientSupplier: {
+          consumer: async (settings) => {
+            seen.push(settings);
+            return {} as never;
+          },
+          producer: async () => ({}) as never,
+          admin: () => ({}) as never,
+        },
+      });
+    await connectConsumer(capture({}), () => undefined);
+    await connectConsumer(capture({ 'fetch.queue.backoff.ms': 500 }), () => undefined);
+    assert.equal(seen[0]!['fetch.queue.backoff.ms'], FETCH_QUEUE_BACKOFF_MS);
+    assert.equal(FETCH_QUEUE_BACKOFF_MS, 20);
+    assert.equal(seen[1]!['fetch.queue.backoff.ms'], 500);
   });
 });
